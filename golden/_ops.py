@@ -1,0 +1,319 @@
+"""Operations of FORMATS.md: mul, fma, add, dot (exact and ``align=W``), and the MAC step.
+
+Each builds the exact result as a triple (see :mod:`golden._exact`) and rounds once with the
+shared rounder. Inputs are codes and broadcast like numpy; results are codes of the output
+format. Vectorised numpy throughout; loops run only over the lanes of a dot product and the
+limbs of its accumulator, never over elements.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ._exact import (FINITE, INF, NAN, ZERO_EXP, add_exact, bit_length, resolve_rnd, round_to,
+                     sig_bits, unpack, _shr, _low_mask)
+from ._formats import Format, FormatError, Int, Rounding
+from ._registry import parse
+
+__all__ = ["mul", "fma", "add", "dot", "mac_step"]
+
+_MAX_PRODUCT_BITS = 62      # exact products live in uint64 with a spare top bit
+
+
+def _product(fa: Format, fb: Format, a, b):
+    """Exact product triple of codes a (fa) and b (fb): (sign, m, e, kind)."""
+    if sig_bits(fa) + sig_bits(fb) > _MAX_PRODUCT_BITS:
+        raise FormatError(f"exact products of {fa.name} x {fb.name} need "
+                          f"{sig_bits(fa) + sig_bits(fb)} significand bits; "
+                          f"supported up to {_MAX_PRODUCT_BITS} (e.g. fp32 x fp32)")
+    sa, ma, ea, ka = unpack(fa, a)
+    sb, mb, eb, kb = unpack(fb, b)
+    sign = sa ^ sb
+    m = ma * mb
+    zero = m == 0
+    e = np.where(zero, ZERO_EXP, ea + eb)
+    a_inf, b_inf = ka == INF, kb == INF
+    a_zero = (ka == FINITE) & (ma == 0)
+    b_zero = (kb == FINITE) & (mb == 0)
+    nan = (ka == NAN) | (kb == NAN) | (a_inf & b_zero) | (b_inf & a_zero)
+    kind = np.where(nan, NAN, np.where(a_inf | b_inf, INF, FINITE)).astype(np.int8)
+    return sign, m, e, kind
+
+
+def _setup(rounding, rnd, rnd_bits, shape):
+    rounding = Rounding.parse(rounding)
+    rnd_arr, R = resolve_rnd(rounding, rnd, rnd_bits, shape)
+    return rounding, rnd_arr, R
+
+
+def _mul_general(fa, fb, fo, a, b, rounding, saturate, rnd, R):
+    sign, m, e, kind = _product(fa, fb, a, b)
+    return round_to(fo, sign, m, e, np.zeros(m.shape, bool), kind, rounding, saturate, rnd, R)
+
+
+@lru_cache(maxsize=64)
+def _mul_table(fa, fb, fo, rounding, saturate):
+    """Every product of a small format pair, computed once by the general path."""
+    a = np.repeat(fa.codes(), 1 << fb.bits)
+    b = np.tile(fb.codes(), 1 << fa.bits)
+    table = _mul_general(fa, fb, fo, a, b, rounding, saturate, None, 0)
+    table.setflags(write=False)
+    return table
+
+
+def mul(a, b, fmt, out=None, rounding="rne", fmt_b=None, rnd=None, rnd_bits=None,
+        saturate=False):
+    """Round ``a * b`` once into ``out`` (default: ``fmt``); ``fmt_b`` for a mixed pair.
+
+    Examples
+    --------
+    >>> import golden, numpy as np
+    >>> e4m3 = golden.parse("e4m3")
+    >>> code = golden.mul(e4m3.encode(1.5), e4m3.encode(3.0), "e4m3", "e4m3")
+    >>> float(e4m3.decode(code))
+    4.5
+    """
+    fa = parse(fmt)
+    fb = parse(fmt_b) if fmt_b is not None else fa
+    fo = parse(out) if out is not None else fa
+    a = fa.check_codes(a)
+    b = fb.check_codes(b)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    rounding, rnd, R = _setup(rounding, rnd, rnd_bits, shape)
+    if rounding is not Rounding.SR and fa.bits + fb.bits <= 16:
+        table = _mul_table(fa, fb, fo, rounding, bool(saturate))
+        return table[(a << np.uint64(fb.bits)) | b]
+    a, b = np.broadcast_arrays(a, b)
+    return _mul_general(fa, fb, fo, a, b, rounding, saturate, rnd, R)
+
+
+def _sum_exact2(p, c, rounding):
+    """Exact sum of two triples with kinds: (sign, m, e, sticky, kind)."""
+    sp, mp, ep, kp = p
+    sc, mc, ec, kc = c
+    sign, m, e, sticky = add_exact(sp, mp, ep, sc, mc, ec, rounding)
+    p_inf, c_inf = kp == INF, kc == INF
+    nan = (kp == NAN) | (kc == NAN) | (p_inf & c_inf & (sp != sc))
+    inf = p_inf | c_inf
+    sign = np.where(p_inf, sp, np.where(c_inf, sc, sign))
+    kind = np.where(nan, NAN, np.where(inf, INF, FINITE)).astype(np.int8)
+    return sign, m, e, sticky, kind
+
+
+def fma(a, b, c, fmt, acc, rounding="rne", rnd=None, rnd_bits=None, saturate=False,
+        fmt_b=None):
+    """Round ``a * b + c`` once into ``acc``; ``c`` is a code of ``acc``."""
+    fa = parse(fmt)
+    fb = parse(fmt_b) if fmt_b is not None else fa
+    fc = parse(acc)
+    a, b, c = np.broadcast_arrays(fa.check_codes(a), fb.check_codes(b), fc.check_codes(c))
+    rounding, rnd, R = _setup(rounding, rnd, rnd_bits, a.shape)
+    if isinstance(fc, Int) and isinstance(fa, Int) and isinstance(fb, Int):
+        return _int_dot(fa, fb, fc, a[..., None], b[..., None], c, saturate)
+    p = _product(fa, fb, a, b)
+    sign, m, e, sticky, kind = _sum_exact2(p, unpack(fc, c), rounding)
+    return round_to(fc, sign, m, e, sticky, kind, rounding, saturate, rnd, R)
+
+
+def add(x, y, fmt, out=None, rounding="rne", rnd=None, rnd_bits=None, saturate=False, fmt_y=None):
+    """Round ``x + y`` once into ``out`` (default ``fmt``)."""
+    fx = parse(fmt)
+    fy = parse(fmt_y) if fmt_y is not None else fx
+    fo = parse(out) if out is not None else fx
+    x, y = np.broadcast_arrays(fx.check_codes(x), fy.check_codes(y))
+    rounding, rnd, R = _setup(rounding, rnd, rnd_bits, x.shape)
+    sign, m, e, sticky, kind = _sum_exact2(unpack(fx, x), unpack(fy, y), rounding)
+    return round_to(fo, sign, m, e, sticky, kind, rounding, saturate, rnd, R)
+
+
+# ---------------------------------------------------------------------------------------------
+# dot products
+# ---------------------------------------------------------------------------------------------
+_LIMB = 32
+_M32 = np.uint64(0xFFFF_FFFF)
+_CHUNK = 1 << 14
+
+
+def _kulisch(sign, m, e):
+    """Exact sum of K terms per row (arrays (R, K)): returns (sign, m, e, sticky, zero).
+
+    A fixed-point accumulator of 32-bit limbs in int64 (room for 2^31 terms of carries),
+    positioned per row at the smallest exponent; the top 62 bits of the magnitude and a
+    sticky of everything below are returned, ready for the rounder.
+    """
+    rows, K = m.shape
+    nz = m != 0
+    big = np.int64(1) << 62
+    E0 = np.where(nz, e, big).min(axis=1)
+    E0 = np.where(E0 == big, 0, E0) - 2 * _LIMB                  # two empty limbs below
+    off = np.where(nz, e - E0[:, None], 2 * _LIMB)
+    top = int((off + 62).max()) if off.size else 0
+    L = (top + int(K).bit_length() + 2) // _LIMB + 2
+    acc = np.zeros((rows, L), np.int64)
+    r = np.arange(rows)
+    for k in range(K):
+        mk = np.where(nz[:, k], m[:, k], np.uint64(0))
+        li = (off[:, k] // _LIMB).astype(np.intp)
+        sh = (off[:, k] % _LIMB).astype(np.uint64)
+        p0 = (mk & (_M32 >> sh)) << sh
+        p1 = (mk >> (np.uint64(_LIMB) - sh)) & _M32
+        p2 = (mk >> np.minimum(np.uint64(64) - sh, np.uint64(63))) & _M32
+        sg = np.where(sign[:, k], np.int64(-1), np.int64(1))
+        acc[r, li] += sg * p0.astype(np.int64)
+        acc[r, li + 1] += sg * p1.astype(np.int64)
+        acc[r, li + 2] += sg * p2.astype(np.int64)
+
+    def propagate(a):
+        for i in range(L - 1):
+            carry = a[:, i] >> _LIMB
+            a[:, i] &= 0xFFFF_FFFF
+            a[:, i + 1] += carry
+        return a
+
+    acc = propagate(acc)
+    neg = acc[:, L - 1] < 0
+    acc = propagate(np.where(neg[:, None], -acc, acc))
+    nzl = acc != 0
+    zero = ~nzl.any(axis=1)
+    h = L - 1 - np.argmax(nzl[:, ::-1], axis=1)
+    h = np.where(zero, 2, h)
+    hi = acc[r, h].astype(np.uint64)
+    mid = acc[r, h - 1].astype(np.uint64)
+    lo = acc[r, h - 2].astype(np.uint64)
+    bl = bit_length(hi)
+    w = (hi << np.uint64(_LIMB)) | mid
+    wide = bl >= 30
+    k_dn = np.clip(bl - 30, 0, 63).astype(np.uint64)
+    k_up = np.clip(30 - bl, 0, 31).astype(np.uint64)
+    m_out = np.where(wide, w >> k_dn, (w << k_up) | (lo >> (np.uint64(_LIMB) - k_up)))
+    st = np.where(wide, ((w & _low_mask(k_dn.astype(np.int64))) != 0) | (lo != 0),
+                  (lo & _low_mask((np.uint64(_LIMB) - k_up).astype(np.int64))) != 0)
+    below = np.logical_or.accumulate(nzl, axis=1)
+    st |= np.where(h >= 3, below[r, np.maximum(h - 3, 0)], False)
+    e_out = E0 + _LIMB * h + bl - 1 - 61
+    return neg, np.where(zero, np.uint64(0), m_out), np.where(zero, ZERO_EXP, e_out), st & ~zero, zero
+
+
+def _aligned_sum(sign, m, e, W):
+    """FORMATS.md ``align=W``: truncate every term toward zero to a multiple of 2^(emax-W)."""
+    nz = m != 0
+    lead = np.where(nz, e + bit_length(m) - 1, np.iinfo(np.int64).min)
+    emax = lead.max(axis=1)
+    none = ~nz.any(axis=1)
+    emax = np.where(none, 0, emax)
+    base = emax - W
+    shift = base[:, None] - e                                  # >0: drop bits; <=0: exact
+    k = np.where(shift > 0, _shr(m, np.maximum(shift, 0)),
+                 m << np.clip(-shift, 0, 63).astype(np.uint64))
+    k = np.where(nz, k, np.uint64(0)).astype(np.int64)
+    S = np.where(sign, -k, k).sum(axis=1)
+    neg = S < 0
+    mag = np.abs(S).astype(np.uint64)
+    zero = mag == 0
+    return neg, mag, np.where(zero, ZERO_EXP, base), np.zeros(neg.shape, bool), zero
+
+
+def _int_dot(fa, fb, fc, A, B, c, saturate):
+    """All-integer dot: exact integer sum, wrapped (two's complement) or saturated into fc."""
+    va, vb, vc = fa.to_int(A), fb.to_int(B), fc.to_int(c)
+    K = A.shape[-1] + 1
+    bound = (max(abs(fa.min_int), fa.max_int) * max(abs(fb.min_int), fb.max_int) * K
+             + max(abs(fc.min_int), fc.max_int))
+    if bound < (1 << 63):
+        s = (va * vb).sum(axis=-1) + vc
+    elif not saturate:                      # wraps mod 2^64 then mod 2^n: still exact mod 2^n
+        with np.errstate(over="ignore"):
+            s = (va.astype(np.uint64) * vb.astype(np.uint64)).sum(axis=-1, dtype=np.uint64) \
+                + vc.astype(np.uint64)
+        return (s & np.uint64(fc.mask)).astype(fc.dtype)
+    else:                                   # Python integers: exact at any width
+        s = (va.astype(object) * vb.astype(object)).sum(axis=-1) + vc.astype(object)
+        s = np.clip(s, fc.min_int, fc.max_int).astype(np.int64)
+    return fc.from_int(s, saturate=saturate)
+
+
+def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
+        saturate=False, fmt_b=None):
+    """N-lane fused dot product: round(sum(A[..., i] * B[..., i]) + c) once into ``acc``.
+
+    ``align=W`` models tensor-core alignment: with ``emax`` the largest exponent among the
+    nonzero products and ``c``, every term is truncated toward zero to a multiple of
+    2^(emax-W), the truncated terms are summed exactly, then rounded once.
+    """
+    fa = parse(fmt)
+    fb = parse(fmt_b) if fmt_b is not None else fa
+    fc = parse(acc)
+    A, B = np.broadcast_arrays(fa.check_codes(A), fb.check_codes(B))
+    if A.ndim == 0:
+        raise FormatError("dot needs operands of shape (..., N)")
+    c = fc.check_codes(c)
+    lead = np.broadcast_shapes(A.shape[:-1], c.shape)
+    A = np.broadcast_to(A, lead + A.shape[-1:])
+    B = np.broadcast_to(B, lead + B.shape[-1:])
+    c = np.broadcast_to(c, lead)
+    if align is not None and (not isinstance(align, (int, np.integer)) or not 0 <= align <= 56):
+        raise FormatError(f"align must be an integer 0..56 (fraction bits kept), not {align!r}")
+    rounding, rnd, R = _setup(rounding, rnd, rnd_bits, lead)
+    if isinstance(fc, Int) and isinstance(fa, Int) and isinstance(fb, Int) and align is None:
+        return _int_dot(fa, fb, fc, A, B, c, saturate)
+    N = A.shape[-1]
+    sp, mp, ep, kp = _product(fa, fb, A.reshape(-1, N), B.reshape(-1, N))
+    sc, mc, ec, kc = unpack(fc, c.reshape(-1))
+    sign = np.concatenate([sp, sc[:, None]], axis=1)
+    m = np.concatenate([mp, mc[:, None]], axis=1)
+    e = np.concatenate([ep, ec[:, None]], axis=1)
+    kind = np.concatenate([kp, kc[:, None]], axis=1)
+    rows = m.shape[0]
+    out_sign = np.empty(rows, bool)
+    out_m = np.empty(rows, np.uint64)
+    out_e = np.empty(rows, np.int64)
+    out_st = np.empty(rows, bool)
+    out_zero = np.empty(rows, bool)
+    summer = _kulisch if align is None else (lambda s, mm, ee: _aligned_sum(s, mm, ee, align))
+    for lo in range(0, rows, _CHUNK):
+        sl = slice(lo, lo + _CHUNK)
+        out_sign[sl], out_m[sl], out_e[sl], out_st[sl], out_zero[sl] = summer(sign[sl], m[sl], e[sl])
+    # zero results: all terms zero -> IEEE signed-zero sum; otherwise exact cancellation
+    finite_zero_terms = (m == 0) & (kind == FINITE)
+    all_zero = finite_zero_terms.all(axis=1)
+    if rounding is Rounding.RDN:
+        zsign = np.where(all_zero, sign.any(axis=1), True)
+    else:
+        zsign = np.where(all_zero, sign.all(axis=1), False)
+    out_sign = np.where(out_zero, zsign, out_sign)
+    # specials: NaN in, inf*0, or inf of both signs; else inf wins
+    is_inf = kind == INF
+    nan = (kind == NAN).any(axis=1) | ((is_inf & sign).any(axis=1) & (is_inf & ~sign).any(axis=1))
+    inf = is_inf.any(axis=1)
+    out_sign = np.where(inf, (is_inf & sign).any(axis=1), out_sign)
+    out_kind = np.where(nan, NAN, np.where(inf, INF, FINITE)).astype(np.int8)
+    rnd_flat = None if rnd is None else np.asarray(rnd).reshape(-1)
+    codes = round_to(fc, out_sign, out_m, out_e, out_st, out_kind, rounding, saturate, rnd_flat, R)
+    return codes.reshape(lead)
+
+
+def mac_step(acc, a, b, fmt, acc_fmt, first=False, clear=False, fused=True, rounding="rne",
+             rnd=None, rnd_bits=None, saturate=False, fmt_b=None):
+    """One step of the MAC unit: the next accumulator codes.
+
+    ``clear`` gives +0 (integer 0). Otherwise the addend is the accumulator, or, where
+    ``first``, the additive identity (-0 for floats, so the step loads round(a*b) exactly as
+    ``mul`` would, zero signs included; 0 for integers). ``fused`` rounds a*b + addend once;
+    ``fused=False`` rounds the product into ``acc_fmt`` first, then the sum (same rnd for both).
+    """
+    fc = parse(acc_fmt)
+    acc = fc.check_codes(acc)
+    first = np.asarray(first, bool)
+    clear = np.asarray(clear, bool)
+    if isinstance(fc, Int):
+        identity = np.uint64(0)
+    else:
+        identity = np.uint64(fc.sign_bit if fc.has_negative_zero else 0)
+    addend = np.where(first, identity, acc)
+    if fused:
+        nxt = fma(a, b, addend, fmt, fc, rounding, rnd, rnd_bits, saturate, fmt_b)
+    else:
+        p = mul(a, b, fmt, fc, rounding, fmt_b, rnd, rnd_bits, saturate)
+        nxt = add(p, addend, fc, fc, rounding, rnd, rnd_bits, saturate)
+    return np.where(clear, np.zeros((), fc.dtype), nxt).astype(fc.dtype)
