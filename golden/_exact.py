@@ -316,6 +316,13 @@ def encode_float64(fmt: Format, x, rounding="rne", saturate=False, rnd=None, rnd
     """Round float64 values into codes of ``fmt`` (the public ``Format.encode``)."""
     rounding = Rounding.parse(rounding)
     x = np.asarray(x, dtype=np.float64)
+    native = getattr(fmt, "native_dtype", None)
+    if native is not None and rounding is Rounding.RNE and not saturate:
+        # IEEE binary16/32: numpy's cast is RNE with IEEE overflow, exactly FORMATS.md's rule
+        # (tests/test_golden_fastpaths.py proves it equal to the general rounder)
+        with np.errstate(over="ignore"):
+            codes = x.astype(native).view(fmt.dtype)
+        return np.where(np.isnan(x), fmt.dtype.type(fmt.nan_code), codes)
     nan = np.isnan(x)
     if np.any(nan) and not fmt.has_nan:
         raise FormatError(f"{fmt.name} has no NaN; cannot encode NaN")

@@ -54,6 +54,9 @@ class Specials(enum.Enum):
     NONE = "none"
 
 
+_VALUE_TABLES: dict = {}     # Minifloat -> float64 value of every code (formats <= 16 bits)
+
+
 def storage_dtype(bits: int) -> np.dtype:
     """Smallest unsigned numpy dtype holding ``bits`` bits."""
     for dt in (np.uint8, np.uint16, np.uint32, np.uint64):
@@ -86,17 +89,22 @@ class Format:
 
     def check_codes(self, codes) -> np.ndarray:
         """Return ``codes`` as uint64, raising FormatError for a code outside the format."""
+        return self._checked(codes).astype(np.uint64, copy=False)
+
+    def _checked(self, codes) -> np.ndarray:
+        """``codes`` as an unsigned integer array (its own dtype where possible), validated."""
         arr = np.asarray(codes)
+        if arr.dtype.kind == "u" and arr.dtype.itemsize * 8 <= self.bits:
+            return arr                                 # every value of the dtype is a code
         if arr.dtype.kind == "f":
             raise FormatError(f"{self.name}: codes must be integers (bit patterns), not {arr.dtype}")
         if arr.dtype.kind not in "ui" and arr.dtype != np.bool_:
             raise FormatError(f"{self.name}: codes must be integers, not {arr.dtype}")
         if arr.dtype.kind == "i" and arr.size and int(arr.min()) < 0:
             raise FormatError(f"{self.name}: codes are unsigned bit patterns; got a negative value")
-        u = arr.astype(np.uint64)
-        if u.size and int(u.max()) > self.mask:
-            raise FormatError(f"{self.name}: code {int(u.max()):#x} does not fit in {self.bits} bits")
-        return u
+        if arr.size and int(arr.max()) > self.mask:
+            raise FormatError(f"{self.name}: code {int(arr.max()):#x} does not fit in {self.bits} bits")
+        return arr.astype(np.uint64) if arr.dtype.kind != "u" else arr
 
     def __str__(self) -> str:
         return self.name
@@ -313,7 +321,35 @@ class Minifloat(Format):
     # -- conversion -----------------------------------------------------------------------
     def decode(self, codes) -> np.ndarray:
         """Exact value of each code as float64 (NaN for NaN, +-inf, -0.0 kept)."""
-        u = self.check_codes(codes)
+        if self.bits <= 16:                      # small formats: one gather from a value table
+            return self._value_table()[self._checked(codes)]
+        native = self.native_dtype
+        if native is not None:                   # fp32: the bits are a float32 already
+            with np.errstate(invalid="ignore"):  # signalling-NaN patterns widen quietly
+                return self._checked(codes).astype(self.dtype).view(native).astype(np.float64)
+        return self._decode_fields(self.check_codes(codes))
+
+    def _value_table(self) -> np.ndarray:
+        table = _VALUE_TABLES.get(self)
+        if table is None:
+            table = self._decode_fields(np.arange(1 << self.bits, dtype=np.uint64))
+            table.setflags(write=False)
+            _VALUE_TABLES[self] = table
+        return table
+
+    @cached_property
+    def native_dtype(self):
+        """The numpy float type with exactly this format's values and IEEE semantics, if any
+        (fp16 -> float16, fp32 -> float32): its casts are used as a proven-equal fast path."""
+        for dt in (np.float16, np.float32):
+            fi = np.finfo(dt)
+            if (self.specials is Specials.IEEE and self.signed and self.subnormals
+                    and self.man_bits == fi.nmant and self.exp_bits == fi.iexp
+                    and self.bias == (1 << (fi.iexp - 1)) - 1):
+                return np.dtype(dt)
+        return None
+
+    def _decode_fields(self, u) -> np.ndarray:
         M = self.man_bits
         mag = u & np.uint64((1 << (self.exp_bits + M)) - 1)
         e_field = (mag >> np.uint64(M)).astype(np.int64)

@@ -11,8 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._exact import (FINITE, INF, NAN, ZERO_EXP, add_exact, bit_length, resolve_rnd, round_to,
-                     sig_bits, unpack, _shr, _low_mask)
+from ._exact import (FINITE, INF, NAN, ZERO_EXP, add_exact, bit_length, encode_float64, resolve_rnd,
+                     round_to, sig_bits, unpack, _shr, _low_mask)
 from ._formats import Format, FormatError, Int, Rounding
 from ._registry import parse
 
@@ -77,14 +77,17 @@ def mul(a, b, fmt, out=None, rounding="rne", fmt_b=None, rnd=None, rnd_bits=None
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
     fo = parse(out) if out is not None else fa
-    a = fa.check_codes(a)
-    b = fb.check_codes(b)
+    a = fa._checked(a)
+    b = fb._checked(b)
     shape = np.broadcast_shapes(a.shape, b.shape)
     rounding, rnd, R = _setup(rounding, rnd, rnd_bits, shape)
     if rounding is not Rounding.SR and fa.bits + fb.bits <= 16:
+        # small pairs: one gather from the table of every product (16-bit index arithmetic)
         table = _mul_table(fa, fb, fo, rounding, bool(saturate))
-        return table[(a << np.uint64(fb.bits)) | b]
-    a, b = np.broadcast_arrays(a, b)
+        idx = a.astype(np.uint16) << np.uint16(fb.bits)
+        idx |= b.astype(np.uint16, copy=False)
+        return table[idx]
+    a, b = np.broadcast_arrays(a.astype(np.uint64), b.astype(np.uint64))
     return _mul_general(fa, fb, fo, a, b, rounding, saturate, rnd, R)
 
 
@@ -107,13 +110,67 @@ def fma(a, b, c, fmt, acc, rounding="rne", rnd=None, rnd_bits=None, saturate=Fal
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
     fc = parse(acc)
-    a, b, c = np.broadcast_arrays(fa.check_codes(a), fb.check_codes(b), fc.check_codes(c))
+    a, b, c = np.broadcast_arrays(fa._checked(a), fb._checked(b), fc._checked(c))
     rounding, rnd, R = _setup(rounding, rnd, rnd_bits, a.shape)
     if isinstance(fc, Int) and isinstance(fa, Int) and isinstance(fb, Int):
         return _int_dot(fa, fb, fc, a[..., None], b[..., None], c, saturate)
+    if _fast_fma_ok(fa, fb, fc, rounding):
+        return _fma_round_to_odd(fa, fb, fc, a, b, c, rounding, saturate)
+    return _fma_exact(fa, fb, fc, a, b, c, rounding, saturate, rnd, R)
+
+
+def _fma_exact(fa, fb, fc, a, b, c, rounding, saturate, rnd, R):
+    """The reference path: exact triples, one aligner, the shared rounder."""
     p = _product(fa, fb, a, b)
     sign, m, e, sticky, kind = _sum_exact2(p, unpack(fc, c), rounding)
     return round_to(fc, sign, m, e, sticky, kind, rounding, saturate, rnd, R)
+
+
+def _fast_fma_ok(fa, fb, fc, rounding) -> bool:
+    """Whether :func:`_fma_round_to_odd` is exact for these formats.
+
+    Needs: the product exact in float64 (significands of at most 53 bits together), every
+    value inside float64's normal range, and the accumulator at most 51 bits of precision
+    (round-to-odd at 53 bits then rounds correctly to any precision <= 51, Boldo & Melquiond
+    2008). SR needs bits below the rounding point and rdn a different zero sign: both take
+    the exact path.
+    """
+    if rounding in (Rounding.SR, Rounding.RDN):
+        return False
+    fmts = (fa, fb, fc)
+    if any(isinstance(f, Int) or not f.subnormals for f in fmts):
+        return False
+    return (fa.precision + fb.precision <= 53 and fc.precision <= 51
+            and all(f.emax < 500 and f.min_subnormal_exp > -500 for f in fmts))
+
+
+@lru_cache(maxsize=64)
+def _product_values(fa, fb):
+    """float64 value of every product of a small format pair (exact: see _fast_fma_ok)."""
+    with np.errstate(invalid="ignore"):
+        t = np.multiply.outer(fa.decode(fa.codes()), fb.decode(fb.codes())).ravel()
+    t.setflags(write=False)
+    return t
+
+
+def _fma_round_to_odd(fa, fb, fc, a, b, c, rounding, saturate):
+    """a*b + c via float64: exact product, TwoSum, round-to-odd, then one rounding into fc."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if fa.bits + fb.bits <= 16:                    # every exact product, one gather
+            idx = a.astype(np.uint16) << np.uint16(fb.bits)
+            idx |= b.astype(np.uint16, copy=False)
+            p = _product_values(fa, fb)[idx]
+        else:
+            p = fa.decode(a) * fb.decode(b)            # exact (see _fast_fma_ok)
+        y = fc.decode(c)
+        s = p + y
+        bp = s - y                                     # TwoSum (Knuth): err = p + y - s exactly
+        err = (p - bp) + (y - (s - bp))
+    inexact = np.isfinite(s) & (err != 0)
+    even = (s.view(np.int64) & 1) == 0
+    bump = inexact & even                             # round to odd: move to the odd neighbour
+    s = np.where(bump, np.nextafter(s, np.where(err > 0, np.inf, -np.inf)), s)
+    return encode_float64(fc, s, rounding, saturate)
 
 
 def add(x, y, fmt, out=None, rounding="rne", rnd=None, rnd_bits=None, saturate=False, fmt_y=None):

