@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._formats import FormatError, Int, Minifloat, Rounding, Format
+from ._formats import FormatError, Int, Minifloat, Rounding, Format, Specials
 
 __all__ = ["FINITE", "INF", "NAN", "ZERO_EXP", "unpack", "round_to", "encode_float64",
-           "resolve_rnd", "bit_length", "add_exact"]
+           "resolve_rnd", "bit_length", "add_exact", "sig_bits",
+           "unpack_int", "unpack_minifloat", "round_int", "round_minifloat"]
 
 FINITE, INF, NAN = 0, 1, 2
 ZERO_EXP = np.int64(-(1 << 40))     # exponent given to zeros: below every real operand
@@ -70,23 +71,29 @@ def resolve_rnd(rounding: Rounding, rnd, rnd_bits, shape):
 # ---------------------------------------------------------------------------------------------
 def sig_bits(fmt: Format) -> int:
     """Bits of the integer significand ``m`` that :func:`unpack` produces for ``fmt``."""
-    if isinstance(fmt, Int):
-        return fmt.n          # |int_min| = 2^(n-1) needs n bits in a signed format too
-    return fmt.precision
+    return fmt.exact_sig_bits
 
 
 def unpack(fmt: Format, codes):
     """Codes -> (sign, m, e, kind): value = (-1)^sign * m * 2^e exactly for FINITE codes.
 
-    Zeros have m = 0 and e = ZERO_EXP; INF and NAN codes have m = 0.
+    Zeros have m = 0 and e = ZERO_EXP; INF and NAN codes have m = 0. Each format family
+    implements ``Format.exact_unpack``; this is the one entry point the operations use.
     """
-    u = fmt.check_codes(codes)
-    if isinstance(fmt, Int):
-        v = fmt.to_int(u)
-        sign = v < 0
-        m = np.abs(v).astype(np.uint64)
-        e = np.where(m == 0, ZERO_EXP, np.int64(0))
-        return sign, m, e, np.zeros(u.shape, np.int8)
+    return fmt.exact_unpack(fmt.check_codes(codes))
+
+
+def unpack_int(fmt: Int, u):
+    """``Int.exact_unpack``: the integer itself, exponent 0."""
+    v = fmt.to_int(u)
+    sign = v < 0
+    m = np.abs(v).astype(np.uint64)
+    e = np.where(m == 0, ZERO_EXP, np.int64(0))
+    return sign, m, e, np.zeros(u.shape, np.int8)
+
+
+def unpack_minifloat(fmt: Minifloat, u):
+    """``Minifloat.exact_unpack``: significand with its implicit bit, unbiased exponent."""
     M = fmt.man_bits
     mag = u & np.uint64((1 << (fmt.exp_bits + M)) - 1)
     e_field = (mag >> np.uint64(M)).astype(np.int64)
@@ -204,9 +211,7 @@ def round_to(fmt: Format, sign, m, e, sticky, kind, rounding: Rounding, saturate
     e = np.asarray(e, np.int64)
     sticky = np.asarray(sticky, bool)
     kind = np.asarray(kind, np.int8)
-    if isinstance(fmt, Int):
-        return _round_int(fmt, sign, m, e, sticky, kind, rounding, saturate, rnd, R)
-    return _round_minifloat(fmt, sign, m, e, sticky, kind, rounding, saturate, rnd, R)
+    return fmt.exact_round(sign, m, e, sticky, kind, rounding, saturate, rnd, R)
 
 
 def _overflow_to_max(rounding, sign, saturate):
@@ -221,7 +226,7 @@ def _overflow_to_max(rounding, sign, saturate):
     return np.zeros(sign.shape, bool)
 
 
-def _round_minifloat(fmt: Minifloat, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
+def round_minifloat(fmt: Minifloat, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
     M, bias = fmt.man_bits, fmt.bias
     max_code = fmt.max_code
     if rounding is Rounding.SR and R > 61 - M:
@@ -243,43 +248,45 @@ def _round_minifloat(fmt: Minifloat, sign, m, e, sticky, kind, rounding, saturat
     code = ((q + M + bias) << M) + kept.astype(np.int64) - (1 << M) + inc.astype(np.int64)
     code = np.where(big, max_code + 1, code)
     code = np.where(nonzero, code, 0)
-    # -- overflow -------------------------------------------------------------------------
+    # -- NaN results, tracked as a mask (codes stay magnitudes) -------------------------------
+    nan = kind == NAN
+    # -- overflow: inf, else NaN, else clamp; directed modes and saturate go to max -----------
     over = code > max_code
-    to_max = _overflow_to_max(rounding, sign, saturate)
+    to_max = over & _overflow_to_max(rounding, sign, saturate)
+    to_special = over & ~to_max
     if fmt.has_inf:
-        over_code = fmt.inf_code
+        code = np.where(to_special, fmt.inf_code, code)
     elif fmt.has_nan:
-        over_code = -1                                        # marker: canonical NaN
-    else:
-        over_code = max_code
-    code = np.where(over, np.where(to_max, max_code, over_code), code)
-    # -- no zero (e8m0): underflow goes to the smallest code ---------------------------------
+        nan = nan | to_special
+    code = np.where(over, max_code, code)           # (codes under a NaN mask are replaced below)
+    # -- no zero (e8m0): underflow goes to the smallest code; zero itself has no code: NaN ----
     if not fmt.has_zero:
         code = np.where(code < 0, 0, code)
-        code = np.where(~nonzero & (kind == FINITE), -1, code)   # zero has no code: NaN
-    # -- specials ---------------------------------------------------------------------------
+        nan = nan | (~nonzero & (kind == FINITE))
+    # -- infinite inputs ---------------------------------------------------------------------
+    inf = kind == INF
     if fmt.has_inf:
-        inf_code = np.where(saturate, max_code, fmt.inf_code)
-        code = np.where(kind == INF, inf_code, code)
+        code = np.where(inf, max_code if saturate else fmt.inf_code, code)
+    elif saturate or not fmt.has_nan:
+        code = np.where(inf, max_code, code)
     else:
-        code = np.where(kind == INF, max_code if (saturate or not fmt.has_nan) else -1, code)
-    nan = (code == -1) | (kind == NAN)
+        nan = nan | inf
+    if not fmt.signed:
+        nan = nan | (sign & (nonzero | inf))         # negative values are not representable
     if not fmt.has_nan and np.any(nan):
         raise FormatError(f"{fmt.name} has no NaN; cannot encode a NaN result")
     out = code.astype(np.uint64)
     if fmt.signed:
         neg = sign & ~nan
-        if fmt.specials.value == "fnuz":
+        if fmt.specials is Specials.FNUZ:
             neg &= out != 0
         out = out | np.where(neg, np.uint64(fmt.sign_bit), np.uint64(0))
-    else:
-        nan = nan | (sign & nonzero)                         # negative values: not representable
     if fmt.has_nan:
         out = np.where(nan, np.uint64(fmt.nan_code), out)
     return out.astype(fmt.dtype)
 
 
-def _round_int(fmt: Int, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
+def round_int(fmt: Int, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
     if np.any(kind != FINITE):
         raise FormatError(f"{fmt.name} has no NaN or infinity; cannot encode a non-finite result")
     nonzero = (m != 0) | sticky

@@ -68,10 +68,22 @@ def storage_dtype(bits: int) -> np.dtype:
 class Format:
     """Common interface of every format family.
 
-    Subclasses provide ``name``, ``bits``, ``family``, ``decode``, ``encode`` and the exact
-    interface used by the operations (``_unpack`` / ``_round``, in :mod:`golden._exact`).
+    A family plugs into every operation (mul, fma, dot, MAC) by providing ``name``, ``bits``,
+    ``decode``, ``encode`` and the exact interface of :mod:`golden._exact`:
+
+    - ``exact_unpack(u)`` -> (sign, m, e, kind): codes as exact triples;
+    - ``exact_round(sign, m, e, sticky, kind, rounding, saturate, rnd, R)`` -> codes: the
+      family's one rounding of an exact value;
+    - ``exact_sig_bits``: the widest ``m`` that ``exact_unpack`` returns;
+    - ``additive_identity``: the code that leaves any value unchanged when added (MAC ``first``).
     """
     family: str = "?"
+
+    def exact_unpack(self, u):
+        raise NotImplementedError
+
+    def exact_round(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
+        raise NotImplementedError
 
     @property
     def dtype(self) -> np.dtype:
@@ -149,6 +161,20 @@ class Int(Format):
     has_nan = False
     has_negative_zero = False
 
+    @property
+    def exact_sig_bits(self) -> int:
+        return self.n             # |int_min| = 2^(n-1) needs n bits in a signed format too
+
+    additive_identity = 0
+
+    def exact_unpack(self, u):
+        from ._exact import unpack_int
+        return unpack_int(self, u)
+
+    def exact_round(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
+        from ._exact import round_int
+        return round_int(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R)
+
     def to_int(self, codes) -> np.ndarray:
         """Signed integer values (int64) of ``codes``."""
         u = self.check_codes(codes).astype(np.int64)
@@ -219,6 +245,23 @@ class Minifloat(Format):
     def precision(self) -> int:
         """Significand bits including the implicit one."""
         return self.man_bits + 1
+
+    @property
+    def exact_sig_bits(self) -> int:
+        return self.precision
+
+    @property
+    def additive_identity(self) -> int:
+        """-0 where the format has it (x + -0 = x for every x, -0 included), else +0."""
+        return self.sign_bit if self.has_negative_zero else 0
+
+    def exact_unpack(self, u):
+        from ._exact import unpack_minifloat
+        return unpack_minifloat(self, u)
+
+    def exact_round(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
+        from ._exact import round_minifloat
+        return round_minifloat(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R)
 
     # -- derived ranges -------------------------------------------------------------------
     @property

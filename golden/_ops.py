@@ -13,7 +13,7 @@ import numpy as np
 
 from ._exact import (FINITE, INF, NAN, ZERO_EXP, add_exact, bit_length, encode_float64, resolve_rnd,
                      round_to, sig_bits, unpack, _shr, _low_mask)
-from ._formats import Format, FormatError, Int, Rounding
+from ._formats import Format, FormatError, Int, Minifloat, Rounding
 from ._registry import parse
 
 __all__ = ["mul", "fma", "add", "dot", "mac_step"]
@@ -138,7 +138,7 @@ def _fast_fma_ok(fa, fb, fc, rounding) -> bool:
     if rounding in (Rounding.SR, Rounding.RDN):
         return False
     fmts = (fa, fb, fc)
-    if any(isinstance(f, Int) or not f.subnormals for f in fmts):
+    if not all(isinstance(f, Minifloat) and f.subnormals for f in fmts):
         return False
     return (fa.precision + fb.precision <= 53 and fc.precision <= 51
             and all(f.emax < 500 and f.min_subnormal_exp > -500 for f in fmts))
@@ -363,11 +363,7 @@ def mac_step(acc, a, b, fmt, acc_fmt, first=False, clear=False, fused=True, roun
     acc = fc.check_codes(acc)
     first = np.asarray(first, bool)
     clear = np.asarray(clear, bool)
-    if isinstance(fc, Int):
-        identity = np.uint64(0)
-    else:
-        identity = np.uint64(fc.sign_bit if fc.has_negative_zero else 0)
-    addend = np.where(first, identity, acc)
+    addend = np.where(first, np.uint64(fc.additive_identity), acc)
     if fused:
         nxt = fma(a, b, addend, fmt, fc, rounding, rnd, rnd_bits, saturate, fmt_b)
     else:

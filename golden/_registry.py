@@ -51,7 +51,8 @@ def _error(name, why=""):
 @lru_cache(maxsize=None)
 def _parse_str(name: str) -> Format:
     key = name.strip().lower()
-    if key.startswith("float") and "_" in key:           # ml_dtypes: float8_e4m3fn, float4_e2m1fn
+    ml_name = key.startswith("float") and "_" in key     # ml_dtypes: float8_e4m3fn, float4_e2m1fn
+    if ml_name:
         key = key.split("_", 1)[1]
     key = _ALIASES.get(key, key)
     m = _INT_RE.fullmatch(key)
@@ -71,8 +72,8 @@ def _parse_str(name: str) -> Format:
         if (E, M) != (8, 0) or m.group(3):
             raise _error(name, "'fnu' (unsigned, no zero) is defined for e8m0 only")
         return Minifloat(8, 0, 127, Specials.FN, signed=False, subnormals=False)
-    if suffix is None:
-        suffix = "fn" if (E, M) in _OCP_PLAIN else "ieee"
+    if suffix is None:      # ml_dtypes names are literal (float8_e4m3 is IEEE-like); ours follow OCP
+        suffix = "fn" if (E, M) in _OCP_PLAIN and not ml_name else "ieee"
     if suffix == "fnuz":
         specials, bias = Specials.FNUZ, 1 << (E - 1)
     elif suffix == "fn":
