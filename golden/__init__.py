@@ -9,12 +9,28 @@ Public API (FORMATS.md, "Public Python API"; outside tests rely on it)::
     golden.mul(a, b, fmt, out, rounding="rne", fmt_b=None, rnd=None)
     golden.fma(a, b, c, fmt, acc, rounding="rne", rnd=None)
     golden.dot(A, B, c, fmt, acc, align=None, rounding="rne")
+    golden.lmul(a, b, fmt, out=None, variant="formula")
+
+Families: integers and minifloats (``_formats``), posits with their quire (``_posit``,
+``_quire``), LNS with the LNS-Madam MAC (``_lns``); L-Mul (``_lmul``) and error statistics
+(``_errstats``) are operations on them.
 """
 from ._formats import FormatError, Rounding, Specials, Format, Int, Minifloat, storage_dtype
 from ._registry import parse, known_names, FAMILIES
-from ._ops import mul, fma, dot, mac_step
+from ._ops import mul, fma, add, dot, mac_step
+from ._posit import Posit
+from ._quire import quire_limbs, quire_zero, quire_step, quire_read, quire_to_int
+from ._lns import (Lns, lns_add, lns_gauss_tables, lns_mac_table, lns_mac_terms, lns_mac_step,
+                   lns_acc_value)
+from ._lmul import LmulVariant, lmul, lmul_exact, lmul_mac_step, lmul_dot
+from ._errstats import ErrorStats, error_stats
 
 __all__ = [
     "FormatError", "Rounding", "Specials", "Format", "Int", "Minifloat", "storage_dtype",
-    "parse", "known_names", "FAMILIES", "mul", "fma", "dot", "mac_step",
+    "parse", "known_names", "FAMILIES", "mul", "fma", "add", "dot", "mac_step",
+    "Posit", "quire_limbs", "quire_zero", "quire_step", "quire_read", "quire_to_int",
+    "Lns", "lns_add", "lns_gauss_tables", "lns_mac_table", "lns_mac_terms", "lns_mac_step",
+    "lns_acc_value",
+    "LmulVariant", "lmul", "lmul_exact", "lmul_mac_step", "lmul_dot",
+    "ErrorStats", "error_stats",
 ]

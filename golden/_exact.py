@@ -255,10 +255,11 @@ def round_minifloat(fmt: Minifloat, sign, m, e, sticky, kind, rounding, saturate
     to_max = over & _overflow_to_max(rounding, sign, saturate)
     to_special = over & ~to_max
     if fmt.has_inf:
-        code = np.where(to_special, fmt.inf_code, code)
-    elif fmt.has_nan:
-        nan = nan | to_special
-    code = np.where(over, max_code, code)           # (codes under a NaN mask are replaced below)
+        code = np.where(to_special, fmt.inf_code, np.where(to_max, max_code, code))
+    else:
+        if fmt.has_nan:
+            nan = nan | to_special
+        code = np.where(over, max_code, code)       # (codes under a NaN mask are replaced below)
     # -- no zero (e8m0): underflow goes to the smallest code; zero itself has no code: NaN ----
     if not fmt.has_zero:
         code = np.where(code < 0, 0, code)

@@ -13,11 +13,25 @@ import numpy as np
 
 __all__ = [
     "FormatError", "Rounding", "Specials", "Format", "Int", "Minifloat", "storage_dtype",
+    "parse_enum",
 ]
 
 
 class FormatError(ValueError):
     """An unknown or impossible format name, or an operation a format does not support."""
+
+
+def parse_enum(cls, value, what: str):
+    """``value`` as a member of the string-valued enum ``cls`` (members pass through); else a
+    one-line FormatError naming ``what`` and the accepted values. Strings exist only at the
+    edges (CLI, manifests) and are parsed once, here."""
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(str(value).lower())
+    except ValueError:
+        accepted = ", ".join(m.value for m in cls)
+        raise FormatError(f"unknown {what} {value!r}; accepted: {accepted}") from None
 
 
 class Rounding(enum.Enum):
@@ -31,13 +45,7 @@ class Rounding(enum.Enum):
 
     @classmethod
     def parse(cls, value) -> "Rounding":
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(str(value).lower())
-        except ValueError:
-            accepted = ", ".join(m.value for m in cls)
-            raise FormatError(f"unknown rounding mode {value!r}; accepted: {accepted}") from None
+        return parse_enum(cls, value, "rounding mode")
 
 
 class Specials(enum.Enum):
@@ -221,9 +229,7 @@ class Minifloat(Format):
             raise FormatError(f"exponent bits must be 1..11, not {self.exp_bits}")
         if not isinstance(self.man_bits, int) or not 0 <= self.man_bits <= 52:
             raise FormatError(f"mantissa bits must be 0..52, not {self.man_bits}")
-        if self.specials is Specials.IEEE and self.exp_bits < 2:
-            raise FormatError("an IEEE-like format needs at least 2 exponent bits "
-                              "(the top exponent is reserved for inf/NaN)")
+        # E = 1 is allowed: an IEEE-like e1mM is degenerate (subnormals, then inf/NaN) but defined
         if self.specials is Specials.FNUZ and not self.signed:
             raise FormatError("fnuz formats need a sign bit (its NaN is the sign bit alone)")
         # Exponents must stay inside float64's normal range so decode is exact.

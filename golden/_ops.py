@@ -77,6 +77,9 @@ def mul(a, b, fmt, out=None, rounding="rne", fmt_b=None, rnd=None, rnd_bits=None
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
     fo = parse(out) if out is not None else fa
+    domain_mul = getattr(fa, "domain_mul", None)
+    if domain_mul is not None:      # a family without exact triples multiplies in its own domain (LNS)
+        return domain_mul(a, b, fmt_b=fb, out=fo, rounding=rounding, saturate=saturate, rnd=rnd)
     a = fa._checked(a)
     b = fb._checked(b)
     shape = np.broadcast_shapes(a.shape, b.shape)
@@ -85,7 +88,7 @@ def mul(a, b, fmt, out=None, rounding="rne", fmt_b=None, rnd=None, rnd_bits=None
         # small pairs: one gather from the table of every product (16-bit index arithmetic)
         table = _mul_table(fa, fb, fo, rounding, bool(saturate))
         idx = a.astype(np.uint16) << np.uint16(fb.bits)
-        idx |= b.astype(np.uint16, copy=False)
+        idx = idx | b.astype(np.uint16, copy=False)      # broadcasts (a and b may differ in shape)
         return table[idx]
     a, b = np.broadcast_arrays(a.astype(np.uint64), b.astype(np.uint64))
     return _mul_general(fa, fb, fo, a, b, rounding, saturate, rnd, R)
@@ -354,19 +357,19 @@ def mac_step(acc, a, b, fmt, acc_fmt, first=False, clear=False, fused=True, roun
              rnd=None, rnd_bits=None, saturate=False, fmt_b=None):
     """One step of the MAC unit: the next accumulator codes.
 
-    ``clear`` gives +0 (integer 0). Otherwise the addend is the accumulator, or, where
-    ``first``, the additive identity (-0 for floats, so the step loads round(a*b) exactly as
-    ``mul`` would, zero signs included; 0 for integers). ``fused`` rounds a*b + addend once;
-    ``fused=False`` rounds the product into ``acc_fmt`` first, then the sum (same rnd for both).
+    ``clear`` gives +0 (integer 0). Otherwise, where ``first``, a new sum starts: the step
+    loads round(a*b) into ``acc_fmt``, exactly ``mul`` (adding -0 instead would differ under
+    rdn, where +0 + -0 = -0). Elsewhere ``fused`` rounds a*b + acc once, and ``fused=False``
+    rounds the product into ``acc_fmt`` first, then the sum (same rnd for both roundings).
     """
     fc = parse(acc_fmt)
     acc = fc.check_codes(acc)
     first = np.asarray(first, bool)
     clear = np.asarray(clear, bool)
-    addend = np.where(first, np.uint64(fc.additive_identity), acc)
+    p = mul(a, b, fmt, fc, rounding, fmt_b, rnd, rnd_bits, saturate)
     if fused:
-        nxt = fma(a, b, addend, fmt, fc, rounding, rnd, rnd_bits, saturate, fmt_b)
+        nxt = fma(a, b, acc, fmt, fc, rounding, rnd, rnd_bits, saturate, fmt_b)
     else:
-        p = mul(a, b, fmt, fc, rounding, fmt_b, rnd, rnd_bits, saturate)
-        nxt = add(p, addend, fc, fc, rounding, rnd, rnd_bits, saturate)
+        nxt = add(p, acc, fc, fc, rounding, rnd, rnd_bits, saturate)
+    nxt = np.where(first, p, nxt)
     return np.where(clear, np.zeros((), fc.dtype), nxt).astype(fc.dtype)

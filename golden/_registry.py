@@ -9,6 +9,9 @@ mean the OCP (``fn``) formats. ``fn`` means "finite": no inf; NaN at the all-one
 formats of 8 bits or more, and no NaN at all below 8 bits (OCP MX FP6/FP4, ml_dtypes'
 ``float6_*fn`` / ``float4_*fn``). ``fnuz`` adds "unsigned zero": a single NaN at 0x80, no -0,
 default bias 2^(E-1).
+
+Other families: ``posit<N>`` (Posit Standard 2022, es = 2) and ``posit<N>es<K>``; ``lns<N>f<F>``
+(``lns8`` = ``lns8f3``). Their classes live in ``_posit`` and ``_lns``.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ import re
 from functools import lru_cache
 
 from ._formats import Format, FormatError, Int, Minifloat, Specials
+from ._lns import Lns
+from ._posit import Posit
 
 __all__ = ["parse", "canonical_name", "known_names", "FAMILIES"]
 
@@ -30,6 +35,7 @@ _ALIASES = {
     "fp64": "e11m52", "float64": "e11m52", "double": "e11m52",
     "tf32": "e8m10",
     "e8m0": "e8m0fnu", "float8_e8m0fnu": "e8m0fnu", "e8m0fnu": "e8m0fnu",
+    "lns8": "lns8f3",
 }
 # Canonical spellings for a few IEEE formats everyone knows by another name.
 _NICKNAMES = {(5, 10): "fp16", (8, 7): "bf16", (8, 23): "fp32", (11, 52): "fp64"}
@@ -37,10 +43,14 @@ _NICKNAMES = {(5, 10): "fp16", (8, 7): "bf16", (8, 23): "fp32", (11, 52): "fp64"
 FAMILIES = ("int<N>/uint<N> (N=2..32)",
             "e<E>m<M>[b<bias>][fn|fnuz|ieee] (E=1..11, M=0..52), e.g. e4m3, e5m2, e2m1",
             "fp16, bf16, fp32, tf32, e8m0",
-            "ml_dtypes names (float8_e4m3fn, float6_e2m3fn, float4_e2m1fn, ...)")
+            "ml_dtypes names (float8_e4m3fn, float6_e2m3fn, float4_e2m1fn, ...)",
+            "posit<N>[es<K>] (N=3..32, K=0..4, default 2)",
+            "lns<N>f<F> (N=3..24, F=0..16, N-2-F<=9), lns8")
 
 _MINIFLOAT_RE = re.compile(r"e(\d+)m(\d+)(?:b(-?\d+))?(fnuz|fnu|fn|ieee)?")
 _INT_RE = re.compile(r"(u?)int(\d+)")
+_POSIT_RE = re.compile(r"posit(\d+)(?:es(\d+))?")
+_LNS_RE = re.compile(r"lns(\d+)f(\d+)")
 
 
 def _error(name, why=""):
@@ -52,8 +62,12 @@ def _error(name, why=""):
 def _parse_str(name: str) -> Format:
     key = name.strip().lower()
     ml_name = key.startswith("float") and "_" in key     # ml_dtypes: float8_e4m3fn, float4_e2m1fn
+    ml_bits = None
     if ml_name:
-        key = key.split("_", 1)[1]
+        prefix, key = key.split("_", 1)
+        if not prefix[5:].isdigit():
+            raise _error(name)
+        ml_bits = int(prefix[5:])
     key = _ALIASES.get(key, key)
     m = _INT_RE.fullmatch(key)
     if m:
@@ -61,6 +75,14 @@ def _parse_str(name: str) -> Format:
         if not 2 <= n <= 32:
             raise _error(name, f"integer width must be 2..32, not {n}")
         return Int(n, signed=not m.group(1))
+    for regex, family in ((_POSIT_RE, Posit), (_LNS_RE, Lns)):
+        m = regex.fullmatch(key)
+        if m:
+            args = [int(g) for g in m.groups() if g is not None]
+            try:
+                return family(*args)
+            except FormatError as exc:
+                raise _error(name, str(exc)) from None
     m = _MINIFLOAT_RE.fullmatch(key)
     if not m:
         raise _error(name)
@@ -84,9 +106,12 @@ def _parse_str(name: str) -> Format:
     if m.group(3) is not None:
         bias = int(m.group(3))
     try:
-        return Minifloat(E, M, bias, specials)
+        fmt = Minifloat(E, M, bias, specials)
     except FormatError as exc:
         raise _error(name, str(exc)) from None
+    if ml_bits is not None and fmt.bits != ml_bits:
+        raise _error(name, f"float{ml_bits}_ names a {ml_bits}-bit type, e{E}m{M} has {fmt.bits} bits")
+    return fmt
 
 
 def parse(name) -> Format:
@@ -122,7 +147,9 @@ def canonical_name(f: Minifloat) -> str:
 
 
 def known_names() -> list[str]:
-    """Names listed by ``macforge formats``: the FORMATS.md table (integer and minifloat)."""
+    """Names listed by ``macforge formats``: the FORMATS.md table."""
     return ["int4", "int8", "int16", "int32", "uint8",
             "e4m3", "e5m2", "e4m3fnuz", "e5m2fnuz", "e3m4", "e4m3ieee", "e4m3b11fnuz",
-            "e2m3", "e3m2", "e2m1", "e8m0", "fp16", "bf16", "fp32", "tf32"]
+            "e2m3", "e3m2", "e2m1", "e8m0", "fp16", "bf16", "fp32", "tf32",
+            "posit8", "posit16", "posit32", "posit8es0", "posit16es1",
+            "lns8", "lns6f2", "lns12f6"]

@@ -94,7 +94,7 @@ class Spec:
 
     @property
     def max(self) -> Fraction:
-        return decode_mag(self, self.max_mag_code)
+        return _max_of(self)
 
     @property
     def has_inf(self) -> bool:
@@ -126,6 +126,17 @@ def spec_of(fmt) -> Spec:
     """Spec from a golden format object's defining fields (or a Spec, returned as is)."""
     if isinstance(fmt, Spec):
         return fmt
+    hit = _SPEC_BY_ID.get(id(fmt))
+    if hit is None or hit[0] is not fmt:
+        hit = _SPEC_BY_ID[id(fmt)] = (fmt, _spec_of_cached(fmt))
+    return hit[1]
+
+
+_SPEC_BY_ID: dict = {}
+
+
+@lru_cache(maxsize=None)
+def _spec_of_cached(fmt) -> Spec:
     if hasattr(fmt, "exp_bits"):
         specials = getattr(fmt.specials, "value", fmt.specials)
         specials = str(specials).lower()
@@ -142,6 +153,12 @@ def spec_of(fmt) -> Spec:
 # ------------------------------------------------------------------------------------------
 # Decoding
 # ------------------------------------------------------------------------------------------
+@lru_cache(maxsize=4096)
+def _pow2(k: int) -> Fraction:
+    """2^k exactly."""
+    return Fraction(1 << k) if k >= 0 else Fraction(1, 1 << -k)
+
+
 def _mag_is_special(s: Spec, mag: int, neg: bool):
     """'inf', 'nan' or None for a magnitude code (with sign ``neg``) per FORMATS.md."""
     e_field, m_field = mag >> s.M, mag & ((1 << s.M) - 1)
@@ -161,16 +178,25 @@ def decode_mag(s: Spec, mag: int) -> Fraction:
     """Finite magnitude of a (non-special) magnitude code."""
     e_field, m_field = mag >> s.M, mag & ((1 << s.M) - 1)
     if s.subnormals and e_field == 0:
-        return Fraction(m_field) * Fraction(2) ** (1 - s.bias - s.M)
-    return Fraction((1 << s.M) + m_field) * Fraction(2) ** (e_field - s.bias - s.M)
+        return Fraction(m_field) * _pow2(1 - s.bias - s.M)
+    return Fraction((1 << s.M) + m_field) * _pow2(e_field - s.bias - s.M)
 
 
 @lru_cache(maxsize=None)
 def _max_mag_code(s: Spec) -> int:
-    mag = (1 << s.mag_bits) - 1
-    while _mag_is_special(s, mag, False) is not None:
-        mag -= 1
-    return mag
+    # Specials only ever occupy the all-ones magnitude or the all-ones exponent field, so the
+    # largest finite magnitude is the first non-special among these, in descending order.
+    top = (1 << s.mag_bits) - 1
+    below_top_exponent = (((1 << s.E) - 2) << s.M) | ((1 << s.M) - 1)
+    for mag in (top, top - 1, below_top_exponent):
+        if _mag_is_special(s, mag, False) is None:
+            return mag
+    raise AssertionError(s)
+
+
+@lru_cache(maxsize=None)
+def _max_of(s: Spec) -> Fraction:
+    return decode_mag(s, _max_mag_code(s))
 
 
 @lru_cache(maxsize=None)
@@ -182,8 +208,11 @@ def _has_nan(s: Spec) -> bool:
 
 
 def decode(fmt, code: int) -> Val:
-    s = spec_of(fmt)
-    code = int(code)
+    return _decode(spec_of(fmt), int(code))
+
+
+@lru_cache(maxsize=1 << 18)
+def _decode(s: Spec, code: int) -> Val:
     assert 0 <= code < (1 << s.bits), (code, s)
     if s.kind == "int":
         v = code - (1 << s.bits) if (s.signed and code >> (s.bits - 1)) else code
@@ -222,51 +251,52 @@ def to_float(v: Val) -> float:
 # Rounding an exact value into a format
 # ------------------------------------------------------------------------------------------
 def _floor_log2(x: Fraction) -> int:
-    """floor(log2 x) for x > 0, exactly."""
-    e = x.numerator.bit_length() - x.denominator.bit_length()
-    # now 2^(e-1) < x < 2^(e+1); fix up
-    if Fraction(2) ** e > x:
-        e -= 1
-    assert Fraction(2) ** e <= x < Fraction(2) ** (e + 1)
-    return e
+    """floor(log2 x) for x > 0, exactly (integer comparisons only)."""
+    num, den = x.numerator, x.denominator
+    e = num.bit_length() - den.bit_length()          # 2^(e-1) < x < 2^(e+1)
+    # is 2^e <= num/den ?
+    if e >= 0:
+        below = num < (den << e)
+    else:
+        below = (num << -e) < den
+    return e - 1 if below else e
 
 
-def _round_up(mode: str, neg: bool, frac: Fraction, down_is_odd: bool, rnd, R) -> bool:
-    """Whether the magnitude rounds up, given its position ``frac`` in [0, 1) between the two
-    neighbours in ulps."""
-    if frac == 0:
-        return False
+def _round_up(mode: str, neg: bool, rem: int, D: int, down_is_odd: bool, rnd, R) -> bool:
+    """Whether the magnitude rounds up, given its position frac = rem/D in [0, 1) between the
+    two neighbours, in ulps."""
+    if rem == 0:
+        return False                                  # exact: never changes
     if mode == "rtz":
         return False
     if mode == "rup":
         return not neg
     if mode == "rdn":
         return neg
-    if mode == "rne":
-        return frac > Fraction(1, 2) or (frac == Fraction(1, 2) and down_is_odd)
-    if mode == "rna":
-        return frac >= Fraction(1, 2)
+    if mode == "rne":                                 # frac > 1/2, or a tie and odd below
+        return 2 * rem > D or (2 * rem == D and down_is_odd)
+    if mode == "rna":                                 # frac >= 1/2
+        return 2 * rem >= D
     if mode == "sr":
         # FORMATS.md: t = floor(frac * 2^R); round up iff t + rnd >= 2^R.
         assert rnd is not None and R is not None and 0 <= rnd < (1 << R), (rnd, R)
-        t = math.floor(frac * (1 << R))
+        t = (rem << R) // D
         return t + rnd >= (1 << R)
     raise ValueError(mode)
 
 
-def _code_of_mag(s: Spec, r: Fraction) -> int:
-    """Magnitude code of a representable positive magnitude ``r``."""
-    if s.subnormals and r < Fraction(2) ** s.emin:
-        m = r / Fraction(2) ** (s.emin - s.M)
-        assert m.denominator == 1 and 0 < m < (1 << s.M), r
-        return int(m)
-    e = _floor_log2(r)
-    m = r / Fraction(2) ** (e - s.M) - (1 << s.M)
-    assert m.denominator == 1 and 0 <= m < (1 << s.M), r
-    e_field = e + s.bias
-    assert 0 <= e_field < (1 << s.E), r
-    code = (e_field << s.M) | int(m)
-    assert decode_mag(s, code) == r
+def _code_of_mag(s: Spec, sig: int, e: int) -> int:
+    """Magnitude code of the representable value sig * 2^(e - M), where sig < 2^M only in the
+    subnormal binade (e = emin)."""
+    if sig < (1 << s.M):
+        assert s.subnormals and e == s.emin and sig > 0, (sig, e)
+        code = sig                                        # exponent field 0
+    else:
+        assert sig < (1 << (s.M + 1)), sig
+        e_field = e + s.bias
+        assert 0 <= e_field < (1 << s.E), (sig, e)
+        code = (e_field << s.M) | (sig - (1 << s.M))
+    assert decode_mag(s, code) == sig * _pow2(e - s.M)    # self-check against decode
     return code
 
 
@@ -334,10 +364,12 @@ def round_val(fmt, v: Val, mode: str = "rne", saturate: bool = False, rnd=None, 
         e_eff = s.emin                      # subnormal range: fixed quantum
     else:
         e_eff = e
-    q = Fraction(2) ** (e_eff - s.M)        # ulp of the binade holding x (unbounded exponent)
-    n = x / q
-    lo = math.floor(n)
-    frac = n - lo
+    # Position of x on the grid of its binade (unbounded exponent), ulp q = 2^(e_eff - M):
+    # x / q = lo + rem/D with 0 <= rem < D, in integers.
+    sh = s.M - e_eff
+    N = x.numerator << sh if sh >= 0 else x.numerator
+    D = x.denominator if sh >= 0 else x.denominator << -sh
+    lo, rem = divmod(N, D)
     # Parity of the lower neighbour's *code*: the significand integer's LSB for M >= 1 (also
     # across binade edges, where lo = 2^(M+1)-1 is odd and the upper code has mantissa 0); for
     # M = 0 the significand is always 1 and the code LSB is the exponent field's.
@@ -347,8 +379,11 @@ def round_val(fmt, v: Val, mode: str = "rne", saturate: bool = False, rnd=None, 
         down_odd = bool(lo & 1)
     else:
         down_odd = bool((e_eff + s.bias) & 1)
-    up = _round_up(mode, v.neg, frac, down_odd, rnd, R)
-    r = (lo + 1) * q if up else lo * q
+    up = _round_up(mode, v.neg, rem, D, down_odd, rnd, R)
+    sig, e_r = (lo + 1 if up else lo), e_eff
+    if sig == 1 << (s.M + 1):               # carried into the next binade
+        sig, e_r = 1 << s.M, e_eff + 1
+    r = sig * _pow2(e_r - s.M)              # the rounded magnitude (unbounded exponent)
     if r > s.max:
         if saturate:
             return _with_sign(s, v.neg, s.max_mag_code)
@@ -361,19 +396,19 @@ def round_val(fmt, v: Val, mode: str = "rne", saturate: bool = False, rnd=None, 
         if mode == "rdn":
             return _overflow_code(s, v.neg, v.neg)
         raise ValueError(mode)
-    if r == 0:
+    if sig == 0:
         return _with_sign(s, v.neg, 0)
-    if not s.subnormals and r < Fraction(2) ** s.emin:
+    if not s.subnormals and r < _pow2(s.emin):
         raise ReferenceUndefined("below the smallest magnitude of a format with no zero")
-    return _with_sign(s, v.neg, _code_of_mag(s, r))
+    return _with_sign(s, v.neg, _code_of_mag(s, sig, e_r))
 
 
 def _round_int(s: Spec, v: Val, mode, saturate, rnd, R) -> int:
     if v.kind != "num":
         raise ReferenceUndefined("inf/NaN into an integer format")
     x = v.mag
-    lo = math.floor(x)
-    up = _round_up(mode, v.neg, x - lo, bool(lo & 1), rnd, R)
+    lo, rem = divmod(x.numerator, x.denominator)
+    up = _round_up(mode, v.neg, rem, x.denominator, bool(lo & 1), rnd, R)
     m = lo + 1 if up else lo
     val = -m if v.neg else m
     if saturate:
@@ -450,7 +485,7 @@ def dot_terms(fa, A, fb, B, acc, c, align=None):
     if not nz:
         return terms
     emax = max(_floor_log2(t.mag) for t in nz)
-    unit = Fraction(2) ** (emax - align)
+    unit = _pow2(emax - align)
     out = []
     for t in terms:
         tv = _truncate_to(t.signed_value, unit)
@@ -519,3 +554,42 @@ def _fmt_item(item) -> str:
     if a.dtype.kind == "f":
         return repr(float(a))
     return str(a)
+
+
+def check_codes(fmt, got, want, inputs: dict, what: str, extra_ok=None) -> int:
+    """Assert ``got == want`` (codes of ``fmt``, NaNs canonicalised); return the vector count.
+
+    ``inputs`` are columns (first axis = vector) printed for the failing vectors, with the
+    expected and obtained codes. ``extra_ok`` is an optional boolean mask of vectors accepted
+    anyway (each caller documents why).
+    """
+    got = np.asarray(got)
+    want = np.asarray(want)
+    assert got.shape == want.shape, f"{what}: shape {got.shape} != expected {want.shape}"
+    n = want.size
+    assert n > 0, f"{what}: compared no vectors"
+    bad = canon_codes(fmt, got) != canon_codes(fmt, want)
+    if extra_ok is not None:
+        bad &= ~np.asarray(extra_ok)
+    if bad.any():
+        idx = np.flatnonzero(bad.ravel())
+        cols = {k: np.asarray(v).reshape(n, -1) if np.asarray(v).ndim > 1 and
+                np.asarray(v).shape[:want.ndim] == want.shape else np.asarray(v).ravel()
+                for k, v in inputs.items()}
+        cols["expected"] = want.ravel()
+        cols["got"] = got.ravel()
+        raise AssertionError(f"{what}: " + hexrows(cols, idx))
+    return n
+
+
+def check_nan_sign(fmt, got, what: str) -> None:
+    """FORMATS.md: NaN results are the canonical NaN, sign bit 0 where the format allows."""
+    s = spec_of(fmt)
+    got = np.asarray(got).astype(np.uint64)
+    if s.kind != "float" or not s.signed or s.specials == "fnuz":
+        return
+    nan = nan_mask(fmt, got)
+    neg = (got & np.uint64(s.sign_bit)) != 0
+    bad = nan & neg
+    assert not bad.any(), (f"{what}: {int(bad.sum())} NaN results with the sign bit set, e.g. "
+                           f"{[hex(int(x)) for x in got[bad][:8]]}")
