@@ -21,8 +21,9 @@ def output_format(manifest: dict):
 
 def _common(manifest):
     f = manifest["formats"]
-    kw = dict(rounding=manifest["rounding"], saturate=bool(manifest.get("saturate")))
-    if manifest["rounding"] == "sr":
+    # integer units round nothing: their manifest has no rounding mode
+    kw = dict(rounding=manifest.get("rounding") or "rne", saturate=bool(manifest.get("saturate")))
+    if manifest.get("rounding") == "sr":
         kw["rnd_bits"] = int(manifest["rnd_bits"])
     return golden.parse(f["a"]), golden.parse(f["b"]), output_format(manifest), kw
 

@@ -23,7 +23,7 @@ import numpy as np
 import golden
 from sim.model import output_format
 from sim.stimulus import make_stimulus
-from sim.tools import ensure_verilator_on_path
+from sim.tools import ensure_verilator_on_path, fst_supported
 
 __all__ = ["SimSpec", "SimResult", "run", "default_unit", "default_acc"]
 
@@ -144,17 +144,29 @@ class _Quiet:
 
 
 def _build_and_test(src: Path, top: str, workdir: Path, cfg_path: Path, waves: bool, log: Path):
+    """Build with Verilator (incremental) and run the bench; return (build s, sim s)."""
     from cocotb_tools.runner import get_runner
     runner = get_runner("verilator")
     build_dir = workdir / ("obj_waves" if waves else "obj")
-    build_args = ["-Wno-fatal", "-O3"] + (["--trace-fst", "--trace-structs"] if waves else [])
-    runner.build(sources=[src], hdl_toplevel=top, build_dir=build_dir, build_args=build_args,
-                 waves=waves, log_file=log.with_suffix(".build.log"))
-    runner.test(test_module="sim.bench", hdl_toplevel=top, build_dir=build_dir, test_dir=workdir,
-                extra_env={"MACFORGE_BENCH": str(cfg_path)}, waves=waves,
-                results_xml=str(workdir / ("results_waves.xml" if waves else "results.xml")),
-                log_file=log)
-    return build_dir
+    build_args = ["-Wno-fatal", "-O3"]
+    if waves:
+        build_args += (["--trace-fst"] if fst_supported() else []) + ["--trace-structs"]
+    t0 = time.time()
+    try:
+        runner.build(sources=[src], hdl_toplevel=top, build_dir=build_dir, build_args=build_args,
+                     waves=waves, log_file=log.with_suffix(".build.log"))
+    except (SystemExit, RuntimeError) as exc:   # cocotb's runner exits/raises on a failed build
+        raise golden.FormatError(f"Verilator could not build {top} from {src} ({exc}); "
+                                 f"see {log.with_suffix('.build.log')}") from None
+    t1 = time.time()
+    try:
+        runner.test(test_module="sim.bench", hdl_toplevel=top, build_dir=build_dir, test_dir=workdir,
+                    extra_env={"MACFORGE_BENCH": str(cfg_path)}, waves=waves,
+                    results_xml=str(workdir / ("results_waves.xml" if waves else "results.xml")),
+                    log_file=log)
+    except SystemExit:                     # a failing bench (mismatches): its result file says more
+        pass
+    return t1 - t0, time.time() - t1
 
 
 def run(spec: SimSpec, out=print) -> SimResult:
@@ -196,26 +208,21 @@ def run(spec: SimSpec, out=print) -> SimResult:
     out(f"macforge sim: {desc}: {meta['total']:,} vectors "
         f"({meta['exhaustive']:,} exhaustive, {meta['corner']:,} corner, {meta['random']:,} random; "
         f"seed {spec.seed}); latency {manifest['latency']}")
-    sim_t0 = time.time()
     with _Quiet(log, spec.quiet):
-        try:
-            _build_and_test(src, top, workdir, cfg_path, waves=False, log=log)
-        except SystemExit as exc:      # cocotb's runner exits on a failed build
-            raise golden.FormatError(f"simulation of {top} failed to build or run ({exc}); see {log}") from None
+        build_s, sim_s = _build_and_test(src, top, workdir, cfg_path, waves=False, log=log)
     res_path = workdir / "result.npz"
     if not res_path.exists():
         raise golden.FormatError(f"the bench produced no result for {top}; see {log} "
-                                 "(a port named in the manifest may be missing from the RTL)")
+                                 "(e.g. a port named in the manifest is missing from the RTL)")
     with np.load(res_path) as r:
         result = {k: r[k] for k in r.files}
-    sim_s = time.time() - sim_t0
     nbad = int(result["mismatches"].size)
     total = int(result["observed"].size)
     rate = total / sim_s if sim_s > 0 else 0.0
     waves_path = None
     if nbad == 0:
         summary = (f"PASS {manifest['module']}: {total:,} vectors, 0 mismatches vs golden "
-                   f"({sim_s:.1f} s build+sim, {rate/1e3:.0f} k vectors/s)")
+                   f"(build {build_s:.1f} s, simulation {sim_s:.1f} s: {rate/1e3:.0f} k vectors/s checked)")
         out(summary)
     else:
         summary = f"FAIL {manifest['module']}: {nbad:,} of {total:,} vectors mismatch the golden model"
@@ -232,14 +239,14 @@ def run(spec: SimSpec, out=print) -> SimResult:
             wcfg = dict(cfg, window=[lo, hi], result=str(workdir / "result_waves.npz"))
             wcfg_path = workdir / "bench_waves.json"
             wcfg_path.write_text(json.dumps(wcfg, indent=1))
+            for stale in ("dump.fst", "dump.vcd"):
+                (workdir / stale).unlink(missing_ok=True)
             with _Quiet(workdir / "waves.log", spec.quiet):
-                try:
-                    _build_and_test(src, top, workdir, wcfg_path, waves=True, log=workdir / "waves.log")
-                except SystemExit:
-                    pass
-            fst = workdir / "dump.fst"
-            if fst.exists():
-                waves_path = str(fst)
-                out(f"waveform of vectors {lo}..{hi - 1} (re-run from a sequence start): {fst}")
+                _build_and_test(src, top, workdir, wcfg_path, waves=True, log=workdir / "waves.log")
+            dump = workdir / ("dump.fst" if fst_supported() else "dump.vcd")
+            if dump.exists():
+                waves_path = str(dump)
+                note = "" if fst_supported() else " (VCD: FST needs lz4's header, apt-get install liblz4-dev)"
+                out(f"waveform of vectors {lo}..{hi - 1} (re-run from a sequence start): {dump}{note}")
         out(f"reproduce: {spec.command()}")
     return SimResult(manifest["module"], total, nbad, time.time() - t0, summary, waves_path)

