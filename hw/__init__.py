@@ -1,0 +1,31 @@
+"""macforge gateware: Amaranth generators of multiply, FMA and MAC datapaths.
+
+Units (``wiring.Component``; formats are ``golden`` format objects or names)::
+
+    from hw import FMul, FFma, FMac, IntMac, Rounding
+    FMul(fmt="e4m3")                                   # y = round(a * b)
+    FMul(fmt="e4m3", fmt_b="e5m2", out="fp16")         # mixed operands
+    FFma(fmt="e4m3", acc="fp16")                       # y = round(a * b + c)
+    FMac(fmt="e4m3", acc="fp32", stages=2)             # acc <- round(a * b + acc)
+    FMac(fmt="e4m3", acc="fp32", fused=False, rounding=Rounding.SR, rnd_bits=8)
+    IntMac(fmt="int8", acc="int32", saturate=True)
+
+Every unit has ``.module_name``, ``.latency`` and ``.manifest()``; :mod:`hw.build` turns
+one into Verilog (``generate``, ``write``) and builds units from CLI strings (``make_unit``).
+The datapath pieces (unpack, multiplier, aligner, leading-zero count, normalise, round/pack)
+are shared by all units; see ``docs/architecture.md``.
+"""
+from golden import Rounding
+
+from ._multiplier import ArrayMultiplier, Multiplier, MULTIPLIERS, StarMultiplier
+from .build import generate, make_unit, write
+from .ffma import FFma
+from .fmac import FMac
+from .fmul import FMul
+from .imac import IntMac
+
+__all__ = [
+    "FMul", "FFma", "FMac", "IntMac", "Rounding",
+    "Multiplier", "StarMultiplier", "ArrayMultiplier", "MULTIPLIERS",
+    "make_unit", "generate", "write",
+]

@@ -1,0 +1,92 @@
+"""Normalise: first half of the shared rounder (leading-zero count, shift to the rounding grid)."""
+from amaranth.hdl import Module, Cat, Const, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ._lzc import LeadingZeroCounter
+from ._raw import RawFloatLayout
+from ._shift import ShiftRightSticky
+
+__all__ = ["Normalise", "normalised_layout"]
+
+
+def normalised_layout(fmt, in_layout: RawFloatLayout, round_bits: int) -> RawFloatLayout:
+    """Layout :class:`Normalise` produces: ``exp >= fmt.emin``, room for ``round_bits``."""
+    width = max(in_layout.sig_width, fmt.precision + round_bits)
+    return RawFloatLayout(fmt.emin, max(in_layout.exp_max, fmt.emin), width)
+
+
+class Normalise(wiring.Component):
+    """Shift a raw value so its top bit sits at ``exp``, or at ``emin`` for subnormals.
+
+    Output contract (what :class:`~hw._round.Round` relies on): ``sig`` has its top bit set
+    and ``exp >= fmt.emin``, or ``exp == fmt.emin`` and the value is subnormal or zero;
+    either way the code's ``p`` bits are the top ``p`` bits of ``sig``. ``sig`` is
+    ``max(W, p + round_bits)`` bits, the input padded with zeros below, so at least
+    ``round_bits`` exact bits sit under the last kept bit (1 guard bit for the
+    deterministic modes, R bits for stochastic rounding); everything shifted out goes to
+    ``sticky``.
+
+    With ``e`` the input exponent and ``z`` the leading-zero count: if ``e >= emin`` shift
+    left by ``min(z, e - emin)`` (a subnormal result stops at ``emin``); else shift right by
+    ``emin - e`` with sticky. The input exponent range (``in_layout``) drops the branch that
+    cannot happen, e.g. e4m3 x e4m3 products never reach fp32's subnormal range.
+
+    Parameters
+    ----------
+    fmt : Minifloat
+        Output format.
+    in_layout : RawFloatLayout
+    round_bits : int
+        Exact bits required below the last kept bit.
+    """
+
+    def __init__(self, fmt, in_layout: RawFloatLayout, round_bits: int):
+        self._fmt = fmt
+        self._in_layout = in_layout
+        super().__init__({
+            "raw": In(in_layout),
+            "norm": Out(normalised_layout(fmt, in_layout, round_bits)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        raw, norm, lay = self.raw, self.norm, self._in_layout
+        emin = self._fmt.emin
+        width = norm.shape().sig_width
+        sig = Cat(Const(0, width - lay.sig_width), raw.sig)           # pad below: exact
+        m.d.comb += [
+            norm.sign.eq(raw.sign),
+            norm.is_zero.eq(raw.is_zero),
+            norm.is_inf.eq(raw.is_inf),
+            norm.is_nan.eq(raw.is_nan),
+        ]
+        left_sig, left_exp = sig, raw.exp
+        if lay.exp_max >= emin:                      # some inputs are at or above emin
+            m.submodules.lzc = lzc = LeadingZeroCounter(lay.sig_width)
+            m.d.comb += lzc.i.eq(raw.sig)
+            left = Signal.like(lzc.count, name="left")
+            if lay.exp_min - emin >= lay.sig_width:
+                m.d.comb += left.eq(lzc.count)       # never reaches emin: plain normalise
+            else:
+                room = Signal(range(lay.exp_min - emin, lay.exp_max - emin + 1), name="room")
+                m.d.comb += room.eq(raw.exp - emin)
+                m.d.comb += left.eq(Mux(lzc.count < room, lzc.count, room))
+            # a zero has no leading one: park it at emin (its code is then 0, not 0.000 x 2^e)
+            zero = lzc.count == lay.sig_width
+            left_sig, left_exp = (sig << left)[:width], Mux(zero, emin, raw.exp - left)
+        if lay.exp_min < emin:                       # some inputs lie below emin: denormalise
+            reach = min(emin - lay.exp_min, width)   # shifting by `width` drops every bit
+            m.submodules.denorm = shr = ShiftRightSticky(width, reach)
+            gap = Signal(range(emin - lay.exp_max, emin - lay.exp_min + 1), name="gap")
+            below = Signal(name="below")
+            m.d.comb += [gap.eq(emin - raw.exp), below.eq(raw.exp < emin)]
+            m.d.comb += [shr.i.eq(sig), shr.amount.eq(Mux(gap > reach, reach, gap))]
+            m.d.comb += [
+                norm.sig.eq(Mux(below, shr.o, left_sig)),
+                norm.exp.eq(Mux(below, emin, left_exp)),
+                norm.sticky.eq(raw.sticky | (below & shr.sticky)),
+            ]
+        else:
+            m.d.comb += [norm.sig.eq(left_sig), norm.exp.eq(left_exp), norm.sticky.eq(raw.sticky)]
+        return m

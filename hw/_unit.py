@@ -1,0 +1,177 @@
+"""What every unit shares: parameter checks, the module name, the manifest."""
+import functools
+import re
+
+from amaranth.hdl import Shape
+from amaranth.lib import wiring
+
+from golden import FormatError, Int, Minifloat, Rounding, parse
+
+from ._multiplier import Multiplier, StarMultiplier
+
+__all__ = ["Unit", "quiet_on_error", "as_operand", "as_float_output", "as_rounding",
+           "check_stages", "check_rnd_bits", "check_bool", "check_multiplier", "check_nan_capable"]
+
+
+def quiet_on_error(init):
+    """Decorate a unit's ``__init__``: if it rejects its parameters, the half-built object is
+    not an "unused elaboratable" (Amaranth would otherwise warn when it is collected)."""
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        try:
+            init(self, *args, **kwargs)
+        except Exception:
+            self._MustUse__silence = True        # amaranth._unused.MustUse's opt-out flag
+            raise
+    return wrapper
+
+
+def as_operand(value, what: str):
+    """An operand format: a name or a format object, minifloat or integer."""
+    fmt = parse(value)
+    if not isinstance(fmt, (Minifloat, Int)):
+        raise FormatError(f"{what} must be a minifloat or integer format, not {fmt.name} "
+                          f"({fmt.family})")
+    return fmt
+
+
+def as_float_output(value, what: str):
+    """A result/accumulator format: a signed minifloat with subnormals (so it has zeros)."""
+    fmt = parse(value)
+    if not isinstance(fmt, Minifloat) or not fmt.signed or not fmt.subnormals:
+        raise FormatError(f"{what} must be a signed minifloat with subnormals, not {fmt.name}")
+    return fmt
+
+
+def as_rounding(value) -> Rounding:
+    return Rounding.parse(value)
+
+
+def check_stages(stages) -> int:
+    if not isinstance(stages, int) or isinstance(stages, bool) or stages < 0:
+        raise TypeError(f"stages must be a non-negative integer, not {stages!r}")
+    return stages
+
+
+def check_rnd_bits(rnd_bits) -> int:
+    # 1..32 as golden.resolve_rnd accepts; the rnd port is an integer of that width
+    if not isinstance(rnd_bits, int) or isinstance(rnd_bits, bool) or not 1 <= rnd_bits <= 32:
+        raise TypeError(f"rnd_bits must be an integer 1..32, not {rnd_bits!r}")
+    return rnd_bits
+
+
+def check_bool(value, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be a bool, not {value!r}")
+    return value
+
+
+def check_multiplier(multiplier):
+    if not (isinstance(multiplier, type) and issubclass(multiplier, Multiplier)):
+        raise TypeError(f"multiplier must be a Multiplier subclass, not {multiplier!r}")
+    return multiplier
+
+
+def check_nan_capable(out, *operands):
+    """A result format without NaN cannot hold the NaN results of operands with NaN or inf."""
+    if out.has_nan:
+        return
+    for fmt in operands:
+        if getattr(fmt, "has_nan", False) or getattr(fmt, "has_inf", False):
+            raise FormatError(f"{out.name} has no NaN, so it cannot hold the NaN results that "
+                              f"{fmt.name} operands produce")
+
+
+def _token(fmt) -> str:
+    # canonical names are identifiers except for a negative bias (e4m3b-3): spell '-' as 'n'
+    return re.sub(r"[^a-z0-9_]", "_", fmt.name.lower().replace("-", "n"))
+
+
+class Unit(wiring.Component):
+    """Base of the generated units: ``module_name``, ``latency`` and ``manifest()``.
+
+    Subclasses set ``_kind`` ("mul", "fma", "mac", "imac"), ``_prefix`` (module-name
+    prefix), ``_roles`` (port name -> role) and call :meth:`_configure` before building the
+    signature.
+    """
+    _kind = None
+    _prefix = None
+    _roles = {
+        "a": "operand", "b": "operand", "c": "addend", "rnd": "random", "y": "result",
+        "en": "enable", "first": "first", "clear": "clear", "acc": "accumulator",
+    }
+
+    def _configure(self, *, formats: dict, rounding, saturate: bool, stages: int,
+                   rnd_bits, fused, latency: int, clocked: bool, multiplier=StarMultiplier):
+        self._formats = formats
+        self._rounding = rounding
+        self._saturate = saturate
+        self._stages = stages
+        self._rnd_bits = rnd_bits if rounding is Rounding.SR else None
+        self._fused = fused
+        self._latency = latency
+        self._clocked = clocked
+        self._multiplier = multiplier
+
+    @property
+    def module_name(self) -> str:
+        """Configuration as an identifier: Verilog top, cocotb toplevel, build directory.
+
+        ``<unit>_<a>[_<b>]_<result>_<rounding>[_r<R>][_sat][_nf][_m<multiplier>]_s<stages>``:
+        operand formats (``b`` only when it differs from ``a``), then the result or
+        accumulator format, e.g. ``fmul_e4m3fn_e4m3fn_rne_s0``, ``fmac_e4m3fn_fp32_sr_r8_s2``,
+        ``imac_int8_int32_wrap_s0`` (integer units say ``wrap`` or ``sat``).
+        """
+        f = self._formats
+        parts = [self._prefix, _token(f["a"])]
+        if f["b"] != f["a"]:
+            parts.append(_token(f["b"]))
+        parts.append(_token(f.get("out", f.get("acc"))))
+        if self._rounding is None:
+            parts.append("sat" if self._saturate else "wrap")
+        else:
+            parts.append(self._rounding.value)
+            if self._rnd_bits is not None:
+                parts.append(f"r{self._rnd_bits}")
+            if self._saturate:
+                parts.append("sat")
+        if self._fused is False:
+            parts.append("nf")
+        if self._multiplier is not StarMultiplier:
+            parts.append(f"m{self._multiplier.tag}")
+        parts.append(f"s{self._stages}")
+        return "_".join(parts)
+
+    @property
+    def latency(self) -> int:
+        """Cycles from inputs to the result (0: combinational)."""
+        return self._latency
+
+    def manifest(self) -> dict:
+        """JSON-able description of the unit and its Verilog ports."""
+        ports = []
+        if self._clocked:
+            ports += [{"name": "clk", "dir": "in", "width": 1, "role": "clock"},
+                      {"name": "rst", "dir": "in", "width": 1, "role": "reset"}]
+        for name, member in self.signature.members.items():
+            ports.append({
+                "name": name,
+                "dir": "in" if member.flow == wiring.In else "out",
+                "width": Shape.cast(member.shape).width,
+                "role": self._roles[name],
+            })
+        return {
+            "module": self.module_name,
+            "unit": self._kind,
+            "formats": {k: v.name for k, v in self._formats.items()},
+            "rounding": None if self._rounding is None else self._rounding.value,
+            "saturate": self._saturate,
+            "fused": self._fused,
+            "stages": self._stages,
+            "latency": self._latency,
+            "rnd_bits": self._rnd_bits,
+            "multiplier": self._multiplier.tag,
+            "clock": "clk" if self._clocked else None,
+            "reset": "rst" if self._clocked else None,
+            "ports": ports,
+        }

@@ -1,0 +1,119 @@
+"""FMac: an accumulator register updated by a fused (or two-rounding) multiply-add."""
+from amaranth.hdl import Module
+from amaranth.lib.wiring import In, Out
+
+from golden import Rounding
+
+from ._fused_add import fused_add
+from ._multiplier import StarMultiplier
+from ._pipeline import COMBINATIONAL, PipelinePlan
+from ._product import ProductPath
+from ._round import round_pack
+from ._unit import (Unit, as_float_output, as_operand, as_rounding, check_bool,
+                    check_multiplier, check_nan_capable, check_rnd_bits, check_stages,
+                    quiet_on_error)
+from ._unpack import Unpack, code_shape
+
+__all__ = ["FMac"]
+
+
+class FMac(Unit):
+    """Multiply-accumulate: ``acc <- round(a * b + acc)`` per enabled cycle.
+
+    Each cycle presents a command: ``clear`` (acc <- +0; wins over a step), else if ``en`` a
+    step, which adds the product to ``acc`` -- or, with ``first``, to the additive identity,
+    so it loads ``round(a * b)`` exactly as a multiply would (zero signs included). Steps
+    follow :func:`golden.mac_step`. ``stages`` registers the product path (``a``, ``b``,
+    ``en``, ``first``, ``clear``, ``rnd`` delayed alike); the accumulate+round is a one-cycle
+    loop. A command presented at cycle t shows on ``acc`` at cycle t + ``latency``,
+    ``latency = stages + 1``; commands issued back to back chain (each step adds to the
+    result of the one before).
+
+    ``fused=True`` rounds once (the fused-add core FFma uses); ``fused=False`` rounds the
+    product into ``acc``'s format first (in the product path), then rounds the sum -- with
+    the same ``rnd`` for both under SR.
+
+    Parameters
+    ----------
+    fmt : format or name
+        Format of ``a`` (and ``b`` unless ``fmt_b``).
+    acc : format or name
+        Accumulator format: a signed minifloat with subnormals.
+    fused : bool
+    fmt_b, rounding, saturate, rnd_bits, multiplier
+        As for :class:`~hw.FMul`.
+    stages : int
+        Product-path registers: after unpack+multiply (and, non-fused, after normalising the
+        product), then at the end of the product path.
+
+    Attributes
+    ----------
+    a, b : in, operand codes
+    en, first, clear : in, 1 bit each
+    rnd : in, R bits (only when ``rounding`` is SR)
+    acc : out, ``acc.layout()``, the accumulator register (reset: +0)
+
+    Examples
+    --------
+    >>> FMac(fmt="e4m3", acc="fp32", stages=2).module_name
+    'fmac_e4m3fn_fp32_rne_s2'
+    """
+    _kind = "mac"
+    _prefix = "fmac"
+
+    @quiet_on_error
+    def __init__(self, fmt="e4m3", *, acc="fp32", fmt_b=None, fused=True,
+                 rounding=Rounding.RNE, saturate=False, stages=0, rnd_bits=8,
+                 multiplier=StarMultiplier):
+        fa = as_operand(fmt, "fmt")
+        fb = as_operand(fmt_b, "fmt_b") if fmt_b is not None else fa
+        fc = as_float_output(acc, "acc")
+        check_nan_capable(fc, fa, fb)
+        self._configure(formats={"a": fa, "b": fb, "acc": fc}, rounding=as_rounding(rounding),
+                        saturate=check_bool(saturate, "saturate"), stages=check_stages(stages),
+                        rnd_bits=check_rnd_bits(rnd_bits), fused=check_bool(fused, "fused"),
+                        latency=stages + 1, clocked=True,
+                        multiplier=check_multiplier(multiplier))
+        members = {"a": In(code_shape(fa)), "b": In(code_shape(fb)),
+                   "en": In(1), "first": In(1), "clear": In(1)}
+        if self._rounding is Rounding.SR:
+            members["rnd"] = In(rnd_bits)
+        members["acc"] = Out(fc.layout())
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        f, fused = self._formats, self._fused
+        rounding, saturate, rnd_bits = self._rounding, self._saturate, self._rnd_bits
+        plan = PipelinePlan(self._stages, ("product",) if fused else ("product", "normalised"))
+        control = (self.en, self.first, self.clear)
+        rnd = self.rnd if rounding is Rounding.SR else None
+
+        # -- product path (pipelined) ----------------------------------------------------
+        m.submodules.product = product = ProductPath(f["a"], f["b"], normalise=fused,
+                                                     multiplier=self._multiplier)
+        m.d.comb += [product.a.eq(self.a), product.b.eq(self.b)]
+        p, rnd = plan.cut(m, "product", product.p, rnd)
+        control = plan.cut(m, "product", *control, reset_less=False)
+        if fused:
+            p, rnd = plan.output(m, p, rnd)
+        else:
+            # first rounding: the product into the accumulator format (extra stages register
+            # this code, narrower than the raw product), then back to a raw record
+            code, rnd = round_pack(m, plan, p, rnd, f["acc"], rounding, saturate, rnd_bits,
+                                   prefix="product_")
+            control = plan.cut(m, "normalised", *control, reset_less=False)
+            code, rnd = plan.output(m, code, rnd)
+            m.submodules.product_unpack = unpack = Unpack(f["acc"])
+            m.d.comb += unpack.code.eq(code)
+            p = unpack.raw
+        en, first, clear = plan.output(m, *control, reset_less=False)
+
+        # -- accumulate loop (one cycle) -------------------------------------------------
+        total = fused_add(m, COMBINATIONAL, p, self.acc, first, rnd, f["acc"], rounding,
+                          saturate, rnd_bits, prefix="loop_")
+        with m.If(clear):
+            m.d.sync += self.acc.eq(0)                          # +0
+        with m.Elif(en):
+            m.d.sync += self.acc.eq(total)
+        return m

@@ -1,0 +1,85 @@
+"""FMul: round(a * b) once into any minifloat."""
+from amaranth.hdl import Module
+from amaranth.lib.wiring import In, Out
+
+from golden import Rounding
+
+from ._multiplier import StarMultiplier
+from ._pipeline import PipelinePlan
+from ._product import ProductPath
+from ._round import round_pack
+from ._unit import (Unit, as_float_output, as_operand, as_rounding, check_bool,
+                    check_multiplier, check_nan_capable, check_rnd_bits, check_stages,
+                    quiet_on_error)
+from ._unpack import code_shape
+
+__all__ = ["FMul"]
+
+
+class FMul(Unit):
+    """Multiplier: ``y = round(a * b)`` into ``out``, one rounding.
+
+    Operands may be any minifloats or integers, mixed (e4m3 x e5m2 -> fp16 as on current
+    GPUs). The exact product (``pa + pb`` significand bits, subnormals unnormalised) goes
+    straight to the shared rounder, which normalises it.
+
+    Parameters
+    ----------
+    fmt : format or name
+        Format of ``a`` (and of ``b`` and ``y`` unless given).
+    fmt_b : format or name, optional
+    out : format or name, optional
+        Result format: a signed minifloat with subnormals.
+    rounding : Rounding
+    saturate : bool
+        Overflow clamps to +-max in every mode.
+    stages : int
+        Pipeline registers: after unpack+multiply, after normalise, then at the output.
+    rnd_bits : int
+        Width R of ``rnd`` (stochastic rounding only).
+    multiplier : Multiplier subclass
+        Significand multiplier implementation.
+
+    Attributes
+    ----------
+    a, b : in, operand codes
+    rnd : in, R bits (only when ``rounding`` is SR)
+    y : out, ``out.layout()``
+
+    Examples
+    --------
+    >>> FMul(fmt="e4m3").module_name
+    'fmul_e4m3fn_e4m3fn_rne_s0'
+    """
+    _kind = "mul"
+    _prefix = "fmul"
+
+    @quiet_on_error
+    def __init__(self, fmt="e4m3", *, fmt_b=None, out=None, rounding=Rounding.RNE,
+                 saturate=False, stages=0, rnd_bits=8, multiplier=StarMultiplier):
+        fa = as_operand(fmt, "fmt")
+        fb = as_operand(fmt_b, "fmt_b") if fmt_b is not None else fa
+        fo = as_float_output(out if out is not None else fa, "out")
+        check_nan_capable(fo, fa, fb)
+        self._configure(formats={"a": fa, "b": fb, "out": fo}, rounding=as_rounding(rounding),
+                        saturate=check_bool(saturate, "saturate"), stages=check_stages(stages),
+                        rnd_bits=check_rnd_bits(rnd_bits), fused=None, latency=stages,
+                        clocked=stages > 0, multiplier=check_multiplier(multiplier))
+        members = {"a": In(code_shape(fa)), "b": In(code_shape(fb))}
+        if self._rounding is Rounding.SR:
+            members["rnd"] = In(rnd_bits)
+        members["y"] = Out(fo.layout())
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        f = self._formats
+        plan = PipelinePlan(self._stages, ("product", "normalised"))
+        m.submodules.product = product = ProductPath(f["a"], f["b"], multiplier=self._multiplier)
+        m.d.comb += [product.a.eq(self.a), product.b.eq(self.b)]
+        rnd = self.rnd if self._rounding is Rounding.SR else None
+        p, rnd = plan.cut(m, "product", product.p, rnd)
+        code, _ = round_pack(m, plan, p, rnd, f["out"], self._rounding, self._saturate,
+                             self._rnd_bits)
+        m.d.comb += self.y.eq(plan.output(m, code))
+        return m
