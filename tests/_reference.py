@@ -21,8 +21,8 @@ import numpy as np
 
 __all__ = [
     "Val", "NAN", "Spec", "spec_of", "decode", "from_float", "to_float", "round_val", "encode",
-    "mul_val", "sum_vals", "fma_ref", "mul_ref", "dot_ref", "nan_mask", "canon_codes",
-    "hexrows", "MODES",
+    "mul_val", "sum_vals", "fma_ref", "mul_ref", "dot_ref", "dot_terms", "nan_mask",
+    "canon_codes", "hexrows", "check_codes", "check_nan_sign", "ReferenceUndefined", "MODES",
 ]
 
 MODES = ("rne", "rtz", "rna", "rup", "rdn", "sr")
