@@ -2,7 +2,8 @@
 # on first use (and again when pyproject.toml changes). Only Python 3.11+ and make are needed.
 #
 #   make sim FORMAT=e4m3 [UNIT=mul|fma|mac] [ACC=fp32] [FORMAT_B=e5m2] [ROUND=rne|rtz|rna|rup|rdn|sr]
-#            [STAGES=n] [SAT=1] [FUSED=0] [N=vectors] [SEED=s] [VERILOG=my.v TOP=my_module]
+#            [STAGES=n] [SAT=1] [FUSED=0] [N=vectors] [SEED=s] [MODE=auto|fast|cocotb]
+#            [VERILOG=my.v TOP=my_module]
 #   make verilog FORMAT=e4m3 [same unit variables] [OUT=out]
 #   make test        # the CI suite (< 30 min on 2 cores)
 #   make test-full   # plus the slow exhaustive sweeps
@@ -37,7 +38,7 @@ $(STAMP): pyproject.toml
 
 sim: $(STAMP)
 	$(BIN)/macforge sim $(UNIT_ARGS) --seed $(SEED) $(if $(N),-n $(N)) \
-		$(if $(VERILOG),--verilog $(VERILOG)) $(if $(TOP),--top $(TOP))
+		$(if $(VERILOG),--verilog $(VERILOG)) $(if $(TOP),--top $(TOP)) $(if $(MODE),--mode $(MODE))
 
 verilog: $(STAMP)
 	$(BIN)/macforge verilog $(UNIT_ARGS) -o $(OUT)
@@ -53,6 +54,7 @@ test-full: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/golden_throughput.py
+	$(BIN)/python bench/cosim_throughput.py
 
 clean:
 	rm -rf build out .pytest_cache

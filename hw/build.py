@@ -16,23 +16,31 @@ import textwrap
 
 from amaranth.back import verilog
 
-from golden import FormatError, Int, Minifloat, Rounding, parse
+from golden import FormatError, Int, Lns, Minifloat, Posit, Rounding, parse
 
 from ._multiplier import MULTIPLIERS
 from .ffma import FFma
 from .fmac import FMac
 from .fmul import FMul
 from .imac import IntMac
+from .lmul import LMul, LMulMac
+from .lns import LnsMac, LnsMul
+from .posit import PMac, PMul
 
 __all__ = ["UNITS", "make_unit", "generate", "write"]
 
 #: Unit kinds accepted by :func:`make_unit`.
-UNITS = ("mul", "fma", "mac")
+UNITS = ("mul", "fma", "mac", "lmul", "lmulmac", "pmul", "pmac", "lnsmul", "lnsmac")
 
 _ACCEPTED = ("accepted: mul (minifloat/integer operands -> minifloat result), "
              "fma (minifloat/integer operands, minifloat acc), "
              "mac (minifloat/integer operands, minifloat acc; integer operands with integer "
-             "acc -> integer MAC)")
+             "acc -> integer MAC), lmul (minifloat operands -> minifloat result, L-Mul), "
+             "lmulmac (minifloat operands, minifloat acc, L-Mul), "
+             "pmul (posit operands -> posit; also what mul means for posits), "
+             "pmac (posit operands, quire, posit read-out; also mac), "
+             "lnsmul (LNS operands -> LNS; also mul), "
+             "lnsmac (LNS operands, int<A> accumulator; also mac)")
 
 
 def _default_acc(fmt):
@@ -40,12 +48,14 @@ def _default_acc(fmt):
 
 
 def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, stages=0,
-              fused=True, rnd_bits=8, multiplier="star"):
+              fused=True, rnd_bits=8, multiplier="star", variant="formula", P=8, A=None):
     """Build a unit from CLI-level parameters (strings allowed everywhere).
 
     Parameters
     ----------
-    unit : {"mul", "fma", "mac"}
+    unit : {"mul", "fma", "mac", "lmul", "lmulmac", "pmul", "pmac", "lnsmul", "lnsmac"}
+        For posit and LNS operands ``mul`` and ``mac`` build ``pmul``/``pmac`` and
+        ``lnsmul``/``lnsmac``.
     fmt, fmt_b : format or name
         Operand formats (``fmt_b`` defaults to ``fmt``).
     acc : format or name, optional
@@ -61,6 +71,11 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
         R for stochastic rounding.
     multiplier : str
         Significand multiplier: a key of :data:`~hw.MULTIPLIERS` ("star", "array").
+    variant : str
+        ``lmul``/``lmulmac`` only: the L-Mul variant, "formula" or "intadd".
+    P, A : int
+        ``lnsmac`` only: table fraction bits and accumulator bits (A defaults to the width of
+        ``acc``, an ``int<A>`` name, else 24).
 
     Raises
     ------
@@ -71,6 +86,12 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
         raise FormatError(f"unknown unit {unit!r}; {_ACCEPTED}")
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
+    if unit in ("pmul", "pmac") or isinstance(fa, Posit):
+        unit = {"mul": "pmul", "mac": "pmac"}.get(unit, unit)
+        return _make_posit_unit(unit, fa, fb, acc, rounding, stages, multiplier)
+    if unit in ("lnsmul", "lnsmac") or isinstance(fa, Lns):
+        unit = {"mul": "lnsmul", "mac": "lnsmac"}.get(unit, unit)
+        return _make_lns_unit(unit, fa, fb, acc, rounding, saturate, stages, P, A)
     for f in (fa, fb):
         if not isinstance(f, (Minifloat, Int)):
             raise FormatError(f"unit {unit!r} does not take {f.name} operands; {_ACCEPTED}")
@@ -78,6 +99,19 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
         raise FormatError(f"unknown multiplier {multiplier!r}; accepted: "
                           + ", ".join(MULTIPLIERS))
     mult = MULTIPLIERS[multiplier]
+    if unit in ("lmul", "lmulmac"):
+        if not isinstance(fa, Minifloat) or fb != fa:
+            raise FormatError(f"unit {unit!r} takes two operands of one minifloat format, not "
+                              f"{fa.name} x {fb.name}; {_ACCEPTED}")
+        if multiplier != "star":
+            raise FormatError(f"unit {unit!r} has no multiplier array (multiplier {multiplier!r})")
+        if unit == "lmul":
+            return LMul(fa, out=parse(acc) if acc is not None else fa, variant=variant,
+                        rounding=rounding, saturate=saturate, stages=stages, rnd_bits=rnd_bits)
+        if not fused:
+            raise FormatError("unit 'lmulmac' rounds once per step (fused only)")
+        return LMulMac(fa, acc=parse(acc) if acc is not None else parse("fp32"), variant=variant,
+                       rounding=rounding, saturate=saturate, stages=stages)
     rounding = Rounding.parse(rounding)
     common = dict(fmt_b=fb, saturate=saturate, stages=stages, multiplier=mult)
     if unit == "mul":
@@ -101,6 +135,42 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     if unit == "fma":
         return FFma(fa, acc=acc, rounding=rounding, rnd_bits=rnd_bits, **common)
     return FMac(fa, acc=acc, fused=fused, rounding=rounding, rnd_bits=rnd_bits, **common)
+
+
+def _make_posit_unit(unit, fa, fb, acc, rounding, stages, multiplier):
+    if unit not in ("pmul", "pmac"):
+        raise FormatError(f"{fa.name} operands take unit pmul or pmac, not {unit!r}; {_ACCEPTED}")
+    out = parse(acc) if acc is not None else fa
+    if not (isinstance(fa, Posit) and fb == fa and out == fa):
+        raise FormatError(f"unit {unit!r} takes and returns one posit format, not "
+                          f"{fa.name} x {fb.name} -> {out.name}; {_ACCEPTED}")
+    if multiplier not in MULTIPLIERS:
+        raise FormatError(f"unknown multiplier {multiplier!r}; accepted: " + ", ".join(MULTIPLIERS))
+    cls = PMul if unit == "pmul" else PMac
+    return cls(fa, rounding=rounding, stages=stages, multiplier=MULTIPLIERS[multiplier])
+
+
+def _make_lns_unit(unit, fa, fb, acc, rounding, saturate, stages, P, A):
+    if unit not in ("lnsmul", "lnsmac"):
+        raise FormatError(f"{fa.name} operands take unit lnsmul or lnsmac, not {unit!r}; {_ACCEPTED}")
+    if not (isinstance(fa, Lns) and fb == fa):
+        raise FormatError(f"unit {unit!r} takes two operands of one LNS format, not "
+                          f"{fa.name} x {fb.name}; {_ACCEPTED}")
+    if unit == "lnsmul":
+        out = parse(acc) if acc is not None else fa
+        if out != fa or saturate:
+            raise FormatError(f"unit 'lnsmul' returns {fa.name} (always saturating), not "
+                              f"{out.name}{' with saturate' if saturate else ''}")
+        return LnsMul(fa, rounding=rounding, stages=stages)
+    if acc is not None:
+        acc_fmt = parse(acc)
+        if not (isinstance(acc_fmt, Int) and acc_fmt.signed) or (A is not None and A != acc_fmt.n):
+            raise FormatError(f"unit 'lnsmac' accumulates into a signed int<A>, not {acc_fmt.name}")
+        A = acc_fmt.n
+    if Rounding.parse(rounding) is not Rounding.RNE:
+        raise FormatError("an LNS MAC accumulates exactly (truncated terms); rounding "
+                          f"{Rounding.parse(rounding).value!r} does not apply (leave it at rne)")
+    return LnsMac(fa, P=P, A=24 if A is None else A, saturate=saturate, stages=stages)
 
 
 def _header(manifest) -> str:
@@ -170,9 +240,19 @@ def write(unit, outdir) -> dict:
     os.makedirs(outdir, exist_ok=True)
     paths = {"verilog": os.path.join(outdir, f"{manifest['module']}.v"),
              "manifest": os.path.join(outdir, f"{manifest['module']}.json")}
-    with open(paths["verilog"], "w") as f:
-        f.write(text)
-    with open(paths["manifest"], "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    _write_if_changed(paths["verilog"], text)
+    _write_if_changed(paths["manifest"], json.dumps(manifest, indent=2) + "\n")
     return paths
+
+
+def _write_if_changed(path, text):
+    """Leave an identical file untouched, so builds keyed on modification times (Verilator's
+    make) are not redone for the same unit."""
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return
+    except FileNotFoundError:
+        pass
+    with open(path, "w") as f:
+        f.write(text)

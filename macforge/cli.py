@@ -11,7 +11,7 @@ import sys
 
 __all__ = ["main"]
 
-UNITS = ("mul", "fma", "mac")
+UNITS = ("mul", "fma", "mac", "lmul", "lmulmac", "pmul", "pmac", "lnsmul", "lnsmac")
 ROUNDINGS = ("rne", "rtz", "rna", "rup", "rdn", "sr")
 
 
@@ -41,7 +41,10 @@ def _add_unit_args(p, need_format=True):
                    help="operand format (see `macforge formats`), e.g. e4m3, e5m2, int8, bf16")
     p.add_argument("--format-b", default=None, help="second operand format for mixed products")
     p.add_argument("--unit", "-u", choices=UNITS, default=None,
-                   help="mul, fma or mac (default: mac; for integer formats the integer MAC)")
+                   help="mul, fma or mac (default: mac; for integer formats the integer MAC); "
+                        "lmul, lmulmac (L-Mul multiplier and MAC); pmul, pmac (posit multiplier, "
+                        "posit MAC with quire); lnsmul, lnsmac (LNS, LNS-Madam MAC); posit and "
+                        "LNS formats turn mul/mac into their own units")
     p.add_argument("--acc", default=None, help="output/accumulator format (default fp32; int32 for integers; "
                                                 "for mul: the operand format)")
     p.add_argument("--round", dest="rounding", choices=ROUNDINGS, default="rne", help="rounding mode")
@@ -112,7 +115,7 @@ def cmd_sim(args):
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,
                    fused=not args.unfused, rnd_bits=args.rnd_bits, n=args.n, seed=args.seed,
                    verilog=args.verilog, top=args.top, build_root=args.build_dir,
-                   waves=not args.no_waves, quiet=not args.verbose)
+                   waves=not args.no_waves, quiet=not args.verbose, mode=args.mode)
     if (spec.verilog is None) != (spec.top is None) and spec.verilog is None:
         raise UsageError("--top names the module of a --verilog file; give --verilog too")
     res = run(spec)
@@ -294,6 +297,9 @@ def build_parser():
     s.add_argument("--verilog", default=None, help="your RTL file, with the same ports as our unit")
     s.add_argument("--top", default=None, help="top module of --verilog (default: our module name)")
     s.add_argument("--build-dir", default="build/sim")
+    s.add_argument("--mode", choices=("auto", "fast", "cocotb"), default="auto",
+                   help="fast: bulk Verilated harness (millions of vectors/s); cocotb: one vector "
+                        "per cycle under cocotb; auto (default): fast from 200,000 vectors")
     s.add_argument("--no-waves", action="store_true", help="no FST re-run on mismatch")
     s.add_argument("--verbose", "-v", action="store_true", help="show the simulator's output")
     s.set_defaults(func=cmd_sim)

@@ -3,4 +3,4 @@
 ``sim.runner.run(SimSpec(...))`` builds, simulates and reports; ``sim.bench`` is the cocotb
 test module; ``sim.stimulus`` and ``sim.model`` make the vectors and the expected outputs.
 """
-__all__ = ["runner", "bench", "stimulus", "model", "tools"]
+__all__ = ["runner", "bench", "stimulus", "model", "tools", "fast"]

