@@ -126,7 +126,9 @@ def lmul_mac_step(acc, a, b, fmt, acc_fmt="fp32", first=False, clear=False, vari
     """One L-Mul MAC step: ``acc + lmul(a, b)`` with one rounding into ``acc_fmt``.
 
     The L-Mul value is exact (unrounded) when it is added; ``first`` and ``clear`` behave as in
-    ``golden.mac_step`` (``first`` adds to the additive identity, -0; ``clear`` gives +0).
+    ``golden.mac_step``: ``first`` starts a sum with the L-Mul value rounded once into
+    ``acc_fmt`` (as ``lmul(..., out=acc_fmt)``: no -0 addend, which would flip +0 under rdn);
+    ``clear`` gives +0.
     """
     from ._ops import _sum_exact2
     from ._registry import parse
@@ -140,9 +142,11 @@ def lmul_mac_step(acc, a, b, fmt, acc_fmt="fp32", first=False, clear=False, vari
     p = lmul_exact(a, b, fmt, variant)
     shape = np.broadcast_shapes(p[1].shape, acc.shape, first.shape, clear.shape)
     p = tuple(np.broadcast_to(v, shape) for v in p)
-    addend = np.broadcast_to(np.where(first, np.uint64(fc.additive_identity), acc), shape)
+    addend = np.broadcast_to(acc, shape)
     sign, m, e, sticky, kind = _sum_exact2(p, unpack(fc, addend), rounding)
     nxt = round_to(fc, sign, m, e, sticky, kind, rounding, saturate)
+    loaded = round_to(fc, p[0], p[1], p[2], np.zeros(shape, bool), p[3], rounding, saturate)
+    nxt = np.where(first, loaded, nxt)
     return np.where(clear, np.zeros((), fc.dtype), nxt).astype(fc.dtype)
 
 

@@ -9,6 +9,12 @@ Units (``wiring.Component``; formats are ``golden`` format objects or names)::
     FMac(fmt="e4m3", acc="fp32", stages=2)             # acc <- round(a * b + acc)
     FMac(fmt="e4m3", acc="fp32", fused=False, rounding=Rounding.SR, rnd_bits=8)
     IntMac(fmt="int8", acc="int32", saturate=True)
+    LMul(fmt="e4m3")                                   # y = round(lmul(a, b)), no multiplier
+    LMulMac(fmt="e4m3", acc="fp32")                    # acc <- round(lmul(a, b) + acc)
+    PMul(fmt="posit8")                                 # posit y = round(a * b)
+    PMac(fmt="posit8")                                 # quire += a * b; acc = round(quire)
+    LnsMul(fmt="lns8")                                 # L = La + Lb (saturating)
+    LnsMac(fmt="lns8", P=8, A=24)                      # acc += T[r] << q (LNS-Madam)
 
 Every unit has ``.module_name``, ``.latency`` and ``.manifest()``; :mod:`hw.build` turns
 one into Verilog (``generate``, ``write``) and builds units from CLI strings (``make_unit``).
@@ -23,9 +29,12 @@ from .ffma import FFma
 from .fmac import FMac
 from .fmul import FMul
 from .imac import IntMac
+from .lmul import LMul, LMulMac
+from .lns import LnsMac, LnsMul
+from .posit import PMac, PMul
 
 __all__ = [
-    "FMul", "FFma", "FMac", "IntMac", "Rounding",
+    "FMul", "FFma", "FMac", "IntMac", "LMul", "LMulMac", "PMul", "PMac", "LnsMul", "LnsMac", "Rounding",
     "Multiplier", "StarMultiplier", "ArrayMultiplier", "MULTIPLIERS",
     "make_unit", "generate", "write",
 ]

@@ -137,10 +137,19 @@ class Unit(wiring.Component):
                 parts.append("sat")
         if self._fused is False:
             parts.append("nf")
-        if self._multiplier is not StarMultiplier:
+        if self._multiplier is not None and self._multiplier is not StarMultiplier:
             parts.append(f"m{self._multiplier.tag}")
+        parts += self._name_tokens()
         parts.append(f"s{self._stages}")
         return "_".join(parts)
+
+    def _name_tokens(self) -> list:
+        """Configuration tokens a unit adds before ``s<stages>`` (e.g. an L-Mul variant)."""
+        return []
+
+    def _manifest_extra(self) -> dict:
+        """Keys a unit adds to its manifest (what the model needs: variant, P, A, ...)."""
+        return {}
 
     @property
     def latency(self) -> int:
@@ -170,8 +179,9 @@ class Unit(wiring.Component):
             "stages": self._stages,
             "latency": self._latency,
             "rnd_bits": self._rnd_bits,
-            "multiplier": self._multiplier.tag,
+            "multiplier": None if self._multiplier is None else self._multiplier.tag,
             "clock": "clk" if self._clocked else None,
             "reset": "rst" if self._clocked else None,
             "ports": ports,
+            **self._manifest_extra(),
         }

@@ -31,7 +31,7 @@ def _common(manifest):
 def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = None) -> np.ndarray:
     """Expected output codes for every vector of ``stim`` (one per input vector).
 
-    For ``mac`` / ``imac`` units ``observed`` (the DUT's accumulator after each step) gives
+    For ``mac`` / ``imac`` / ``lmulmac`` units ``observed`` (the DUT's accumulator after each step) gives
     the state each step starts from; the state before the first step is the reset value 0.
     """
     fa, fb, fo, kw = _common(manifest)
@@ -43,6 +43,21 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
         return golden.mul(stim["a"], stim["b"], fa, fo, fmt_b=fb, **kw)
     if unit == "fma":
         return golden.fma(stim["a"], stim["b"], stim["c"], fa, fo, fmt_b=fb, **kw)
+    if unit in ("pmul", "lnsmul"):
+        return golden.mul(stim["a"], stim["b"], fa, fo)
+    if unit == "lnsmac":
+        if observed is None:
+            raise ValueError("accumulating units are checked against the observed state")
+        prev = np.concatenate([np.zeros(1, fo.dtype), observed[:-1].astype(fo.dtype)])
+        step = golden.lns_mac_step(prev, stim["a"], stim["b"], fa, P=int(manifest["P"]),
+                                   A=int(manifest["A"]), first=stim["first"],
+                                   clear=stim["clear"], saturate=kw["saturate"])
+        hold = ~stim["en"] & ~stim["clear"]
+        return np.where(hold, prev, step).astype(fo.dtype)
+    if unit == "pmac":
+        return _quire_outputs(stim, fa)
+    if unit == "lmul":
+        return golden.lmul(stim["a"], stim["b"], fa, fo, variant=manifest["variant"], **kw)
     if unit in ("mac", "imac"):
         if observed is None:
             raise ValueError("accumulating units are checked against the observed state")
@@ -52,7 +67,45 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
                                fmt_b=fb, **kw)
         hold = ~stim["en"] & ~stim["clear"]
         return np.where(hold, prev, step).astype(fo.dtype)
-    raise golden.FormatError(f"no model for unit {unit!r}; accepted: mul, fma, mac, imac")
+    if unit == "lmulmac":
+        if observed is None:
+            raise ValueError("accumulating units are checked against the observed state")
+        prev = np.concatenate([np.zeros(1, fo.dtype), observed[:-1].astype(fo.dtype)])
+        step = golden.lmul_mac_step(prev, stim["a"], stim["b"], fa, fo, first=stim["first"],
+                                    clear=stim["clear"], variant=manifest["variant"],
+                                    rounding=kw["rounding"], saturate=kw["saturate"])
+        hold = ~stim["en"] & ~stim["clear"]
+        return np.where(hold, prev, step).astype(fo.dtype)
+    raise golden.FormatError(f"no model for unit {unit!r}; accepted: mul, fma, mac, imac, lmul, lmulmac, pmul, pmac, lnsmul, lnsmac")
+
+
+def _quire_outputs(stim: dict, fmt) -> np.ndarray:
+    """Rounded quire after each step of a posit MAC (``golden.quire_step`` / ``quire_read``).
+
+    The quire is wider than what the DUT shows, so it cannot be rebuilt from the observed
+    read-outs; it is recomputed from the commands instead. A segment starts at every step that
+    discards the old quire (an enabled ``first``, or ``clear``; the reset state is cleared too),
+    so the segments are independent and are stepped side by side: one vectorised golden call
+    per position in a segment, not one per step.
+    """
+    n = stim["a"].size
+    en, first, clear = (np.asarray(stim[k], bool) for k in ("en", "first", "clear"))
+    start = (first & en) | clear
+    start[0] = True
+    seg = np.cumsum(start) - 1
+    heads = np.flatnonzero(start)
+    pos = np.arange(n) - heads[seg]
+    state = golden.quire_zero(fmt, heads.size)
+    out = np.zeros(n, np.uint64)
+    for j in range(int(pos.max()) + 1 if n else 0):
+        idx = np.flatnonzero(pos == j)
+        s = seg[idx]
+        nxt = golden.quire_step(state[s], stim["a"][idx], stim["b"][idx], fmt,
+                                first=first[idx], clear=clear[idx])
+        hold = ~en[idx] & ~clear[idx]
+        state[s] = np.where(hold[:, None], state[s], nxt)
+        out[idx] = golden.quire_read(state[s], fmt)
+    return out.astype(fmt.dtype)
 
 
 def compare(manifest: dict, stim: dict, observed: np.ndarray):

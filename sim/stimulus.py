@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import golden
-from golden import Int, Minifloat
+from golden import Int, Lns, Minifloat, Posit
 
 __all__ = ["EXHAUSTIVE_LIMIT", "corner_codes", "make_stimulus"]
 
@@ -21,8 +21,22 @@ def corner_codes(fmt) -> np.ndarray:
 
     Minifloats: +-0, smallest/largest subnormal, smallest normal, 1 and its neighbours,
     largest finite and its neighbour, inf, NaN codes. Integers: 0, +-1, max, min, min+1.
+    Posits: 0, NaR and its neighbours, +-minpos, +-maxpos, +-1 and its neighbours.
+    LNS: +-0, +-1 and its neighbours, the smallest and largest L of both signs.
     """
     fmt = golden.parse(fmt)
+    if isinstance(fmt, Lns):
+        Ls = {fmt.L_min, fmt.L_min + 1, fmt.L_min + 2, -1, 0, 1, fmt.L_max - 1, fmt.L_max}
+        codes = np.concatenate([fmt.pack(False, np.array(sorted(Ls))),
+                                fmt.pack(True, np.array(sorted(Ls)))]).astype(np.uint64)
+        return np.unique(codes).astype(fmt.dtype)
+    if isinstance(fmt, Posit):
+        one = int(fmt.encode(1.0)[()])
+        mags = {0, fmt.minpos_code, fmt.minpos_code + 1, fmt.maxpos_code, fmt.maxpos_code - 1,
+                one, one - 1, one + 1}
+        full = (1 << fmt.n) - 1
+        codes = {m & full for m in mags} | {(-m) & full for m in mags} | {fmt.nar_code}
+        return np.array(sorted(codes), dtype=np.uint64).astype(fmt.dtype)
     if isinstance(fmt, Int):
         vals = {0, 1, fmt.max_int, fmt.max_int - 1, fmt.min_int, fmt.min_int + 1}
         if fmt.signed:
@@ -72,8 +86,9 @@ def _cancelling_addends(fa, fb, facc, a, b):
 def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     """Build the stimulus for ``manifest``'s unit.
 
-    ``mul`` / ``fma``: every input combination if the space is at most 2^24, else corner
-    cross-products plus ``n_random`` random vectors (corners mixed in). ``mac`` / ``imac``:
+    ``mul`` / ``fma`` / ``lmul`` / ``pmul`` / ``lnsmul``: every input combination if the space is at most 2^24, else corner
+    cross-products plus ``n_random`` random vectors (corners mixed in). ``mac`` / ``imac`` /
+    ``lmulmac`` / ``pmac`` / ``lnsmac``:
     every (a, b) pair as a sequence-starting step when the pair space allows, then
     ``n_random`` steps in random-length sequences (each begins with ``first``), with
     occasional ``clear`` and idle (``en`` = 0) cycles.
@@ -89,7 +104,7 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     meta = {"exhaustive": 0, "corner": 0, "random": 0, "seed": seed}
     ca, cb = corner_codes(fa), corner_codes(fb)
 
-    if unit in ("mul", "fma"):
+    if unit in ("mul", "fma", "lmul", "pmul", "lnsmul"):
         space_bits = fa.bits + fb.bits + (fo.bits if unit == "fma" else 0)
         if space_bits <= 24:
             grids = np.meshgrid(*([fa.codes(), fb.codes()] + ([fo.codes()] if unit == "fma" else [])),
@@ -123,7 +138,7 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
         stim["a"], stim["b"] = a.astype(fa.dtype), b.astype(fb.dtype)
         if c is not None:
             stim["c"] = c.astype(fo.dtype)
-    elif unit in ("mac", "imac"):
+    elif unit in ("mac", "imac", "lmulmac", "pmac", "lnsmac"):
         seqs_a, seqs_b, first = [], [], []
         if fa.bits + fb.bits <= 24:
             ga, gb = np.meshgrid(fa.codes(), fb.codes(), indexing="ij")
@@ -158,7 +173,7 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
         clear[tail] = rng.random(n_random) < 0.002        # rare clears, even mid-sequence
         stim["en"], stim["clear"] = en, clear
     else:
-        raise golden.FormatError(f"no stimulus generator for unit {unit!r}; accepted: mul, fma, mac, imac")
+        raise golden.FormatError(f"no stimulus generator for unit {unit!r}; accepted: mul, fma, mac, imac, lmul, lmulmac, pmul, pmac, lnsmul, lnsmac")
     total = stim["a"].size
     if sr:
         stim["rnd"] = rng.integers(0, 1 << rnd_bits, size=total, dtype=np.uint64).astype(np.uint32)

@@ -1,0 +1,196 @@
+"""LNS units (``lns<N>f<F>``, as LNS-Madam): a multiplier that is an adder, and the MAC with
+the 2^F-entry table and a shifter into a linear fixed-point accumulator."""
+from amaranth.hdl import Module, Array, Const, Mux, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import bits_for
+
+from golden import FormatError, Int, Lns, Rounding, lns_mac_table, parse
+
+from ._pipeline import PipelinePlan
+from ._unit import Unit, check_bool, check_stages, quiet_on_error
+
+__all__ = ["LnsMul", "LnsMac", "LnsFields"]
+
+
+def _as_lns(value, what: str) -> Lns:
+    fmt = parse(value)
+    if not isinstance(fmt, Lns):
+        raise FormatError(f"{what} must be an LNS format (lns<N>f<F>), not {fmt.name}")
+    return fmt
+
+
+def _check_rne(rounding):
+    if Rounding.parse(rounding) is not Rounding.RNE:
+        raise FormatError("LNS products are exact sums of log fields; only rounding 'rne' applies")
+    return Rounding.RNE
+
+
+class LnsFields(wiring.Component):
+    """Split an LNS code: ``sign``, ``L`` (signed, N - 1 bits), ``is_zero`` (L = L_min)."""
+
+    def __init__(self, fmt: Lns):
+        self._fmt = fmt
+        super().__init__({"code": In(fmt.n), "sign": Out(1), "L": Out(signed(fmt.n - 1)),
+                          "is_zero": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        n = self._fmt.n
+        m.d.comb += [self.sign.eq(self.code[n - 1]), self.L.eq(self.code[:n - 1]),
+                     self.is_zero.eq(self.code[:n - 1] == self._fmt.zero_code)]
+        return m
+
+
+def _product(m, fmt, a, b):
+    """Sign, exact L sum (N bits) and zero flag of a * b."""
+    m.submodules.fields_a = fa = LnsFields(fmt)
+    m.submodules.fields_b = fb = LnsFields(fmt)
+    m.d.comb += [fa.code.eq(a), fb.code.eq(b)]
+    L = Signal(signed(fmt.n), name="L_sum")
+    m.d.comb += L.eq(fa.L + fb.L)
+    return fa.sign ^ fb.sign, L, fa.is_zero | fb.is_zero
+
+
+class LnsMul(Unit):
+    """LNS multiplier (``golden.mul`` on LNS): ``L = La + Lb``, sign ``sa ^ sb``; ``L > L_max``
+    saturates to L_max, ``L < L_min + 1`` or a zero operand gives zero (sign ``sa ^ sb``).
+    One N-bit adder and two comparators: no multiplier.
+
+    Examples
+    --------
+    >>> LnsMul(fmt="lns8").module_name
+    'lnsmul_lns8f3_lns8f3_rne_s0'
+    """
+    _kind = "lnsmul"
+    _prefix = "lnsmul"
+
+    @quiet_on_error
+    def __init__(self, fmt="lns8", *, rounding=Rounding.RNE, stages=0):
+        f = _as_lns(fmt, "fmt")
+        self._configure(formats={"a": f, "b": f, "out": f}, rounding=_check_rne(rounding),
+                        saturate=False, stages=check_stages(stages), rnd_bits=None, fused=None,
+                        latency=stages, clocked=stages > 0, multiplier=None)
+        super().__init__({"a": In(f.n), "b": In(f.n), "y": Out(f.n)})
+
+    def elaborate(self, platform):
+        m = Module()
+        f = self._formats["a"]
+        plan = PipelinePlan(self._stages, ("product",))
+        sign, L, zero = plan.cut(m, "product", *_product(m, f, self.a, self.b))
+        y = Signal(f.n, name="y_code")
+        with m.If(zero | (L < f.L_min + 1)):
+            m.d.comb += y.eq(Const(f.zero_code, f.n - 1))
+        with m.Elif(L > f.L_max):
+            m.d.comb += y.eq(Const(f.L_max, f.n - 1))
+        with m.Else():
+            m.d.comb += y.eq(L[:f.n - 1])
+        m.d.comb += y[f.n - 1].eq(sign)
+        m.d.comb += self.y.eq(plan.output(m, y))
+        return m
+
+
+class LnsMac(Unit):
+    """LNS-Madam MAC (``golden.lns_mac_step``): ``acc <- acc + T[r] * 2^q`` per enabled step.
+
+    The product's exact ``L = La + Lb = q * 2^F + r`` selects ``T[r] = rne(2^(r/2^F) * 2^P)``
+    from a 2^F-entry constant table (``golden.lns_mac_table``); one shifter places it at
+    ``2^q`` (bits below 2^-P truncated, i.e. toward zero on the magnitude), and the signed
+    term is added into an ``A``-bit two's-complement accumulator in units of 2^-P that wraps,
+    or with ``saturate`` clamps (a term beyond the range alone clamps as well). ``en``,
+    ``first``, ``clear`` and the latency ``stages + 1`` are those of :class:`~hw.FMac`.
+
+    Parameters
+    ----------
+    fmt : format or name
+        An LNS format.
+    P : int
+        Table fraction bits (0..60).
+    A : int
+        Accumulator bits (2..32: the accumulator is shown as the ``int<A>`` format).
+    saturate : bool
+    stages : int
+
+    Examples
+    --------
+    >>> LnsMac(fmt="lns8", P=8, A=24).module_name
+    'lnsmac_lns8f3_int24_wrap_p8_s0'
+    """
+    _kind = "lnsmac"
+    _prefix = "lnsmac"
+
+    @quiet_on_error
+    def __init__(self, fmt="lns8", *, P=8, A=24, saturate=False, stages=0):
+        f = _as_lns(fmt, "fmt")
+        if not isinstance(P, int) or isinstance(P, bool) or not 0 <= P <= 60:
+            raise TypeError(f"P must be an integer 0..60, not {P!r}")
+        if not isinstance(A, int) or isinstance(A, bool) or not 2 <= A <= 32:
+            raise TypeError(f"A must be an integer 2..32, not {A!r}")
+        self._P, self._A = P, A
+        acc = Int(A, True)
+        self._configure(formats={"a": f, "b": f, "acc": acc}, rounding=None,
+                        saturate=check_bool(saturate, "saturate"), stages=check_stages(stages),
+                        rnd_bits=None, fused=None, latency=stages + 1, clocked=True,
+                        multiplier=None)
+        super().__init__({"a": In(f.n), "b": In(f.n), "en": In(1), "first": In(1),
+                          "clear": In(1), "acc": Out(A)})
+
+    def _name_tokens(self):
+        return [f"p{self._P}"]
+
+    def _manifest_extra(self):
+        return {"P": self._P, "A": self._A,
+                "table": [int(t) for t in lns_mac_table(self._formats["a"], self._P)]}
+
+    def elaborate(self, platform):
+        m = Module()
+        f = self._formats["a"]
+        P, A, F = self._P, self._A, f.frac
+        plan = PipelinePlan(self._stages, ("product",))
+        sign, L, zero = plan.cut(m, "product", *_product(m, f, self.a, self.b))
+        control = plan.cut(m, "product", self.en, self.first, self.clear, reset_less=False)
+        sign, L, zero = plan.output(m, sign, L, zero)
+        en, first, clear = plan.output(m, *control, reset_less=False)
+
+        # products of nonzero codes: L in 2 * (L_min + 1) .. 2 * L_max
+        q_min, q_max = (2 * (f.L_min + 1)) >> F, (2 * f.L_max) >> F
+        table = [int(t) for t in lns_mac_table(f, P)]
+        T = Array(Const(t, P + 1) for t in table)[L[:F]] if F else Const(table[0], P + 1)
+        q = L >> F
+        # place T at 2^q: shift left by q - q_min, then drop the -q_min bits below 2^0
+        # (truncation toward zero of the magnitude); the term is an integer in units of 2^-P
+        low = max(-q_min, 0)
+        span = q_max - min(q_min, 0)
+        amount = Signal(range(span + 1), name="place")
+        m.d.comb += amount.eq(q - min(q_min, 0))
+        placed = Signal(P + 1 + span, name="placed")
+        m.d.comb += placed.eq(T << amount)
+        mag = Signal(max(len(placed) - low, 1), name="term_mag")
+        m.d.comb += mag.eq(Mux(zero, 0, placed[low:]))
+
+        acc = Signal(A, name="acc_reg")
+        base = Mux(first, 0, acc)
+        if not self._saturate:
+            nxt = Signal(A, name="next")
+            m.d.comb += nxt.eq(base + Mux(sign, -mag, mag))
+        else:
+            half = 1 << (A - 1)
+            width = max(A, len(mag)) + 2
+            total = Signal(signed(width), name="total")
+            m.d.comb += total.eq(Mux(first, 0, acc.as_signed()) + Mux(sign, -mag, mag))
+            big = mag >= (1 << A) if len(mag) > A else 0
+            nxt = Signal(A, name="next")
+            with m.If(big):
+                m.d.comb += nxt.eq(Mux(sign, -half, half - 1))
+            with m.Elif(total > half - 1):
+                m.d.comb += nxt.eq(half - 1)
+            with m.Elif(total < -half):
+                m.d.comb += nxt.eq(-half)
+            with m.Else():
+                m.d.comb += nxt.eq(total)
+        with m.If(clear):
+            m.d.sync += acc.eq(0)
+        with m.Elif(en):
+            m.d.sync += acc.eq(nxt)
+        m.d.comb += self.acc.eq(acc)
+        return m
