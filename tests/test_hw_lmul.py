@@ -1,7 +1,6 @@
 """L-Mul units (hw.LMul, hw.LMulMac): amaranth.sim against golden.lmul / golden.lmul_mac_step,
 one cocotb + Verilator run each, lint, naming, and the absence of a multiplier array."""
 import re
-import subprocess
 
 import numpy as np
 import pytest
@@ -9,7 +8,7 @@ import pytest
 import golden
 from hw import LMul, LMulMac, generate, make_unit, write
 from _simutil import simulate
-from test_hw_units import (SEED, elaborated, _verilator, check, mac_commands, pairs, simulate_mac,
+from test_hw_units import (SEED, elaborated, assert_lint_clean, check, mac_commands, pairs, simulate_mac,
                            simulate_stream)
 
 
@@ -121,15 +120,7 @@ def test_no_multiplier_array():
 def test_deterministic_and_lint_clean(tmp_path):
     for build in (lambda: LMul(fmt="e4m3", variant="intadd", stages=2),
                   lambda: LMulMac(fmt="e4m3", acc="bf16", stages=1)):
-        text = generate(build())[0]
-        assert text == generate(build())[0]
-        exe = _verilator()
-        if exe is None:
-            pytest.skip("verilator is not installed")
-        paths = write(build(), tmp_path)
-        result = subprocess.run([exe, "--lint-only", "-Wall", paths["verilog"]],
-                                capture_output=True, text=True)
-        assert result.returncode == 0 and "%Warning" not in result.stderr, result.stderr[-4000:]
+        assert_lint_clean(build, tmp_path)
 
 
 @pytest.mark.rtl

