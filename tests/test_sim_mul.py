@@ -41,4 +41,4 @@ def test_broken_rtl_is_caught(tmp_path):
     assert re.search(r"expected 0x[0-9a-f]{2} \(\S+\)\s+got 0x[0-9a-f]{2} \(\S+\)", text), text
     assert res.waves and res.waves.endswith(("dump.fst", "dump.vcd"))
     assert Path(res.waves).stat().st_size > 1000
-    assert re.search(r"^reproduce: make sim FORMAT=e4m3 UNIT=mul N=0 SEED=1 VERILOG=\S+ TOP=" + top + "$", text, re.M), text
+    assert re.search(r"^reproduce: make sim FORMAT=e4m3 UNIT=mul N=0 SEED=1 MODE=cocotb VERILOG=\S+ TOP=" + top + "$", text, re.M), text
