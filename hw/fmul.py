@@ -13,7 +13,7 @@ from ._unit import (Unit, as_float_output, as_operand, as_rounding, check_bool,
                     quiet_on_error)
 from ._unpack import code_shape
 
-__all__ = ["FMul"]
+__all__ = ["FMul", "round_product"]
 
 
 class FMul(Unit):
@@ -72,14 +72,21 @@ class FMul(Unit):
         super().__init__(members)
 
     def elaborate(self, platform):
-        m = Module()
         f = self._formats
-        plan = PipelinePlan(self._stages, ("product", "normalised"))
-        m.submodules.product = product = ProductPath(f["a"], f["b"], multiplier=self._multiplier)
-        m.d.comb += [product.a.eq(self.a), product.b.eq(self.b)]
-        rnd = self.rnd if self._rounding is Rounding.SR else None
-        p, rnd = plan.cut(m, "product", product.p, rnd)
-        code, _ = round_pack(m, plan, p, rnd, f["out"], self._rounding, self._saturate,
-                             self._rnd_bits)
-        m.d.comb += self.y.eq(plan.output(m, code))
-        return m
+        return round_product(self, ProductPath(f["a"], f["b"], multiplier=self._multiplier))
+
+
+def round_product(unit, product):
+    """The multiplier datapath shared by every ``a, b -> y`` unit: ``product`` (a component
+    with ``a``, ``b`` in and a raw record ``p`` out: the exact significand product, or L-Mul's
+    adder), a pipeline cut, and the one rounder into ``unit``'s ``out`` format."""
+    m = Module()
+    plan = PipelinePlan(unit._stages, ("product", "normalised"))
+    m.submodules.product = product
+    m.d.comb += [product.a.eq(unit.a), product.b.eq(unit.b)]
+    rnd = unit.rnd if unit._rounding is Rounding.SR else None
+    p, rnd = plan.cut(m, "product", product.p, rnd)
+    code, _ = round_pack(m, plan, p, rnd, unit._formats["out"], unit._rounding, unit._saturate,
+                         unit._rnd_bits)
+    m.d.comb += unit.y.eq(plan.output(m, code))
+    return m

@@ -22,9 +22,9 @@ from golden import FormatError, LmulVariant, Minifloat, Rounding
 from golden._lmul import lmul_offset_bits
 
 from ._fused_add import fused_add
+from .fmul import round_product
 from ._pipeline import COMBINATIONAL, PipelinePlan
 from ._raw import RawFloatLayout
-from ._round import round_pack
 from ._unit import (Unit, as_float_output, as_rounding, check_bool, check_nan_capable,
                     check_rnd_bits, check_stages, quiet_on_error)
 from ._unpack import Unpack, raw_layout_of
@@ -164,17 +164,8 @@ class LMul(_LMulUnit):
         super().__init__(members)
 
     def elaborate(self, platform):
-        m = Module()
-        f = self._formats
-        plan = PipelinePlan(self._stages, ("product", "normalised"))
-        m.submodules.product = product = LMulPath(f["a"], self._variant)
-        m.d.comb += [product.a.eq(self.a), product.b.eq(self.b)]
-        rnd = self.rnd if self._rounding is Rounding.SR else None
-        p, rnd = plan.cut(m, "product", product.p, rnd)
-        code, _ = round_pack(m, plan, p, rnd, f["out"], self._rounding, self._saturate,
-                             self._rnd_bits)
-        m.d.comb += self.y.eq(plan.output(m, code))
-        return m
+        # FMul's datapath with L-Mul's adder in place of the significand multiplier
+        return round_product(self, LMulPath(self._formats["a"], self._variant))
 
 
 class LMulMac(_LMulUnit):
