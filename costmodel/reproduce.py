@@ -1,53 +1,116 @@
 """Published format-vs-format hardware comparisons, regenerated with our own units.
 
-``fp8-vs-int8``: van Baalen et al., "FP8 versus INT8 for efficient deep learning inference",
-arXiv 2303.17951 (../shared/ANCHORS.md): an FP8-E4 MAC costs **+53 %** area/energy over an
-INT8 MAC with an FP16 accumulator and **+183 %** with an FP32 accumulator. Ours: ``hw.FMac``
-e4m3 (OCP E4M3FN) with fp16 and fp32 accumulators (fused, RNE, one register, no pipeline)
-against ``hw.IntMac`` int8 x int8 -> int32 (wrapping), all through the same ASIC flow and
-the same activity model (uniform random finite codes, a fresh dot product every 32 cycles;
-see :func:`costmodel.energy.stimulus`).
+Every reproduction synthesizes our units through the same ASIC flow and activity model
+(uniform random finite codes; see :func:`costmodel.energy.stimulus`) and prints, row by row,
+the published figure, ours, and the difference.
+
+``fp8-vs-int8``
+    van Baalen et al., "FP8 versus INT8 for efficient deep learning inference", arXiv
+    2303.17951 (../shared/ANCHORS.md): an FP8-E4 MAC costs **+53 %** area/energy over an INT8
+    MAC with an FP16 accumulator and **+183 %** with an FP32 accumulator. Ours: ``hw.FMac``
+    e4m3 (OCP E4M3FN) with fp16 and fp32 accumulators (fused, RNE, one register, no pipeline)
+    against ``hw.IntMac`` int8 x int8 -> int32 (wrapping).
+``lmul``
+    Breese et al., "Multiplication is Not What You Need" (FreePDK45, Yosys/OpenROAD,
+    combinational): L-Mul vs an exact multiplier, area at fp8 / bf16 / fp32 and, at fp8, power
+    and delay. Ours: ``hw.LMul`` (formula variant) against ``hw.FMul`` (correctly rounded,
+    subnormals, RNE), same format in and out, combinational; fp8 is OCP e4m3. At a fixed clock
+    power is energy per operation x rate, so the power ratio is compared with our energy ratio.
 """
 from __future__ import annotations
 
 __all__ = ["REPRODUCTIONS", "reproduce", "format_report"]
 
-#: name -> (description, source, published numbers)
+
+def _unit_cost(label, unit, cache, n_ops, progress, i, total):
+    from .api import asic_cost
+    from .synth import Design
+    r = asic_cost(Design.from_unit(unit), n_ops=n_ops, cache=cache)
+    if progress:
+        progress(f"  [{i}/{total}] {r['module']}: {r['area_um2']:.0f} µm², "
+                 f"{r['energy_pj']:.3g} pJ/op, {r['delay_ps']:.0f} ps"
+                 f"{' (cached)' if r['cached'] else ''}")
+    return {k: r[k] for k in ("module", "area_um2", "ge", "energy_pj", "static_pj", "delay_ps",
+                              "flops", "cached")}
+
+
+def _costs(units, cache, n_ops, progress):
+    return {label: _unit_cost(label, u, cache, n_ops, progress, i + 1, len(units))
+            for i, (label, u) in enumerate(units.items())}
+
+
+def _row(comparison, metric, kind, published, ours):
+    """One ours-vs-theirs row; ``kind`` is "%" (relative cost increase) or "ratio"."""
+    diff = ours - published
+    return {"comparison": comparison, "metric": metric, "kind": kind,
+            "published": published, "ours": round(ours, 3 if kind == "ratio" else 1),
+            "diff": round(diff, 3 if kind == "ratio" else 1),
+            **({"ours_over_published": round(ours / published, 2)} if kind == "ratio" else {})}
+
+
+def _fp8_vs_int8(cache, n_ops, progress):
+    import hw
+    units = {"int8 MAC, int32 acc": hw.make_unit("mac", "int8", acc="int32"),
+             "e4m3 MAC, fp16 acc": hw.make_unit("mac", "e4m3", acc="fp16"),
+             "e4m3 MAC, fp32 acc": hw.make_unit("mac", "e4m3", acc="fp32")}
+    res = _costs(units, cache, n_ops, progress)
+    base = res["int8 MAC, int32 acc"]
+    rows = []
+    for name, theirs in REPRODUCTIONS["fp8-vs-int8"]["published"].items():
+        for metric, col in (("area", "area_um2"), ("energy", "energy_pj")):
+            ours = 100 * (res[name][col] / base[col] - 1)
+            rows.append(_row(f"{name} vs int8 MAC", metric, "%", theirs, ours))
+    return {"units": res, "rows": rows}
+
+
+#: Breese et al.: (format, metric) -> (L-Mul, exact multiplier)
+_LMUL_PUBLISHED = {
+    ("fp8", "area µm²"): (112.8, 347.4), ("bf16", "area µm²"): (255.6, 1067.7),
+    ("fp32", "area µm²"): (702.5, 6311.9), ("fp8", "power mW"): (0.111, 1.055),
+    ("fp8", "delay ns"): (0.36, 1.29)}
+_LMUL_FORMATS = {"fp8": "e4m3", "bf16": "bf16", "fp32": "fp32"}
+_OURS_COL = {"area µm²": "area_um2", "power mW": "energy_pj", "delay ns": "delay_ps"}
+
+
+def _lmul(cache, n_ops, progress):
+    import hw
+    units = {}
+    for label, fmt in _LMUL_FORMATS.items():
+        units[f"L-Mul {label}"] = hw.make_unit("lmul", fmt)
+        units[f"exact mul {label}"] = hw.make_unit("mul", fmt)
+    res = _costs(units, cache, n_ops, progress)
+    rows = []
+    for (label, metric), (lm, ex) in _LMUL_PUBLISHED.items():
+        col = _OURS_COL[metric]
+        ours = res[f"L-Mul {label}"][col] / res[f"exact mul {label}"][col]
+        ours_metric = "energy/op" if metric == "power mW" else metric.split()[0]
+        rows.append(_row(f"L-Mul / exact, {label} ({_LMUL_FORMATS[label]})",
+                         f"{metric.split()[0]} (ours: {ours_metric})", "ratio",
+                         round(lm / ex, 3), ours))
+    for (label, metric), (lm, ex) in _LMUL_PUBLISHED.items():
+        if metric != "area µm²":
+            continue
+        for who, theirs in (("L-Mul", lm), ("exact mul", ex)):
+            rows.append(_row(f"{who} {label} area, ours / theirs (µm²)", "area µm²", "ratio",
+                             theirs, res[f"{who} {label}"]["area_um2"]))
+    return {"units": res, "rows": rows}
+
+
+#: name -> description, source, published numbers, and the function that measures ours
 REPRODUCTIONS = {
     "fp8-vs-int8": {
         "source": "van Baalen et al., arXiv 2303.17951 (FP8 versus INT8 for efficient deep "
                   "learning inference)",
         "published": {"e4m3 MAC, fp16 acc": 53.0, "e4m3 MAC, fp32 acc": 183.0},
+        "run": _fp8_vs_int8,
+    },
+    "lmul": {
+        "source": "Breese et al., Multiplication is Not What You Need (L-Mul vs exact "
+                  "multiplier, FreePDK45, Yosys/OpenROAD, combinational)",
+        "published": {f"{f} {m}": v for (f, m), v in _LMUL_PUBLISHED.items()},
+        "run": _lmul,
     },
 }
-
-
-def _fp8_vs_int8(cache, n_ops, progress):
-    import hw
-    from .api import asic_cost
-    from .synth import Design
-    units = {"int8 MAC, int32 acc": hw.make_unit("mac", "int8", acc="int32"),
-             "e4m3 MAC, fp16 acc": hw.make_unit("mac", "e4m3", acc="fp16"),
-             "e4m3 MAC, fp32 acc": hw.make_unit("mac", "e4m3", acc="fp32")}
-    res = {}
-    for i, (name, unit) in enumerate(units.items()):
-        r = asic_cost(Design.from_unit(unit), n_ops=n_ops, cache=cache)
-        res[name] = {k: r[k] for k in ("module", "area_um2", "ge", "energy_pj", "static_pj",
-                                        "delay_ps", "flops", "cached")}
-        if progress:
-            progress(f"  [{i + 1}/{len(units)}] {r['module']}: {r['area_um2']:.0f} µm², "
-                     f"{r['energy_pj']:.3g} pJ/MAC{' (cached)' if r['cached'] else ''}")
-    base = res["int8 MAC, int32 acc"]
-    pub = REPRODUCTIONS["fp8-vs-int8"]["published"]
-    rows = []
-    for name, theirs in pub.items():
-        ours = res[name]
-        da = 100 * (ours["area_um2"] / base["area_um2"] - 1)
-        de = 100 * (ours["energy_pj"] / base["energy_pj"] - 1)
-        rows.append({"comparison": f"{name} vs int8 MAC", "published_pct": theirs,
-                     "area_pct": round(da, 1), "energy_pct": round(de, 1),
-                     "area_diff_pp": round(da - theirs, 1), "energy_diff_pp": round(de - theirs, 1)})
-    return {"units": res, "rows": rows}
 
 
 def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=print) -> dict:
@@ -60,22 +123,29 @@ def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=print) -> di
     """
     if name not in REPRODUCTIONS:
         raise KeyError(name)
-    out = {"name": name, "source": REPRODUCTIONS[name]["source"]}
-    out.update(_fp8_vs_int8(cache, n_ops, progress))
+    spec = REPRODUCTIONS[name]
+    out = {"name": name, "source": spec["source"]}
+    out.update(spec["run"](cache, n_ops, progress))
     return out
 
 
 def format_report(rep: dict) -> str:
     lines = [f"{rep['name']}: {rep['source']}", ""]
-    lines.append(f"{'unit':<22} {'module':<28} {'µm²':>7} {'GE':>6} {'pJ/MAC':>7} {'static':>7} "
+    w = max(len(n) for n in rep["units"])
+    lines.append(f"{'unit':<{w}} {'module':<34} {'µm²':>7} {'GE':>6} {'pJ/op':>7} {'static':>7} "
                  f"{'ps':>6}")
     for name, u in rep["units"].items():
-        lines.append(f"{name:<22} {u['module']:<28} {u['area_um2']:>7.0f} {u['ge']:>6.0f} "
+        lines.append(f"{name:<{w}} {u['module']:<34} {u['area_um2']:>7.0f} {u['ge']:>6.0f} "
                      f"{u['energy_pj']:>7.3f} {u['static_pj']:>7.3f} {u['delay_ps']:>6.0f}")
-    lines += ["", f"{'comparison':<34} {'published':>9} {'ours area':>10} {'ours energy':>12} "
-                  f"{'diff (pp) area/energy':>22}"]
+    w = max(len(r["comparison"]) for r in rep["rows"])
+    m = max(len(r["metric"]) for r in rep["rows"])
+    lines += ["", f"{'comparison':<{w}} {'metric':<{m}} {'published':>10} {'ours':>10} "
+                  f"{'difference':>11}"]
     for r in rep["rows"]:
-        lines.append(f"{r['comparison']:<34} {r['published_pct']:>+8.0f}% {r['area_pct']:>+9.1f}% "
-                     f"{r['energy_pct']:>+11.1f}% {r['area_diff_pp']:>+10.1f} / "
-                     f"{r['energy_diff_pp']:+.1f}")
+        if r["kind"] == "%":
+            vals = f"{r['published']:>+9.0f}% {r['ours']:>+9.1f}% {r['diff']:>+8.1f} pp"
+        else:
+            vals = (f"{r['published']:>10.3f} {r['ours']:>10.3f} "
+                    f"{r['ours_over_published']:>10.2f}×")
+        lines.append(f"{r['comparison']:<{w}} {r['metric']:<{m}} {vals}")
     return "\n".join(lines)

@@ -273,8 +273,10 @@ def test_cache_hit_is_identical(tmp_path):
 
 def test_cli_errors(capsys, tmp_path):
     assert main(["reproduce", "nope"]) == 2
-    assert re.fullmatch(r"macforge: error: unknown reproduction 'nope'; accepted: fp8-vs-int8\n",
-                        capsys.readouterr().err)
+    from costmodel.reproduce import REPRODUCTIONS
+    assert "lmul" in REPRODUCTIONS and "fp8-vs-int8" in REPRODUCTIONS
+    assert capsys.readouterr().err == ("macforge: error: unknown reproduction 'nope'; accepted: "
+                                       + ", ".join(REPRODUCTIONS) + "\n")
     assert main(["cost", "--format", "e4m3", "--activity", str(tmp_path / "x.npy")]) == 2
     err = capsys.readouterr().err
     assert re.fullmatch(r"macforge: error: activity file .*x\.npy not found; give uniform or a "
@@ -297,3 +299,22 @@ def test_cli_cost_json(capsys, tmp_path, monkeypatch):
     r = json.loads(capsys.readouterr().out)
     assert r["module"].startswith("fmul_e2m1") and r["energy_pj"] > 0
     assert r["activity"]["stimulus"].startswith("file:") and "netlist" not in r
+
+
+def test_reproduce_lmul_rows(cache):
+    """`macforge reproduce lmul`: every published row is measured, L-Mul is smaller than the
+    exact multiplier at every format, and the saving grows with the mantissa width (as in
+    Breese et al.: the multiplier array is what L-Mul removes)."""
+    from costmodel.reproduce import REPRODUCTIONS, format_report, reproduce
+    rep = reproduce("lmul", cache=cache, n_ops=2000, progress=None)
+    assert len(rep["units"]) == 6
+    ratios = {}
+    for r in rep["rows"]:
+        assert r["ours"] > 0 and r["published"] > 0, r
+        if r["metric"].startswith("area (ours"):
+            ratios[r["comparison"].split(", ")[1].split()[0]] = r["ours"]
+    assert set(ratios) == {"fp8", "bf16", "fp32"}
+    assert 1 > ratios["fp8"] > ratios["bf16"] > ratios["fp32"], ratios
+    text = format_report(rep)
+    for key in REPRODUCTIONS["lmul"]["published"]:
+        assert key.split()[0] in text
