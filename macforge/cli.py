@@ -346,6 +346,7 @@ def build_parser():
     r.add_argument("--json", action="store_true")
     r.add_argument("--no-cache", action="store_true")
     r.set_defaults(func=cmd_reproduce)
+    from costmodel.workloads.cli import add_workload_parser; add_workload_parser(sub)  # noqa: E702
     return p
 
 
