@@ -24,6 +24,8 @@ from ._lns import (Lns, lns_add, lns_gauss_tables, lns_mac_table, lns_mac_terms,
                    lns_acc_value)
 from ._lmul import LmulVariant, lmul, lmul_exact, lmul_mac_step, lmul_dot
 from ._errstats import ErrorStats, error_stats
+from ._hif8 import HiF8
+from ._block import BlockFormat, BlockTensor, quantize, dequantize, block_dot
 
 __all__ = [
     "FormatError", "Rounding", "Specials", "Format", "Int", "Minifloat", "storage_dtype",
@@ -33,4 +35,5 @@ __all__ = [
     "lns_acc_value",
     "LmulVariant", "lmul", "lmul_exact", "lmul_mac_step", "lmul_dot",
     "ErrorStats", "error_stats",
+    "HiF8", "BlockFormat", "BlockTensor", "quantize", "dequantize", "block_dot",
 ]

@@ -16,7 +16,7 @@ from ._exact import (FINITE, INF, NAN, ZERO_EXP, add_exact, bit_length, encode_f
 from ._formats import Format, FormatError, Int, Minifloat, Rounding
 from ._registry import parse
 
-__all__ = ["mul", "fma", "add", "dot", "mac_step"]
+__all__ = ["mul", "fma", "add", "dot", "mac_step", "mul_triples", "sum_round"]
 
 _MAX_PRODUCT_BITS = 62      # exact products live in uint64 with a spare top bit
 
@@ -27,8 +27,14 @@ def _product(fa: Format, fb: Format, a, b):
         raise FormatError(f"exact products of {fa.name} x {fb.name} need "
                           f"{sig_bits(fa) + sig_bits(fb)} significand bits; "
                           f"supported up to {_MAX_PRODUCT_BITS} (e.g. fp32 x fp32)")
-    sa, ma, ea, ka = unpack(fa, a)
-    sb, mb, eb, kb = unpack(fb, b)
+    return mul_triples(unpack(fa, a), unpack(fb, b))
+
+
+def mul_triples(x, y):
+    """Exact product of two (sign, m, e, kind) triples with IEEE specials: NaN in or inf x 0
+    gives NaN, else an inf gives inf. ``m`` products must fit in 62 bits (callers check)."""
+    sa, ma, ea, ka = x
+    sb, mb, eb, kb = y
     sign = sa ^ sb
     m = ma * mb
     zero = m == 0
@@ -294,12 +300,14 @@ def _int_dot(fa, fb, fc, A, B, c, saturate):
 
 
 def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
-        saturate=False, fmt_b=None):
+        saturate=False, fmt_b=None, preset=None):
     """N-lane fused dot product: round(sum(A[..., i] * B[..., i]) + c) once into ``acc``.
 
     ``align=W`` models tensor-core alignment: with ``emax`` the largest exponent among the
     nonzero products and ``c``, every term is truncated toward zero to a multiple of
     2^(emax-W), the truncated terms are summed exactly, then rounded once.
+    ``preset`` (e.g. ``"h100-fp8"``) replaces the single rounding by a modelled tensor core's
+    chunked accumulation (:mod:`golden._presets`); it supplies ``align`` and the rounding.
     """
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
@@ -318,8 +326,23 @@ def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
     if isinstance(fc, Int) and isinstance(fa, Int) and isinstance(fb, Int) and align is None:
         return _int_dot(fa, fb, fc, A, B, c, saturate)
     N = A.shape[-1]
-    sp, mp, ep, kp = _product(fa, fb, A.reshape(-1, N), B.reshape(-1, N))
-    sc, mc, ec, kc = unpack(fc, c.reshape(-1))
+    if preset is not None:
+        from ._presets import preset_dot
+        return preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate)
+    terms = _product(fa, fb, A.reshape(-1, N), B.reshape(-1, N))
+    return sum_round(terms, unpack(fc, c.reshape(-1)), fc, align, rounding, saturate, rnd, R,
+                     lead)
+
+
+def sum_round(terms, c, fc, align, rounding, saturate, rnd, R, lead):
+    """round(sum of the term triples of each row + c) once into ``fc`` (FORMATS.md ``dot``).
+
+    ``terms``: (sign, m, e, kind) arrays shaped (rows, N); ``c``: triples shaped (rows,).
+    The exact sum is the Kulisch accumulator, or the ``align=W`` truncated sum. Shared by
+    :func:`dot` and the block dot product of ``_block``.
+    """
+    sp, mp, ep, kp = terms
+    sc, mc, ec, kc = c
     sign = np.concatenate([sp, sc[:, None]], axis=1)
     m = np.concatenate([mp, mc[:, None]], axis=1)
     e = np.concatenate([ep, ec[:, None]], axis=1)

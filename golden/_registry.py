@@ -19,6 +19,8 @@ import re
 from functools import lru_cache
 
 from ._formats import Format, FormatError, Int, Minifloat, Specials
+from ._block import BLOCK_NAMES, block_format
+from ._hif8 import HiF8
 from ._lns import Lns
 from ._posit import Posit
 
@@ -45,7 +47,9 @@ FAMILIES = ("int<N>/uint<N> (N=2..32)",
             "fp16, bf16, fp32, tf32, e8m0",
             "ml_dtypes names (float8_e4m3fn, float6_e2m3fn, float4_e2m1fn, ...)",
             "posit<N>[es<K>] (N=3..32, K=0..4, default 2)",
-            "lns<N>f<F> (N=3..24, F=0..16, N-2-F<=9), lns8")
+            "lns<N>f<F> (N=3..24, F=0..16, N-2-F<=9), lns8",
+            "hif8", "block: mxfp8 (mxe4m3), mxe5m2, mxfp6 (mxe2m3), mxe3m2, mxfp4, mxint8, "
+            "nvfp4, nvint4")
 
 _MINIFLOAT_RE = re.compile(r"e(\d+)m(\d+)(?:b(-?\d+))?(fnuz|fnu|fn|ieee)?")
 _INT_RE = re.compile(r"(u?)int(\d+)")
@@ -69,6 +73,10 @@ def _parse_str(name: str) -> Format:
             raise _error(name)
         ml_bits = int(prefix[5:])
     key = _ALIASES.get(key, key)
+    if key == "hif8" and not ml_name:
+        return HiF8()
+    if key in BLOCK_NAMES and not ml_name:
+        return block_format(key)
     m = _INT_RE.fullmatch(key)
     if m:
         n = int(m.group(2))
@@ -152,4 +160,5 @@ def known_names() -> list[str]:
             "e4m3", "e5m2", "e4m3fnuz", "e5m2fnuz", "e3m4", "e4m3ieee", "e4m3b11fnuz",
             "e2m3", "e3m2", "e2m1", "e8m0", "fp16", "bf16", "fp32", "tf32",
             "posit8", "posit16", "posit32", "posit8es0", "posit16es1",
-            "lns8", "lns6f2", "lns12f6"]
+            "lns8", "lns6f2", "lns12f6", "hif8",
+            "mxfp8", "mxe5m2", "mxfp6", "mxe3m2", "mxfp4", "mxint8", "nvfp4", "nvint4"]

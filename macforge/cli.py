@@ -267,6 +267,11 @@ def _positive_int(name):
 
 def cmd_error_stats(args):
     import golden
+    if args.preset is not None:
+        from golden._presets import cmd_preset_error_stats
+        return cmd_preset_error_stats(args)
+    if args.format is None:
+        raise UsageError("error-stats needs --format (or --preset)")
     dists = ("uniform", "gaussian") if args.dist == "both" else (args.dist,)
     stats = [golden.error_stats(args.format, unit=args.unit, variant=args.variant,
                                 samples=args.samples, dist=d, seed=args.seed, out=args.out)
@@ -305,7 +310,7 @@ def build_parser():
     s.set_defaults(func=cmd_sim)
     e = sub.add_parser("error-stats", help="relative error of a multiplier (mul or L-Mul) "
                                            "against the exact product")
-    e.add_argument("--format", "-f", required=True, help="operand format, e.g. e4m3, e4m4, posit8, lns8")
+    e.add_argument("--format", "-f", default=None, help="operand format, e.g. e4m3, e4m4, posit8, lns8")
     e.add_argument("--unit", "-u", choices=("mul", "lmul"), default="mul",
                    help="mul (rounded exact product, default) or lmul (L-Mul)")
     e.add_argument("--variant", choices=("formula", "intadd"), default="formula",
@@ -318,6 +323,7 @@ def build_parser():
                         "format, both (default), or exhaustive (every pair of codes; <= 12 bits)")
     e.add_argument("--seed", type=_nonneg_int("seed"), default=0)
     e.add_argument("--json", action="store_true")
+    from golden._presets import add_preset_args; add_preset_args(e)  # noqa: E702
     e.set_defaults(func=cmd_error_stats)
     c = sub.add_parser("cost", help="area, timing and energy (ASIC) or resources (FPGA) of a unit")
     _add_unit_args(c, need_format=False)

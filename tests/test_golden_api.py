@@ -49,9 +49,22 @@ BAD_NAMES = ["e0m3", "int1", "int33", "uint0", "uint33", "e12m3", "e4m53", "foo"
              "e4m3fnx", "int", "e4", "m3", "e-1m2", "float8_e9m9fn", "E4M3 x", "e8m1fnu",
              "e4m3b", "float4_e4m3fn"]
 # FORMATS.md families that need more than the integer/minifloat code (may be pending).
-PENDING = ["hif8", "posit8", "posit16", "posit32", "posit8es0", "posit16es1", "lns8", "lns8f3",
-           "lns16f8", "mxfp8", "mxe4m3", "mxe5m2", "mxfp6", "mxe2m3", "mxe3m2", "mxfp4",
-           "mxint8", "nvfp4"]
+PENDING = ["posit8", "posit16", "posit32", "posit8es0", "posit16es1", "lns8", "lns8f3",
+           "lns16f8"]
+# FORMATS.md block rows (first name canonical) and nvint4: name -> (canonical, element, scale,
+# block, element_exp, tensor scale)
+BLOCK_NAMES = {
+    "mxfp8": ("mxfp8", "e4m3fn", "e8m0fnu", 32, 0, False),
+    "mxe4m3": ("mxfp8", "e4m3fn", "e8m0fnu", 32, 0, False),
+    "mxe5m2": ("mxe5m2", "e5m2", "e8m0fnu", 32, 0, False),
+    "mxfp6": ("mxfp6", "e2m3fn", "e8m0fnu", 32, 0, False),
+    "mxe2m3": ("mxfp6", "e2m3fn", "e8m0fnu", 32, 0, False),
+    "mxe3m2": ("mxe3m2", "e3m2fn", "e8m0fnu", 32, 0, False),
+    "mxfp4": ("mxfp4", "e2m1fn", "e8m0fnu", 32, 0, False),
+    "mxint8": ("mxint8", "int8", "e8m0fnu", 32, -6, False),
+    "nvfp4": ("nvfp4", "e2m1fn", "e4m3fn", 16, 0, True),
+    "nvint4": ("nvint4", "int4", "e4m3fn", 16, 0, True),
+}
 
 
 @pytest.mark.parametrize("name", list(TABLE_NAMES) + INT_NAMES)
@@ -99,6 +112,24 @@ def test_format_error_is_value_error():
 def test_parse_non_string(bad):
     with pytest.raises(golden.FormatError, match=r"accepted: "):
         golden.parse(bad)
+
+
+def test_hif8_name():
+    f = golden.parse("hif8")
+    assert isinstance(f, golden.HiF8) and f.name == "hif8" and f.bits == 8
+    assert golden.parse(f.name) == f and f.family == "tapered float"
+
+
+@pytest.mark.parametrize("name", list(BLOCK_NAMES))
+def test_block_names(name):
+    canon, elem, scale, block, elem_exp, ts = BLOCK_NAMES[name]
+    f = golden.parse(name)
+    assert isinstance(f, golden.BlockFormat) and f.family == "block"
+    got = (f.name, f.element.name, f.scale.name, f.block, f.element_exp, f.tensor_scale)
+    assert got == (canon, elem, scale, block, elem_exp, ts)
+    assert f.bits == f.element.bits and golden.parse(f.name) == f
+    with pytest.raises(golden.FormatError, match=r"^" + canon + r" is a block format: use "):
+        golden.mul(0, 0, f, f)
 
 
 @pytest.mark.parametrize("name", PENDING)

@@ -1,0 +1,271 @@
+"""Tensor-core presets: modelled accumulation pipelines of real matrix units, in one place.
+
+``golden.dot(A, B, c, fmt, "fp32", preset="h100-fp8")`` and ``macforge error-stats --preset``
+read the :class:`Preset` objects defined here; hardware generators read the same fields
+(``k``, ``align``, ``register``, ``promote_every``).
+
+**h100-fp8** -- the NVIDIA H100 (Hopper) FP8 tensor core as used by DeepSeek-V3's FP8 GEMMs:
+
+1. operands are FP8 (e4m3, or e5m2, mixed allowed);
+2. the tensor core takes ``k = 32`` products per step; they and the running accumulator are
+   aligned to the largest exponent among them and each is truncated (toward zero) to
+   ``align = 13`` fraction bits below it -- DeepSeek ISCA'25 (arXiv 2505.09343) section 3.1.1;
+   exactly FORMATS.md's ``dot(..., align=13)`` with the register value as the addend ``c``;
+3. the truncated terms are summed exactly and the sum is put back into the FP22 register
+   (``e8m13``: 1 sign, 8 exponent, 13 mantissa bits, same section), **truncating** (rtz):
+   Fasi, Higham, Mikaitis, Pranesh (PeerJ CS 2021) found V100/T4/A100 tensor cores align and
+   normalise with truncation (round toward zero), and Khattak & Mikaitis, "Accurate Models of
+   NVIDIA Tensor Cores" (arXiv 2512.07004), model Hopper's FP8 path the same way, with 13
+   fraction bits kept in the accumulator (independent GPU probes of ``wgmma`` FP8 on H100
+   report 13 bits, round-to-zero, too). DeepSeek-V3's "retains about 14 bits" is those 13
+   fraction bits plus the leading one;
+4. promotion (DeepSeek-V3, arXiv 2412.19437 section 3.3.2): after every ``N_C = 128`` products
+   (4 tensor-core steps) the FP22 partial sum is added into an fp32 accumulator on the CUDA
+   cores with an ordinary fp32 addition (round to nearest even), and the register restarts at
+   +0. The fp32 accumulator starts at ``c``. Without promotion (``promote=False``, the plain
+   tensor-core GEMM) ``c`` enters the register truncated to e8m13 and the register runs over
+   all K products; its final value is exact in fp32.
+
+DeepSeek-V3's per-128 scaling factors (applied at promotion) are a quantisation recipe, not
+part of the accumulation, and are not modelled here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._exact import round_to, unpack
+from ._formats import FormatError, Minifloat, Rounding
+
+__all__ = ["Preset", "PRESETS", "get_preset", "tensor_core_dot", "PresetStats", "preset_stats"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One modelled accumulation pipeline (see the module docstring for h100-fp8)."""
+    name: str
+    inputs: tuple             # accepted operand format names
+    k: int                    # products aligned together per tensor-core step
+    align: int                # fraction bits kept below the step's largest exponent
+    register: str             # accumulation register format
+    register_rounding: Rounding
+    promote_every: int        # N_C: products per promotion into ``acc``
+    acc: str                  # promoted accumulator / output format
+    acc_rounding: Rounding
+    sources: tuple
+
+    def describe(self) -> str:
+        return (f"{self.name}: {'/'.join(self.inputs)} inputs, {self.k}-term steps aligned to the "
+                f"largest exponent keeping {self.align} fraction bits (truncated), "
+                f"{self.register} register ({self.register_rounding.value}), promoted into "
+                f"{self.acc} ({self.acc_rounding.value}) every {self.promote_every} terms")
+
+
+PRESETS = {
+    "h100-fp8": Preset(
+        name="h100-fp8", inputs=("e4m3fn", "e5m2"), k=32, align=13, register="e8m13",
+        register_rounding=Rounding.RTZ, promote_every=128, acc="fp32",
+        acc_rounding=Rounding.RNE,
+        sources=("DeepSeek-V3 technical report, arXiv 2412.19437, sec. 3.3.2",
+                 "DeepSeek ISCA'25, arXiv 2505.09343, sec. 3.1.1",
+                 "Fasi, Higham, Mikaitis, Pranesh, PeerJ CS 2021 (truncation)",
+                 "Khattak & Mikaitis, arXiv 2512.07004 (H100 FP8 model)")),
+}
+
+
+def get_preset(preset) -> Preset:
+    """The :class:`Preset` named ``preset`` (a Preset passes through); else a one-line error."""
+    if isinstance(preset, Preset):
+        return preset
+    p = PRESETS.get(str(preset).strip().lower())
+    if p is None:
+        raise FormatError(f"unknown preset {preset!r}; accepted: " + ", ".join(PRESETS))
+    return p
+
+
+def _check(p: Preset, fa, fb, fc):
+    from ._registry import parse
+    accepted = [parse(n) for n in p.inputs]
+    for f in (fa, fb):
+        if f not in accepted:
+            raise FormatError(f"preset {p.name} takes {' or '.join(p.inputs)} operands, not "
+                              f"{f.name}")
+    if fc != parse(p.acc):
+        raise FormatError(f"preset {p.name} accumulates into {p.acc}, not {fc.name}")
+
+
+def preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate):
+    """``golden.dot(..., preset=...)``: validated arguments from ``dot``."""
+    p = get_preset(preset)
+    if align is not None:
+        raise FormatError(f"preset {p.name} sets align={p.align}; do not pass align")
+    if rounding is not Rounding.RNE or saturate:
+        raise FormatError(f"preset {p.name} fixes its roundings ({p.register_rounding.value} "
+                          f"register, {p.acc_rounding.value} {p.acc}); pass neither rounding "
+                          "nor saturate")
+    return tensor_core_dot(A, B, c, fa, p, fmt_b=fb, acc=fc)
+
+
+def tensor_core_dot(A, B, c, fmt, preset="h100-fp8", fmt_b=None, acc=None, promote=True):
+    """Dot products (..., K) through a preset's accumulation pipeline; ``c``: codes of the
+    preset's accumulator. ``promote=False`` keeps one register over all K (no promotion)."""
+    from ._ops import add, dot
+    from ._registry import parse
+    p = get_preset(preset)
+    fa = parse(fmt)
+    fb = parse(fmt_b) if fmt_b is not None else fa
+    fc = parse(acc) if acc is not None else parse(p.acc)
+    _check(p, fa, fb, fc)
+    reg = parse(p.register)
+    A, B = np.broadcast_arrays(fa.check_codes(A), fb.check_codes(B))
+    if A.ndim == 0:
+        raise FormatError("dot needs operands of shape (..., N)")
+    c = fc.check_codes(c)
+    lead = np.broadcast_shapes(A.shape[:-1], c.shape)
+    K = A.shape[-1]
+    A = np.broadcast_to(A, lead + (K,)).reshape(-1, K)
+    B = np.broadcast_to(B, lead + (K,)).reshape(-1, K)
+    c = np.broadcast_to(c, lead).reshape(-1)
+
+    def steps(R, lo, hi):
+        for g in range(lo, hi, p.k):
+            R = dot(A[:, g:min(g + p.k, hi)], B[:, g:min(g + p.k, hi)], R, fa, reg,
+                    align=p.align, rounding=p.register_rounding, fmt_b=fb)
+        return R
+
+    if promote:
+        total = c.astype(fc.dtype)
+        zero = np.zeros(total.shape, reg.dtype)
+        for lo in range(0, K, p.promote_every):
+            R = steps(zero, lo, min(lo + p.promote_every, K))
+            total = add(total, R, fc, fc, rounding=p.acc_rounding, fmt_y=reg)
+        return total.reshape(lead)
+    s, m, e, kind = unpack(fc, c)                     # c enters the register truncated
+    R = round_to(reg, s, m, e, np.zeros(m.shape, bool), kind, p.register_rounding, False)
+    R = steps(R, 0, K)
+    s, m, e, kind = unpack(reg, R)
+    out = round_to(fc, s, m, e, np.zeros(m.shape, bool), kind, p.acc_rounding, False)
+    return out.reshape(lead)
+
+
+# ---------------------------------------------------------------------------------------------
+# error statistics of a preset GEMM (macforge error-stats --preset)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PresetStats:
+    """Relative error of a K-deep FP8 GEMM through a preset, against the float64 product."""
+    preset: str
+    fmt: str
+    k: int
+    m: int
+    n: int
+    dist: str
+    seed: int
+    promote: bool
+    max_rel: float            # max over outputs of |C - C64| / |C64|
+    mean_rel: float
+    norm_rel: float           # max|C - C64| / max|C64|
+    fp32_max_rel: float       # the same GEMM with exact products summed in fp32 order, RNE
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    def report(self) -> str:
+        mode = f"promotion every {get_preset(self.preset).promote_every}" if self.promote \
+            else "no promotion"
+        return (f"{self.preset} ({mode}): {self.m}x{self.k} @ {self.k}x{self.n} {self.fmt} GEMM, "
+                f"{self.dist} data, seed {self.seed}, vs float64\n"
+                f"  max relative error   {self.max_rel:.3e} ({100 * self.max_rel:.3f} %)\n"
+                f"  mean relative error  {self.mean_rel:.3e}\n"
+                f"  max |err| / max |C|  {self.norm_rel:.3e}\n"
+                f"  (plain fp32 sequential sum of the same products: max relative error "
+                f"{self.fp32_max_rel:.3e})")
+
+
+DISTS = ("uniform", "normal")
+
+
+def preset_stats(preset="h100-fp8", k=4096, promote=True, m=64, n=64, fmt="e4m3",
+                 dist="uniform", seed=0) -> PresetStats:
+    """Quantise random data to ``fmt``, multiply through the preset, compare with float64.
+
+    ``uniform``: U(0, 1) data (all products positive: the running sum grows like K, so the
+    register's truncation relative to it is what DeepSeek-V3 observed); ``normal``: N(0, 1)
+    (sums of mixed sign; the relative error of outputs near zero dominates the maximum).
+    Data are scaled to the e4m3/e5m2 range by its own max (``encode`` rounds to nearest).
+    """
+    from ._registry import parse
+    p = get_preset(preset)
+    f = parse(fmt)
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise FormatError(f"k must be a positive integer, not {k!r}")
+    if dist not in DISTS:
+        raise FormatError(f"unknown distribution {dist!r}; accepted: " + ", ".join(DISTS))
+    rng = np.random.default_rng(seed)
+    draw = (lambda s: rng.random(s)) if dist == "uniform" else (lambda s: rng.normal(size=s))
+    a = f.encode(draw((m, k)) * (f.max / 8))
+    b = f.encode(draw((k, n)) * (f.max / 8))
+    va, vb = f.decode(a), f.decode(b)
+    exact = va @ vb                                    # products exact; the sum to 2^-52
+    A = np.repeat(a[:, None, :], n, axis=1)            # (m, n, K) rows for dot
+    B = np.repeat(b.T[None, :, :], m, axis=0)
+    fp32 = parse(p.acc)
+    zero = np.zeros((m, n), fp32.dtype)
+    got = fp32.decode(tensor_core_dot(A, B, zero, f, p, promote=promote))
+    seq = np.zeros((m, n), np.float32)
+    prods = (va[:, None, :] * vb.T[None, :, :]).astype(np.float32)    # exact in fp32
+    for i in range(k):
+        seq = seq + prods[:, :, i]
+    nz = exact != 0
+    rel = np.abs(got - exact)[nz] / np.abs(exact)[nz]
+    rel32 = np.abs(seq.astype(np.float64) - exact)[nz] / np.abs(exact)[nz]
+    return PresetStats(p.name, f.name, int(k), m, n, dist, seed, bool(promote),
+                       float(rel.max()), float(rel.mean()),
+                       float(np.abs(got - exact).max() / np.abs(exact).max()),
+                       float(rel32.max()))
+
+
+# ---------------------------------------------------------------------------------------------
+# macforge error-stats --preset (wired into the error-stats subcommand by macforge/cli.py)
+# ---------------------------------------------------------------------------------------------
+def add_preset_args(p):
+    """``--preset``, ``--k``, ``--promote/--no-promote``, ``--size`` on the error-stats parser."""
+    import argparse
+    p.add_argument("--preset", default=None,
+                   help="tensor-core preset (" + ", ".join(PRESETS) + "): error of a K-deep "
+                        "FP8 GEMM through it against float64, with and without promotion")
+    p.add_argument("--k", type=int, default=4096, help="GEMM depth K for --preset (default 4096)")
+    p.add_argument("--size", type=int, default=32,
+                   help="M = N of the GEMM for --preset (default 32: 1024 outputs)")
+    p.add_argument("--promote", action=argparse.BooleanOptionalAction, default=None,
+                   help="--preset only: with (--promote) or without (--no-promote) promotion "
+                        "to fp32 every N_C terms (default: both)")
+
+
+def cmd_preset_error_stats(args) -> int:
+    """Print (or --json) :func:`preset_stats` for the chosen preset, distributions, promotion."""
+    import json
+    import sys
+    p = get_preset(args.preset)
+    fmt = args.format or p.inputs[0]
+    if args.k < 1 or args.size < 1:
+        raise FormatError(f"--k and --size must be positive integers, not {args.k} / {args.size}")
+    dists = {"uniform": ("uniform",), "gaussian": ("normal",), "both": ("uniform", "normal"),
+             "exhaustive": None}[args.dist]
+    if dists is None:
+        raise FormatError("--preset takes --dist uniform, gaussian or both")
+    modes = (False, True) if args.promote is None else (args.promote,)
+    out = []
+    for d in dists:
+        for pr in modes:
+            print(f"  {p.name} K={args.k} {d} promote={pr} ...", file=sys.stderr, flush=True)
+            out.append(preset_stats(p, k=args.k, promote=pr, m=args.size, n=args.size, fmt=fmt,
+                                    dist=d, seed=args.seed))
+    if args.json:
+        print(json.dumps([s.as_dict() for s in out], indent=1))
+    else:
+        print(p.describe())
+        print("sources: " + "; ".join(p.sources) + "\n")
+        print("\n\n".join(s.report() for s in out))
+    return 0
