@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._formats import FormatError, Minifloat
+from ._formats import FormatError, Minifloat, Rounding
 from ._registry import parse
 
 __all__ = ["ErrorStats", "error_stats", "UNITS", "DISTRIBUTIONS"]
@@ -137,10 +137,12 @@ def _histogram(rel):
 
 
 def error_stats(fmt, unit="mul", variant="formula", samples=100_000, dist="uniform", seed=0,
-                out=None) -> ErrorStats:
+                out=None, rounding="rne", saturate=False, rnd_bits=8) -> ErrorStats:
     """Relative error of ``unit`` (``mul`` or ``lmul``) on ``fmt`` against the exact product.
 
-    ``out`` is the result format (default ``fmt``); ``variant`` applies to ``lmul``.
+    ``out`` is the result format (default ``fmt``); ``variant`` applies to ``lmul``;
+    ``rounding`` and ``saturate`` are the unit's (``sr`` draws ``rnd_bits``-bit random
+    integers from the same seeded generator, after the operands).
     See the module docstring for the distributions and the reference.
 
     Examples
@@ -187,7 +189,11 @@ def error_stats(fmt, unit="mul", variant="formula", samples=100_000, dist="unifo
         keep = (f.decode(codes[0]) != 0) & (f.decode(codes[1]) != 0)
         a, b = codes[0][keep], codes[1][keep]
         data = (x[0] * x[1])[keep]
-    res = mul(a, b, f, fo) if unit == "mul" else lmul(a, b, f, fo, variant=variant)
+    rnd = rng.integers(0, 1 << rnd_bits, a.size) if Rounding.parse(rounding) is Rounding.SR \
+        else None
+    rkw = dict(rounding=rounding, saturate=saturate, rnd=rnd,
+               rnd_bits=None if rnd is None else rnd_bits)
+    res = mul(a, b, f, fo, **rkw) if unit == "mul" else lmul(a, b, f, fo, variant=variant, **rkw)
     with np.errstate(all="ignore"):
         exact = f.decode(a) * f.decode(b)
         got = fo.decode(res)

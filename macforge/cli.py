@@ -353,6 +353,7 @@ def build_parser():
     r.add_argument("--no-cache", action="store_true")
     r.set_defaults(func=cmd_reproduce)
     from costmodel.workloads.cli import add_workload_parser; add_workload_parser(sub)  # noqa: E702
+    from costmodel.sweep import add_sweep_parser; add_sweep_parser(sub)  # noqa: E702
     return p
 
 

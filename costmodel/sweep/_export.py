@@ -1,0 +1,49 @@
+"""Export sweep results (the :func:`load_results` rows) to CSV, JSON and Parquet."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+__all__ = ["EXPORTS", "export"]
+
+EXPORTS = ("csv", "json", "parquet")
+
+
+def _columns(rows):
+    cols = []
+    for r in rows:
+        cols += [k for k in r if k not in cols]
+    return cols
+
+
+def export(rows, outdir: str, kinds, stem: str = "sweep") -> list:
+    """Write ``<outdir>/<stem>.<kind>`` for each kind; return the paths.
+
+    Every file has one record per point and the union of the rows' keys as columns (a metric
+    a point lacks is empty / null).
+    """
+    paths = []
+    cols = _columns(rows)
+    for kind in kinds:
+        path = os.path.join(outdir, f"{stem}.{kind}")
+        tmp = path + ".tmp"
+        if kind == "csv":
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=cols, restval="")
+                w.writeheader()
+                w.writerows(rows)
+        elif kind == "json":
+            with open(tmp, "w") as f:
+                json.dump([{c: r.get(c) for c in cols} for r in rows], f, indent=1)
+                f.write("\n")
+        elif kind == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+            table = pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows])
+            pq.write_table(table, tmp)
+        else:
+            raise ValueError(f"unknown export format {kind!r}; accepted: " + ", ".join(EXPORTS))
+        os.replace(tmp, path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,339 @@
+"""The sweep driver: plan, skip what is finished, run the rest locally or on Dask, record.
+
+Only this process writes the results store; workers (local processes or Dask workers) run
+:func:`costmodel.sweep._point.evaluate` and return plain dicts. Each result is recorded the
+moment it arrives, so stopping the driver at any point -- Ctrl-C, ``kill -9``, a lost machine
+-- loses at most the points in flight.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from ._point import code_digest, evaluate, worker_identity
+from ._spec import SweepError
+from ._store import Store, load_results
+
+__all__ = ["SweepReport", "run_sweep", "default_jobs", "summary_table"]
+
+#: A local worker process that dies this many times while a point runs fails the point.
+MAX_CRASHES = 3
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                       # not Linux
+        return os.cpu_count() or 1
+
+
+def _hms(s: float) -> str:
+    from sim.fast import _hms as hms             # one duration format for every progress line
+    return hms(s)
+
+
+class _Progress:
+    """One line on stderr: a bar, points done, failures, rate and ETA (redrawn in place on a
+    terminal, a line every ``every`` seconds otherwise)."""
+
+    def __init__(self, total, stream, every=10.0):
+        self.total, self.stream, self.every = total, stream, every
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.t0 = self.last = time.perf_counter()
+        self.shown = False
+
+    def update(self, done, failed, force=False):
+        now = time.perf_counter()
+        if not force and now - self.last < (0.2 if self.tty else self.every):
+            return
+        self.last = now
+        rate = done / (now - self.t0) if now > self.t0 else 0.0
+        eta = (self.total - done) / rate if rate > 0 else float("inf")
+        n = int(30 * done / self.total) if self.total else 30
+        line = (f"[{'#' * n}{'.' * (30 - n)}] {done}/{self.total} points  {failed} failed  "
+                f"{rate * 3600:,.0f} points/h  ETA {_hms(eta)}")
+        if self.tty:
+            self.stream.write("\r" + line + "\x1b[K")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self):
+        if self.tty and self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@dataclass
+class SweepReport:
+    """What one ``run_sweep`` call did."""
+    name: str
+    outdir: str
+    points: int                  # in the sweep file
+    finished_before: int         # measured by earlier runs (ok), skipped
+    failed_before: int           # failed in earlier runs, skipped (no --retry-failed)
+    ran: int = 0                 # measured now
+    ok: int = 0
+    failed: int = 0
+    reused: int = 0              # same Verilog and settings as a finished point: not re-run
+    interrupted: bool = False
+    seconds: float = 0.0
+    workers: str = ""
+    rows: list = field(default_factory=list)      # load_results(include_failed=True)
+
+    @property
+    def complete(self) -> bool:
+        return not self.interrupted and len(self.rows) == self.points
+
+
+def _run_local(tasks, jobs, handle, err):
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+    ctx = multiprocessing.get_context("spawn")
+    queue = list(reversed(tasks))
+    crashes = {}
+    while queue:
+        pool = ProcessPoolExecutor(min(jobs, len(queue)), mp_context=ctx)
+        running = {}
+        try:
+            while queue or running:
+                while queue and len(running) < 2 * jobs:
+                    t = queue.pop()
+                    running[pool.submit(evaluate, t)] = t
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for f in done:
+                    t = running.pop(f)
+                    try:
+                        r = f.result()
+                    except BrokenProcessPool:
+                        running[f] = t
+                        raise
+                    except Exception as exc:        # e.g. a result that does not unpickle
+                        r = _failed(f"{type(exc).__name__}: {exc}")
+                    handle(t, r)
+            pool.shutdown(wait=True)
+        except BrokenProcessPool:
+            for t in running.values():
+                crashes[t["param_key"]] = crashes.get(t["param_key"], 0) + 1
+                if crashes[t["param_key"]] >= MAX_CRASHES:
+                    handle(t, _failed(f"worker process died {MAX_CRASHES} times while "
+                                      "measuring this point (a crash in a tool or the "
+                                      "simulator, or out of memory)"))
+                else:
+                    queue.append(t)
+            err.write("macforge sweep: a worker process died; restarting the pool "
+                      f"({len(running)} point(s) in flight re-queued)\n")
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _failed(error):
+    return {"key": None, "status": "failed", "module": None, "metrics": {}, "error": error,
+            "trace": None, "seconds": 0.0, "host": None}
+
+
+def _connect_dask(address):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SweepError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") \
+            from None
+    try:
+        return Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        raise SweepError(f"cannot reach the Dask scheduler at {address}: {msg}") from None
+
+
+def _check_workers(client, address):
+    """Every worker must import macforge and run the same sources and tools as the driver."""
+    try:
+        client.wait_for_workers(1, timeout=120)
+    except TimeoutError:
+        raise SweepError(f"no Dask worker joined the scheduler at {address} within 120 s "
+                         f"(start one: dask worker {address})") from None
+    try:
+        ids = client.run(worker_identity)
+    except Exception as exc:
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        raise SweepError("the Dask workers cannot run macforge (start `dask worker` from the "
+                         f"project's environment, e.g. .venv/bin/dask worker): {msg}") from None
+    me = worker_identity()
+    for addr, ident in sorted(ids.items()):
+        if ident["code"] != me["code"] or ident["tools"] != me["tools"]:
+            what = "sources" if ident["code"] != me["code"] else \
+                f"tools ({ident['tools']} vs {me['tools']})"
+            raise SweepError(f"Dask worker {addr} on {ident['host']} runs other macforge "
+                             f"{what} than this driver; results would differ")
+    return len(ids)
+
+
+def _run_dask(tasks, client, handle):
+    from distributed import as_completed
+    by_key = {}
+    futures = []
+    for t in tasks:
+        f = client.submit(evaluate, t, pure=False,
+                          key=f"macforge-point-{t['param_key'][:20]}-{uuid.uuid4().hex[:8]}")
+        by_key[f.key] = t
+        futures.append(f)
+    try:
+        for f in as_completed(futures):
+            t = by_key[f.key]
+            try:
+                r = f.result()
+            except Exception as exc:           # KilledWorker: the cluster gave up on it
+                msg = " ".join(str(exc).split()) or ""
+                r = _failed(f"dask: {type(exc).__name__}: {msg}")
+            handle(t, r)
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+
+
+def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
+              scheduler: str | None = None, retry_failed: bool = False, dry_run: bool = False,
+              err=None, every: float = 10.0) -> SweepReport:
+    """Run every point of ``spec`` not yet finished in ``outdir``; return what happened.
+
+    ``jobs`` local worker processes (default: one per core), or the workers of the Dask
+    scheduler at ``scheduler`` (``tcp://HOST:PORT``). Progress goes to ``err`` (stderr).
+    Ctrl-C returns with ``interrupted=True`` after recording everything finished.
+    """
+    from costmodel.cache import key
+    from costmodel.synth import tool_versions
+    err = err if err is not None else sys.stderr
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise SweepError(f"jobs must be a positive integer, not {jobs!r}")
+    jobs = jobs or default_jobs()
+    try:
+        store = Store(outdir)
+    except OSError as exc:
+        raise SweepError(str(exc)) from None
+    try:
+        code, tools = code_digest(), tool_versions()
+        measure_json = json.dumps(spec.measure, sort_keys=True)
+        pkeys = [key("sweep-param", p.axes, spec.measure, code, tools) for p in spec.points]
+        sid = None if dry_run else store.begin(
+            key("sweep", pkeys), spec.name, spec.path, spec.text, spec.measure,
+            [(pk, p.module, p.axes) for pk, p in zip(pkeys, spec.points)])
+        planned = store.planned(pkeys)
+        done = sum(1 for s in planned.values() if s[1] == "ok")
+        failed_before = sum(1 for s in planned.values() if s[1] == "failed")
+        todo = [(pk, p) for pk, p in zip(pkeys, spec.points)
+                if pk not in planned or (retry_failed and planned[pk][1] == "failed")]
+        rep = SweepReport(spec.name, outdir, len(spec.points), done,
+                          0 if retry_failed else failed_before)
+        client = None
+        if todo and not dry_run:
+            if scheduler:
+                client = _connect_dask(scheduler)
+                n = _check_workers(client, scheduler)
+                rep.workers = f"{n} Dask worker(s) at {scheduler}"
+            else:
+                rep.workers = f"{min(jobs, len(todo))} local worker process(es)"
+        skipped = (f", {failed_before} failed before (kept; --retry-failed runs them again)"
+                   if failed_before and not retry_failed else "")
+        err.write(f"macforge sweep {spec.name}: {len(spec.points)} points"
+                  + (f" ({spec.excluded} excluded" if spec.excluded else "")
+                  + (f"{', ' if spec.excluded else ' ('}{len(spec.invalid)} not buildable, "
+                     "skipped" if spec.invalid else "")
+                  + (")" if spec.excluded or spec.invalid else "")
+                  + f"; {done} finished before{skipped}; {len(todo)} to run"
+                  + (f" on {rep.workers}" if rep.workers else "") + f"; results in {store.path}\n")
+        if dry_run or not todo:
+            if client is not None:
+                client.close()
+            if sid is not None:
+                rep.rows = load_results(store.path, sid, include_failed=True)
+            return rep
+        session = uuid.uuid4().hex[:12]
+        tasks = [{"param_key": pk, "index": i, "kwargs": p.kwargs, "axes": p.axes,
+                  "measure": spec.measure, "known": store.known(p.module, measure_json)}
+                 for i, (pk, p) in enumerate(todo)]
+        bar = _Progress(len(tasks), err, every)
+
+        def handle(t, r):
+            store.record(t["param_key"], r, measure_json, session)
+            rep.ran += 1
+            if r["status"] == "known":
+                rep.reused += 1
+            elif r["status"] == "ok":
+                rep.ok += 1
+            else:
+                rep.failed += 1
+            bar.update(rep.ran, rep.failed, force=rep.ran == len(tasks))
+
+        t0 = time.perf_counter()
+        try:
+            bar.update(0, 0, force=True)
+            if client is not None:
+                try:
+                    _run_dask(tasks, client, handle)
+                finally:
+                    client.close()
+            else:
+                _run_local(tasks, jobs, handle, err)
+        except KeyboardInterrupt:
+            rep.interrupted = True
+        finally:
+            rep.seconds = time.perf_counter() - t0
+            bar.close()
+        if rep.interrupted:
+            err.write(f"macforge sweep: interrupted; {done + rep.ok} of {len(spec.points)} "
+                      f"points finished and recorded in {store.path} -- run again to resume\n")
+        rep.rows = load_results(store.path, sid, include_failed=True)
+        return rep
+    finally:
+        store.close()
+
+
+# -- the summary table ------------------------------------------------------------------------------
+_PREFERRED = ("area_ge", "energy_pj", "delay_ps", "latency_cycles", "lut_", "fmax_mhz_",
+              "err_mean_rel", "err_max_rel", "verify_mismatches")
+
+
+def _cell(v):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def summary_table(rows, max_rows: int = 40, max_metrics: int = 8) -> str:
+    """The points as a text table: the axes that vary, then the main metrics and status.
+
+    ``rows`` are :func:`load_results` dicts (axis keys come before ``module``)."""
+    if not rows:
+        return "(no finished points)"
+    keys = list(rows[0])
+    axes = keys[:keys.index("module")]
+    varying = [k for k in axes if len({repr(r.get(k)) for r in rows}) > 1] or ["module"]
+    names = []
+    for r in rows:
+        names += [k for k in r if k not in names and k not in axes]
+    numeric = [k for k in names if all(
+        isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool)
+        for r in rows if r.get(k) is not None)
+        and any(r.get(k) is not None for r in rows)]
+    metrics = []
+    for pref in _PREFERRED:
+        metrics += [k for k in numeric if k not in metrics and
+                    (k == pref or (pref.endswith("_") and k.startswith(pref)))]
+    metrics = metrics[:max_metrics]
+    cols = varying + metrics + ["status"]
+    table = [cols] + [[_cell(r.get(c, "ok" if c == "status" else None)) for c in cols]
+                      for r in rows[:max_rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    lines = ["  ".join(c.rjust(w) if j >= len(varying) else c.ljust(w)
+                       for j, (c, w) in enumerate(zip(row, widths))).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    if len(rows) > max_rows:
+        lines.append(f"... {len(rows) - max_rows} more points (all of them: --export csv)")
+    return "\n".join(lines)

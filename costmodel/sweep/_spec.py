@@ -1,0 +1,406 @@
+"""Sweep files: YAML -> validated points and measurement settings.
+
+Every value is checked before any job runs, and every error is one line naming the file, the
+line and the YAML key (``sweep.yaml:7: axes.format: unknown format 'e9m9'; accepted: ...``).
+Line numbers come from the YAML node marks (``yaml.SafeLoader.compose``), so they point at the
+value itself, not at its block.
+"""
+from __future__ import annotations
+
+import inspect
+import itertools
+from dataclasses import dataclass, field
+
+import yaml
+
+__all__ = ["SweepError", "Point", "Spec", "load_spec", "parse_spec", "AXES", "MEASURES",
+           "FPGA_TARGETS", "PNR_TARGETS"]
+
+#: Axes every sweep has (defaults in brackets are those of ``macforge cost``/``sim``).
+AXES = ("unit", "format", "format_b", "acc", "rounding", "stages", "saturate", "fused")
+_DEFAULTS = {"unit": "mac", "format_b": None, "acc": None, "rounding": "rne", "stages": 0,
+             "saturate": False, "fused": True}
+#: YAML axis name -> :func:`hw.make_unit` parameter (the rest are spelled alike).
+_ALIASES = {"format": "fmt", "format_b": "fmt_b"}
+#: Measurements a sweep can ask for (see :func:`costmodel.sweep._point.evaluate`).
+MEASURES = ("asic", "fpga", "error_stats", "verify")
+FPGA_TARGETS = ("ice40", "ecp5", "xilinx")
+PNR_TARGETS = ("ice40", "ecp5")                       # what nextpnr places and routes
+_TOP_KEYS = ("name", "axes", "exclude", "skip_invalid", "measure")
+
+
+class SweepError(ValueError):
+    """Bad sweep file or options: one line, ``file:line: key: what is wrong``."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One design point: its axis values (defaults filled in, ``acc`` resolved), the
+    :func:`hw.make_unit` keyword arguments and the generated module's name."""
+    axes: dict
+    kwargs: dict
+    module: str
+
+
+@dataclass
+class Spec:
+    """A parsed sweep file."""
+    path: str
+    name: str
+    text: str
+    points: list
+    measure: dict
+    excluded: int = 0
+    invalid: list = field(default_factory=list)    # (axes, reason) skipped by skip_invalid
+
+
+# -- YAML nodes with line numbers ----------------------------------------------------------------
+class _Doc:
+    def __init__(self, path, text):
+        self.path = path
+        self.loader = yaml.SafeLoader(text)
+
+    def fail(self, node, where, msg):
+        line = node.start_mark.line + 1 if node is not None else 1
+        raise SweepError(f"{self.path}:{line}: {where}: {msg}" if where else
+                         f"{self.path}:{line}: {msg}")
+
+    def value(self, node):
+        return self.loader.construct_object(node, deep=True)
+
+    def mapping(self, node, where, accepted=None):
+        """[(key, key node, value node)] of a mapping node, keys checked."""
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, where, f"expected a mapping (key: value lines), not {_kind(node)}")
+        out, seen = [], set()
+        for knode, vnode in node.value:
+            k = self.value(knode)
+            if not isinstance(k, str):
+                self.fail(knode, where, f"keys are names, not {k!r}")
+            if k in seen:
+                self.fail(knode, _join(where, k), "given twice")
+            seen.add(k)
+            if accepted is not None and k not in accepted:
+                self.fail(knode, _join(where, k), "unknown key; accepted: " + ", ".join(accepted))
+            out.append((k, knode, vnode))
+        return out
+
+    def scalar(self, node, where):
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, where, f"expected a single value, not {_kind(node)}")
+        return self.value(node)
+
+
+def _kind(node):
+    return {yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}.get(type(node), "a value")
+
+
+def _join(where, key):
+    return f"{where}.{key}" if where else key
+
+
+# -- axes ------------------------------------------------------------------------------------------
+def _make_unit_params():
+    from hw.build import make_unit
+    return {name: p.default for name, p in inspect.signature(make_unit).parameters.items()}
+
+
+def _accepted_axes(params):
+    extra = [n for n in params if n not in ("unit", "fmt", "fmt_b", *AXES)]
+    return list(AXES) + extra
+
+
+def _check_value(axis, v, params):
+    """The value itself, or raise ValueError/FormatError with the reason (no file/line)."""
+    import golden
+    from hw.build import UNITS
+    if axis == "unit":
+        if v not in UNITS:
+            raise ValueError(f"unknown unit {v!r}; accepted: " + ", ".join(UNITS))
+        return v
+    if axis in ("format", "format_b", "acc"):
+        if v is None and axis != "format":
+            return None
+        if not isinstance(v, str):
+            raise ValueError(f"a format name such as e4m3 or fp32, not {v!r}")
+        golden.parse(v)
+        return v
+    if axis == "rounding":
+        golden.Rounding.parse(v)
+        return v
+    default = params.get(_ALIASES.get(axis, axis))
+    if isinstance(default, bool):
+        if not isinstance(v, bool):
+            raise ValueError(f"must be true or false, not {v!r}")
+    elif isinstance(default, int):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"must be a non-negative integer, not {v!r}")
+    elif isinstance(default, str):
+        if not isinstance(v, str):
+            raise ValueError(f"must be a name, not {v!r}")
+    elif isinstance(v, (list, dict)):
+        raise ValueError(f"must be a single value, not {v!r}")
+    return v
+
+
+def _axis_values(doc, axis, node, where, params):
+    """[(value, node)] for one axis: a value, a list, or a range {from, to, step}."""
+    if isinstance(node, yaml.SequenceNode):
+        items = [(doc.scalar(n, where), n) for n in node.value]
+        if not items:
+            doc.fail(node, where, "an empty list; give at least one value")
+    elif isinstance(node, yaml.MappingNode):
+        r = {k: (doc.scalar(v, _join(where, k)), v)
+             for k, _, v in doc.mapping(node, where, ("from", "to", "step"))}
+        for k in ("from", "to"):
+            if k not in r:
+                doc.fail(node, where, f"a range needs 'from' and 'to' (and optionally 'step'), "
+                                      f"missing {k!r}")
+        step = r.get("step", (1, node))
+        for k, (v, n) in {**r, "step": step}.items():
+            if isinstance(v, bool) or not isinstance(v, int):
+                doc.fail(n, _join(where, k), f"range bounds are integers, not {v!r}")
+        if step[0] < 1:
+            doc.fail(step[1], _join(where, "step"), f"must be a positive integer, not {step[0]}")
+        items = [(v, node) for v in range(r["from"][0], r["to"][0] + 1, step[0])]
+        if not items:
+            doc.fail(node, where, f"empty range: from {r['from'][0]} to {r['to'][0]}")
+    else:
+        items = [(doc.scalar(node, where), node)]
+    out = []
+    for v, n in items:
+        try:
+            out.append((_check_value(axis, v, params), n))
+        except ValueError as exc:          # golden.FormatError is a ValueError
+            doc.fail(n, where, str(exc))
+    return out
+
+
+def _blocks(doc, node, params):
+    """The axis blocks: one mapping, or a list of mappings (their cross-products joined)."""
+    accepted = _accepted_axes(params)
+    nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    if not nodes:
+        doc.fail(node, "axes", "an empty list; give at least one block of axes")
+    blocks = []
+    for i, b in enumerate(nodes):
+        where = "axes" if len(nodes) == 1 and b is node else f"axes[{i}]"
+        axes = {}
+        for k, _, v in doc.mapping(b, where, accepted):
+            axes[k] = _axis_values(doc, k, v, _join(where, k), params)
+        if "format" not in axes:
+            doc.fail(b, where, "needs a 'format' axis (the operand format(s))")
+        blocks.append(axes)
+    return blocks
+
+
+def _exclusions(doc, node, params):
+    if node is None:
+        return []
+    if not isinstance(node, yaml.SequenceNode):
+        doc.fail(node, "exclude", "expected a list of mappings such as "
+                                  "- {unit: mul, stages: 1}")
+    out = []
+    for i, m in enumerate(node.value):
+        where = f"exclude[{i}]"
+        rule = {}
+        for k, _, v in doc.mapping(m, where, _accepted_axes(params)):
+            rule[k] = {val for val, _ in _axis_values(doc, k, v, _join(where, k), params)}
+        out.append(rule)
+    return out
+
+
+# -- measurements ------------------------------------------------------------------------------------
+def _int(doc, node, where, lo=0):
+    v = doc.scalar(node, where)
+    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+        doc.fail(node, where, f"must be an integer >= {lo}, not {v!r}")
+    return v
+
+
+def _bool(doc, node, where):
+    v = doc.scalar(node, where)
+    if not isinstance(v, bool):
+        doc.fail(node, where, f"must be true or false, not {v!r}")
+    return v
+
+
+def _names(doc, node, where, accepted):
+    nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    out = []
+    for n in nodes:
+        v = doc.scalar(n, where)
+        if v not in accepted:
+            doc.fail(n, where, f"unknown target {v!r}; accepted: " + ", ".join(accepted))
+        if v not in out:
+            out.append(v)
+    if not out:
+        doc.fail(node, where, "an empty list; give at least one target")
+    return out
+
+
+def _options(doc, node, where, fields, short=None):
+    """A measurement block: true/false, a mapping of ``fields`` ({name: (default, parse)}), or
+    the ``short`` form (a bare value for the first field)."""
+    if isinstance(node, yaml.ScalarNode):
+        v = doc.value(node)
+        if v is False or v is None:
+            return None
+        if v is True:
+            return {k: d for k, (d, _) in fields.items()}
+        if short is None:
+            doc.fail(node, where, f"expected true, false or a mapping of {', '.join(fields)}")
+    if short is not None and not isinstance(node, yaml.MappingNode):
+        node_map = {short: node}
+    else:
+        node_map = {k: v for k, _, v in doc.mapping(node, where, tuple(fields))}
+    out = {}
+    for k, (default, parse) in fields.items():
+        out[k] = parse(node_map[k], _join(where, k)) if k in node_map else default
+    return out
+
+
+def _measures(doc, node):
+    if node is None:
+        doc.fail(None, "measure", "missing; name at least one of " + ", ".join(MEASURES))
+    m = {}
+    for k, knode, v in doc.mapping(node, "measure", MEASURES):
+        where = _join("measure", k)
+        if k == "asic":
+            o = _options(doc, v, where, {
+                "energy": (True, lambda n, w: _bool(doc, n, w)),
+                "n_ops": (100_000, lambda n, w: _int(doc, n, w, 2)),
+                "seed": (1, lambda n, w: _int(doc, n, w))})
+        elif k == "fpga":
+            o = _options(doc, v, where, {
+                "targets": (["ice40"], lambda n, w: _names(doc, n, w, FPGA_TARGETS)),
+                "dsp": (True, lambda n, w: _bool(doc, n, w)),
+                "pnr": (False, lambda n, w: _pnr(doc, n, w))}, short="targets")
+            if o is not None:
+                pnr = o["targets"] if o["pnr"] is True else (o["pnr"] or [])
+                bad = [t for t in pnr if t not in PNR_TARGETS or t not in o["targets"]]
+                if bad:
+                    doc.fail(v, _join(where, "pnr"),
+                             f"place and route (nextpnr) runs for {', '.join(PNR_TARGETS)} "
+                             f"among the targets {', '.join(o['targets'])}, not {bad[0]}")
+                o["pnr"] = pnr
+        elif k == "error_stats":
+            from golden._errstats import DISTRIBUTIONS
+            o = _options(doc, v, where, {
+                "samples": (100_000, lambda n, w: _int(doc, n, w, 1)),
+                "dist": ("uniform", lambda n, w: _choice(doc, n, w, DISTRIBUTIONS)),
+                "seed": (0, lambda n, w: _int(doc, n, w))})
+        else:
+            o = _options(doc, v, where, {
+                "vectors": (100_000, lambda n, w: _int(doc, n, w, 1)),
+                "seed": (1, lambda n, w: _int(doc, n, w))})
+        if o is not None:
+            m[k] = o
+    if not m:
+        doc.fail(node, "measure", "turns every measurement off; name at least one of "
+                                  + ", ".join(MEASURES))
+    return m
+
+
+def _pnr(doc, node, where):
+    if isinstance(node, yaml.ScalarNode) and isinstance(doc.value(node), bool):
+        return doc.value(node)
+    return _names(doc, node, where, FPGA_TARGETS)
+
+
+def _choice(doc, node, where, accepted):
+    v = doc.scalar(node, where)
+    if v not in accepted:
+        doc.fail(node, where, f"{v!r} is not one of " + ", ".join(accepted))
+    return v
+
+
+# -- the whole file ------------------------------------------------------------------------------
+def load_spec(path: str, progress=None) -> Spec:
+    """Read and validate a sweep file (see :mod:`costmodel.sweep` for the format)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as exc:
+        raise SweepError(f"cannot read sweep file {path}: {exc.strerror}") from None
+    return parse_spec(text, path, progress)
+
+
+def parse_spec(text: str, path: str = "<sweep>", progress=None) -> Spec:
+    """Validate sweep YAML ``text``; build every point with :func:`hw.make_unit`.
+
+    Raises
+    ------
+    SweepError
+        One line: ``path:line: key: reason``.
+    """
+    import golden
+    from hw.build import make_unit
+    from sim.runner import default_acc
+    doc = _Doc(path, text)
+    try:
+        try:
+            root = doc.loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            what = " ".join(str(getattr(exc, "problem", None) or exc).split())
+            raise SweepError(f"{path}:{line}: not valid YAML: {what}") from None
+        if root is None:
+            raise SweepError(f"{path}:1: empty sweep file; it needs 'axes' and 'measure'")
+        top = {k: v for k, _, v in doc.mapping(root, "", _TOP_KEYS)}
+        params = _make_unit_params()
+        if "axes" not in top:
+            doc.fail(root, "", "missing 'axes' (the values to sweep)")
+        name = doc.scalar(top["name"], "name") if "name" in top else \
+            path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        blocks = _blocks(doc, top["axes"], params)
+        rules = _exclusions(doc, top.get("exclude"), params)
+        skip_invalid = _bool(doc, top["skip_invalid"], "skip_invalid") \
+            if "skip_invalid" in top else False
+        measure = _measures(doc, top.get("measure"))
+    finally:
+        doc.loader.dispose()
+
+    spec = Spec(path=path, name=str(name), text=text, points=[], measure=measure)
+    seen = set()
+    for axes in blocks:
+        keys = list(axes)
+        for combo in itertools.product(*(axes[k] for k in keys)):
+            given = {k: v for k, (v, _) in zip(keys, combo)}
+            values = {k: given.get(k, _DEFAULTS.get(k)) for k in AXES}
+            values.update(given)
+            if any(all(values.get(k) in allowed for k, allowed in r.items()) for r in rules):
+                spec.excluded += 1
+                continue
+            if values["acc"] is None:
+                values["acc"] = default_acc(values["format"], values["unit"])
+            ident = tuple(sorted((k, repr(v)) for k, v in values.items()))
+            if ident in seen:
+                continue
+            seen.add(ident)
+            kwargs = {_ALIASES.get(k, k): v for k, v in values.items()}
+            try:
+                unit = make_unit(**kwargs)
+            except (golden.FormatError, ValueError, TypeError) as exc:
+                reason = " ".join(str(exc).split())
+                if skip_invalid:
+                    spec.invalid.append((values, reason))
+                    continue
+                where = ", ".join(f"{k}={v} (line {n.start_mark.line + 1})"
+                                  for k, (v, n) in zip(keys, combo) if len(axes[k]) > 1) \
+                    or ", ".join(f"{k}={v}" for k, (v, _) in zip(keys, combo))
+                varied = [n for k, (_, n) in zip(keys, combo) if len(axes[k]) > 1] \
+                    or [n for _, n in combo]
+                line = min(n.start_mark.line for n in varied) + 1
+                raise SweepError(f"{path}:{line}: axes: the point {where} cannot be built: "
+                                 f"{reason} (leave it out with exclude:, or set "
+                                 "skip_invalid: true)") from None
+            unit._MustUse__silence = True       # built to validate and name it, not elaborated
+            spec.points.append(Point(values, kwargs, unit.module_name))
+            if progress is not None and len(spec.points) % 500 == 0:
+                progress(f"  {len(spec.points)} points validated")
+    if not spec.points:
+        raise SweepError(f"{path}: no point left to run ({spec.excluded} excluded, "
+                         f"{len(spec.invalid)} invalid)")
+    return spec
