@@ -8,6 +8,11 @@
 #   make test        # the CI suite (< 30 min on 2 cores)
 #   make test-full   # plus the slow exhaustive sweeps
 #   make bench       # golden-model throughput against ml_dtypes, measured in the same run
+#   make sweep [SWEEP=file.yaml] [JOBS=n] [SCHEDULER=tcp://host:8786]   # sweep -> results/
+#   make fpga FORMAT=e4m3 [unit variables] [TARGET=ice40|ecp5|xilinx[,...]] [BOARD=icebreaker|ulx3s]
+#            [SWEEP_STAGES=0..4] [SEED=s]   # synth + PnR + bitstream -> fpga/build/<module>/<target>/
+#   make hwtest FORMAT=e4m3 [unit variables] [BOARD=icebreaker] [PORT=/dev/ttyUSB1] [N=vectors]
+#            [SIM=1]                        # vectors through the UART harness on a board (or simulated)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -22,9 +27,10 @@ UNIT_ARGS = --format $(FORMAT) \
 	$(if $(UNIT),--unit $(UNIT)) $(if $(ACC),--acc $(ACC)) $(if $(FORMAT_B),--format-b $(FORMAT_B)) \
 	$(if $(ROUND),--round $(ROUND)) $(if $(STAGES),--stages $(STAGES)) \
 	$(if $(filter 1 yes true,$(SAT)),--saturate) $(if $(filter 0 no false,$(FUSED)),--unfused) \
-	$(if $(RND_BITS),--rnd-bits $(RND_BITS))
+	$(if $(RND_BITS),--rnd-bits $(RND_BITS)) \
+	$(if $(LANES),--lanes $(LANES)) $(if $(ALIGN),--align $(ALIGN)) $(if $(PRESET),--preset $(PRESET))
 
-.PHONY: setup sim verilog formats test test-full bench clean distclean
+.PHONY: setup sim verilog formats test test-full bench sweep fpga hwtest clean distclean
 
 setup: $(STAMP)
 
@@ -55,6 +61,21 @@ test-full: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/golden_throughput.py
 	$(BIN)/python bench/cosim_throughput.py
+	$(BIN)/python bench/sweep_scaling.py
+
+# make sweep [SWEEP=examples/sweep_small.yaml] [RESULTS=results] [JOBS=n] [SCHEDULER=tcp://host:8786]
+sweep: $(STAMP)
+	$(BIN)/macforge sweep $(or $(SWEEP),examples/sweep_small.yaml) -o $(or $(RESULTS),results) \
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) --export csv
+
+# nextpnr's placer seed is fixed (SEED defaults to 1 here too), so builds are reproducible
+fpga: $(STAMP)
+	$(BIN)/macforge fpga $(UNIT_ARGS) $(if $(TARGET),--target $(TARGET)) $(if $(BOARD),--board $(BOARD)) \
+		$(if $(SWEEP_STAGES),--sweep-stages $(SWEEP_STAGES)) --seed $(SEED)
+
+hwtest: $(STAMP)
+	$(BIN)/macforge hwtest $(UNIT_ARGS) $(if $(BOARD),--board $(BOARD)) $(if $(PORT),--port $(PORT)) \
+		$(if $(N),--vectors $(N)) $(if $(filter 1 yes true,$(SIM)),--sim) --seed $(SEED)
 
 clean:
 	rm -rf build out .pytest_cache

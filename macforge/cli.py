@@ -354,6 +354,9 @@ def build_parser():
     r.set_defaults(func=cmd_reproduce)
     from costmodel.workloads.cli import add_workload_parser; add_workload_parser(sub)  # noqa: E702
     from costmodel.sweep import add_sweep_parser; add_sweep_parser(sub)  # noqa: E702
+    from costmodel.pareto import add_pareto_parser; add_pareto_parser(sub)  # noqa: E702
+    from fpga.cli import add_fpga_parser, add_hwtest_parser  # noqa: E402
+    add_fpga_parser(sub, _add_unit_args); add_hwtest_parser(sub, _add_unit_args, _nonneg_int)  # noqa: E702
     return p
 
 
