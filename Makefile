@@ -3,6 +3,7 @@
 #
 #   make sim FORMAT=e4m3 [UNIT=mul|fma|mac] [ACC=fp32] [FORMAT_B=e5m2] [ROUND=rne|rtz|rna|rup|rdn|sr]
 #            [STAGES=n] [SAT=1] [FUSED=0] [N=vectors] [SEED=s] [MODE=auto|fast|cocotb]
+#            [LANES=k ALIGN=W PRESET=h100-fp8]   (UNIT=dot: k-lane dot product, block formats too)
 #            [VERILOG=my.v TOP=my_module]
 #   make verilog FORMAT=e4m3 [same unit variables] [OUT=out]
 #   make test        # the CI suite (< 30 min on 2 cores)

@@ -119,7 +119,35 @@ def _port_format(manifest, port):
     fm = (manifest or {}).get("formats", {})
     if port["role"] == "addend":
         return fm.get("acc")
+    if port["role"] == "scale":                     # block dot units: the scale format
+        return fm.get("scale")
+    if "lanes" in port:                             # dot units: the element format of a lane
+        return manifest["elements"][port["name"]]
     return fm.get(port["name"], fm.get("a"))
+
+
+#: Block scales of the activity stream: uniform over the positive finite scale codes within
+#: 2^-SCALE_SPAN .. 2^SCALE_SPAN (real blocks are scaled to their data; uniform e8m0 codes
+#: would overflow the accumulator to inf within a step, and an inf/NaN accumulator freezes).
+SCALE_SPAN = 4
+
+
+def _scale_codes(fmt, n, rng):
+    import golden
+    f = golden.parse(fmt)
+    codes = f.codes()
+    val = f.decode(codes)
+    ok = codes[np.isfinite(val) & (val >= 2.0 ** -SCALE_SPAN) & (val <= 2.0 ** SCALE_SPAN)]
+    return ok.astype(np.uint64)[rng.integers(0, ok.size, n)]
+
+
+def _lane_words(codes, port):
+    """(size, lanes) element codes -> (size, words) little-endian 64-bit words of the port."""
+    from sim._lanes import pack_words
+    w32 = pack_words(codes, port).astype(np.uint64)
+    if w32.shape[1] % 2:
+        w32 = np.concatenate([w32, np.zeros((w32.shape[0], 1), np.uint64)], axis=1)
+    return w32[:, 0::2] | (w32[:, 1::2] << np.uint64(32))
 
 
 #: Accumulation length of a MAC stream: ``first`` restarts the sum every BLOCK cycles (a
@@ -138,12 +166,15 @@ def _operand_bound(manifest):
     """
     import golden
     fm = (manifest or {}).get("formats", {})
-    if manifest is None or manifest.get("unit") != "mac" or "acc" not in fm:
+    if manifest is None or manifest.get("unit") not in ("mac", "dot") or "acc" not in fm:
         return None
     acc = golden.parse(fm["acc"])
     if not isinstance(acc, golden.Minifloat):
         return None
-    return float(np.sqrt(acc.max / BLOCK))
+    # a dot unit adds `lanes` products per cycle, each scaled by up to 2^(2 SCALE_SPAN)
+    terms = BLOCK * manifest.get("lanes", 1)
+    scale = 2.0 ** (2 * SCALE_SPAN) if manifest.get("block") else 1.0
+    return float(np.sqrt(acc.max / (terms * scale)))
 
 
 def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: int = 1,
@@ -176,7 +207,23 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
         port = roles.get(name, {"name": name, "role": "operand" if manifest is None else None})
         role = port.get("role")
         width = len(nets)
-        if role in ("operand", "addend"):
+        if role in ("operand", "addend") and "lanes" in port:       # dot units: k lanes
+            k = port["lanes"]
+            if operands is not None and name in operands:
+                codes = np.resize(np.asarray(operands[name]).astype(np.uint64).reshape(-1, k),
+                                  (size, k))
+            elif zero:
+                codes = np.zeros((size, k), dtype=np.uint64)
+            else:
+                codes = operand_codes(_port_format(manifest, port), size * k, rng,
+                                      max_abs=_operand_bound(manifest)).reshape(size, k)
+            words = _lane_words(codes, port)
+            inputs[name] = words.reshape(shape + (words.shape[1],))
+        elif role == "scale":
+            v = np.zeros(size, np.uint64) if zero else \
+                _scale_codes(_port_format(manifest, port), size, rng)
+            inputs[name] = v.reshape(shape)
+        elif role in ("operand", "addend"):
             if operands is not None and name in operands:
                 v = np.asarray(operands[name]).astype(np.uint64).ravel()
                 if v.size < size:
@@ -206,8 +253,8 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
             inputs[name] = np.uint64(0)
         else:
             raise NetlistError(f"input port {name!r} has role {role!r}; the activity "
-                               "generator knows operand, addend, random, enable, first, "
-                               "reset, clear")
+                               "generator knows operand, addend, scale, random, enable, "
+                               "first, reset, clear")
     if not sequential:
         inputs = {k: (np.full(n_ops, v, dtype=np.uint64) if np.ndim(v) == 0 else v)
                   for k, v in inputs.items()}
@@ -229,7 +276,7 @@ def switched_capacitance(net: GateNetlist, n_ops: int = 100_000, manifest: dict 
     inputs, sequential = stimulus(net, n_ops, manifest, seed, operands, zero)
     cap = net_capacitance(net)
     if sequential:
-        cycles, streams = next(v.shape for v in inputs.values() if np.ndim(v) == 2)
+        cycles, streams = next(v.shape[:2] for v in inputs.values() if np.ndim(v) >= 2)
         _, toggles, ops = net.run_seq(inputs, cycles, streams, warmup=1, progress=progress)
         clock = _clock_cap_per_cycle(net)
     else:

@@ -419,8 +419,9 @@ class GateNetlist:
         Parameters
         ----------
         inputs : dict
-            Port name -> (cycles, streams) integer array, or a scalar held constant. The clock
-            port is not given. Flip-flops start at 0.
+            Port name -> (cycles, streams) integer array, or a scalar held constant; a port
+            wider than 64 bits takes (cycles, streams, words) little-endian 64-bit words. The
+            clock port is not given. Flip-flops start at 0.
         warmup : int
             Cycles at the start whose toggles are not counted (power-on state).
 
@@ -442,13 +443,17 @@ class GateNetlist:
         packed = {}
         for name in needed:
             nets = self.inputs[name]
-            val = inputs[name]
-            arr = np.broadcast_to(np.asarray(val, dtype=np.uint64), (cycles, streams))
+            val = np.asarray(inputs[name], dtype=np.uint64)
+            # a port wider than 64 bits comes as (cycles, streams, words): little-endian
+            # 64-bit words of each value (the lane ports of dot units)
+            wide = val.ndim == 3
+            arr = val if wide else np.broadcast_to(val, (cycles, streams))
             if lanes != streams:
                 arr = np.concatenate([arr, np.repeat(arr[:, -1:], lanes - streams, axis=1)], axis=1)
             per = np.empty((cycles, len(nets), words), dtype=np.uint64)
             for k in range(len(nets)):
-                bits = ((arr >> np.uint64(k)) & np.uint64(1)).astype(np.uint8)
+                word, bit = (arr[..., k // 64], k % 64) if wide else (arr, k)
+                bits = ((word >> np.uint64(bit)) & np.uint64(1)).astype(np.uint8)
                 per[:, k, :] = np.packbits(bits, axis=1, bitorder="little").view(np.uint64)
             packed[name] = (nets, per)
         ones = np.uint64(0xFFFFFFFFFFFFFFFF)

@@ -6,6 +6,7 @@ Units (``wiring.Component``; formats are ``golden`` format objects or names)::
     FMul(fmt="e4m3")                                   # y = round(a * b)
     FMul(fmt="e4m3", fmt_b="e5m2", out="fp16")         # mixed operands
     FFma(fmt="e4m3", acc="fp16")                       # y = round(a * b + c)
+    FMul(fmt="hif8"); FMac(fmt="hif8", acc="hif8")     # HiF8: dot-code unpack, tapered packer
     FMac(fmt="e4m3", acc="fp32", stages=2)             # acc <- round(a * b + acc)
     FMac(fmt="e4m3", acc="fp32", fused=False, rounding=Rounding.SR, rnd_bits=8)
     IntMac(fmt="int8", acc="int32", saturate=True)
@@ -15,6 +16,8 @@ Units (``wiring.Component``; formats are ``golden`` format objects or names)::
     PMac(fmt="posit8")                                 # quire += a * b; acc = round(quire)
     LnsMul(fmt="lns8")                                 # L = La + Lb (saturating)
     LnsMac(fmt="lns8", P=8, A=24)                      # acc += T[r] << q (LNS-Madam)
+    FDot(fmt="mxfp4", align=13)                        # acc <- round(scale * sum of 32 products + acc)
+    IDot(fmt="int8", lanes=16)                         # acc <- sum of 16 int products + acc
 
 Every unit has ``.module_name``, ``.latency`` and ``.manifest()``; :mod:`hw.build` turns
 one into Verilog (``generate``, ``write``) and builds units from CLI strings (``make_unit``).
@@ -32,9 +35,10 @@ from .imac import IntMac
 from .lmul import LMul, LMulMac
 from .lns import LnsMac, LnsMul
 from .posit import PMac, PMul
+from .dot import FDot, IDot
 
 __all__ = [
     "FMul", "FFma", "FMac", "IntMac", "LMul", "LMulMac", "PMul", "PMac", "LnsMul", "LnsMac", "Rounding",
     "Multiplier", "StarMultiplier", "ArrayMultiplier", "MULTIPLIERS",
-    "make_unit", "generate", "write",
+    "FDot", "IDot", "make_unit", "generate", "write",
 ]

@@ -8,7 +8,7 @@ from golden import Rounding
 from ._raw import RawFloatLayout
 from ._round import round_bits_for, round_pack
 from ._shift import ShiftRightSticky
-from ._unpack import Unpack, raw_layout_of
+from ._unpack import Unpack, code_shape, raw_layout_of
 
 __all__ = ["AlignAdd", "fused_add", "window_bits"]
 
@@ -31,7 +31,10 @@ def window_bits(p_width: int, acc, round_bits: int) -> int:
     Plus two bits above: X's top bit and the carry of an addition. e4m3 x e4m3 (Wp = 8) into
     fp32 (pc = 24): 28 bits (rne), 35 bits (sr, R = 8); into fp16 (pc = 11): 15 and 22 bits.
     """
-    return max(p_width, acc.precision + round_bits + 1) + 2
+    # pc: the accumulator's widest significand (hif8: 4 -- its grid is never finer than a
+    # 4-bit significand's, so the argument below holds with pc = 4)
+    pc = raw_layout_of(acc).sig_width
+    return max(p_width, pc + round_bits + 1) + 2
 
 
 class AlignAdd(wiring.Component):
@@ -63,7 +66,7 @@ class AlignAdd(wiring.Component):
     Attributes
     ----------
     p : in, ``p_layout``
-    c : in, ``acc.layout()``
+    c : in, ``code_shape(acc)``
     c_identity : in, 1 bit
     sum : out, RawFloatLayout with ``window_bits`` bits, top bit weight 2^(T_x + 1)
     """
@@ -78,7 +81,7 @@ class AlignAdd(wiring.Component):
         exp_max = max(p_layout.exp_max, c_layout.exp_max) + 1
         super().__init__({
             "p": In(p_layout),
-            "c": In(acc.layout()),
+            "c": In(code_shape(acc)),
             "c_identity": In(1),
             "sum": Out(RawFloatLayout(exp_min, exp_max, self._width)),
         })

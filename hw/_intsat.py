@@ -1,9 +1,9 @@
 """Integer result: two's-complement wrap or saturation into an integer format."""
-from amaranth.hdl import Module, Shape
+from amaranth.hdl import Module, Mux, Shape
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["IntResize"]
+__all__ = ["IntResize", "int_accumulate"]
 
 
 class IntResize(wiring.Component):
@@ -32,3 +32,16 @@ class IntResize(wiring.Component):
             with m.Elif(self.i < fmt.min_int):
                 m.d.comb += self.o.eq(fmt.min_int)             # .eq() truncates: the code
         return m
+
+
+def int_accumulate(m, acc, fmt, saturate: bool, addend, en, first, clear):
+    """The integer accumulator register of IntMac and IDot: ``clear`` -> 0, else if ``en``
+    ``acc <- resize(addend + (0 if first else acc))`` (exact sum, then wrap or saturate)."""
+    value = acc.as_signed() if fmt.signed else acc
+    total = Mux(first, 0, value) + addend            # exact: Amaranth widens the sum
+    m.submodules.resize = resize = IntResize(total.shape(), fmt, saturate)
+    m.d.comb += resize.i.eq(total)
+    with m.If(clear):
+        m.d.sync += acc.eq(0)
+    with m.Elif(en):
+        m.d.sync += acc.eq(resize.o)

@@ -35,7 +35,8 @@ class Normalise(wiring.Component):
     Parameters
     ----------
     fmt : Minifloat
-        Output format.
+        Output format; only its ``emin`` and ``precision`` are read (hif8 passes its
+        rounding grid, :func:`~hw._hif8.hif8_grid`).
     in_layout : RawFloatLayout
     round_bits : int
         Exact bits required below the last kept bit.

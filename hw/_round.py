@@ -3,12 +3,38 @@ from amaranth.hdl import Module, Cat, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import Rounding
+from golden import HiF8, Rounding
 
 from ._normalise import Normalise
 from ._raw import RawFloatLayout
 
-__all__ = ["Round", "round_bits_for", "round_pack"]
+__all__ = ["Round", "round_bits_for", "round_pack", "increment", "overflow_to_max"]
+
+
+def increment(rounding: Rounding, sign, lsb, guard, rest, rem, rnd_bits, rnd):
+    """The rounding increment: rne ``guard & (rest | lsb)``, rna ``guard``, rtz 0, rup
+    ``inexact & ~sign``, rdn ``inexact & sign``, sr the carry out of ``t + rnd`` where ``t``
+    is the top R bits of ``rem`` (``t + rnd >= 2^R``, FORMATS.md). Shared by every packer."""
+    if rounding is Rounding.RNE:
+        return guard & (rest | lsb)
+    if rounding is Rounding.RNA:
+        return guard
+    if rounding is Rounding.RTZ:
+        return 0
+    if rounding is Rounding.RUP:
+        return (guard | rest) & ~sign
+    if rounding is Rounding.RDN:
+        return (guard | rest) & sign
+    t = rem[-rnd_bits:]                               # floor(frac * 2^R): the top R bits
+    return (t + rnd)[rnd_bits]                        # carry out <=> t + rnd >= 2^R
+
+
+def overflow_to_max(rounding: Rounding, saturate: bool, sign):
+    """Whether an overflow clamps to +-max (else it goes to inf/NaN): always when
+    ``saturate``, else when the mode rounds toward zero for this sign."""
+    if saturate:
+        return 1
+    return {Rounding.RTZ: 1, Rounding.RUP: sign, Rounding.RDN: ~sign}.get(rounding, 0)
 
 
 def round_bits_for(rounding: Rounding, rnd_bits: int) -> int:
@@ -23,13 +49,11 @@ def round_bits_for(rounding: Rounding, rnd_bits: int) -> int:
 class Round(wiring.Component):
     """Round a normalised raw value (:class:`~hw._normalise.Normalise` output) into a code.
 
-    With ``q`` the top ``p`` bits of ``sig`` and ``rem`` the bits below: the increment is
-    rne ``guard & (rest | lsb)``, rna ``guard``, rtz 0, rup ``inexact & ~sign``, rdn
-    ``inexact & sign``, sr the carry out of ``t + rnd`` where ``t`` is the top R bits of
-    ``rem`` (``t + rnd >= 2^R``, FORMATS.md). Packing adds the rounded significand into the
-    exponent field (HardFloat's trick): biased exponent ``(exp - emin) + q_up[M:]``, so a
-    subnormal that rounds up to ``2^emin`` and a carry out of the top bit both land in the
-    right binade without a special case.
+    With ``q`` the top ``p`` bits of ``sig`` and ``rem`` the bits below, the increment is
+    :func:`increment`'s (guard = top bit of ``rem``, lsb = ``q``'s last bit). Packing adds
+    the rounded significand into the exponent field (HardFloat's trick): biased exponent
+    ``(exp - emin) + q_up[M:]``, so a subnormal that rounds up to ``2^emin`` and a carry out of
+    the top bit both land in the right binade without a special case.
 
     Then, in priority order: NaN -> ``fmt.nan_code``; inf -> +-inf, or +-max when
     ``saturate`` (NaN where the format has no inf); overflow (magnitude code above
@@ -52,7 +76,8 @@ class Round(wiring.Component):
     def __init__(self, fmt, in_layout: RawFloatLayout, rounding: Rounding, saturate: bool,
                  rnd_bits: int):
         round_bits = round_bits_for(rounding, rnd_bits)
-        if in_layout.sig_width < fmt.precision + round_bits or in_layout.exp_min < fmt.emin:
+        grid = self.grid(fmt)
+        if in_layout.sig_width < grid.precision + round_bits or in_layout.exp_min < grid.emin:
             raise ValueError(f"{in_layout!r} is not normalised for {fmt.name} "
                              f"with {round_bits} rounding bits")
         self._fmt = fmt
@@ -60,32 +85,20 @@ class Round(wiring.Component):
         self._rounding = rounding
         self._saturate = saturate
         self._rnd_bits = rnd_bits
-        members = {"norm": In(in_layout), "code": Out(fmt.layout())}
+        members = {"norm": In(in_layout), "code": Out(self.code_shape(fmt))}
         if rounding is Rounding.SR:
             members["rnd"] = In(rnd_bits)
         super().__init__(members)
 
-    def _increment(self, sign, lsb, guard, rest, rem):
-        r = self._rounding
-        if r is Rounding.RNE:
-            return guard & (rest | lsb)
-        if r is Rounding.RNA:
-            return guard
-        if r is Rounding.RTZ:
-            return 0
-        if r is Rounding.RUP:
-            return (guard | rest) & ~sign
-        if r is Rounding.RDN:
-            return (guard | rest) & sign
-        R = self._rnd_bits
-        t = rem[-R:]                                  # floor(frac * 2^R): the top R bits
-        return (t + self.rnd)[R]                      # carry out <=> t + rnd >= 2^R
+    @staticmethod
+    def grid(fmt):
+        """What :class:`~hw._normalise.Normalise` targets for this packer: ``emin`` and
+        ``precision`` (a minifloat is its own grid)."""
+        return fmt
 
-    def _overflow_to_max(self, sign):
-        """Whether an overflow clamps to +-max (else it goes to inf/NaN)."""
-        if self._saturate:
-            return 1
-        return {Rounding.RTZ: 1, Rounding.RUP: sign, Rounding.RDN: ~sign}.get(self._rounding, 0)
+    @staticmethod
+    def code_shape(fmt):
+        return fmt.layout()
 
     def elaborate(self, platform):
         m = Module()
@@ -95,7 +108,8 @@ class Round(wiring.Component):
         width = lay.sig_width
         q, rem = norm.sig[width - p:], norm.sig[:width - p]
         guard, rest = rem[-1], rem[:-1].any() | norm.sticky
-        up = self._increment(norm.sign, q[0], guard, rest, rem)
+        up = increment(self._rounding, norm.sign, q[0], guard, rest, rem, self._rnd_bits,
+                       self.rnd if self._rounding is Rounding.SR else None)
         q_up = Signal(p + 1, name="q_up")                      # a carry may reach bit p
         m.d.comb += q_up.eq(q + up)
         # the largest magnitude this input range can produce: top exponent plus a carry
@@ -137,7 +151,7 @@ class Round(wiring.Component):
             else:
                 overflow_code()
         with m.Elif(overflow):
-            with m.If(self._overflow_to_max(norm.sign)):
+            with m.If(overflow_to_max(self._rounding, self._saturate, norm.sign)):
                 finite_max()
             with m.Else():
                 overflow_code()
@@ -146,17 +160,22 @@ class Round(wiring.Component):
 
 def round_pack(m, plan, raw, rnd, fmt, rounding: Rounding, saturate: bool, rnd_bits: int,
                *, prefix: str = ""):
-    """The shared rounder: :class:`~hw._normalise.Normalise`, a ``"normalised"`` cut, Round.
+    """The shared rounder: :class:`~hw._normalise.Normalise`, a ``"normalised"`` cut, Round
+    (:class:`~hw._hif8.HiF8Round` for an hif8 ``fmt``).
 
     Adds both halves to module ``m`` (names prefixed by ``prefix``) and returns
     ``(code, rnd)``: ``rnd`` (None unless ``rounding`` is SR) comes back delayed as the value
     was, for a second rounding that reuses it.
     """
-    norm = Normalise(fmt, raw.shape(), round_bits_for(rounding, rnd_bits))
+    packer = Round
+    if isinstance(fmt, HiF8):
+        # the tapered packer builds on this module's Round, hence the late import
+        from ._hif8 import HiF8Round as packer
+    norm = Normalise(packer.grid(fmt), raw.shape(), round_bits_for(rounding, rnd_bits))
     m.submodules[prefix + "normalise"] = norm
     m.d.comb += norm.raw.eq(raw)
     normalised, rnd = plan.cut(m, "normalised", norm.norm, rnd)
-    rounder = Round(fmt, normalised.shape(), rounding, saturate, rnd_bits)
+    rounder = packer(fmt, normalised.shape(), rounding, saturate, rnd_bits)
     m.submodules[prefix + "round"] = rounder
     m.d.comb += rounder.norm.eq(normalised)
     if rounding is Rounding.SR:

@@ -5,7 +5,7 @@ import re
 from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
-from golden import FormatError, Int, Minifloat, Rounding, parse
+from golden import FormatError, HiF8, Int, Minifloat, Rounding, parse
 
 from ._multiplier import Multiplier, StarMultiplier
 
@@ -27,19 +27,23 @@ def quiet_on_error(init):
 
 
 def as_operand(value, what: str):
-    """An operand format: a name or a format object, minifloat or integer."""
+    """An operand format: a name or a format object, minifloat, hif8 or integer."""
     fmt = parse(value)
-    if not isinstance(fmt, (Minifloat, Int)):
-        raise FormatError(f"{what} must be a minifloat or integer format, not {fmt.name} "
+    if not isinstance(fmt, (Minifloat, HiF8, Int)):
+        raise FormatError(f"{what} must be a minifloat, hif8 or integer format, not {fmt.name} "
                           f"({fmt.family})")
     return fmt
 
 
 def as_float_output(value, what: str):
-    """A result/accumulator format: a signed minifloat with subnormals (so it has zeros)."""
+    """A result/accumulator format: a signed minifloat with subnormals (so it has zeros), or
+    hif8 (packed by its own tapered rounder)."""
     fmt = parse(value)
+    if isinstance(fmt, HiF8):
+        return fmt
     if not isinstance(fmt, Minifloat) or not fmt.signed or not fmt.subnormals:
-        raise FormatError(f"{what} must be a signed minifloat with subnormals, not {fmt.name}")
+        raise FormatError(f"{what} must be a signed minifloat with subnormals or hif8, "
+                          f"not {fmt.name}")
     return fmt
 
 

@@ -3,8 +3,9 @@ from amaranth.hdl import Module, Cat, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import Int, Minifloat, Specials
+from golden import HiF8, Int, Minifloat, Specials
 
+from ._hif8 import HiF8Decode, hif8_raw_layout
 from ._lzc import LeadingZeroCounter
 from ._raw import RawFloatLayout
 
@@ -12,7 +13,8 @@ __all__ = ["Unpack", "code_shape", "raw_layout_of"]
 
 
 def code_shape(fmt):
-    """Amaranth shape of a code: the format's field layout, or plain bits for integers."""
+    """Amaranth shape of a code: the format's field layout, or plain bits (integers, hif8,
+    whose fields move with the dot code)."""
     return fmt.layout() if isinstance(fmt, Minifloat) else fmt.bits
 
 
@@ -23,6 +25,8 @@ def _sig_width(fmt) -> int:
 
 def raw_layout_of(fmt, normalise: bool = False) -> RawFloatLayout:
     """The :class:`RawFloatLayout` that :class:`Unpack` produces for ``fmt``."""
+    if isinstance(fmt, HiF8):
+        return hif8_raw_layout(fmt)                          # always normalised
     width = _sig_width(fmt)
     if isinstance(fmt, Int):
         # the n-bit magnitude's top bit has weight 2^(n-1); normalising moves it down by the
@@ -48,9 +52,12 @@ class Unpack(wiring.Component):
     Flags: ``is_nan`` overrides all other fields (the fnuz NaN 0x80 also looks like a zero);
     ``is_inf`` overrides the value; ``is_zero`` marks +-0.
 
+    HiF8 (tapered): the dot-code decoder :class:`~hw._hif8.HiF8Decode`; every nonzero code
+    is normalised already, so ``normalise`` changes nothing.
+
     Parameters
     ----------
-    fmt : Minifloat or Int
+    fmt : Minifloat, Int or HiF8
     normalise : bool
         Shift subnormal (or integer) significands up to a leading one, lowering ``exp``.
 
@@ -71,6 +78,10 @@ class Unpack(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         fmt, raw = self._fmt, self.raw
+        if isinstance(fmt, HiF8):
+            m.submodules.hif8 = decode = HiF8Decode(fmt)
+            m.d.comb += [decode.code.eq(self.code), raw.eq(decode.raw)]
+            return m
         if isinstance(fmt, Int):
             if fmt.signed:
                 value = self.code.as_signed()

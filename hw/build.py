@@ -16,7 +16,7 @@ import textwrap
 
 from amaranth.back import verilog
 
-from golden import FormatError, Int, Lns, Minifloat, Posit, Rounding, parse
+from golden import FormatError, HiF8, Int, Lns, Minifloat, Posit, Rounding, parse
 
 from ._multiplier import MULTIPLIERS
 from .ffma import FFma
@@ -26,21 +26,24 @@ from .imac import IntMac
 from .lmul import LMul, LMulMac
 from .lns import LnsMac, LnsMul
 from .posit import PMac, PMul
+from .dot import make_dot
 
 __all__ = ["UNITS", "make_unit", "generate", "write"]
 
 #: Unit kinds accepted by :func:`make_unit`.
-UNITS = ("mul", "fma", "mac", "lmul", "lmulmac", "pmul", "pmac", "lnsmul", "lnsmac")
+UNITS = ("mul", "fma", "mac", "lmul", "lmulmac", "pmul", "pmac", "lnsmul", "lnsmac", "dot")
 
-_ACCEPTED = ("accepted: mul (minifloat/integer operands -> minifloat result), "
-             "fma (minifloat/integer operands, minifloat acc), "
-             "mac (minifloat/integer operands, minifloat acc; integer operands with integer "
-             "acc -> integer MAC), lmul (minifloat operands -> minifloat result, L-Mul), "
-             "lmulmac (minifloat operands, minifloat acc, L-Mul), "
+_ACCEPTED = ("accepted: mul (minifloat/hif8/integer operands -> minifloat or hif8 result), "
+             "fma (minifloat/hif8/integer operands, minifloat or hif8 acc), "
+             "mac (minifloat/hif8/integer operands, minifloat or hif8 acc; integer operands "
+             "with integer acc -> integer MAC), lmul (minifloat operands -> minifloat or hif8 "
+             "result, L-Mul), lmulmac (minifloat operands, minifloat or hif8 acc, L-Mul), "
              "pmul (posit operands -> posit; also what mul means for posits), "
              "pmac (posit operands, quire, posit read-out; also mac), "
              "lnsmul (LNS operands -> LNS; also mul), "
-             "lnsmac (LNS operands, int<A> accumulator; also mac)")
+             "lnsmac (LNS operands, int<A> accumulator; also mac), "
+             "dot (k-lane dot product: minifloat/integer/block elements, minifloat acc; "
+             "integer elements with integer acc -> integer dot)")
 
 
 def _default_acc(fmt):
@@ -48,7 +51,8 @@ def _default_acc(fmt):
 
 
 def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, stages=0,
-              fused=True, rnd_bits=8, multiplier="star", variant="formula", P=8, A=None):
+              fused=True, rnd_bits=8, multiplier="star", variant="formula", P=8, A=None,
+              lanes=None, align=None, preset=None):
     """Build a unit from CLI-level parameters (strings allowed everywhere).
 
     Parameters
@@ -76,6 +80,9 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     P, A : int
         ``lnsmac`` only: table fraction bits and accumulator bits (A defaults to the width of
         ``acc``, an ``int<A>`` name, else 24).
+    lanes, align, preset
+        ``dot`` only (:func:`hw.dot.make_dot`): k, tensor-core alignment W, and a golden
+        tensor-core preset name such as "h100-fp8".
 
     Raises
     ------
@@ -84,6 +91,11 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     """
     if unit not in UNITS:
         raise FormatError(f"unknown unit {unit!r}; {_ACCEPTED}")
+    if unit == "dot":
+        return make_dot(fmt, fmt_b, acc, rounding, saturate, stages, rnd_bits, multiplier,
+                        lanes=lanes, align=align, preset=preset)
+    elif lanes is not None or align is not None or preset is not None:
+        raise FormatError(f"lanes, align and preset apply to unit 'dot', not {unit!r}")
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
     if unit in ("pmul", "pmac") or isinstance(fa, Posit):
@@ -93,7 +105,7 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
         unit = {"mul": "lnsmul", "mac": "lnsmac"}.get(unit, unit)
         return _make_lns_unit(unit, fa, fb, acc, rounding, saturate, stages, P, A)
     for f in (fa, fb):
-        if not isinstance(f, (Minifloat, Int)):
+        if not isinstance(f, (Minifloat, HiF8, Int)):
             raise FormatError(f"unit {unit!r} does not take {f.name} operands; {_ACCEPTED}")
     if multiplier not in MULTIPLIERS:
         raise FormatError(f"unknown multiplier {multiplier!r}; accepted: "
@@ -116,8 +128,8 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     common = dict(fmt_b=fb, saturate=saturate, stages=stages, multiplier=mult)
     if unit == "mul":
         out = parse(acc) if acc is not None else fa
-        if not isinstance(out, Minifloat):
-            raise FormatError(f"unit 'mul' gives a minifloat result, not {out.name} "
+        if not isinstance(out, (Minifloat, HiF8)):
+            raise FormatError(f"unit 'mul' gives a minifloat or hif8 result, not {out.name} "
                               f"(pass acc=<minifloat>); {_ACCEPTED}")
         return FMul(fa, out=out, rounding=rounding, rnd_bits=rnd_bits, **common)
     acc = parse(acc) if acc is not None else _default_acc(fa)
@@ -129,8 +141,8 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
             raise FormatError(f"an integer MAC is exact; rounding {rounding.value!r} does not "
                               "apply (leave it at rne)")
         return IntMac(fa, acc=acc, **common)
-    if not isinstance(acc, Minifloat):
-        raise FormatError(f"unit {unit!r} needs a minifloat accumulator, not {acc.name}; "
+    if not isinstance(acc, (Minifloat, HiF8)):
+        raise FormatError(f"unit {unit!r} needs a minifloat or hif8 accumulator, not {acc.name}; "
                           f"{_ACCEPTED}")
     if unit == "fma":
         return FFma(fa, acc=acc, rounding=rounding, rnd_bits=rnd_bits, **common)
@@ -180,6 +192,13 @@ def _header(manifest) -> str:
     if manifest["fused"] is not None:
         details.append("fused" if manifest["fused"] else "non-fused (two roundings)")
     details.append(formats)
+    if manifest.get("lanes"):                     # dot units (hw.dot)
+        details.append(f"{manifest['lanes']} lanes, "
+                       + (f"align {manifest['align']} (tensor-core truncation)"
+                          if manifest["align"] is not None else "exact sum")
+                       + (f", block {manifest['block']} with {manifest['scale']} scales"
+                          if manifest.get("block") else "")
+                       + (f", preset {manifest['preset']}" if manifest.get("preset") else ""))
     if manifest["rounding"] is not None:
         rounding = manifest["rounding"]
         if manifest["rnd_bits"] is not None:
@@ -195,7 +214,9 @@ def _header(manifest) -> str:
                            subsequent_indent="//   ")
     for port in manifest["ports"]:
         lines.append(f"//   {port['dir']:<3} {port['name']:<6} {port['width']:>3} bits  "
-                     f"{port['role']}")
+                     f"{port['role']}"
+                     + (f" ({port['lanes']} lanes x {port['lane_bits']} bits, lane i at "
+                        f"[i*{port['lane_bits']} +: {port['lane_bits']}])" if "lanes" in port else ""))
     return "\n".join(lines) + "\n"
 
 

@@ -38,9 +38,9 @@ class FFma(Unit):
     Attributes
     ----------
     a, b : in, operand codes
-    c : in, ``acc.layout()``
+    c : in, ``code_shape(acc)``
     rnd : in, R bits (only when ``rounding`` is SR)
-    y : out, ``acc.layout()``
+    y : out, ``code_shape(acc)``
 
     Examples
     --------
@@ -61,10 +61,10 @@ class FFma(Unit):
                         saturate=check_bool(saturate, "saturate"), stages=check_stages(stages),
                         rnd_bits=check_rnd_bits(rnd_bits), fused=True, latency=stages,
                         clocked=stages > 0, multiplier=check_multiplier(multiplier))
-        members = {"a": In(code_shape(fa)), "b": In(code_shape(fb)), "c": In(fc.layout())}
+        members = {"a": In(code_shape(fa)), "b": In(code_shape(fb)), "c": In(code_shape(fc))}
         if self._rounding is Rounding.SR:
             members["rnd"] = In(rnd_bits)
-        members["y"] = Out(fc.layout())
+        members["y"] = Out(code_shape(fc))
         super().__init__(members)
 
     def elaborate(self, platform):

@@ -51,7 +51,7 @@ class FMac(Unit):
     a, b : in, operand codes
     en, first, clear : in, 1 bit each
     rnd : in, R bits (only when ``rounding`` is SR)
-    acc : out, ``acc.layout()``, the accumulator register (reset: +0)
+    acc : out, ``code_shape(acc)``, the accumulator register (reset: +0)
 
     Examples
     --------
@@ -78,7 +78,7 @@ class FMac(Unit):
                    "en": In(1), "first": In(1), "clear": In(1)}
         if self._rounding is Rounding.SR:
             members["rnd"] = In(rnd_bits)
-        members["acc"] = Out(fc.layout())
+        members["acc"] = Out(code_shape(fc))
         super().__init__(members)
 
     def elaborate(self, platform):

@@ -44,7 +44,7 @@ class FMul(Unit):
     ----------
     a, b : in, operand codes
     rnd : in, R bits (only when ``rounding`` is SR)
-    y : out, ``out.layout()``
+    y : out, ``code_shape(out)`` (``out.layout()``; 8 bits for hif8)
 
     Examples
     --------
@@ -68,7 +68,7 @@ class FMul(Unit):
         members = {"a": In(code_shape(fa)), "b": In(code_shape(fb))}
         if self._rounding is Rounding.SR:
             members["rnd"] = In(rnd_bits)
-        members["y"] = Out(fo.layout())
+        members["y"] = Out(code_shape(fo))
         super().__init__(members)
 
     def elaborate(self, platform):

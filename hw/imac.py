@@ -1,10 +1,10 @@
 """IntMac: an integer accumulator updated by an exact integer multiply-add."""
-from amaranth.hdl import Module, Mux, signed, unsigned
+from amaranth.hdl import Module, signed, unsigned
 from amaranth.lib.wiring import In, Out
 
 from golden import FormatError, Int, parse
 
-from ._intsat import IntResize
+from ._intsat import int_accumulate
 from ._multiplier import StarMultiplier
 from ._pipeline import PipelinePlan
 from ._unit import Unit, check_bool, check_multiplier, check_stages, quiet_on_error
@@ -79,12 +79,5 @@ class IntMac(Unit):
         p = plan.output(m, p)
         en, first, clear = plan.output(m, *control, reset_less=False)
 
-        acc = self.acc.as_signed() if f["acc"].signed else self.acc
-        total = Mux(first, 0, acc) + p                  # exact: Amaranth widens the sum
-        m.submodules.resize = resize = IntResize(total.shape(), f["acc"], self._saturate)
-        m.d.comb += resize.i.eq(total)
-        with m.If(clear):
-            m.d.sync += self.acc.eq(0)
-        with m.Elif(en):
-            m.d.sync += self.acc.eq(resize.o)
+        int_accumulate(m, self.acc, f["acc"], self._saturate, p, en, first, clear)
         return m

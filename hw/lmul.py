@@ -27,7 +27,7 @@ from ._pipeline import COMBINATIONAL, PipelinePlan
 from ._raw import RawFloatLayout
 from ._unit import (Unit, as_float_output, as_rounding, check_bool, check_nan_capable,
                     check_rnd_bits, check_stages, quiet_on_error)
-from ._unpack import Unpack, raw_layout_of
+from ._unpack import Unpack, code_shape, raw_layout_of
 
 __all__ = ["LMulPath", "LMul", "LMulMac", "lmul_layout"]
 
@@ -160,7 +160,7 @@ class LMul(_LMulUnit):
         members = {"a": In(fa.layout()), "b": In(fa.layout())}
         if self._rounding is Rounding.SR:
             members["rnd"] = In(rnd_bits)
-        members["y"] = Out(fo.layout())
+        members["y"] = Out(code_shape(fo))
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -213,7 +213,7 @@ class LMulMac(_LMulUnit):
                         multiplier=None)
         super().__init__({"a": In(fa.layout()), "b": In(fa.layout()),
                           "en": In(1), "first": In(1), "clear": In(1),
-                          "acc": Out(fc.layout())})
+                          "acc": Out(code_shape(fc))})
 
     def elaborate(self, platform):
         m = Module()

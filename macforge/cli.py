@@ -11,7 +11,7 @@ import sys
 
 __all__ = ["main"]
 
-UNITS = ("mul", "fma", "mac", "lmul", "lmulmac", "pmul", "pmac", "lnsmul", "lnsmac")
+UNITS = ("mul", "fma", "mac", "lmul", "lmulmac", "pmul", "pmac", "lnsmul", "lnsmac", "dot")
 ROUNDINGS = ("rne", "rtz", "rna", "rup", "rdn", "sr")
 
 
@@ -44,7 +44,8 @@ def _add_unit_args(p, need_format=True):
                    help="mul, fma or mac (default: mac; for integer formats the integer MAC); "
                         "lmul, lmulmac (L-Mul multiplier and MAC); pmul, pmac (posit multiplier, "
                         "posit MAC with quire); lnsmul, lnsmac (LNS, LNS-Madam MAC); posit and "
-                        "LNS formats turn mul/mac into their own units")
+                        "LNS formats turn mul/mac into their own units; dot (k-lane "
+                        "dot-product-accumulate, block formats too)")
     p.add_argument("--acc", default=None, help="output/accumulator format (default fp32; int32 for integers; "
                                                 "for mul: the operand format)")
     p.add_argument("--round", dest="rounding", choices=ROUNDINGS, default="rne", help="rounding mode")
@@ -53,6 +54,14 @@ def _add_unit_args(p, need_format=True):
     p.add_argument("--unfused", action="store_true", help="MAC rounds the product, then the sum")
     p.add_argument("--rnd-bits", type=_nonneg_int("rnd-bits"), default=8,
                    help="random bits per element for --round sr (default 8)")
+    p.add_argument("--lanes", type=_nonneg_int("lanes"), default=None,
+                   help="dot: products per step k (default: the block size, 32 for MX and 16 "
+                        "for NVFP4/NVINT4; 32 for plain formats)")
+    p.add_argument("--align", type=_nonneg_int("align"), default=None,
+                   help="dot: tensor-core alignment, W fraction bits kept below the largest "
+                        "exponent (default: exact sum)")
+    p.add_argument("--preset", default=None,
+                   help="dot: a tensor-core preset, e.g. h100-fp8 (sets lanes, align, acc)")
 
 
 def _unit_from_args(args):
@@ -61,10 +70,11 @@ def _unit_from_args(args):
     from sim.runner import default_acc
     golden.parse(args.format)
     kind = args.unit or "mac"
-    acc = args.acc or default_acc(args.format, kind)
+    acc = args.acc or (None if args.preset else default_acc(args.format, kind))
+    dot = {k: getattr(args, k) for k in ("lanes", "align", "preset") if getattr(args, k) is not None}
     return hw.make_unit(kind, args.format, fmt_b=args.format_b, acc=acc, rounding=args.rounding,
                         saturate=args.saturate, stages=args.stages, fused=not args.unfused,
-                        rnd_bits=args.rnd_bits)
+                        rnd_bits=args.rnd_bits, **dot)
 
 
 def cmd_formats(args):
@@ -113,7 +123,8 @@ def cmd_sim(args):
     from sim.runner import SimSpec, run
     spec = SimSpec(format=args.format, unit=args.unit, acc=args.acc, fmt_b=args.format_b,
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,
-                   fused=not args.unfused, rnd_bits=args.rnd_bits, n=args.n, seed=args.seed,
+                   fused=not args.unfused, rnd_bits=args.rnd_bits, lanes=args.lanes,
+                   align=args.align, preset=args.preset, n=args.n, seed=args.seed,
                    verilog=args.verilog, top=args.top, build_root=args.build_dir,
                    waves=not args.no_waves, quiet=not args.verbose, mode=args.mode)
     if (spec.verilog is None) != (spec.top is None) and spec.verilog is None:

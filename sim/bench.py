@@ -19,6 +19,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Timer
 
 from sim import model
+from sim._lanes import is_lane_port, pack_ints
 
 __all__ = ["unit_vectors"]
 
@@ -35,7 +36,10 @@ class Driver:
         if missing:
             raise ValueError(f"stimulus has no values for input ports {missing}")
         self.handles = [getattr(dut, p) for p in self.ports]
-        self.columns = [stim[p].astype(np.uint64).tolist() for p in self.ports]
+        by_name = {p["name"]: p for p in manifest["ports"]}
+        # multi-lane ports (dot units): (n, lanes) codes packed into one integer per vector
+        self.columns = [pack_ints(stim[p], by_name[p]) if is_lane_port(by_name[p])
+                        else stim[p].astype(np.uint64).tolist() for p in self.ports]
         self.idle = [_CONTROL_DEFAULTS.get(p) for p in self.ports]
         self.n = len(self.columns[0])
 
@@ -69,7 +73,7 @@ async def unit_vectors(dut):
     manifest = cfg["manifest"]
     with np.load(cfg["stimulus"]) as npz:
         stim = {k: npz[k] for k in npz.files}
-    lo, hi = cfg.get("window") or (0, stim["a"].size)
+    lo, hi = cfg.get("window") or (0, len(stim["a"]))
     stim = {k: v[lo:hi] for k, v in stim.items()}
     driver = Driver(dut, manifest, stim)
     monitor = Monitor(dut, manifest)

@@ -47,6 +47,7 @@ import numpy as np
 import golden
 from sim import model
 from sim._fast_harness import ABI, MAX_PORT_BITS, FastSimError, build
+from sim._lanes import format_lanes, harness_column, random_column
 
 __all__ = ["FastSimError", "MAX_PORT_BITS", "OBSERVED_STATE_UNITS", "FastSim", "run_fast",
            "check_fast", "compare_from", "compare_chunked", "Sweep", "PairSweep", "FmaSweep", "ArraySweep", "pair_sweep",
@@ -132,8 +133,7 @@ class FastSim:
         key = str(self.library)
         if key not in _ONE_EVAL_OK:
             rng = np.random.default_rng(12345)
-            stim = {p["name"]: rng.integers(0, 1 << min(p["width"], 63), _SELFCHECK_VECTORS,
-                                            dtype=np.uint64)
+            stim = {p["name"]: random_column(rng, p, _SELFCHECK_VECTORS)
                     for p in self.layout.inputs}
             outs = []
             for mode in (0, 1):
@@ -156,15 +156,12 @@ class FastSim:
             name = port["name"]
             if name not in stim:
                 raise FastSimError(f"stimulus has no values for input port {name!r}")
-            col = np.asarray(stim[name])
-            if col.dtype == np.bool_:
-                col = col.view(np.uint8)
-            col = np.ascontiguousarray(col.reshape(-1), dtype=dt)   # no copy when it is one
+            col = harness_column(stim[name], port, dt)     # no copy when it is one already
             if n is None:
-                n = col.size
-            elif col.size != n:
+                n = col.shape[0]
+            elif col.shape[0] != n:
                 raise FastSimError(f"stimulus columns differ in length: {name!r} has "
-                                   f"{col.size}, not {n}")
+                                   f"{col.shape[0]}, not {n}")
             cols.append(col)
         n = n or 0
         out = np.empty(n, self.layout.out_dtype)
@@ -225,7 +222,7 @@ def run_fast(manifest: dict, verilog, stim: dict, *, top: str | None = None,
 
 #: Accumulating units that sim.model checks step by step from the accumulator the DUT showed
 #: before each step (so a chunk needs only that one value from the chunks before it).
-OBSERVED_STATE_UNITS = ("mac", "imac", "lnsmac", "lmulmac")
+OBSERVED_STATE_UNITS = ("mac", "imac", "lnsmac", "lmulmac", "dot", "idot")
 
 
 def _kind(manifest: dict) -> str:
@@ -256,7 +253,7 @@ def compare_from(manifest: dict, stim: dict, observed: np.ndarray, state=0):
     pre = {}
     for k, v in stim.items():
         v = np.asarray(v)
-        pre[k] = np.concatenate([np.zeros(1, v.dtype), v])
+        pre[k] = np.concatenate([np.zeros((1,) + v.shape[1:], v.dtype), v])
     obs = np.concatenate([np.asarray([state], dtype=observed.dtype), observed])
     expected, bad = model.compare(manifest, pre, obs)
     return expected[1:], bad[bad > 0] - 1
@@ -434,7 +431,7 @@ class ArraySweep(Sweep):
 
     def __init__(self, stim: dict, name: str):
         self.stim = {k: np.asarray(v) for k, v in stim.items() if k != "meta"}
-        sizes = {v.size for v in self.stim.values()}
+        sizes = {v.shape[0] for v in self.stim.values()}
         if len(sizes) != 1:
             raise FastSimError(f"stimulus columns differ in length: {sorted(sizes)}")
         self.total = sizes.pop()
@@ -533,7 +530,7 @@ def _mismatch_rows(manifest, stim, observed, expected, bad, base, state, limit):
     for i in bad[:limit]:
         i = int(i)
         row = {"index": base + i,
-               "inputs": {k: int(np.asarray(v)[i]) for k, v in stim.items()},
+               "inputs": {k: np.asarray(v)[i].tolist() for k, v in stim.items()},
                "expected": int(expected[i]), "got": int(observed[i])}
         if _kind(manifest) != "stateless":
             row["acc_before"] = int(observed[i - 1]) if i > 0 else int(state)
@@ -546,6 +543,9 @@ def format_rows(manifest: dict, rows: list) -> str:
     f = manifest["formats"]
     fo = model.output_format(manifest)
     fmts = {"a": golden.parse(f["a"]), "b": golden.parse(f["b"]), "c": fo}
+    if "scale" in f:                                   # block dot units: scale codes
+        fmts["sa"] = fmts["sb"] = golden.parse(f["scale"])
+    lane_bits = {p["name"]: p["lane_bits"] for p in manifest["ports"] if "lane_bits" in p}
 
     def code(fmt, c):
         val = float(fmt.decode(np.array([c]).astype(fmt.dtype))[0])
@@ -553,7 +553,8 @@ def format_rows(manifest: dict, rows: list) -> str:
 
     lines = []
     for r in rows:
-        ins = [f"{p}={code(fmts[p], v)}" if p in fmts else f"{p}={v}"
+        ins = [f"{p}={format_lanes(v, lane_bits.get(p, 8))}" if isinstance(v, list)
+               else f"{p}={code(fmts[p], v)}" if p in fmts else f"{p}={v}"
                for p, v in r["inputs"].items()]
         if "acc_before" in r:
             ins.append(f"acc_before={code(fo, r['acc_before'])}")

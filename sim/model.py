@@ -34,6 +34,11 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
     For ``mac`` / ``imac`` / ``lmulmac`` units ``observed`` (the DUT's accumulator after each step) gives
     the state each step starts from; the state before the first step is the reset value 0.
     """
+    if manifest["unit"] in ("dot", "idot"):         # k-lane dot units: sim._dotstim
+        if observed is None:
+            raise ValueError("accumulating units are checked against the observed state")
+        from sim._dotstim import dot_outputs
+        return dot_outputs(manifest, stim, observed)
     fa, fb, fo, kw = _common(manifest)
     rnd = stim.get("rnd")
     if rnd is not None:
@@ -76,7 +81,7 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
                                     rounding=kw["rounding"], saturate=kw["saturate"])
         hold = ~stim["en"] & ~stim["clear"]
         return np.where(hold, prev, step).astype(fo.dtype)
-    raise golden.FormatError(f"no model for unit {unit!r}; accepted: mul, fma, mac, imac, lmul, lmulmac, pmul, pmac, lnsmul, lnsmac")
+    raise golden.FormatError(f"no model for unit {unit!r}; accepted: mul, fma, mac, imac, lmul, lmulmac, pmul, pmac, lnsmul, lnsmac, dot, idot")
 
 
 def _quire_outputs(stim: dict, fmt) -> np.ndarray:

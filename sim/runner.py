@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import golden
+from sim._lanes import format_lanes
 from sim.model import output_format
 from sim.stimulus import make_stimulus
 from sim.tools import ensure_verilator_on_path, fst_supported
@@ -62,6 +63,9 @@ class SimSpec:
     saturate: bool = False
     fused: bool = True
     rnd_bits: int = 8
+    lanes: int | None = None             # dot units: k (default: the block size, else 32)
+    align: int | None = None             # dot units: tensor-core alignment W (None: exact)
+    preset: str | None = None            # dot units: a golden tensor-core preset (h100-fp8)
     n: int | None = None                 # random vectors (default 1M where not exhaustive)
     seed: int = 1
     verilog: str | None = None           # the user's RTL: same ports as our unit
@@ -79,7 +83,8 @@ class SimSpec:
         opt = [("UNIT", self.unit), ("ACC", self.acc), ("FORMAT_B", self.fmt_b),
                ("ROUND", None if self.rounding == "rne" else self.rounding),
                ("STAGES", self.stages or None), ("SAT", 1 if self.saturate else None),
-               ("FUSED", None if self.fused else 0), ("N", self.n), ("SEED", self.seed),
+               ("FUSED", None if self.fused else 0), ("LANES", self.lanes),
+               ("ALIGN", self.align), ("PRESET", self.preset), ("N", self.n), ("SEED", self.seed),
                ("MODE", None if self.mode == "auto" else self.mode),
                ("VERILOG", self.verilog), ("TOP", self.top)]
         parts += [f"{k}={v}" for k, v in opt if v is not None]
@@ -110,12 +115,17 @@ def _mismatch_table(manifest, stim, result, rows):
     fo = output_format(manifest)
     fin = {"a": golden.parse(manifest["formats"]["a"]), "b": golden.parse(manifest["formats"]["b"]),
            "c": fo}
+    if "scale" in manifest["formats"]:                 # block dot units
+        fin["sa"] = fin["sb"] = golden.parse(manifest["formats"]["scale"])
     bad = result["mismatches"]
     lines = [f"first {min(rows, bad.size)} of {bad.size} mismatches:"]
     for i in bad[:rows]:
         ins = []
-        for p in ("a", "b", "c"):
-            if p in stim:
+        for p in ("a", "b", "c", "sa", "sb"):
+            if p in stim and np.ndim(stim[p]) == 2:    # dot units: one code per lane
+                bits = next(q["lane_bits"] for q in manifest["ports"] if q["name"] == p)
+                ins.append(f"{p}={format_lanes(stim[p][i], bits)}")
+            elif p in stim:
                 ins.append(f"{p}={_fmt_code(fin[p], stim[p][i])}")
         if "first" in stim:
             prev = result["observed"][i - 1] if i > 0 else 0
@@ -186,10 +196,11 @@ def run(spec: SimSpec, out=print) -> SimResult:
     import hw
     t0 = time.time()
     unit_kind = spec.unit or default_unit(spec.format)
-    acc = spec.acc or default_acc(spec.format, unit_kind)
+    acc = spec.acc or (None if spec.preset else default_acc(spec.format, unit_kind))
+    dot = {"lanes": spec.lanes, "align": spec.align, "preset": spec.preset}
     unit = hw.make_unit(unit_kind, spec.format, fmt_b=spec.fmt_b, acc=acc, rounding=spec.rounding,
                         saturate=spec.saturate, stages=spec.stages, fused=spec.fused,
-                        rnd_bits=spec.rnd_bits)
+                        rnd_bits=spec.rnd_bits, **{k: v for k, v in dot.items() if v is not None})
     manifest = unit.manifest()
     ensure_verilator_on_path()
     if spec.verilog:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import golden
-from golden import Int, Lns, Minifloat, Posit
+from golden import HiF8, Int, Lns, Minifloat, Posit
 
 __all__ = ["EXHAUSTIVE_LIMIT", "corner_codes", "make_stimulus"]
 
@@ -23,8 +23,19 @@ def corner_codes(fmt) -> np.ndarray:
     largest finite and its neighbour, inf, NaN codes. Integers: 0, +-1, max, min, min+1.
     Posits: 0, NaR and its neighbours, +-minpos, +-maxpos, +-1 and its neighbours.
     LNS: +-0, +-1 and its neighbours, the smallest and largest L of both signs.
+    HiF8: the two smallest and two largest magnitudes of every dot class (0, the denormal and
+    dot-class edges, 2^15 and inf), +-1 and its neighbours, both signs, NaN.
     """
     fmt = golden.parse(fmt)
+    if isinstance(fmt, HiF8):
+        one = int(fmt.encode(1.0)[()])
+        mags = {one - 1, one, one + 1, fmt.max_code, fmt.inf_code}
+        for d in fmt.dot_classes:
+            free = fmt.bits - 1 - len(d.prefix)             # exponent and mantissa bits
+            lo = int(d.prefix, 2) << free
+            mags |= {lo, lo + 1, lo + (1 << free) - 2, lo + (1 << free) - 1}
+        codes = mags | {m | fmt.sign_bit for m in mags}     # 0x80 (the "-0" slot) is NaN
+        return np.array(sorted(codes), dtype=np.uint64).astype(fmt.dtype)
     if isinstance(fmt, Lns):
         Ls = {fmt.L_min, fmt.L_min + 1, fmt.L_min + 2, -1, 0, 1, fmt.L_max - 1, fmt.L_max}
         codes = np.concatenate([fmt.pack(False, np.array(sorted(Ls))),
@@ -93,6 +104,9 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     ``n_random`` steps in random-length sequences (each begins with ``first``), with
     occasional ``clear`` and idle (``en`` = 0) cycles.
     """
+    if manifest["unit"] in ("dot", "idot"):         # k-lane dot units: sim._dotstim
+        from sim._dotstim import dot_stimulus
+        return dot_stimulus(manifest, n_random, seed)
     rng = np.random.default_rng(seed)
     unit = manifest["unit"]
     f = manifest["formats"]
@@ -173,7 +187,7 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
         clear[tail] = rng.random(n_random) < 0.002        # rare clears, even mid-sequence
         stim["en"], stim["clear"] = en, clear
     else:
-        raise golden.FormatError(f"no stimulus generator for unit {unit!r}; accepted: mul, fma, mac, imac, lmul, lmulmac, pmul, pmac, lnsmul, lnsmac")
+        raise golden.FormatError(f"no stimulus generator for unit {unit!r}; accepted: mul, fma, mac, imac, lmul, lmulmac, pmul, pmac, lnsmul, lnsmac, dot, idot")
     total = stim["a"].size
     if sr:
         stim["rnd"] = rng.integers(0, 1 << rnd_bits, size=total, dtype=np.uint64).astype(np.uint32)

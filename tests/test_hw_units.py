@@ -725,9 +725,9 @@ def test_make_unit():
         "fmac_e4m3fn_fp32_rne_nf_s0"
     assert elaborated(make_unit("mul", "e4m3", multiplier="array")).module_name == \
         "fmul_e4m3fn_e4m3fn_rne_marray_s0"
-    with pytest.raises(FormatError, match=r"^unknown unit 'dot'; accepted: mul \(.*\)$"):
-        make_unit("dot", "e4m3")
-    with pytest.raises(FormatError, match=r"^unit 'mul' gives a minifloat result, not int8 "
+    with pytest.raises(FormatError, match=r"^unknown unit 'dotx'; accepted: mul \(.*\)$"):
+        make_unit("dotx", "e4m3")
+    with pytest.raises(FormatError, match=r"^unit 'mul' gives a minifloat or hif8 result, not int8 "
                                           r"\(pass acc=<minifloat>\); accepted: .*$"):
         make_unit("mul", "int8")
     with pytest.raises(FormatError, match=r"^an integer accumulator \(int32\) needs integer "
@@ -756,9 +756,9 @@ def test_parameter_type_errors(build, message):
 
 @pytest.mark.parametrize("build,message", [
     (lambda: FMul(fmt="e4m3", out="int8"),
-     r"^out must be a signed minifloat with subnormals, not int8$"),
+     r"^out must be a signed minifloat with subnormals or hif8, not int8$"),
     (lambda: FMac(fmt="e4m3", acc="e8m0"),
-     r"^acc must be a signed minifloat with subnormals, not e8m0fnu$"),
+     r"^acc must be a signed minifloat with subnormals or hif8, not e8m0fnu$"),
     (lambda: FMul(fmt="e4m3", out="e2m1"),
      r"^e2m1fn has no NaN, so it cannot hold the NaN results that e4m3fn operands produce$"),
     (lambda: IntMac(fmt="e4m3"),
