@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,15 +48,26 @@ def run_script(commands, cwd, timeout=1800.0, log_name="yosys.log"):
         Yosys reported an error, crashed or timed out.
     """
     t0 = time.time()
+    # own process group: on a timeout (or Ctrl-C) Yosys' yosys-abc children die with it
+    # instead of running on as orphans
+    proc = subprocess.Popen([sys.executable, "-c", _DRIVER], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, text=True,
+                            start_new_session=True)
     try:
-        proc = subprocess.run([sys.executable, "-c", _DRIVER], input=json.dumps(list(commands)),
-                              cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise YosysError(f"yosys timed out after {timeout:.0f} s") from None
-    log = proc.stdout + proc.stderr
+        out, err = proc.communicate(json.dumps(list(commands)), timeout=timeout)
+    except BaseException as exc:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise YosysError(f"yosys timed out after {timeout:.0f} s") from None
+        raise
+    log = out + err
     with open(os.path.join(cwd, log_name), "w") as f:
         f.write(log)
-    if "MACFORGE_NO_PYOSYS" in proc.stdout:
+    if "MACFORGE_NO_PYOSYS" in out:
         raise ToolError("pyosys (native Yosys with ABC) not found; install it with "
                         "`pip install pyosys`")
     if proc.returncode != 0:

@@ -16,6 +16,13 @@ the published figure, ours, and the difference.
     and delay. Ours: ``hw.LMul`` (formula variant) against ``hw.FMul`` (correctly rounded,
     subnormals, RNE), same format in and out, combinational; fp8 is OCP e4m3. At a fixed clock
     power is energy per operation x rate, so the power ratio is compared with our energy ratio.
+``int-vs-fp``
+    Chen et al., "INT v.s. FP" (arXiv 2510.25602) Table 5: k-lane block MACs at equal
+    throughput, normalised to MXFP8 (MXINT8 / NVFP4 / NVINT4 energy 0.63 / 0.55 / 0.34, area
+    0.79 / 0.54 / 0.38). Ours: ``hw.FDot`` exact block dot-product-accumulate units (e8m0 /
+    e4m3 block scales; one fp32 accumulator; k = :data:`INT_VS_FP_LANES` lanes each), priced
+    per element MAC: energy per step / k and area / k (equal throughput = equal element MACs
+    per cycle).
 """
 from __future__ import annotations
 
@@ -96,6 +103,35 @@ def _lmul(cache, n_ops, progress):
     return {"units": res, "rows": rows}
 
 
+#: Lanes of every unit in ``int-vs-fp``. Chen et al. use k = 32 (MX) and 16 (NV); a 32-lane
+#: MXFP8 unit does not get through ABC's mapping within the synthesis timeout (30 min) on the
+#: 2-core machine, so all four units are built with k = 8: the same number of lanes each, so the
+#: shared scale, fp32 adder and normaliser are amortised alike (over fewer lanes than theirs,
+#: which raises every format's per-MAC cost by the same absolute amount).
+INT_VS_FP_LANES = 8
+
+#: Chen et al. Table 5, normalised to MXFP8: format -> (energy, area)
+_INT_VS_FP_PUBLISHED = {"mxint8": (0.63, 0.79), "nvfp4": (0.55, 0.54), "nvint4": (0.34, 0.38)}
+
+
+def _int_vs_fp(cache, n_ops, progress):
+    import hw
+    units = {f: hw.make_unit("dot", f, acc="fp32", lanes=INT_VS_FP_LANES)
+             for f in ("mxfp8", *_INT_VS_FP_PUBLISHED)}
+    res = _costs(units, cache, n_ops, progress)
+    for f, u in units.items():
+        res[f]["lanes"] = u.lanes
+        res[f]["energy_pj_per_mac"] = round(res[f]["energy_pj"] / u.lanes, 5)
+        res[f]["area_um2_per_lane"] = round(res[f]["area_um2"] / u.lanes, 2)
+    base = res["mxfp8"]
+    rows = []
+    for f, (energy, area) in _INT_VS_FP_PUBLISHED.items():
+        for metric, col, theirs in (("energy / MAC", "energy_pj_per_mac", energy),
+                                    ("area / lane", "area_um2_per_lane", area)):
+            rows.append(_row(f"{f} vs mxfp8", metric, "ratio", theirs, res[f][col] / base[col]))
+    return {"units": res, "rows": rows}
+
+
 #: name -> description, source, published numbers, and the function that measures ours
 REPRODUCTIONS = {
     "fp8-vs-int8": {
@@ -109,6 +145,13 @@ REPRODUCTIONS = {
                   "multiplier, FreePDK45, Yosys/OpenROAD, combinational)",
         "published": {f"{f} {m}": v for (f, m), v in _LMUL_PUBLISHED.items()},
         "run": _lmul,
+    },
+    "int-vs-fp": {
+        "source": "Chen et al., arXiv 2510.25602 (INT v.s. FP), Table 5: k-lane block MACs at "
+                  "equal throughput, MXFP8 = 1",
+        "published": {f"{f} {m}": v for f, vs in _INT_VS_FP_PUBLISHED.items()
+                      for m, v in zip(("energy", "area"), vs)},
+        "run": _int_vs_fp,
     },
 }
 

@@ -318,3 +318,18 @@ def test_reproduce_lmul_rows(cache):
     text = format_report(rep)
     for key in REPRODUCTIONS["lmul"]["published"]:
         assert key.split()[0] in text
+
+
+@pytest.mark.slow
+def test_reproduce_int_vs_fp(cache):
+    """`macforge reproduce int-vs-fp`: four block dot units priced per MAC; the 4-bit NV
+    formats cost less than MXFP8 per MAC, as in Chen et al. Table 5 (about 4 min)."""
+    from costmodel.reproduce import INT_VS_FP_LANES, reproduce
+    rep = reproduce("int-vs-fp", cache=cache, n_ops=2000, progress=None)
+    assert set(rep["units"]) == {"mxfp8", "mxint8", "nvfp4", "nvint4"}
+    assert all(u["lanes"] == INT_VS_FP_LANES for u in rep["units"].values())
+    rows = {(r["comparison"].split()[0], r["metric"].split()[0]): r["ours"] for r in rep["rows"]}
+    assert len(rows) == 6
+    for fmt in ("nvfp4", "nvint4"):
+        assert rows[(fmt, "area")] < rows[("mxint8", "area")] < 1, rows
+        assert rows[(fmt, "energy")] < 1, rows
