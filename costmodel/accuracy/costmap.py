@@ -6,7 +6,8 @@ energy / inference = sum over MAC layers of MACs x energy per MAC of the layer's
 * energy per MAC: :func:`costmodel.api.asic_cost` of the unit of the layer's
   :class:`~costmodel.accuracy.units.UnitSpec` (its ``hw.make_unit`` arguments), with activity
   from the layer's real operand codes when the emulation sampled them (else uniform random
-  codes); a k-lane block dot unit's energy per step is divided by k;
+  codes); a k-lane block dot unit's energy per step is divided by k (k =
+  ``units.PRICING_LANES``; activity: uniform element codes, scales within 2^-4..2^4);
 * memory: every weight element read once, every MAC layer's input activations read once and
   outputs written once, at the spec's bits per element (block formats: element bits plus the
   amortised scale); energy per bit from Horowitz's memory rows (:data:`MEMORY`), the level
@@ -47,7 +48,7 @@ def memory_level(nbytes: float):
 
 
 def _lanes(spec) -> int:
-    return spec.fmt.block if spec.is_block else 1
+    return spec.unit_args().get("lanes", 1)
 
 
 def unit_cost(spec, target: str = "asic", operands=None, cache=None, n_ops: int = 16384,
@@ -60,12 +61,6 @@ def unit_cost(spec, target: str = "asic", operands=None, cache=None, n_ops: int 
     """
     import hw
     from costmodel import Design, asic_cost, fpga_cost
-    if spec.is_block:
-        # Before minutes of synthesis: can the activity generator drive the block operands?
-        # (costmodel.energy draws operand codes per port format; it raises for block formats
-        # it cannot draw, and then this format is reported as not priced.)
-        from costmodel.energy import operand_codes
-        operand_codes(spec.fmt.name, 2, np.random.default_rng(0))
     args = dict(spec.unit_args())
     design = Design.from_unit(hw.make_unit(args.pop("unit"), args.pop("fmt"), **args))
     k = _lanes(spec)

@@ -39,6 +39,13 @@ class SpecError(ValueError):
     """An unknown format name or option (one line, names what is accepted)."""
 
 
+#: Lanes of the dot unit that prices a block format. The emulation follows the format's own
+#: block (32 MX, 16 NV: the scales are per block); the priced unit has 8 lanes because a 32-lane
+#: MX unit does not get through ABC's mapping within the synthesis timeout on 2 cores. Fewer
+#: lanes amortise the unit's shared scale/fp32-adder logic over fewer MACs: an upper bound.
+PRICING_LANES = 8
+
+
 class Accumulate(enum.Enum):
     """How a K-term dot product is accumulated by the unit.
 
@@ -104,12 +111,12 @@ class UnitSpec:
     def unit_args(self) -> dict:
         """``hw.make_unit`` keyword arguments of the unit that prices one MAC of this spec.
 
-        For block formats the k-lane dot unit (``unit="dot"``); its cost per block step is
-        divided by k.
+        For block formats the k-lane dot unit (``unit="dot"``, k = :data:`PRICING_LANES`); its
+        cost per step is divided by k.
         """
         f = self.fmt.name
         if self.accumulate is Accumulate.BLOCK:
-            return {"unit": "dot", "fmt": f}
+            return {"unit": "dot", "fmt": f, "lanes": PRICING_LANES}
         if self.accumulate is Accumulate.QUIRE:
             return {"unit": "mac", "fmt": f}
         if self.accumulate is Accumulate.LNS:
