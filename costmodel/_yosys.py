@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 from sim.tools import ToolError
 
@@ -47,7 +46,6 @@ def run_script(commands, cwd, timeout=1800.0, log_name="yosys.log"):
     YosysError
         Yosys reported an error, crashed or timed out.
     """
-    t0 = time.time()
     # own process group: on a timeout (or Ctrl-C) Yosys' yosys-abc children die with it
     # instead of running on as orphans
     proc = subprocess.Popen([sys.executable, "-c", _DRIVER], stdin=subprocess.PIPE,

@@ -36,7 +36,6 @@ import os
 
 import numpy as np
 
-from .liberty import NAND2
 from .netlist import GateNetlist, NetlistError
 
 __all__ = ["MODEL_VERSION", "HOROWITZ_INT8_MUL_PJ", "KAPPA_FF_PER_UM2", "net_capacitance", "operand_codes",

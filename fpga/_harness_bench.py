@@ -72,7 +72,7 @@ class CocotbUartLink:
         """Up to ``n`` bytes; fewer if none arrives for the timeout."""
         while len(self.buf) < n:
             self.event.clear()
-            got = await First(self.event.wait(), Timer(self.timeout_ns, unit="ns"))
+            await First(self.event.wait(), Timer(self.timeout_ns, unit="ns"))
             if not self.event.is_set():
                 break
         out, self.buf[:] = bytes(self.buf[:n]), self.buf[n:]

@@ -72,7 +72,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._exact import FINITE, NAN, ZERO_EXP, bit_length, round_to, unpack
+from ._exact import ZERO_EXP, bit_length, round_to, unpack
 from ._formats import Format, FormatError, Int, Rounding
 
 __all__ = ["BlockFormat", "BlockTensor", "quantize", "dequantize", "block_dot", "BLOCK_NAMES",

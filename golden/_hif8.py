@@ -58,7 +58,7 @@ import numpy as np
 
 from ._exact import (FINITE, INF, NAN, ZERO_EXP, bit_length, encode_float64, _overflow_to_max,
                      _round_fields)
-from ._formats import Format, FormatError, Rounding
+from ._formats import Format, FormatError
 
 __all__ = ["HiF8", "DotClass"]
 

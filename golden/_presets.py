@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._exact import round_to, unpack
-from ._formats import FormatError, Minifloat, Rounding
+from ._formats import FormatError, Rounding
 
 __all__ = ["Preset", "PRESETS", "get_preset", "tensor_core_dot", "PresetStats", "preset_stats"]
 

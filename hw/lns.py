@@ -3,7 +3,6 @@ the 2^F-entry table and a shifter into a linear fixed-point accumulator."""
 from amaranth.hdl import Module, Array, Const, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
-from amaranth.utils import bits_for
 
 from golden import FormatError, Int, Lns, Rounding, lns_mac_table, parse
 

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import json
 import shlex
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
