@@ -17,8 +17,8 @@ import numpy as np
 from .cache import Cache, key
 from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
-from .synth import Design, SynthError, TARGETS, asic_script, fpga_script, synth_asic, \
-    synth_fpga, tool_versions
+from .synth import Design, SynthError, TARGETS, asic_script, fpga_script, pnr_flow, pnr_fpga, \
+    synth_asic, synth_fpga, tool_versions
 
 __all__ = ["asic_cost", "fpga_cost", "cost", "get_calibration", "resolve_cache"]
 
@@ -114,22 +114,43 @@ def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
 
 def fpga_cost(design: Design, target: str, dsp: bool = True, pnr: bool = False,
               cache=None) -> dict:
-    """FPGA resources (and Fmax with ``pnr``) of ``design`` for ``target``, cached."""
+    """FPGA resources (and Fmax with ``pnr``) of ``design`` for ``target``, cached.
+
+    The resources are always the bare unit's synthesis (the same cached result as without
+    ``pnr``); ``pnr`` adds ``fmax_mhz``, ``device`` and ``pnr`` from
+    :func:`~costmodel.synth.pnr_fpga` (the unit inside the scan wrapper on the iCE40 UP5K or
+    ECP5-85F), cached under a key that covers the wrapper's Verilog, its script, the device,
+    placer target clock and seed. Only a macforge unit (:meth:`Design.from_unit`) can be
+    placed: any other design is a :class:`SynthError` before anything runs.
+    """
     if target not in TARGETS or target == "asic":
         raise SynthError(f"unknown FPGA target {target!r}; accepted: ice40, ecp5, xilinx")
+    flow = pnr_flow(design, target, dsp) if pnr else None
     cache = resolve_cache(cache)
-    k = key("fpga", target, dsp, pnr, design.digest(), fpga_script(target, design.top, dsp),
+    # the bare synthesis (False: the key it always had without pnr, so those entries stay valid)
+    k = key("fpga", target, dsp, False, design.digest(), fpga_script(target, design.top, dsp),
             tool_versions())
-    hit = cache.get(k) if cache is not None else None
-    if hit is not None:
-        hit["cached"] = True
-        return hit
-    res = synth_fpga(design, target, dsp=dsp, pnr=pnr)
-    res["tools"] = tool_versions()
-    res["key"] = k
-    if cache is not None:
-        cache.put(k, "fpga", res)
-    res["cached"] = False
+    res = cache.get(k) if cache is not None else None
+    if res is not None:
+        res["cached"] = True
+    else:
+        res = synth_fpga(design, target, dsp=dsp)
+        res["tools"] = tool_versions()
+        res["key"] = k
+        if cache is not None:
+            cache.put(k, "fpga", res)
+        res["cached"] = False
+    if flow is None:
+        return res
+    kp = key("fpga-pnr", k, flow)
+    hit = cache.get(kp) if cache is not None else None
+    if hit is None:
+        res["cached"] = False
+        hit = pnr_fpga(design, target, dsp)
+        if cache is not None:
+            cache.put(kp, "fpga-pnr", hit)
+    res.update(hit)
+    res["key"] = kp
     return res
 
 

@@ -48,7 +48,8 @@ from .netlist import GateNetlist
 
 __all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "fpga_script",
            "place_and_route", "pack_bitstream", "fpga_summary", "GENERIC_GE", "YosysError",
-           "SynthError", "tool_versions"]
+           "SynthError", "tool_versions", "pnr_fpga", "pnr_flow", "scan_wrapper",
+           "PNR_NEEDS_UNIT"]
 
 #: Targets of :func:`synth_fpga` plus "asic".
 TARGETS = ("asic", "ice40", "ecp5", "xilinx")
@@ -349,29 +350,109 @@ def pack_bitstream(target, wd, src, dst, timeout=600.0) -> str:
     return os.path.join(wd, dst)
 
 
-def _nextpnr(target, wd, design, n_io, timeout):
-    """Place and route; return (fmax MHz or None, device, log tail)."""
-    if target == "ice40":
-        # UP5K (as in ANCHORS.md) has 39 I/O in SG48; wider units go to the HX8K CT256 (206)
-        device = ["--up5k", "--package", "sg48"] if n_io <= 39 else ["--hx8k", "--package", "ct256"]
-    else:
-        device = ["--85k", "--package", "CABGA381"]
-    r = place_and_route(target, wd, device, timeout=timeout)
-    return r["fmax_mhz"], " ".join(device), "\n".join(r["log"].splitlines()[-5:])
+#: The one-line error for ``pnr`` on a design without a manifest (:meth:`Design.from_file`,
+#: :meth:`Design.from_amaranth`): the scan wrapper needs the ports' roles.
+PNR_NEEDS_UNIT = ("--pnr needs a macforge unit: place and route runs it inside the scan wrapper, "
+                  "which reads the port roles from the unit's manifest, and {top} has none; "
+                  "cost it without --pnr")
+
+_WRAPPERS = {}
+
+
+#: What the wrapped build reads: the unit as ``design.v``, the wrapper as ``wrapper.v``.
+_WRAPPED_READS = ("read_verilog -sv design.v", "read_verilog -sv wrapper.v")
+
+
+def scan_wrapper(design: Design) -> tuple:
+    """``(top, Verilog)`` of ``design``'s unit inside :class:`fpga.wrapper.ScanWrapper`.
+
+    Raises :class:`SynthError` (:data:`PNR_NEEDS_UNIT`) for a design without a manifest.
+    Memoised per manifest: the text is part of the place-and-route cache key."""
+    if design.manifest is None:
+        raise SynthError(PNR_NEEDS_UNIT.format(top=design.top))
+    memo = json.dumps(design.manifest, sort_keys=True, default=str)
+    if memo not in _WRAPPERS:
+        from amaranth.back import verilog
+        from fpga.wrapper import ScanWrapper       # lazy: fpga.flow imports this module
+        w = ScanWrapper(design.manifest)
+        _WRAPPERS[memo] = (w.top_name, verilog.convert(w, name=w.top_name, emit_src=False))
+    return _WRAPPERS[memo]
+
+
+def pnr_flow(design: Design, target: str, dsp: bool = True) -> dict:
+    """Everything that shapes :func:`pnr_fpga`'s result besides the unit's Verilog and the
+    tools: the wrapper's Verilog, the Yosys script, nextpnr's device, target clock and seed
+    (:mod:`fpga.flow`'s). Part of the cost cache key, so a change to any of them re-runs."""
+    from fpga.flow import DEVICES, SEED
+    if target not in ("ice40", "ecp5"):
+        raise SynthError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {target}")
+    top, text = scan_wrapper(design)
+    dev = DEVICES[target]
+    return {"wrapper": top, "wrapper_verilog": text,
+            "script": fpga_script(target, top, dsp, reads=_WRAPPED_READS, keep=(design.top,)),
+            "device": list(dev.nextpnr), "freq_mhz": dev.freq_mhz, "seed": SEED}
+
+
+def pnr_fpga(design: Design, target: str, dsp: bool = True, timeout: float = 1800.0,
+             keep_dir: str | None = None) -> dict:
+    """Place and route ``design``'s unit inside the scan wrapper; return its Fmax.
+
+    The build is :func:`fpga.flow.build`'s without the bitstream: the unit between scan
+    registers on five pins (:class:`fpga.wrapper.ScanWrapper`), synthesised with the unit kept
+    as its own hierarchy level (``fpga.flow._synth``), placed and routed by nextpnr on the
+    flow's device (iCE40 UP5K SG48, ECP5 LFE5U-85F CABGA381) with its placer target clock and
+    seed. So ``fmax_mhz`` is register to register through the unit (plus the unit's own
+    pipeline registers), not pin to pin, on the same part whatever the unit's width.
+
+    Returns
+    -------
+    dict
+        ``fmax_mhz`` (None if nextpnr timed nothing), ``device`` (the part's name), ``pnr``:
+        ``wrapper`` (top module), ``seed``, ``freq_mhz`` (placer target), ``unit`` (the unit's
+        cells inside the wrapper: lut/carry/dsp/ff/bram), ``wrapper_cells`` (the wrapper's
+        own), ``critical_path`` (nextpnr's worst register-to-register path) and ``notes``.
+    """
+    from fpga.flow import DEVICES, _critical_path, _synth
+    flow = pnr_flow(design, target, dsp)
+    wd, tmp = _workdir(keep_dir)
+    try:
+        with open(os.path.join(wd, "design.v"), "w") as f:
+            f.write(design.verilog)
+        with open(os.path.join(wd, "wrapper.v"), "w") as f:
+            f.write(flow["wrapper_verilog"])
+        notes = []
+        unit, wrapper, _ = _synth(target, wd, list(_WRAPPED_READS), flow["wrapper"],
+                                  [design.top], dsp=dsp, timeout=timeout, notes=notes)
+        r = place_and_route(target, wd, flow["device"], freq=flow["freq_mhz"], seed=flow["seed"],
+                            report="nextpnr_report.json", timeout=timeout)
+    finally:
+        if tmp:
+            tmp.cleanup()
+    fmax = round(r["fmax_mhz"], 2) if r["fmax_mhz"] else None
+    return {"fmax_mhz": fmax, "device": DEVICES[target].name,
+            "pnr": {"wrapper": flow["wrapper"], "seed": flow["seed"],
+                    "freq_mhz": flow["freq_mhz"], "unit": unit, "wrapper_cells": wrapper,
+                    "critical_path": _critical_path(r["report"]), "notes": notes}}
 
 
 def synth_fpga(design: Design, target: str, dsp: bool = True, pnr: bool = False,
                timeout: float = 1800.0, keep_dir: str | None = None) -> dict:
     """Synthesise for an FPGA family; optionally place and route for Fmax.
 
+    The cell counts are always the bare unit's; ``pnr`` adds :func:`pnr_fpga`'s Fmax of the
+    unit inside the scan wrapper (a macforge unit only: :class:`SynthError` otherwise, before
+    anything runs).
+
     Returns
     -------
     dict
         ``target``, ``module``, ``dsp`` (allowed or not), ``cells`` (histogram), ``lut``,
-        ``carry``, ``dsp_blocks``, ``ff``, and with ``pnr``: ``fmax_mhz`` (clocked designs:
-        nextpnr's clock Fmax; combinational: 1 / the longest input-to-output delay) and
-        ``device``.
+        ``carry``, ``dsp_blocks``, ``ff``, and with ``pnr``: ``fmax_mhz`` (nextpnr's clock
+        Fmax, register to register through the unit), ``device`` and ``pnr`` (see
+        :func:`pnr_fpga`).
     """
+    if pnr:
+        pnr_flow(design, target, dsp)              # the one-line errors, before synthesis
     script = fpga_script(target, design.top, dsp)
     wd, tmp = _workdir(keep_dir)
     try:
@@ -384,9 +465,8 @@ def synth_fpga(design: Design, target: str, dsp: bool = True, pnr: bool = False,
                   for k, v in fpga_summary(target, cells).items()},
                "yosys": version_from_stat(stat), "script": script}
         if pnr:
-            n_io = _stat_module(stat).get("num_port_bits", 0)
-            fmax, device, tail = _nextpnr(target, wd, design, n_io, timeout)
-            res.update(fmax_mhz=fmax, device=device)
+            res.update(pnr_fpga(design, target, dsp, timeout,
+                                os.path.join(wd, "pnr") if keep_dir else None))
         res["seconds"] = round(time.time() - t0, 2)
         return res
     finally:

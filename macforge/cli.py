@@ -184,8 +184,8 @@ def _format_fpga(r) -> str:
         x = r[key]
         fmax = ""
         if "fmax_mhz" in x:
-            fmax = (f"; Fmax {x['fmax_mhz']:.1f} MHz ({x['device']})" if x["fmax_mhz"]
-                    else f"; Fmax: none reported ({x['device']})")
+            fmax = (f"; Fmax {x['fmax_mhz']:.1f} MHz on {x['device']}" if x["fmax_mhz"]
+                    else f"; Fmax: none reported on {x['device']}")
         lines.append(f"  {label}  {names[0]} {x['lut']}, {names[1]} {x['carry']}, "
                      f"{names[2]} {x['dsp_blocks']}, {names[3]} {x['ff']}{fmax}"
                      f"{' (cached)' if x['cached'] else ''}")

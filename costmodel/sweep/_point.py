@@ -63,7 +63,7 @@ def content_key(design, measure: dict, tools: dict) -> str:
     from costmodel.cache import key
     from costmodel.energy import MODEL_VERSION
     from costmodel.liberty import load
-    from costmodel.synth import asic_script, fpga_script
+    from costmodel.synth import asic_script, fpga_script, pnr_flow
     parts = {"verilog": hashlib.sha256(design.verilog.encode()).hexdigest(), "top": design.top,
              "measure": measure, "tools": tools}
     if "asic" in measure:
@@ -72,6 +72,10 @@ def content_key(design, measure: dict, tools: dict) -> str:
     if "fpga" in measure:
         parts["fpga"] = {t: fpga_script(t, design.top, measure["fpga"]["dsp"])
                          for t in measure["fpga"]["targets"]}
+        # place and route runs the scan-wrapped unit (costmodel.synth.pnr_fpga): its wrapper,
+        # script, device, clock target and seed are part of what the point measured
+        parts["pnr"] = {t: pnr_flow(design, t, measure["fpga"]["dsp"])
+                        for t in measure["fpga"]["pnr"]}
     if "error_stats" in measure or "verify" in measure:
         parts["golden"] = _golden_digest()
     return key("sweep-point", parts)
