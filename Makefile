@@ -2,7 +2,7 @@
 # on first use (and again when pyproject.toml changes). Only Python 3.11+ and make are needed.
 #
 #   make sim FORMAT=e4m3 [UNIT=mul|fma|mac] [ACC=fp32] [FORMAT_B=e5m2] [ROUND=rne|rtz|rna|rup|rdn|sr]
-#            [STAGES=n] [SAT=1] [FUSED=0] [N=vectors] [SEED=s] [MODE=auto|fast|cocotb]
+#            [STAGES=n] [LOOP_STAGES=0..4] [SAT=1] [FUSED=0] [N=vectors] [SEED=s] [MODE=auto|fast|cocotb]
 #            [LANES=k ALIGN=W PRESET=h100-fp8]   (UNIT=dot: k-lane dot product, block formats too)
 #            [VERILOG=my.v TOP=my_module]
 #   make verilog FORMAT=e4m3 [same unit variables] [OUT=out]
@@ -11,7 +11,7 @@
 #   make bench       # golden-model throughput against ml_dtypes, measured in the same run
 #   make sweep [SWEEP=file.yaml] [JOBS=n] [SCHEDULER=tcp://host:8786]   # sweep -> results/
 #   make fpga FORMAT=e4m3 [unit variables] [TARGET=ice40|ecp5|xilinx[,...]] [BOARD=icebreaker|ulx3s]
-#            [SWEEP_STAGES=0..4] [SEED=s]   # synth + PnR + bitstream -> fpga/build/<module>/<target>/
+#            [SWEEP_STAGES=0..4 [SWEEP_LOOP_STAGES=0..4]] [SEED=s]   # synth + PnR + bitstream -> fpga/build/<module>/<target>/
 #   make hwtest FORMAT=e4m3 [unit variables] [BOARD=icebreaker] [PORT=/dev/ttyUSB1] [N=vectors]
 #            [SIM=1]                        # vectors through the UART harness on a board (or simulated)
 
@@ -27,6 +27,7 @@ OUT    ?= out
 UNIT_ARGS = --format $(FORMAT) \
 	$(if $(UNIT),--unit $(UNIT)) $(if $(ACC),--acc $(ACC)) $(if $(FORMAT_B),--format-b $(FORMAT_B)) \
 	$(if $(ROUND),--round $(ROUND)) $(if $(STAGES),--stages $(STAGES)) \
+	$(if $(LOOP_STAGES),--loop-stages $(LOOP_STAGES)) \
 	$(if $(filter 1 yes true,$(SAT)),--saturate) $(if $(filter 0 no false,$(FUSED)),--unfused) \
 	$(if $(RND_BITS),--rnd-bits $(RND_BITS)) \
 	$(if $(LANES),--lanes $(LANES)) $(if $(ALIGN),--align $(ALIGN)) $(if $(PRESET),--preset $(PRESET))
@@ -72,7 +73,8 @@ sweep: $(STAMP)
 # nextpnr's placer seed is fixed (SEED defaults to 1 here too), so builds are reproducible
 fpga: $(STAMP)
 	$(BIN)/macforge fpga $(UNIT_ARGS) $(if $(TARGET),--target $(TARGET)) $(if $(BOARD),--board $(BOARD)) \
-		$(if $(SWEEP_STAGES),--sweep-stages $(SWEEP_STAGES)) --seed $(SEED)
+		$(if $(SWEEP_STAGES),--sweep-stages $(SWEEP_STAGES)) \
+		$(if $(SWEEP_LOOP_STAGES),--sweep-loop-stages $(SWEEP_LOOP_STAGES)) --seed $(SEED)
 
 hwtest: $(STAMP)
 	$(BIN)/macforge hwtest $(UNIT_ARGS) $(if $(BOARD),--board $(BOARD)) $(if $(PORT),--port $(PORT)) \

@@ -43,21 +43,30 @@ def cmd_fpga(args):
     from .flow import build, build_board, format_report, format_sweep, parse_stages, sweep
     targets = args.target or ([] if args.board else ["ice40"])
     try:
+        if args.sweep_loop_stages is not None and args.sweep_stages is None:
+            raise UsageError("--sweep-loop-stages goes with --sweep-stages (e.g. --sweep-stages 1 "
+                             "--sweep-loop-stages 0..4)")
         if args.sweep_stages is not None:
             if args.board:
                 raise UsageError("--sweep-stages builds the scan-wrapped unit; leave out --board")
             stages = parse_stages(args.sweep_stages)
+            loops = (parse_stages(args.sweep_loop_stages, "--sweep-loop-stages")
+                     if args.sweep_loop_stages is not None else None)
             placed = [t for t in targets if t != "xilinx"]
             if not placed:
                 raise UsageError("--sweep-stages measures Fmax with nextpnr: give --target ice40 "
                                  "and/or ecp5")
 
-            def make(s):
-                return _unit_from_args(argparse.Namespace(**{**vars(args), "stages": s}))
+            def make(s, loop=None):
+                over = {"stages": s} if loop is None else {"stages": s, "loop_stages": loop}
+                return _unit_from_args(argparse.Namespace(**{**vars(args), **over}))
             rows = sweep(make, stages, placed, root=args.out, seed=args.seed,
-                         progress=lambda m: _say(f"macforge fpga: {m}"))
+                         progress=lambda m: _say(f"macforge fpga: {m}"), loop_stages=loops)
             table = format_sweep(rows)
             base = rows[0]["module"].rsplit("_s", 1)[0]
+            if loops is not None:
+                base = base.rsplit("_l", 1)[0] if rows[0]["loop_stages"] else base
+                base += "_loops"
             dest = Path(args.out) / f"sweep_{base}_{'_'.join(placed)}"
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.with_suffix(".md").write_text(table + "\n")
@@ -65,6 +74,10 @@ def cmd_fpga(args):
             print(json.dumps(rows, indent=1) if args.json else table)
             _say(f"macforge fpga: sweep table in {dest.with_suffix('.md')}")
             return 0
+        if args.board and args.loop_stages:
+            raise UsageError("the UART harness steps the unit once per frame, at no fixed "
+                             "cycle, so it cannot drive a C-slow MAC (loop-stages > 0); leave "
+                             "out --board or --loop-stages")
         unit = _unit_from_args(args)
         reports = []
         for t in targets:
@@ -104,6 +117,10 @@ def add_fpga_parser(sub, add_unit_args):
     p.add_argument("--sweep-stages", default=None, metavar="RANGE",
                    help="build every pipeline depth in RANGE (0..4 or 0,2,4) and print the "
                         "Fmax table")
+    p.add_argument("--sweep-loop-stages", default=None, metavar="RANGE",
+                   help="with --sweep-stages, for a float MAC: also sweep the registers inside "
+                        "its accumulate loop (0..4); the unit then interleaves loop + 1 "
+                        "accumulators")
     p.add_argument("--seed", type=int, default=SEED, help=f"nextpnr placer seed (default {SEED}, "
                                                           "fixed for reproducible builds)")
     p.add_argument("--pnr-freq", type=float, default=None,
@@ -120,6 +137,10 @@ def cmd_hwtest(args):
     from .hwtest import on_board, simulate
     if not args.sim and (args.corrupt_to_board or args.corrupt_from_board):
         raise UsageError("--corrupt-to-board/--corrupt-from-board apply to --sim only")
+    if args.loop_stages:
+        raise UsageError("hwtest steps the unit once per UART frame, at no fixed cycle, so it "
+                         "cannot drive a C-slow MAC (loop-stages > 0: the command of cycle t "
+                         "steps accumulator t mod S); verify it with make sim LOOP_STAGES=n")
     unit = _unit_from_args(args)
     try:
         if args.sim:

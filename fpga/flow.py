@@ -71,7 +71,7 @@ _BELS = {
 }
 
 
-def parse_stages(text: str) -> list:
+def parse_stages(text: str, option: str = "--sweep-stages") -> list:
     """'0..4' -> [0, 1, 2, 3, 4]; '0,2,4' -> [0, 2, 4]."""
     try:
         if ".." in text:
@@ -82,7 +82,7 @@ def parse_stages(text: str) -> list:
     except ValueError:
         vals = []
     if not vals or min(vals) < 0:
-        raise SynthError(f"--sweep-stages takes a range like 0..4 or a list like 0,2,4 of "
+        raise SynthError(f"{option} takes a range like 0..4 or a list like 0,2,4 of "
                          f"non-negative integers, not {text!r}")
     return vals
 
@@ -395,27 +395,42 @@ def format_report(rep: dict) -> str:
     return "\n".join(lines)
 
 
-def sweep(make, stages, targets, root: str = BUILD_ROOT, seed: int = SEED, progress=None) -> list:
-    """Build ``make(stages=s)`` for every s and target; return one row per build."""
+def sweep(make, stages, targets, root: str = BUILD_ROOT, seed: int = SEED, progress=None,
+          loop_stages=None) -> list:
+    """Build ``make(s)`` for every s and target -- or ``make(s, l)`` for every s and every
+    ``l`` of ``loop_stages`` (a float MAC's accumulate-loop registers, hw.FMac) -- and return
+    one row per build."""
     rows = []
     for target in targets:
-        for s in stages:
-            unit = make(s)
-            if progress:
-                progress(f"{unit.module_name} on {target}")
-            rep = build(unit, target, root=root, seed=seed, progress=progress)
-            rows.append({"module": rep["module"], "target": target, "stages": s,
-                         "latency": rep["unit"]["latency"], "fmax_mhz": rep["fmax_mhz"],
-                         "lut": rep["synth"]["unit"]["lut"], "ff": rep["synth"]["unit"]["ff"],
-                         "carry": rep["synth"]["unit"]["carry"],
-                         "dsp": rep["synth"]["unit"]["dsp"], "notes": rep.get("notes", [])})
+        for l in (loop_stages if loop_stages is not None else (None,)):
+            for s in stages:
+                rows.append(_sweep_row(make(s) if l is None else make(s, l), s, target, root,
+                                       seed, progress))
     return rows
 
 
+def _sweep_row(unit, s, target, root, seed, progress) -> dict:
+    if progress:
+        progress(f"{unit.module_name} on {target}")
+    rep = build(unit, target, root=root, seed=seed, progress=progress)
+    man = unit.manifest()
+    syn = rep["synth"]["unit"]
+    return {"module": rep["module"], "target": target, "stages": s,
+            "loop_stages": man.get("loop_stages", 0), "interleave": man.get("interleave", 1),
+            "latency": rep["unit"]["latency"], "fmax_mhz": rep["fmax_mhz"],
+            "lut": syn["lut"], "ff": syn["ff"], "carry": syn["carry"], "dsp": syn["dsp"],
+            "notes": rep.get("notes", [])}
+
+
 def format_sweep(rows: list) -> str:
-    """Markdown table: Fmax and the unit's cells per pipeline depth and target."""
-    lines = ["| unit | target | stages | latency | Fmax MHz | unit LUT | unit FF | carry | DSP |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    """Markdown table: Fmax and the unit's cells per pipeline depth and target.
+
+    ``loop`` is a float MAC's accumulate-loop registers (hw.FMac ``loop_stages``): such a unit
+    interleaves ``loop + 1`` accumulators, so one stream steps at Fmax / (loop + 1) and the
+    full rate needs ``loop + 1`` independent sums (the table says so under it)."""
+    lines = ["| unit | target | stages | loop | latency | Fmax MHz | unit LUT | unit FF | carry "
+             "| DSP |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     notes = []
     for r in rows:
         fmax = f"{r['fmax_mhz']:.1f}" if r["fmax_mhz"] else "-"
@@ -424,7 +439,12 @@ def format_sweep(rows: list) -> str:
             if n not in notes:
                 notes.append(n)
             mark += "*" * (notes.index(n) + 1)
-        lines.append(f"| {r['module']} | {r['target']} | {r['stages']} | {r['latency']} | {fmax} "
+        lines.append(f"| {r['module']} | {r['target']} | {r['stages']} "
+                     f"| {r.get('loop_stages', 0)} | {r['latency']} | {fmax} "
                      f"| {r['lut']} | {r['ff']} | {r['carry']} | {r['dsp']}{mark} |")
     lines += [f"\n{'*' * (i + 1)} {n}" for i, n in enumerate(notes)]
+    if any(r.get("loop_stages") for r in rows):
+        lines.append("\nloop = L > 0: registers inside the accumulate loop; the unit interleaves "
+                     "L + 1 accumulators (the command of cycle t steps accumulator t mod (L + 1)), "
+                     "so one sum steps at Fmax / (L + 1) and L + 1 sums together at Fmax.")
     return "\n".join(lines)

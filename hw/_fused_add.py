@@ -5,6 +5,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden import Rounding
 
+from ._pipeline import COMBINATIONAL
 from ._raw import RawFloatLayout
 from ._round import round_bits_for, round_pack
 from ._shift import ShiftRightSticky
@@ -62,6 +63,9 @@ class AlignAdd(wiring.Component):
         Only rdn matters here (the sign of an exact zero).
     round_bits : int
         Exact bits the rounder needs under its rounding point (see :func:`window_bits`).
+    plan : PipelinePlan
+        Its ``"swapped"`` cut (if active) registers the operands ordered by exponent, before
+        the alignment shifter; its ``"aligned"`` cut the aligned operands, before the add.
 
     Attributes
     ----------
@@ -71,7 +75,9 @@ class AlignAdd(wiring.Component):
     sum : out, RawFloatLayout with ``window_bits`` bits, top bit weight 2^(T_x + 1)
     """
 
-    def __init__(self, p_layout: RawFloatLayout, acc, rounding: Rounding, round_bits: int):
+    def __init__(self, p_layout: RawFloatLayout, acc, rounding: Rounding, round_bits: int,
+                 plan=COMBINATIONAL):
+        self._plan = plan
         self._p_layout = p_layout
         self._acc = acc
         self._rounding = rounding
@@ -113,16 +119,27 @@ class AlignAdd(wiring.Component):
         # (then any amount will do), so the distance saturates at both ends
         gap = Mux(c_first, c.exp - p.exp, p.exp - c.exp)
         m.d.comb += distance.eq(Mux(gap > slot, slot, Mux(gap < 0, 0, gap)))
-        m.submodules.align = shr = ShiftRightSticky(slot, slot)
-        m.d.comb += [shr.i.eq(y_slot), shr.amount.eq(distance)]
-        sticky = shr.sticky
-
         subtract = Signal(name="subtract")
         m.d.comb += subtract.eq(p.sign ^ c.sign)
+        # what the add and the result flags need crosses the "swapped" and "aligned" cuts
+        rdn = int(self._rounding is Rounding.RDN)
+        c_nan, c_inf = c.is_nan & ~self.c_identity, c.is_inf & ~self.c_identity
+        inf = p.is_inf | c_inf
+        nan = p.is_nan | c_nan | (p.is_inf & c_inf & subtract)
+        inf_sign = Mux(p.is_inf, p.sign, c.sign)
+        zero_sign = Mux(subtract & ~self.c_identity, rdn, p.sign)
+        flags = (subtract, x_exp, x_sign, inf, nan, inf_sign, zero_sign)
+        x_slot, y_slot, distance, *flags = self._plan.cut(m, "swapped", x_slot, y_slot,
+                                                          distance, *flags)
+        m.submodules.align = shr = ShiftRightSticky(slot, slot)
+        m.d.comb += [shr.i.eq(y_slot), shr.amount.eq(distance)]
+        x_slot, y_aligned, sticky, *flags = self._plan.cut(m, "aligned", x_slot, shr.o,
+                                                           shr.sticky, *flags)
+        subtract, x_exp, x_sign, inf, nan, inf_sign, zero_sign = flags
         # X + Y, or X - Y - sticky = X + ~Y + 1 - sticky; bit `slot` of the result is the carry
         # (addition) or "no borrow" (subtraction)
         total = Signal(slot + 1, name="total")
-        m.d.comb += total.eq(x_slot + Mux(subtract, ~shr.o, shr.o) + (subtract & ~sticky))
+        m.d.comb += total.eq(x_slot + Mux(subtract, ~y_aligned, y_aligned) + (subtract & ~sticky))
         negative = Signal(name="negative")
         m.d.comb += negative.eq(subtract & ~total[slot])
         low = total[:slot]
@@ -132,34 +149,33 @@ class AlignAdd(wiring.Component):
 
         exact_zero = Signal(name="exact_zero")
         m.d.comb += exact_zero.eq((magnitude == 0) & ~sticky)
-        rdn = int(self._rounding is Rounding.RDN)
-        zero_sign = Mux(subtract & ~self.c_identity, rdn, p.sign)
-        c_nan, c_inf = c.is_nan & ~self.c_identity, c.is_inf & ~self.c_identity
-        inf = p.is_inf | c_inf
         m.d.comb += [
             out.sig.eq(magnitude),
             out.exp.eq(x_exp + 1),
             out.sticky.eq(sticky),
             out.is_zero.eq(exact_zero),
             out.is_inf.eq(inf),
-            out.is_nan.eq(p.is_nan | c_nan | (p.is_inf & c_inf & subtract)),
-            out.sign.eq(Mux(inf, Mux(p.is_inf, p.sign, c.sign),
-                            Mux(exact_zero, zero_sign, x_sign ^ negative))),
+            out.is_nan.eq(nan),
+            out.sign.eq(Mux(inf, inf_sign, Mux(exact_zero, zero_sign, x_sign ^ negative))),
         ]
         return m
 
 
 def fused_add(m, plan, p, c, c_identity, rnd, acc, rounding: Rounding, saturate: bool,
               rnd_bits: int, *, prefix: str = ""):
-    """Build round(p + c) into ``acc`` in module ``m``: AlignAdd, a ``"sum"`` cut, the rounder.
+    """Build round(p + c) into ``acc`` in module ``m``: AlignAdd (``"swapped"`` and
+    ``"aligned"`` cuts inside), a ``"sum"`` cut, the rounder (a ``"normalised"`` cut inside).
 
     The one fused-add datapath of the project: FFma pipelines it (``plan`` with cuts at
-    ``"sum"`` and ``"normalised"``), FMac runs it as its one-cycle accumulate loop
-    (:data:`~hw._pipeline.COMBINATIONAL`). Returns the code.
+    ``"sum"`` and ``"normalised"``), FMac runs it as its accumulate loop: one cycle
+    (:data:`~hw._pipeline.COMBINATIONAL`) or a C-slow ring with cuts among ``"swapped"``,
+    ``"aligned"``, ``"sum"``, ``"normalised"``. Returns the code.
     """
-    align = AlignAdd(p.shape(), acc, rounding, round_bits_for(rounding, rnd_bits))
+    align = AlignAdd(p.shape(), acc, rounding, round_bits_for(rounding, rnd_bits), plan)
     m.submodules[prefix + "align_add"] = align
     m.d.comb += [align.p.eq(p), align.c.eq(c), align.c_identity.eq(c_identity)]
+    rnd = plan.cut(m, "swapped", rnd)
+    rnd = plan.cut(m, "aligned", rnd)
     total, rnd = plan.cut(m, "sum", align.sum, rnd)
     code, _ = round_pack(m, plan, total, rnd, acc, rounding, saturate, rnd_bits, prefix=prefix)
     return code

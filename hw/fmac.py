@@ -2,7 +2,7 @@
 from amaranth.hdl import Module
 from amaranth.lib.wiring import In, Out
 
-from golden import Rounding
+from golden import FormatError, Rounding
 
 from ._fused_add import fused_add
 from ._multiplier import StarMultiplier
@@ -45,6 +45,9 @@ class FMac(Unit):
     stages : int
         Product-path registers: after unpack+multiply (and, non-fused, after normalising the
         product), then at the end of the product path.
+    loop_stages : int
+        Registers inside the accumulate loop (0..4): the unit interleaves ``loop_stages + 1``
+        accumulators (see above).
 
     Attributes
     ----------
@@ -57,14 +60,17 @@ class FMac(Unit):
     --------
     >>> FMac(fmt="e4m3", acc="fp32", stages=2).module_name
     'fmac_e4m3fn_fp32_rne_s2'
+    >>> FMac(fmt="e4m3", acc="fp32", stages=1, loop_stages=2).latency
+    4
     """
     _kind = "mac"
     _prefix = "fmac"
 
     @quiet_on_error
     def __init__(self, fmt="e4m3", *, acc="fp32", fmt_b=None, fused=True,
-                 rounding=Rounding.RNE, saturate=False, stages=0, rnd_bits=8,
+                 rounding=Rounding.RNE, saturate=False, stages=0, loop_stages=0, rnd_bits=8,
                  multiplier=StarMultiplier):
+        self._loop_stages = check_loop_stages(loop_stages)
         fa = as_operand(fmt, "fmt")
         fb = as_operand(fmt_b, "fmt_b") if fmt_b is not None else fa
         fc = as_float_output(acc, "acc")
@@ -72,7 +78,7 @@ class FMac(Unit):
         self._configure(formats={"a": fa, "b": fb, "acc": fc}, rounding=as_rounding(rounding),
                         saturate=check_bool(saturate, "saturate"), stages=check_stages(stages),
                         rnd_bits=check_rnd_bits(rnd_bits), fused=check_bool(fused, "fused"),
-                        latency=stages + 1, clocked=True,
+                        latency=stages + loop_stages + 1, clocked=True,
                         multiplier=check_multiplier(multiplier))
         members = {"a": In(code_shape(fa)), "b": In(code_shape(fb)),
                    "en": In(1), "first": In(1), "clear": In(1)}
@@ -80,6 +86,13 @@ class FMac(Unit):
             members["rnd"] = In(rnd_bits)
         members["acc"] = Out(code_shape(fc))
         super().__init__(members)
+
+    def _name_tokens(self) -> list:
+        return [f"l{self._loop_stages}"] if self._loop_stages else []
+
+    def _manifest_extra(self) -> dict:
+        L = self._loop_stages
+        return {"loop_stages": L, "interleave": L + 1} if L else {}
 
     def elaborate(self, platform):
         m = Module()
@@ -109,11 +122,42 @@ class FMac(Unit):
             p = unpack.raw
         en, first, clear = plan.output(m, *control, reset_less=False)
 
-        # -- accumulate loop (one cycle) -------------------------------------------------
-        total = fused_add(m, COMBINATIONAL, p, self.acc, first, rnd, f["acc"], rounding,
+        # -- accumulate loop: one cycle, or a ring of S = loop_stages + 1 accumulators -----
+        loop = PipelinePlan(self._loop_stages, LOOP_CUTS[self._loop_stages]) \
+            if self._loop_stages else COMBINATIONAL
+        total = fused_add(m, loop, p, self.acc, first, rnd, f["acc"], rounding,
                           saturate, rnd_bits, prefix="loop_")
+        # the command and the accumulator it read travel with the datapath around the ring
+        # (reset, so every accumulator starts at +0 and no phantom step is taken)
+        held = self.acc
+        for boundary in LOOP_BOUNDARIES:
+            en, clear, held = loop.cut(m, boundary, en, clear, held, reset_less=False)
         with m.If(clear):
             m.d.sync += self.acc.eq(0)                          # +0
         with m.Elif(en):
             m.d.sync += self.acc.eq(total)
+        if self._loop_stages:
+            with m.Else():
+                m.d.sync += self.acc.eq(held)                   # the slot passes unchanged
         return m
+
+
+#: The accumulate loop's cut points in datapath order (:func:`hw._fused_add.fused_add`):
+#: after the exponent compare and operand swap, after the alignment shifter, after the add,
+#: after normalising.
+LOOP_BOUNDARIES = ("swapped", "aligned", "sum", "normalised")
+
+#: Where ``loop_stages = L`` registers go: the L cuts that balance the loop best (chosen by
+#: the nextpnr Fmax of the e4m3 -> fp32 MAC on both FPGA families, README "FPGA builds").
+LOOP_CUTS = {1: ("sum",), 2: ("aligned", "normalised"), 3: ("aligned", "sum", "normalised"),
+             4: LOOP_BOUNDARIES}
+
+
+def check_loop_stages(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"loop_stages must be an integer, not {value!r}")
+    if not 0 <= value <= len(LOOP_BOUNDARIES):
+        raise FormatError(f"loop_stages must be 0..{len(LOOP_BOUNDARIES)} (registers after the "
+                          f"operand swap, the alignment, the add, the normalisation), not "
+                          f"{value}")
+    return value

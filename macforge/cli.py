@@ -50,6 +50,10 @@ def _add_unit_args(p, need_format=True):
                                                 "for mul: the operand format)")
     p.add_argument("--round", dest="rounding", choices=ROUNDINGS, default="rne", help="rounding mode")
     p.add_argument("--stages", type=_nonneg_int("stages"), default=0, help="pipeline registers")
+    p.add_argument("--loop-stages", type=_nonneg_int("loop-stages"), default=0,
+                   help="mac with a float accumulator: registers inside the accumulate loop "
+                        "(0..4); the unit then interleaves loop-stages + 1 accumulators, the "
+                        "command of cycle t stepping accumulator t mod (loop-stages + 1)")
     p.add_argument("--saturate", action="store_true", help="clamp overflow to the largest finite value")
     p.add_argument("--unfused", action="store_true", help="MAC rounds the product, then the sum")
     p.add_argument("--rnd-bits", type=_nonneg_int("rnd-bits"), default=8,
@@ -74,7 +78,7 @@ def _unit_from_args(args):
     dot = {k: getattr(args, k) for k in ("lanes", "align", "preset") if getattr(args, k) is not None}
     return hw.make_unit(kind, args.format, fmt_b=args.format_b, acc=acc, rounding=args.rounding,
                         saturate=args.saturate, stages=args.stages, fused=not args.unfused,
-                        rnd_bits=args.rnd_bits, **dot)
+                        rnd_bits=args.rnd_bits, loop_stages=args.loop_stages, **dot)
 
 
 def cmd_formats(args):
@@ -123,7 +127,7 @@ def cmd_sim(args):
     from sim.runner import SimSpec, run
     spec = SimSpec(format=args.format, unit=args.unit, acc=args.acc, fmt_b=args.format_b,
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,
-                   fused=not args.unfused, rnd_bits=args.rnd_bits, lanes=args.lanes,
+                   loop_stages=args.loop_stages, fused=not args.unfused, rnd_bits=args.rnd_bits, lanes=args.lanes,
                    align=args.align, preset=args.preset, n=args.n, seed=args.seed,
                    verilog=args.verilog, top=args.top, build_root=args.build_dir,
                    waves=not args.no_waves, quiet=not args.verbose, mode=args.mode)

@@ -20,7 +20,8 @@ cycle ``i + latency - 1``, exactly where the cocotb bench's monitor samples it. 
 the reference cycle (clock low + eval, clock high + eval); ``mode`` 0 may make a cycle a single
 ``eval()`` (see :func:`harness_source`). Every call ends with ``latency - 1`` idle cycles
 (``en``/``first``/``clear`` low, data held) that drain the pipeline, so consecutive calls
-continue one stream (a MAC keeps its accumulator).
+continue one stream (a MAC keeps its accumulator); a C-slow MAC (manifest ``interleave`` S)
+idles a few more cycles, to a multiple of S, so each of its S accumulators keeps its turn.
 
 The loop is generated per unit (typed column pointers, port masks as constants) and compiled
 in one translation unit with the Verilated model so ``eval()`` can be inlined into it. The
@@ -90,6 +91,9 @@ class Layout:
         self.clock = manifest.get("clock")
         self.reset = manifest.get("reset")
         self.latency = int(manifest["latency"])
+        # a C-slow MAC (sim.model) steps accumulator t mod S at cycle t: every call's cycle
+        # count is padded to a multiple of S so the next call continues each stream
+        self.interleave = int(manifest.get("interleave") or 1)
         if self.clock is None and self.latency != 0:
             raise FastSimError(f"{self.module}: a unit without a clock must have latency 0, "
                                f"not {self.latency}")
@@ -124,7 +128,8 @@ class Layout:
 
     def key_material(self) -> dict:
         return {"top": self.top, "clock": self.clock, "reset": self.reset,
-                "latency": self.latency, "inputs": self.inputs, "output": self.output}
+                "latency": self.latency, "interleave": self.interleave,
+                "inputs": self.inputs, "output": self.output}
 
 
 # -- C++ generation ----------------------------------------------------------------------------
@@ -208,6 +213,15 @@ def harness_source(lay: Layout, edge_member: str | None = None) -> str:
 {cycle_ref}
         }}
         if (k >= lat - 1) out[k - (lat - 1)] = t.{o['name']};
+    }}
+    // idle cycles up to a multiple of the unit's interleave (1: none)
+    for (int64_t k = 0; k < {(-(lay.latency - 1)) % lay.interleave}; ++k) {{
+        idle(t);
+        if (FAST) {{
+{cycle_fast}
+        }} else {{
+{cycle_ref}
+        }}
     }}"""
         rst = lay.reset
         # sim.bench: idle controls, reset high for two rising edges, then one idle cycle; the

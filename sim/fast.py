@@ -234,35 +234,58 @@ def _kind(manifest: dict) -> str:
     return "observed" if manifest["unit"] in OBSERVED_STATE_UNITS else "replay"
 
 
+def _states(manifest: dict, state) -> np.ndarray:
+    """``state`` as the outputs of the S = interleave vectors before a chunk, oldest first
+    (an int is the last one, the others 0; a C-slow MAC, sim.model, needs all S)."""
+    S = model.interleave(manifest)
+    st = np.atleast_1d(np.asarray(state, dtype=np.uint64))[-S:]
+    return np.concatenate([np.zeros(S - st.size, np.uint64), st])
+
+
 def compare_from(manifest: dict, stim: dict, observed: np.ndarray, state=0):
     """:func:`sim.model.compare` for a run that starts from accumulator code ``state``.
 
     The model assumes a run starts at the reset value 0; a chunk of a longer MAC stream starts
     where the previous chunk left the accumulator. One idle step (en = clear = 0) whose
     observed output is ``state`` is put in front, its own check is dropped, and every real
-    step is then checked from the state the DUT really held. Units without state ignore
-    ``state``; units checked by replaying their commands (the posit MAC) cannot take it
-    (use :func:`compare_chunked` or :func:`stream`, which carry the open sum over).
+    step is then checked from the state the DUT really held. A C-slow MAC (manifest
+    ``interleave`` S) needs the last S outputs: ``state`` is then their sequence, oldest
+    first, and S idle steps go in front. Units without state ignore ``state``; units checked
+    by replaying their commands (the posit MAC) cannot take it (use :func:`compare_chunked`
+    or :func:`stream`, which carry the open sum over).
     """
     kind = _kind(manifest)
-    if kind == "stateless" or int(state) == 0:
+    states = _states(manifest, state)
+    if kind == "stateless" or not states.any():
         return model.compare(manifest, stim, observed)
     if kind == "replay":
         raise FastSimError(f"{manifest['unit']} units are checked by replaying each sum from "
                            "its start, not from an observed state")
+    S = states.size
     pre = {}
     for k, v in stim.items():
         v = np.asarray(v)
-        pre[k] = np.concatenate([np.zeros((1,) + v.shape[1:], v.dtype), v])
-    obs = np.concatenate([np.asarray([state], dtype=observed.dtype), observed])
+        pre[k] = np.concatenate([np.zeros((S,) + v.shape[1:], v.dtype), v])
+    obs = np.concatenate([states.astype(observed.dtype), observed])
     expected, bad = model.compare(manifest, pre, obs)
-    return expected[1:], bad[bad > 0] - 1
+    return expected[S:], bad[bad >= S] - S
+
+
+def _last_states(manifest: dict, state, observed: np.ndarray):
+    """The state a chunk leaves for the next (:func:`compare_from`): the last output, or the
+    last S outputs of a C-slow MAC (a tuple, oldest first)."""
+    S = model.interleave(manifest)
+    if S == 1:
+        return int(observed[-1]) if observed.size else state
+    st = np.concatenate([_states(manifest, state), np.asarray(observed, np.uint64)])[-S:]
+    return tuple(int(x) for x in st)
 
 
 class _Continuation:
     """Checks consecutive chunks of one stream: carries what the next chunk's check needs.
 
-    stateless units: nothing; "observed" units: the last output (:func:`compare_from`);
+    stateless units: nothing; "observed" units: the last output, the last S of a C-slow MAC
+    (:func:`compare_from`);
     "replay" units: the steps of the sum still open at the end of the chunk (since the last
     enabled ``first`` or ``clear``, the segment starts of ``sim.model``), put in front of the
     next chunk so its first sum is replayed whole; their own checks are dropped.
@@ -279,8 +302,7 @@ class _Continuation:
             return model.compare(self.manifest, stim, observed)
         if self.kind == "observed":
             expected, bad = compare_from(self.manifest, stim, observed, self.state)
-            if observed.size:
-                self.state = int(observed[-1])
+            self.state = _last_states(self.manifest, self.state, observed)
             return expected, bad
         k = 0
         if self.open is not None:
@@ -533,7 +555,9 @@ def _mismatch_rows(manifest, stim, observed, expected, bad, base, state, limit):
                "inputs": {k: np.asarray(v)[i].tolist() for k, v in stim.items()},
                "expected": int(expected[i]), "got": int(observed[i])}
         if _kind(manifest) != "stateless":
-            row["acc_before"] = int(observed[i - 1]) if i > 0 else int(state)
+            S = model.interleave(manifest)
+            row["acc_before"] = (int(observed[i - S]) if i >= S
+                                 else int(_states(manifest, state)[i]))
         rows.append(row)
     return rows
 

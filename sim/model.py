@@ -11,7 +11,7 @@ import numpy as np
 
 import golden
 
-__all__ = ["expected_outputs", "output_format", "compare"]
+__all__ = ["expected_outputs", "output_format", "compare", "interleave", "previous_state"]
 
 
 def output_format(manifest: dict):
@@ -33,6 +33,9 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
 
     For ``mac`` / ``imac`` / ``lmulmac`` units ``observed`` (the DUT's accumulator after each step) gives
     the state each step starts from; the state before the first step is the reset value 0.
+    A C-slow MAC (manifest ``interleave`` S, :class:`hw.FMac` with ``loop_stages``) keeps S
+    accumulators and steps accumulator ``i mod S`` with vector i: the state vector i starts
+    from is the output of vector ``i - S`` (reset value 0 for the first S).
     """
     if manifest["unit"] in ("dot", "idot"):         # k-lane dot units: sim._dotstim
         if observed is None:
@@ -66,7 +69,7 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
     if unit in ("mac", "imac"):
         if observed is None:
             raise ValueError("accumulating units are checked against the observed state")
-        prev = np.concatenate([np.zeros(1, fo.dtype), observed[:-1].astype(fo.dtype)])
+        prev = previous_state(manifest, observed, fo)
         step = golden.mac_step(prev, stim["a"], stim["b"], fa, fo, first=stim["first"],
                                clear=stim["clear"], fused=bool(manifest.get("fused", True)),
                                fmt_b=fb, **kw)
@@ -82,6 +85,19 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
         hold = ~stim["en"] & ~stim["clear"]
         return np.where(hold, prev, step).astype(fo.dtype)
     raise golden.FormatError(f"no model for unit {unit!r}; accepted: mul, fma, mac, imac, lmul, lmulmac, pmul, pmac, lnsmul, lnsmac, dot, idot")
+
+
+def interleave(manifest: dict) -> int:
+    """Independent accumulators a unit steps in turn (1 unless C-slow, see expected_outputs)."""
+    return int(manifest.get("interleave") or 1)
+
+
+def previous_state(manifest: dict, observed: np.ndarray, fo) -> np.ndarray:
+    """The accumulator each vector's step starts from: the output ``interleave`` vectors
+    before (the reset value 0 before the first ones)."""
+    S = interleave(manifest)
+    observed = np.asarray(observed).astype(fo.dtype)
+    return np.concatenate([np.zeros(min(S, observed.size), fo.dtype), observed[:-S]])
 
 
 def _quire_outputs(stim: dict, fmt) -> np.ndarray:

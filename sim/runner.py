@@ -21,7 +21,7 @@ import numpy as np
 
 import golden
 from sim._lanes import format_lanes
-from sim.model import output_format
+from sim.model import interleave, output_format
 from sim.stimulus import make_stimulus
 from sim.tools import ensure_verilator_on_path, fst_supported
 
@@ -59,6 +59,7 @@ class SimSpec:
     fmt_b: str | None = None             # second operand format (mixed products)
     rounding: str = "rne"
     stages: int = 0
+    loop_stages: int = 0                 # float MAC: registers in the accumulate loop (C-slow)
     saturate: bool = False
     fused: bool = True
     rnd_bits: int = 8
@@ -81,7 +82,8 @@ class SimSpec:
         parts = ["make", "sim", f"FORMAT={self.format}"]
         opt = [("UNIT", self.unit), ("ACC", self.acc), ("FORMAT_B", self.fmt_b),
                ("ROUND", None if self.rounding == "rne" else self.rounding),
-               ("STAGES", self.stages or None), ("SAT", 1 if self.saturate else None),
+               ("STAGES", self.stages or None), ("LOOP_STAGES", self.loop_stages or None),
+               ("SAT", 1 if self.saturate else None),
                ("FUSED", None if self.fused else 0), ("LANES", self.lanes),
                ("ALIGN", self.align), ("PRESET", self.preset), ("N", self.n), ("SEED", self.seed),
                ("MODE", None if self.mode == "auto" else self.mode),
@@ -127,7 +129,8 @@ def _mismatch_table(manifest, stim, result, rows):
             elif p in stim:
                 ins.append(f"{p}={_fmt_code(fin[p], stim[p][i])}")
         if "first" in stim:
-            prev = result["observed"][i - 1] if i > 0 else 0
+            S = interleave(manifest)
+            prev = result["observed"][i - S] if i >= S else 0
             ins.append(f"acc_before={_fmt_code(fo, prev)}")
             ins.append(f"first={int(stim['first'][i])} clear={int(stim['clear'][i])} en={int(stim['en'][i])}")
         if "rnd" in stim:
@@ -199,7 +202,8 @@ def run(spec: SimSpec, out=print) -> SimResult:
     dot = {"lanes": spec.lanes, "align": spec.align, "preset": spec.preset}
     unit = hw.make_unit(unit_kind, spec.format, fmt_b=spec.fmt_b, acc=acc, rounding=spec.rounding,
                         saturate=spec.saturate, stages=spec.stages, fused=spec.fused,
-                        rnd_bits=spec.rnd_bits, **{k: v for k, v in dot.items() if v is not None})
+                        rnd_bits=spec.rnd_bits, loop_stages=spec.loop_stages,
+                        **{k: v for k, v in dot.items() if v is not None})
     manifest = unit.manifest()
     ensure_verilator_on_path()
     if spec.verilog:

@@ -111,6 +111,26 @@ def test_stage_sweep(tmp_path):
     assert cp["from"].startswith("unit.acc") and cp["to"].startswith("unit.acc"), cp
 
 
+def test_loop_stage_sweep_raises_fmax(tmp_path, capsys):
+    """The e4m3 -> fp32 MAC's rounding loop bounds Fmax whatever STAGES is; registers inside
+    the loop (a C-slow MAC, hw.FMac loop_stages) lift it: on the ECP5 from ~23 to ~59 MHz."""
+    argv = ["fpga", "--format", "e4m3", "--acc", "fp32", "--target", "ecp5", "--sweep-stages",
+            "1", "--sweep-loop-stages", "0,3", "--out", str(tmp_path), "--json"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["stages"], r["loop_stages"], r["interleave"], r["latency"]) for r in rows] == [
+        (1, 0, 1, 2), (1, 3, 4, 5)]
+    assert [r["module"] for r in rows] == ["fmac_e4m3fn_fp32_rne_s1",
+                                           "fmac_e4m3fn_fp32_rne_l3_s1"]
+    assert rows[1]["fmax_mhz"] > 2 * rows[0]["fmax_mhz"], rows
+    table = (tmp_path / "sweep_fmac_e4m3fn_fp32_rne_loops_ecp5.md").read_text()
+    assert "| stages | loop |" in table and "interleaves L + 1 accumulators" in table
+    # the loop-free unit's path still runs from the accumulator back into itself
+    rep = json.loads((tmp_path / rows[0]["module"] / "ecp5" / "report.json").read_text())
+    cp = rep["critical_path"]
+    assert cp["from"].startswith("unit.acc") and cp["to"].startswith("unit.acc"), cp
+
+
 def test_parse_stages():
     assert parse_stages("0..4") == [0, 1, 2, 3, 4]
     assert parse_stages("0,2,4") == [0, 2, 4]
@@ -131,6 +151,19 @@ def test_parse_stages():
      r"`python -m serial.tools.list_ports` lists the ports\)"),
     (["hwtest", "--corrupt-to-board", "3"],
      r"--corrupt-to-board/--corrupt-from-board apply to --sim only"),
+    (["fpga", "--sweep-stages", "1", "--sweep-loop-stages", "0..x"],
+     r"--sweep-loop-stages takes a range like 0\.\.4 or a list like 0,2,4 of non-negative "
+     r"integers, not '0\.\.x'"),
+    (["fpga", "--loop-stages", "1", "--board", "icebreaker"],
+     r"the UART harness steps the unit once per frame, at no fixed cycle, so it cannot drive a "
+     r"C-slow MAC \(loop-stages > 0\); leave out --board or --loop-stages"),
+    (["fpga", "--sweep-loop-stages", "0..2"],
+     r"--sweep-loop-stages goes with --sweep-stages \(e\.g\. --sweep-stages 1 "
+     r"--sweep-loop-stages 0\.\.4\)"),
+    (["hwtest", "--sim", "--loop-stages", "2"],
+     r"hwtest steps the unit once per UART frame, at no fixed cycle, so it cannot drive a "
+     r"C-slow MAC \(loop-stages > 0: the command of cycle t steps accumulator t mod S\); "
+     r"verify it with make sim LOOP_STAGES=n"),
 ])
 def test_cli_errors(capsys, argv, msg):
     assert main(argv) == 2

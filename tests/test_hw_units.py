@@ -656,7 +656,9 @@ def assert_lint_clean(build, tmp_path):
     lambda: FMul(fmt="e4m3"),
     lambda: FFma(fmt="e5m2", acc="fp16", stages=3),
     lambda: IntMac(fmt="int8", acc="int32", saturate=True),
-], ids=["fmac", "fmac_nf_sr_s2", "fmul", "ffma_s3", "imac_sat"])
+    lambda: FMac(fmt="e4m3", acc="fp32", stages=1, loop_stages=4),
+    lambda: FMac(fmt="e5m2", acc="fp16", fused=False, rounding="sr", loop_stages=1),
+], ids=["fmac", "fmac_nf_sr_s2", "fmul", "ffma_s3", "imac_sat", "fmac_l4", "fmac_nf_sr_l1"])
 def test_verilator_lint(tmp_path, unit):
     assert_lint_clean(unit, tmp_path)
 
