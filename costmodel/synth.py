@@ -372,10 +372,8 @@ def scan_wrapper(design: Design) -> tuple:
         raise SynthError(PNR_NEEDS_UNIT.format(top=design.top))
     memo = json.dumps(design.manifest, sort_keys=True, default=str)
     if memo not in _WRAPPERS:
-        from amaranth.back import verilog
-        from fpga.wrapper import ScanWrapper       # lazy: fpga.flow imports this module
-        w = ScanWrapper(design.manifest)
-        _WRAPPERS[memo] = (w.top_name, verilog.convert(w, name=w.top_name, emit_src=False))
+        from fpga.wrapper import wrapper_verilog   # lazy: fpga.flow imports this module
+        _WRAPPERS[memo] = wrapper_verilog(design.manifest)
     return _WRAPPERS[memo]
 
 

@@ -194,41 +194,40 @@ def build(unit, target: str, root: str = BUILD_ROOT, seed: int = SEED, freq: flo
           progress=None) -> dict:
     """Synthesise ``unit`` in the scan wrapper for ``target``, place, route and pack it
     (iCE40, ECP5) or write the Vivado script (Xilinx); write and return the report."""
-    from amaranth.back import verilog
-
-    from .wrapper import ScanWrapper
+    from .wrapper import wrapper_verilog
     if target not in TARGETS:
         raise SynthError(f"unknown FPGA target {target!r}; accepted: " + ", ".join(TARGETS))
     say = progress or (lambda msg: None)
     manifest, module, wd, paths = _unit_dir(unit, root, target)
-    wrapper = ScanWrapper(manifest)
-    wrapper_v = wd / f"{wrapper.top_name}.v"
-    wrapper_v.write_text(verilog.convert(wrapper, name=wrapper.top_name, emit_src=False))
+    wrapper_top, wrapper_text = wrapper_verilog(manifest)
+    wrapper_v = wd / f"{wrapper_top}.v"
+    wrapper_v.write_text(wrapper_text)
     reads = [f"read_verilog -sv {Path(paths['verilog']).name}", f"read_verilog -sv {wrapper_v.name}"]
     dev = DEVICES[target]
     rep = {"module": module, "target": target, "device": dev.name, "board": dev.board,
-           "unit": {k: manifest[k] for k in ("unit", "formats", "rounding", "stages", "latency")},
-           "wrapper": {"top": wrapper.top_name, "pins": ["clk", "rst", "sin", "shift", "sout"]},
+           "unit": {k: manifest[k] for k in ("unit", "formats", "rounding", "stages", "latency",
+                                             "loop_stages", "interleave") if k in manifest},
+           "wrapper": {"top": wrapper_top, "pins": ["clk", "rst", "sin", "shift", "sout"]},
            "seed": seed, "tools": tool_versions(), "seconds": {}}
     t0 = time.time()
-    say(f"  synthesising {wrapper.top_name} for {dev.name} (pyosys)")
+    say(f"  synthesising {wrapper_top} for {dev.name} (pyosys)")
     if target == "xilinx":
         rep["synth"], rep["synth_nodsp"] = {}, {}
         for sub, dsp in (("dsp", True), ("nodsp", False)):
             swd = wd / sub
             swd.mkdir(exist_ok=True)
             u, w, t = _synth(target, str(swd), [r.replace(" -sv ", " -sv ../") for r in reads],
-                             wrapper.top_name, [module], dsp=dsp)
+                             wrapper_top, [module], dsp=dsp)
             rep["synth" if dsp else "synth_nodsp"] = {"unit": u, "wrapper": w, "total": t}
         rep["seconds"]["synth"] = round(time.time() - t0, 1)
         rep["utilisation"] = _utilisation(target, {}, rep["synth"]["total"])
         rep["fmax_mhz"] = None
         rep["files"] = _vivado(wd, module, Path(paths["verilog"]).name, wrapper_v.name,
-                               wrapper.top_name)
+                               wrapper_top)
         _write_report(wd, rep)
         return rep
     notes = []
-    u, w, t = _synth(target, str(wd), reads, wrapper.top_name, [module], notes=notes)
+    u, w, t = _synth(target, str(wd), reads, wrapper_top, [module], notes=notes)
     rep["synth"] = {"unit": u, "wrapper": w, "total": t}
     rep["notes"] = notes
     t1 = time.time()

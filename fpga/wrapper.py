@@ -24,7 +24,15 @@ from amaranth.lib.wiring import In, Out
 from .harness import add_unit
 from .protocol import CONTROL_ROLES, PortLayout
 
-__all__ = ["ScanWrapper"]
+__all__ = ["ScanWrapper", "wrapper_verilog"]
+
+
+def wrapper_verilog(manifest: dict) -> tuple:
+    """``(top, Verilog text)`` of the scan wrapper around the unit of ``manifest``: what
+    ``make fpga`` writes and ``macforge cost --pnr`` places (one generator for both)."""
+    from amaranth.back import verilog
+    w = ScanWrapper(manifest)
+    return w.top_name, verilog.convert(w, name=w.top_name, emit_src=False)
 
 
 class ScanWrapper(wiring.Component):
