@@ -56,7 +56,7 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
     if unit == "lnsmac":
         if observed is None:
             raise ValueError("accumulating units are checked against the observed state")
-        prev = np.concatenate([np.zeros(1, fo.dtype), observed[:-1].astype(fo.dtype)])
+        prev = previous_state(manifest, observed, fo)
         step = golden.lns_mac_step(prev, stim["a"], stim["b"], fa, P=int(manifest["P"]),
                                    A=int(manifest["A"]), first=stim["first"],
                                    clear=stim["clear"], saturate=kw["saturate"])
@@ -78,7 +78,7 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
     if unit == "lmulmac":
         if observed is None:
             raise ValueError("accumulating units are checked against the observed state")
-        prev = np.concatenate([np.zeros(1, fo.dtype), observed[:-1].astype(fo.dtype)])
+        prev = previous_state(manifest, observed, fo)
         step = golden.lmul_mac_step(prev, stim["a"], stim["b"], fa, fo, first=stim["first"],
                                     clear=stim["clear"], variant=manifest["variant"],
                                     rounding=kw["rounding"], saturate=kw["saturate"])
