@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import fast, model
-from sim.runner import SimSpec, run
-from sim.stimulus import make_stimulus
+from macforge.sim import fast, model
+from macforge.sim.runner import SimSpec, run
+from macforge.sim.stimulus import make_stimulus
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "bench"

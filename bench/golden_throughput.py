@@ -13,7 +13,7 @@ import time
 import ml_dtypes
 import numpy as np
 
-import golden
+from macforge import golden
 
 N = 4_000_000
 REPEAT = 5

@@ -41,8 +41,8 @@ CLUSTER_POINTS = 10_000
 
 def timed_run(spec, jobs, tmp):
     """One cold run with ``jobs`` local workers; (wall seconds, mean in-worker seconds)."""
-    from costmodel import Cache, get_calibration
-    from costmodel.sweep import run_sweep
+    from macforge.costmodel import Cache, get_calibration
+    from macforge.costmodel.sweep import run_sweep
     cache = Path(tmp) / f"cache{jobs}"
     os.environ["MACFORGE_CACHE"] = str(cache)      # the spawned workers inherit it
     get_calibration(Cache())                       # one-off, not part of a point's cost
@@ -83,11 +83,11 @@ measure: {asic: true}
 def driver_cost(tmp):
     """The driver's seconds per point: validate (make_unit), plan keys, register the sweep and
     look up finished points -- on a 192-point sweep, after imports are warm."""
-    from costmodel.sweep import parse_spec
-    from costmodel.sweep._store import Store
-    from costmodel.sweep._point import code_digest
-    from costmodel.synth import tool_versions
-    from costmodel.cache import key
+    from macforge.costmodel.sweep import parse_spec
+    from macforge.costmodel.sweep._store import Store
+    from macforge.costmodel.sweep._point import code_digest
+    from macforge.costmodel.synth import tool_versions
+    from macforge.costmodel.cache import key
     parse_spec(SWEEP, "warm-up")
     code, tools = code_digest(), tool_versions()
     t0 = time.perf_counter()
@@ -104,7 +104,7 @@ def driver_cost(tmp):
 
 
 def main():
-    from costmodel.sweep import parse_spec
+    from macforge.costmodel.sweep import parse_spec
     spec = parse_spec(SWEEP, "sweep_scaling")
     n = len(spec.points)
     print(f"sweep scaling: {n} points (minifloat multipliers; ASIC synthesis + energy, iCE40 "

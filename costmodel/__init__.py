@@ -13,8 +13,8 @@
 
 Examples
 --------
->>> from costmodel import Design, asic_cost
->>> from costmodel.designs import IntMul
+>>> from macforge.costmodel import Design, asic_cost
+>>> from macforge.costmodel.designs import IntMul
 >>> r = asic_cost(Design.from_amaranth(IntMul(8), "imul_s8"))     # doctest: +SKIP
 >>> r["ge"], r["energy_pj"]                                        # doctest: +SKIP
 (554.3, 0.2)

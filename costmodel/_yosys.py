@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from sim.tools import ToolError
+from macforge.sim.tools import ToolError
 
 __all__ = ["run_script", "yosys_version", "version_from_stat", "YosysError", "ToolError"]
 

@@ -2,8 +2,8 @@
 
 Examples
 --------
->>> import hw
->>> from costmodel import Design, cost
+>>> from macforge import hw
+>>> from macforge.costmodel import Design, cost
 >>> r = cost(Design.from_unit(hw.make_unit("mac", "e4m3", acc="fp32")))   # doctest: +SKIP
 >>> sorted(r)                                                              # doctest: +SKIP
 ['area_um2', 'cells', 'delay_ps', 'depth', 'energy_pj', ...]

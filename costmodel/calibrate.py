@@ -44,7 +44,7 @@ def _design(op):
         return Design.from_amaranth(IntMul(n), f"imul_s{n}", f"Amaranth a * b, int{n}"), \
             f"Amaranth a*b, {n}b signed -> {2 * n}b"
     if what == "mult":
-        import hw
+        from macforge import hw
         return Design.from_unit(hw.make_unit("mul", kind)), f"hw.FMul {kind} RNE"
     return Design.from_amaranth(FAddViaFma(kind), f"fadd_{kind}", f"hw.FFma {kind}, b = 1.0"), \
         f"hw.FFma {kind} with b=1.0"

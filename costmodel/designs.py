@@ -54,8 +54,8 @@ class FAddViaFma(wiring.Component):
     """
 
     def __init__(self, fmt):
-        import golden
-        from hw import FFma
+        from macforge import golden
+        from macforge.hw import FFma
         self._fmt = golden.parse(fmt)
         self._fma = FFma(self._fmt, acc=self._fmt)
         self._one = int(self._fmt.encode(1.0))

@@ -91,7 +91,7 @@ def operand_codes(fmt, n: int, rng, finite: bool = True, max_abs: float | None =
     accumulator and freeze its activity), and with ``max_abs`` only codes of magnitude
     <= max_abs; integers use every code.
     """
-    import golden
+    from macforge import golden
     f = golden.parse(fmt)
     bits = f.bits
     if isinstance(f, golden.Int) or not finite:
@@ -132,7 +132,7 @@ SCALE_SPAN = 4
 
 
 def _scale_codes(fmt, n, rng):
-    import golden
+    from macforge import golden
     f = golden.parse(fmt)
     codes = f.codes()
     val = f.decode(codes)
@@ -142,7 +142,7 @@ def _scale_codes(fmt, n, rng):
 
 def _lane_words(codes, port):
     """(size, lanes) element codes -> (size, words) little-endian 64-bit words of the port."""
-    from sim._lanes import pack_words
+    from macforge.sim._lanes import pack_words
     w32 = pack_words(codes, port).astype(np.uint64)
     if w32.shape[1] % 2:
         w32 = np.concatenate([w32, np.zeros((w32.shape[0], 1), np.uint64)], axis=1)
@@ -163,7 +163,7 @@ def _operand_bound(manifest):
     the operands' codes uniform but drop those above sqrt(acc.max / BLOCK) (e4m3 into fp16:
     |x| <= 45.2, 85 % of the finite codes; into fp32: no code is dropped).
     """
-    import golden
+    from macforge import golden
     fm = (manifest or {}).get("formats", {})
     if manifest is None or manifest.get("unit") not in ("mac", "dot") or "acc" not in fm:
         return None

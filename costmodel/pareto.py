@@ -53,10 +53,10 @@ def run(workload: str, formats, target: str = "asic", P: int = 64, activity: int
     """Evaluate every format on ``workload``: a dict with ``rows`` (one per format) and
     ``params`` (every parameter, source and tool version) for :mod:`costmodel.report`."""
     import numpy as np
-    from costmodel.accuracy import evaluate, get_model, unit_spec
-    from costmodel.accuracy import emulate
-    from costmodel.accuracy.costmap import DEFAULT_P, MEMORY_SOURCE, workload_cost
-    from costmodel.synth import tool_versions
+    from macforge.costmodel.accuracy import evaluate, get_model, unit_spec
+    from macforge.costmodel.accuracy import emulate
+    from macforge.costmodel.accuracy.costmap import DEFAULT_P, MEMORY_SOURCE, workload_cost
+    from macforge.costmodel.synth import tool_versions
     specs = [unit_spec(f) for f in formats]          # bad names fail before any work
     t0 = time.time()
     model = get_model(workload, progress=progress)
@@ -98,7 +98,7 @@ def run(workload: str, formats, target: str = "asic", P: int = 64, activity: int
                                  for k, v in c["unit_costs"].items()}
         row["seconds"] = round(time.time() - t, 1)
         rows.append(row)
-    from costmodel.workloads import totals
+    from macforge.costmodel.workloads import totals
     tot = totals(graph)
     params = {
         "workload": workload, "metric": model.metric, "metric_label": model.metric_label,
@@ -132,12 +132,12 @@ def _versions() -> dict:
 
 def cmd_pareto(args):
     from macforge.cli import UsageError
-    from costmodel.accuracy import DEFAULT_FORMATS, SpecError, unit_spec
-    from costmodel import report
+    from macforge.costmodel.accuracy import DEFAULT_FORMATS, SpecError, unit_spec
+    from macforge.costmodel import report
     out = args.output
     if args.from_dir:
         try:
-            from costmodel.sweep import load_results
+            from macforge.costmodel.sweep import load_results
         except ImportError:
             raise UsageError("--from needs costmodel.sweep (the sweep runner), which this "
                              "checkout does not have") from None
@@ -157,7 +157,7 @@ def cmd_pareto(args):
             raise UsageError(str(exc)) from None
         if args.P < 1:
             raise UsageError(f"-P must be a positive number of MAC lanes, not {args.P}")
-        from costmodel import Cache
+        from macforge.costmodel import Cache
         try:
             res = run(args.workload, formats, target=args.target, P=args.P,
                       cache=Cache(refresh=args.no_cache))
@@ -171,7 +171,7 @@ def cmd_pareto(args):
 
 def add_pareto_parser(sub):
     """Register ``macforge pareto`` on the CLI's subparsers."""
-    from costmodel.accuracy import DEFAULT_FORMATS, MODELS
+    from macforge.costmodel.accuracy import DEFAULT_FORMATS, MODELS
     p = sub.add_parser("pareto", help="accuracy (bit-exact emulation) vs energy/area per format: "
                                       "report.html, results.csv, results.json")
     p.add_argument("--workload", "-w", choices=MODELS, default="digits",

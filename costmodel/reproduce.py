@@ -56,7 +56,7 @@ def _row(comparison, metric, kind, published, ours):
 
 
 def _fp8_vs_int8(cache, n_ops, progress):
-    import hw
+    from macforge import hw
     units = {"int8 MAC, int32 acc": hw.make_unit("mac", "int8", acc="int32"),
              "e4m3 MAC, fp16 acc": hw.make_unit("mac", "e4m3", acc="fp16"),
              "e4m3 MAC, fp32 acc": hw.make_unit("mac", "e4m3", acc="fp32")}
@@ -80,7 +80,7 @@ _OURS_COL = {"area µm²": "area_um2", "power mW": "energy_pj", "delay ns": "del
 
 
 def _lmul(cache, n_ops, progress):
-    import hw
+    from macforge import hw
     units = {}
     for label, fmt in _LMUL_FORMATS.items():
         units[f"L-Mul {label}"] = hw.make_unit("lmul", fmt)
@@ -115,7 +115,7 @@ _INT_VS_FP_PUBLISHED = {"mxint8": (0.63, 0.79), "nvfp4": (0.55, 0.54), "nvint4":
 
 
 def _int_vs_fp(cache, n_ops, progress):
-    import hw
+    from macforge import hw
     units = {f: hw.make_unit("dot", f, acc="fp32", lanes=INT_VS_FP_LANES)
              for f in ("mxfp8", *_INT_VS_FP_PUBLISHED)}
     res = _costs(units, cache, n_ops, progress)

@@ -22,7 +22,7 @@ directly comparable with that table (int8 x int8 signed ``*``: 581 there).
 
 Examples
 --------
->>> from costmodel.designs import IntMul
+>>> from macforge.costmodel.designs import IntMul
 >>> d = Design.from_amaranth(IntMul(8), "imul_s8")
 >>> r = synth_asic(d)                                   # doctest: +SKIP
 >>> round(r["ge"])                                      # doctest: +SKIP
@@ -40,7 +40,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from sim.tools import ToolError
+from macforge.sim.tools import ToolError
 
 from ._yosys import YosysError, run_script, version_from_stat
 from .liberty import LIB_PATH, load
@@ -81,7 +81,7 @@ class Design:
 
     @classmethod
     def from_unit(cls, unit) -> "Design":
-        import hw
+        from macforge import hw
         text, manifest = hw.generate(unit)
         return cls(text, manifest["module"], manifest, manifest["module"])
 
@@ -372,7 +372,7 @@ def scan_wrapper(design: Design) -> tuple:
         raise SynthError(PNR_NEEDS_UNIT.format(top=design.top))
     memo = json.dumps(design.manifest, sort_keys=True, default=str)
     if memo not in _WRAPPERS:
-        from fpga.wrapper import wrapper_verilog   # lazy: fpga.flow imports this module
+        from macforge.fpga.wrapper import wrapper_verilog   # lazy: fpga.flow imports this module
         _WRAPPERS[memo] = wrapper_verilog(design.manifest)
     return _WRAPPERS[memo]
 
@@ -381,7 +381,7 @@ def pnr_flow(design: Design, target: str, dsp: bool = True) -> dict:
     """Everything that shapes :func:`pnr_fpga`'s result besides the unit's Verilog and the
     tools: the wrapper's Verilog, the Yosys script, nextpnr's device, target clock and seed
     (:mod:`fpga.flow`'s). Part of the cost cache key, so a change to any of them re-runs."""
-    from fpga.flow import DEVICES, SEED
+    from macforge.fpga.flow import DEVICES, SEED
     if target not in ("ice40", "ecp5"):
         raise SynthError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {target}")
     top, text = scan_wrapper(design)
@@ -410,7 +410,7 @@ def pnr_fpga(design: Design, target: str, dsp: bool = True, timeout: float = 180
         cells inside the wrapper: lut/carry/dsp/ff/bram), ``wrapper_cells`` (the wrapper's
         own), ``critical_path`` (nextpnr's worst register-to-register path) and ``notes``.
     """
-    from fpga.flow import DEVICES, _critical_path, _synth
+    from macforge.fpga.flow import DEVICES, _critical_path, _synth
     flow = pnr_flow(design, target, dsp)
     wd, tmp = _workdir(keep_dir)
     try:

@@ -12,7 +12,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, Event, FallingEdge, First, Timer
 
-from fpga.protocol import PortLayout, Session
+from macforge.fpga.protocol import PortLayout, Session
 
 __all__ = ["harness_vectors"]
 

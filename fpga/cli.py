@@ -24,7 +24,7 @@ def _targets(text):
 
 
 def _errors():
-    from costmodel.synth import SynthError, YosysError
+    from macforge.costmodel.synth import SynthError, YosysError
     from .hwtest import HwTestError
     from .protocol import LinkError
     return (SynthError, YosysError, HwTestError, LinkError, ValueError)

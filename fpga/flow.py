@@ -23,8 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from costmodel._yosys import run_script
-from costmodel.synth import (SynthError, YosysError, fpga_script, fpga_summary,
+from macforge.costmodel._yosys import run_script
+from macforge.costmodel.synth import (SynthError, YosysError, fpga_script, fpga_summary,
                              pack_bitstream, place_and_route, tool_versions)
 
 __all__ = ["TARGETS", "DEVICES", "SEED", "Device", "build", "build_board", "sweep",
@@ -178,7 +178,7 @@ def _pnr(target, wd, stem, constraints=None, freq=None, seed=SEED, timeout=3600.
 
 def _unit_dir(unit, root, leaf):
     """``root/<module>/<leaf>/`` with the unit's Verilog and manifest written into it."""
-    import hw
+    from macforge import hw
     manifest = unit.manifest()
     wd = Path(root) / manifest["module"] / leaf
     wd.mkdir(parents=True, exist_ok=True)

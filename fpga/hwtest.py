@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.model import compare
-from sim.stimulus import make_stimulus
+from macforge.sim.model import compare
+from macforge.sim.stimulus import make_stimulus
 
 from .protocol import TIMEOUT_BYTES, LinkError, PortLayout, Session
 
@@ -61,7 +61,7 @@ def hwtest_stimulus(manifest: dict, n: int, seed: int) -> dict:
 
 def report(manifest, stim, observed, events, flips, seconds, where, out=print) -> HwTestResult:
     """Check ``observed`` against the golden model; print the summary and any link events."""
-    from sim.runner import _mismatch_table
+    from macforge.sim.runner import _mismatch_table
     expected, bad = compare(manifest, stim, observed)
     n = int(observed.size)
     for f in flips:
@@ -101,11 +101,11 @@ def simulate(unit, n: int = 200, seed: int = 1, divisor: int = 8, corrupt_to_boa
     """Run the harness of ``unit`` in Verilator under cocotb, the host session over the
     cocotb UART model, ``divisor`` clock cycles per bit; optionally corrupt the given byte
     indices (counted over the run) in either direction."""
-    import hw
+    from macforge import hw
     from amaranth.back import verilog
     from cocotb_tools.runner import get_runner
 
-    from sim.tools import ensure_verilator_on_path
+    from macforge.sim.tools import ensure_verilator_on_path
 
     from .harness import HarnessCore
 
@@ -142,7 +142,7 @@ def simulate(unit, n: int = 200, seed: int = 1, divisor: int = 8, corrupt_to_boa
                           f"{workdir / 'build.log'}") from None
     t1 = time.time()
     try:
-        runner.test(test_module="fpga._harness_bench", hdl_toplevel=core.top_name,
+        runner.test(test_module="macforge.fpga._harness_bench", hdl_toplevel=core.top_name,
                     build_dir=workdir / "obj", test_dir=workdir,
                     extra_env={"MACFORGE_HWTEST": str(cfg_path)},
                     results_xml=str(workdir / "results.xml"), log_file=log)

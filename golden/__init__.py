@@ -2,7 +2,7 @@
 
 Public API (FORMATS.md, "Public Python API"; outside tests rely on it)::
 
-    import golden
+    from macforge import golden
     f = golden.parse("e4m3")                 # golden.Format; .name (canonical), .bits
     f.decode(codes) -> np.ndarray[float64]
     f.encode(x, rounding="rne", saturate=False, rnd=None) -> np.ndarray[unsigned]

@@ -110,7 +110,7 @@ class BlockFormat(Format):
 
     Examples
     --------
-    >>> import golden, numpy as np
+    >>> import numpy as np; from macforge import golden
     >>> f = golden.parse("mxfp4")
     >>> f.element.name, f.scale.name, f.block, f.emax_elem
     ('e2m1fn', 'e8m0fnu', 32, 2)
@@ -365,7 +365,7 @@ def block_dot(a, sa, b, sb, c, fmt, acc="fp32", align=None, rounding="rne", fmt_
 
     Examples
     --------
-    >>> import golden, numpy as np
+    >>> import numpy as np; from macforge import golden
     >>> f = golden.parse("mxfp4")
     >>> a = f.element.encode(np.array([1.0, 2.0, -0.5]))
     >>> code = golden.block_dot(a, np.uint8(128), a, np.uint8(126), 0, f)   # 2^1 * 2^-1 * 5.25

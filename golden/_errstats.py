@@ -147,7 +147,7 @@ def error_stats(fmt, unit="mul", variant="formula", samples=100_000, dist="unifo
 
     Examples
     --------
-    >>> import golden
+    >>> from macforge import golden
     >>> s = golden.error_stats("e4m3", "mul", samples=20000, dist="gaussian", seed=1)
     >>> s.normal_max <= 2**-4                            # RNE: at most half an ulp of 3 bits
     True

@@ -96,7 +96,7 @@ class HiF8(Format):
 
     Examples
     --------
-    >>> import golden, numpy as np
+    >>> import numpy as np; from macforge import golden
     >>> h = golden.parse("hif8")
     >>> h.decode(np.array([0x08, 0x6E, 0x01, 0x6F, 0x80], np.uint8)).tolist()
     [1.0, 32768.0, 2.384185791015625e-07, inf, nan]

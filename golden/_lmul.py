@@ -100,7 +100,7 @@ def lmul(a, b, fmt, out=None, variant="formula", rounding="rne", saturate=False,
 
     Examples
     --------
-    >>> import golden
+    >>> from macforge import golden
     >>> e4m3 = golden.parse("e4m3")
     >>> x, y = e4m3.encode(1.5), e4m3.encode(1.25)      # exact product 1.875
     >>> float(e4m3.decode(golden.lmul(x, y, e4m3)))      # 1 + 0.5 + 0.25 + 2^-3

@@ -65,7 +65,7 @@ class Lns(Format):
 
     Examples
     --------
-    >>> import golden, numpy as np
+    >>> import numpy as np; from macforge import golden
     >>> f = golden.parse("lns8")                        # lns8f3: L in [-64, 63] / 8
     >>> f.decode(np.array([0x08, 0x00, 0x40, 0x88], np.uint8)).tolist()   # 2^1, 2^0, 0, -2
     [2.0, 1.0, 0.0, -2.0]
@@ -313,7 +313,7 @@ def lns_mul(a, b, fmt, rounding="rne") -> np.ndarray:
 
     Examples
     --------
-    >>> import golden, numpy as np
+    >>> import numpy as np; from macforge import golden
     >>> f = golden.parse("lns8f3")
     >>> x = f.encode(3.0)                   # L = round(8 * log2 3) = round(12.68) = 13
     >>> int(golden.mul(x, x, f))            # 13 + 13; the nearest code of 9 itself is 25
@@ -362,7 +362,7 @@ def lns_gauss_tables(fmt):
 
     Examples
     --------
-    >>> import golden
+    >>> from macforge import golden
     >>> SB, DB = golden.lns_gauss_tables("lns8f3")
     >>> SB[:4].tolist(), DB[1:4].tolist()
     ([8, 8, 7, 7], [-29, -21, -17])
@@ -419,7 +419,7 @@ def lns_add(x, y, fmt) -> np.ndarray:
 
     Examples
     --------
-    >>> import golden
+    >>> from macforge import golden
     >>> f = golden.parse("lns8")
     >>> float(f.decode(golden.lns_add(f.encode(1.0), f.encode(1.0), f)))
     2.0
@@ -476,7 +476,7 @@ def lns_mac_table(fmt, P: int) -> np.ndarray:
 
     Examples
     --------
-    >>> import golden
+    >>> from macforge import golden
     >>> golden.lns_mac_table("lns8f3", 8).tolist()      # 256 * 2^(r/8)
     [256, 279, 304, 332, 362, 395, 431, 470]
     """
@@ -530,7 +530,7 @@ def lns_mac_step(acc, a, b, fmt, *, P: int, A: int, first=False, clear=False,
 
     Examples
     --------
-    >>> import golden, numpy as np
+    >>> import numpy as np; from macforge import golden
     >>> f = golden.parse("lns8")
     >>> one, three = f.encode(1.0), f.encode(3.0)     # 3.0 -> L = 13 = 1*8 + 5
     >>> acc = golden.lns_mac_step(0, one, three, f, P=8, A=24, first=True)

@@ -74,7 +74,7 @@ def mul(a, b, fmt, out=None, rounding="rne", fmt_b=None, rnd=None, rnd_bits=None
 
     Examples
     --------
-    >>> import golden, numpy as np
+    >>> import numpy as np; from macforge import golden
     >>> e4m3 = golden.parse("e4m3")
     >>> code = golden.mul(e4m3.encode(1.5), e4m3.encode(3.0), "e4m3", "e4m3")
     >>> float(e4m3.decode(code))

@@ -49,7 +49,7 @@ class Posit(Format):
 
     Examples
     --------
-    >>> import golden, numpy as np
+    >>> import numpy as np; from macforge import golden
     >>> p8 = golden.parse("posit8")           # posit(8, 2), Posit Standard 2022
     >>> p8.decode(np.array([0x40, 0x7F, 0x01, 0x80], np.uint8)).tolist()
     [1.0, 16777216.0, 5.960464477539063e-08, nan]

@@ -88,7 +88,7 @@ def quire_step(q, a, b, fmt, first=False, clear=False, sub=False) -> np.ndarray:
 
     Examples
     --------
-    >>> import golden, numpy as np
+    >>> import numpy as np; from macforge import golden
     >>> p8 = golden.parse("posit8")
     >>> q = golden.quire_zero(p8)
     >>> for x in (3.0, 0.125, -1.5):

@@ -2,7 +2,7 @@
 
 Units (``wiring.Component``; formats are ``golden`` format objects or names)::
 
-    from hw import FMul, FFma, FMac, IntMac, Rounding
+    from macforge.hw import FMul, FFma, FMac, IntMac, Rounding
     FMul(fmt="e4m3")                                   # y = round(a * b)
     FMul(fmt="e4m3", fmt_b="e5m2", out="fp16")         # mixed operands
     FFma(fmt="e4m3", acc="fp16")                       # y = round(a * b + c)
@@ -24,7 +24,7 @@ one into Verilog (``generate``, ``write``) and builds units from CLI strings (``
 The datapath pieces (unpack, multiplier, aligner, leading-zero count, normalise, round/pack)
 are shared by all units; see ``docs/architecture.md``.
 """
-from golden import Rounding
+from macforge.golden import Rounding
 
 from ._multiplier import ArrayMultiplier, Multiplier, MULTIPLIERS, StarMultiplier
 from .build import generate, make_unit, write

@@ -3,7 +3,7 @@ from amaranth.hdl import Module, Cat, Const, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import Rounding
+from macforge.golden import Rounding
 
 from ._pipeline import COMBINATIONAL
 from ._raw import RawFloatLayout

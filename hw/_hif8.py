@@ -24,7 +24,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for
 
-from golden import HiF8, Rounding
+from macforge.golden import HiF8, Rounding
 
 from ._raw import RawFloatLayout
 from ._round import Round, increment, overflow_to_max

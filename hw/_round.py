@@ -3,7 +3,7 @@ from amaranth.hdl import Module, Cat, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import HiF8, Rounding
+from macforge.golden import HiF8, Rounding
 
 from ._normalise import Normalise
 from ._raw import RawFloatLayout

@@ -5,7 +5,7 @@ import re
 from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
-from golden import FormatError, HiF8, Int, Minifloat, Rounding, parse
+from macforge.golden import FormatError, HiF8, Int, Minifloat, Rounding, parse
 
 from ._multiplier import Multiplier, StarMultiplier
 

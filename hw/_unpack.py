@@ -3,7 +3,7 @@ from amaranth.hdl import Module, Cat, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import HiF8, Int, Minifloat, Specials
+from macforge.golden import HiF8, Int, Minifloat, Specials
 
 from ._hif8 import HiF8Decode, hif8_raw_layout
 from ._lzc import LeadingZeroCounter

@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from hw.build import make_unit, generate
+>>> from macforge.hw.build import make_unit, generate
 >>> unit = make_unit("mac", "e4m3", acc="fp32", stages=2)
 >>> unit.module_name
 'fmac_e4m3fn_fp32_rne_s2'
@@ -16,7 +16,7 @@ import textwrap
 
 from amaranth.back import verilog
 
-from golden import FormatError, HiF8, Int, Lns, Minifloat, Posit, Rounding, parse
+from macforge.golden import FormatError, HiF8, Int, Lns, Minifloat, Posit, Rounding, parse
 
 from ._multiplier import MULTIPLIERS
 from .ffma import FFma

@@ -31,7 +31,7 @@ from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for
 
-from golden import FormatError, Int, Minifloat, Rounding, parse
+from macforge.golden import FormatError, Int, Minifloat, Rounding, parse
 
 from ._addertree import AdderTree, MaxTree, Term, aligned_sum, sign_magnitude, term_lead
 from ._fused_add import fused_add
@@ -102,7 +102,7 @@ def _top_exp(fmt) -> int:
 def _resolve_preset(preset):
     if preset is None:
         return None
-    from golden._presets import get_preset             # one place for presets (golden)
+    from macforge.golden._presets import get_preset             # one place for presets (golden)
     return get_preset(preset)
 
 

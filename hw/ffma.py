@@ -2,7 +2,7 @@
 from amaranth.hdl import Module
 from amaranth.lib.wiring import In, Out
 
-from golden import Rounding
+from macforge.golden import Rounding
 
 from ._fused_add import fused_add
 from ._multiplier import StarMultiplier

@@ -2,7 +2,7 @@
 from amaranth.hdl import Module, signed, unsigned
 from amaranth.lib.wiring import In, Out
 
-from golden import FormatError, Int, parse
+from macforge.golden import FormatError, Int, parse
 
 from ._intsat import int_accumulate
 from ._multiplier import StarMultiplier

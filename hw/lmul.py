@@ -18,8 +18,8 @@ from amaranth.hdl import Module, Cat, Const, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import FormatError, LmulVariant, Minifloat, Rounding
-from golden._lmul import lmul_offset_bits
+from macforge.golden import FormatError, LmulVariant, Minifloat, Rounding
+from macforge.golden._lmul import lmul_offset_bits
 
 from ._fused_add import fused_add
 from .fmul import round_product
@@ -33,7 +33,7 @@ __all__ = ["LMulPath", "LMul", "LMulMac", "lmul_layout"]
 
 
 def _as_minifloat(value, what: str) -> Minifloat:
-    from golden import parse
+    from macforge.golden import parse
     fmt = parse(value)
     if not isinstance(fmt, Minifloat) or not fmt.signed:
         raise FormatError(f"{what} must be a signed minifloat (L-Mul is defined on minifloats), "

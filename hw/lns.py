@@ -4,7 +4,7 @@ from amaranth.hdl import Module, Array, Const, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import FormatError, Int, Lns, Rounding, lns_mac_table, parse
+from macforge.golden import FormatError, Int, Lns, Rounding, lns_mac_table, parse
 
 from ._pipeline import PipelinePlan
 from ._unit import Unit, check_bool, check_stages, quiet_on_error

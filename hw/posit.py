@@ -7,7 +7,7 @@ to 0 or NaR).
 from amaranth.hdl import Module, Cat, Const, Mux, Signal
 from amaranth.lib.wiring import In, Out
 
-from golden import FormatError, Posit, Rounding, parse
+from macforge.golden import FormatError, Posit, Rounding, parse
 
 from ._lzc import LeadingZeroCounter
 from ._multiplier import StarMultiplier

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import golden
-from golden import Int, Rounding
+from macforge import golden
+from macforge.golden import Int, Rounding
 
 __all__ = ["dot_stimulus", "dot_outputs", "element_formats", "identity_code"]
 
@@ -163,7 +163,7 @@ class _Builder:
         self.fa, self.fb, self.scale, self.k, self.rng = fa, fb, scale, k, rng
         self.a, self.b, self.sa, self.sb, self.first = [], [], [], [], []
         self.fin_a, self.fin_b = _finite_codes(fa), _finite_codes(fb)
-        from sim.stimulus import corner_codes
+        from macforge.sim.stimulus import corner_codes
         self.corner_a = corner_codes(fa)
         self.corner_b = corner_codes(fb)
         self.unit_scale = None if scale is None else int(scale.encode(1.0)[()])

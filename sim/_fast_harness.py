@@ -45,10 +45,10 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-import golden
+from macforge import golden
 
-from sim._lanes import is_lane_port, words_of
-from sim.tools import verilator_bin
+from macforge.sim._lanes import is_lane_port, words_of
+from macforge.sim.tools import verilator_bin
 
 __all__ = ["ABI", "MAX_PORT_BITS", "FastSimError", "Layout", "harness_source", "build"]
 

@@ -18,8 +18,8 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Timer
 
-from sim import model
-from sim._lanes import is_lane_port, pack_ints
+from macforge.sim import model
+from macforge.sim._lanes import is_lane_port, pack_ints
 
 __all__ = ["unit_vectors"]
 

@@ -19,15 +19,16 @@ transition from the observed state, exactly as in the cocotb mode.
 
 Examples
 --------
->>> import hw, sim.fast
+>>> from macforge import hw
+>>> from macforge.sim import fast
 >>> unit = hw.make_unit("mul", "e4m3")
 >>> rtl = hw.write(unit, "build/sim/fmul_e4m3fn_e4m3fn_rne_s0/rtl")["verilog"]   # doctest: +SKIP
->>> stim = sim.fast.pair_sweep("e4m3").chunk(0, 65536)        # every e4m3 x e4m3 pair
->>> res = sim.fast.check_fast(unit.manifest(), rtl, stim)     # doctest: +SKIP
+>>> stim = fast.pair_sweep("e4m3").chunk(0, 65536)        # every e4m3 x e4m3 pair
+>>> res = fast.check_fast(unit.manifest(), rtl, stim)     # doctest: +SKIP
 >>> res["mismatches"].size                                    # doctest: +SKIP
 0
->>> sim.fast.stream(hw.make_unit("mul", "bf16").manifest(), "fmul_bf16.v",
-...                 sim.fast.pair_sweep("bf16"), jobs=2)      # doctest: +SKIP
+>>> fast.stream(hw.make_unit("mul", "bf16").manifest(), "fmul_bf16.v",
+...             fast.pair_sweep("bf16"), jobs=2)      # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -44,10 +45,10 @@ from pathlib import Path
 
 import numpy as np
 
-import golden
-from sim import model
-from sim._fast_harness import ABI, MAX_PORT_BITS, FastSimError, build
-from sim._lanes import format_lanes, harness_column, random_column
+from macforge import golden
+from macforge.sim import model
+from macforge.sim._fast_harness import ABI, MAX_PORT_BITS, FastSimError, build
+from macforge.sim._lanes import format_lanes, harness_column, random_column
 
 __all__ = ["FastSimError", "MAX_PORT_BITS", "OBSERVED_STATE_UNITS", "FastSim", "run_fast",
            "check_fast", "compare_from", "compare_chunked", "Sweep", "PairSweep", "FmaSweep", "ArraySweep", "pair_sweep",
@@ -591,8 +592,8 @@ def _checker_digest() -> str:
     """Hash of what a verdict depends on besides the RTL: the golden model, the reference
     model, this harness, numpy, Verilator and the compiler. A progress file made by other
     code or tools is not resumed."""
-    import golden as _golden
-    from sim._fast_harness import _tool_versions
+    from macforge import golden as _golden
+    from macforge.sim._fast_harness import _tool_versions
     h = hashlib.sha256(json.dumps([np.__version__, _tool_versions()], sort_keys=True).encode())
     files = sorted(Path(_golden.__file__).parent.glob("*.py"))
     here = Path(__file__).parent

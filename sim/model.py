@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import golden
+from macforge import golden
 
 __all__ = ["expected_outputs", "output_format", "compare", "interleave", "previous_state"]
 
@@ -40,7 +40,7 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
     if manifest["unit"] in ("dot", "idot"):         # k-lane dot units: sim._dotstim
         if observed is None:
             raise ValueError("accumulating units are checked against the observed state")
-        from sim._dotstim import dot_outputs
+        from macforge.sim._dotstim import dot_outputs
         return dot_outputs(manifest, stim, observed)
     fa, fb, fo, kw = _common(manifest)
     rnd = stim.get("rnd")

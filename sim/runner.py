@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-import golden
-from sim._lanes import format_lanes
-from sim.model import interleave, output_format
-from sim.stimulus import make_stimulus
-from sim.tools import ensure_verilator_on_path, fst_supported
+from macforge import golden
+from macforge.sim._lanes import format_lanes
+from macforge.sim.model import interleave, output_format
+from macforge.sim.stimulus import make_stimulus
+from macforge.sim.tools import ensure_verilator_on_path, fst_supported
 
 __all__ = ["SimSpec", "SimResult", "run", "default_unit", "default_acc"]
 
@@ -184,7 +184,7 @@ def _build_and_test(src: Path, top: str, workdir: Path, cfg_path: Path, waves: b
                                  f"see {log.with_suffix('.build.log')}") from None
     t1 = time.time()
     try:
-        runner.test(test_module="sim.bench", hdl_toplevel=top, build_dir=build_dir, test_dir=workdir,
+        runner.test(test_module="macforge.sim.bench", hdl_toplevel=top, build_dir=build_dir, test_dir=workdir,
                     extra_env={"MACFORGE_BENCH": str(cfg_path)}, waves=waves,
                     results_xml=str(workdir / ("results_waves.xml" if waves else "results.xml")),
                     log_file=log)
@@ -195,7 +195,7 @@ def _build_and_test(src: Path, top: str, workdir: Path, cfg_path: Path, waves: b
 
 def run(spec: SimSpec, out=print) -> SimResult:
     """Simulate ``spec`` and print the summary (and mismatch report) through ``out``."""
-    import hw
+    from macforge import hw
     t0 = time.time()
     unit_kind = spec.unit or default_unit(spec.format)
     acc = spec.acc or (None if spec.preset else default_acc(spec.format, unit_kind))
@@ -240,7 +240,7 @@ def run(spec: SimSpec, out=print) -> SimResult:
         f"({meta['exhaustive']:,} exhaustive, {meta['corner']:,} corner, {meta['random']:,} random; "
         f"seed {spec.seed}); latency {manifest['latency']}; {mode} mode")
     if mode == "fast":
-        from sim.fast import check_fast
+        from macforge.sim.fast import check_fast
         result = check_fast(manifest, src, stim, top=top, build_root=spec.build_root)
         build_s = result["seconds"]["build"]
         sim_s = result["seconds"]["sim"] + result["seconds"]["check"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import golden
-from golden import HiF8, Int, Lns, Minifloat, Posit
+from macforge import golden
+from macforge.golden import HiF8, Int, Lns, Minifloat, Posit
 
 __all__ = ["EXHAUSTIVE_LIMIT", "corner_codes", "make_stimulus"]
 
@@ -105,7 +105,7 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     occasional ``clear`` and idle (``en`` = 0) cycles.
     """
     if manifest["unit"] in ("dot", "idot"):         # k-lane dot units: sim._dotstim
-        from sim._dotstim import dot_stimulus
+        from macforge.sim._dotstim import dot_stimulus
         return dot_stimulus(manifest, n_random, seed)
     rng = np.random.default_rng(seed)
     unit = manifest["unit"]

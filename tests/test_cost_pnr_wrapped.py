@@ -9,15 +9,15 @@ import re
 
 import pytest
 
-import hw
-from costmodel import Cache, Design, fpga_cost
-from costmodel.cache import key
-from costmodel.designs import IntMul
-from costmodel.sweep import parse_spec
-from costmodel.sweep._point import evaluate
-from costmodel.synth import SynthError, fpga_script, synth_fpga, tool_versions
-from fpga.flow import DEVICES
-from fpga.protocol import PortLayout
+from macforge import hw
+from macforge.costmodel import Cache, Design, fpga_cost
+from macforge.costmodel.cache import key
+from macforge.costmodel.designs import IntMul
+from macforge.costmodel.sweep import parse_spec
+from macforge.costmodel.sweep._point import evaluate
+from macforge.costmodel.synth import SynthError, fpga_script, synth_fpga, tool_versions
+from macforge.fpga.flow import DEVICES
+from macforge.fpga.protocol import PortLayout
 from macforge.cli import main
 
 _NEEDS_UNIT = (r"--pnr needs a macforge unit: place and route runs it inside the scan wrapper, "
@@ -64,7 +64,7 @@ def test_wide_unit_placed_on_the_up5k_in_the_wrapper(tmp_path):
 
 def test_design_without_manifest_is_one_line_error_before_synthesis(tmp_path, capsys,
                                                                      monkeypatch):
-    import costmodel.synth as synth
+    from macforge.costmodel import synth as synth
 
     def no_yosys(*a, **k):
         raise AssertionError("synthesis ran")

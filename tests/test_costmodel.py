@@ -7,16 +7,16 @@ import time
 import numpy as np
 import pytest
 
-import golden
-import hw
-from costmodel import Cache, Design, asic_cost, get_calibration
-from costmodel import _libgen
-from costmodel._yosys import run_script
-from costmodel.designs import IntAdd, IntMul
-from costmodel.energy import HOROWITZ_INT8_MUL_PJ, switched_capacitance
-from costmodel.liberty import LIB_PATH, LibertyError, load, parse
-from costmodel.netlist import GateNetlist
-from costmodel.synth import synth_fpga
+from macforge import golden
+from macforge import hw
+from macforge.costmodel import Cache, Design, asic_cost, get_calibration
+from macforge.costmodel import _libgen
+from macforge.costmodel._yosys import run_script
+from macforge.costmodel.designs import IntAdd, IntMul
+from macforge.costmodel.energy import HOROWITZ_INT8_MUL_PJ, switched_capacitance
+from macforge.costmodel.liberty import LIB_PATH, LibertyError, load, parse
+from macforge.costmodel.netlist import GateNetlist
+from macforge.costmodel.synth import synth_fpga
 from macforge.cli import main
 
 
@@ -178,7 +178,7 @@ def test_gate_sim_int_mac_sequential_vs_numpy(cache):
 def test_gate_sim_fmac_vs_golden(cache):
     d = Design.from_unit(hw.make_unit("mac", "e4m3", acc="fp32"))
     net = _netlist(_asic(d, cache, energy=False), d)
-    from costmodel.energy import stimulus
+    from macforge.costmodel.energy import stimulus
     inputs, seq = stimulus(net, 64 * 30, d.manifest, seed=5)
     assert seq
     T, S = inputs["a"].shape
@@ -231,7 +231,7 @@ def test_calibration_is_computed(cache):
     r = _asic(_imul(8), cache)
     assert r["energy_pj"] == pytest.approx(0.2, abs=1e-4)
     # a different stimulus seed moves K slightly: it is measured, not stored
-    from costmodel.energy import calibration
+    from macforge.costmodel.energy import calibration
     other = calibration(n_ops=20_000, seed=9, cache=cache)
     assert other["k_pj_per_ff"] != calib["k_pj_per_ff"]
     assert other["k_pj_per_ff"] == pytest.approx(calib["k_pj_per_ff"], rel=0.05)
@@ -273,7 +273,7 @@ def test_cache_hit_is_identical(tmp_path):
 
 def test_cli_errors(capsys, tmp_path):
     assert main(["reproduce", "nope"]) == 2
-    from costmodel.reproduce import REPRODUCTIONS
+    from macforge.costmodel.reproduce import REPRODUCTIONS
     assert "lmul" in REPRODUCTIONS and "fp8-vs-int8" in REPRODUCTIONS
     assert capsys.readouterr().err == ("macforge: error: unknown reproduction 'nope'; accepted: "
                                        + ", ".join(REPRODUCTIONS) + "\n")
@@ -305,7 +305,7 @@ def test_reproduce_lmul_rows(cache):
     """`macforge reproduce lmul`: every published row is measured, L-Mul is smaller than the
     exact multiplier at every format, and the saving grows with the mantissa width (as in
     Breese et al.: the multiplier array is what L-Mul removes)."""
-    from costmodel.reproduce import REPRODUCTIONS, format_report, reproduce
+    from macforge.costmodel.reproduce import REPRODUCTIONS, format_report, reproduce
     rep = reproduce("lmul", cache=cache, n_ops=2000, progress=None)
     assert len(rep["units"]) == 6
     ratios = {}
@@ -324,7 +324,7 @@ def test_reproduce_lmul_rows(cache):
 def test_reproduce_int_vs_fp(cache):
     """`macforge reproduce int-vs-fp`: four block dot units priced per MAC; the 4-bit NV
     formats cost less than MXFP8 per MAC, as in Chen et al. Table 5 (about 4 min)."""
-    from costmodel.reproduce import INT_VS_FP_LANES, reproduce
+    from macforge.costmodel.reproduce import INT_VS_FP_LANES, reproduce
     rep = reproduce("int-vs-fp", cache=cache, n_ops=2000, progress=None)
     assert set(rep["units"]) == {"mxfp8", "mxint8", "nvfp4", "nvint4"}
     assert all(u["lanes"] == INT_VS_FP_LANES for u in rep["units"].values())

@@ -12,8 +12,8 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-import golden
-from golden import FormatError
+from macforge import golden
+from macforge.golden import FormatError
 from macforge.cli import main
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import hw
-from fpga.flow import DEVICES, build, build_board, parse_stages, sweep
-from fpga.protocol import PortLayout
+from macforge import hw
+from macforge.fpga.flow import DEVICES, build, build_board, parse_stages, sweep
+from macforge.fpga.protocol import PortLayout
 from macforge.cli import main
 
 # sync words: iCE40 bitstreams (SiliconBlue) and ECP5 bitstreams (preamble)
@@ -64,7 +64,7 @@ def test_build_bitstream_report_other_pairs(tmp_path, fmt, target):
 def test_unit_cells_match_cost_model(tmp_path):
     """The unit kept as its own hierarchy level in the wrapper synthesises to the same cells
     as the bare unit through `macforge cost` (nothing folded into or out of the wrapper)."""
-    from costmodel.synth import Design, synth_fpga
+    from macforge.costmodel.synth import Design, synth_fpga
     unit = hw.make_unit("mac", "e4m3")
     rep = build(unit, "ice40", root=str(tmp_path))
     bare = synth_fpga(Design.from_unit(unit), "ice40")

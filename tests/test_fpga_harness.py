@@ -6,11 +6,11 @@ import pytest
 from amaranth import Module, Signal
 from amaranth.sim import Simulator
 
-import golden
-import hw
-from fpga.harness import crc8_step
-from fpga.hwtest import report, simulate
-from fpga.protocol import (SYNC_REQ, Cmd, PortLayout, Status, crc8, crc8_table, encode_request,
+from macforge import golden
+from macforge import hw
+from macforge.fpga.harness import crc8_step
+from macforge.fpga.hwtest import report, simulate
+from macforge.fpga.protocol import (SYNC_REQ, Cmd, PortLayout, Status, crc8, crc8_table, encode_request,
                            encode_response)
 
 

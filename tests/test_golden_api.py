@@ -12,7 +12,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-import golden
+from macforge import golden
 import _reference as ref
 
 # ------------------------------------------------------------------------------------------

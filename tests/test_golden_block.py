@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import _reference as R
-import golden
-from golden import FormatError
+from macforge import golden
+from macforge.golden import FormatError
 
 # FORMATS.md "Block scales": emax_elem per element type; the element/scale of each format
 EMAX_ELEM = {"mxfp8": 8, "mxe5m2": 15, "mxe3m2": 4, "mxfp6": 2, "mxfp4": 2, "mxint8": 0}

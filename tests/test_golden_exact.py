@@ -20,7 +20,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-import golden
+from macforge import golden
 import _reference as ref
 
 COUNTS: dict[str, int] = {}

@@ -7,11 +7,11 @@
 import numpy as np
 import pytest
 
-import golden
-from golden._exact import round_to, unpack, FINITE
-from golden._formats import Rounding
-from golden._ops import _fast_fma_ok, _fma_exact, _fma_round_to_odd, _mul_general
-from sim.stimulus import corner_codes
+from macforge import golden
+from macforge.golden._exact import round_to, unpack, FINITE
+from macforge.golden._formats import Rounding
+from macforge.golden._ops import _fast_fma_ok, _fma_exact, _fma_round_to_odd, _mul_general
+from macforge.sim.stimulus import corner_codes
 
 PAIRS = [("e4m3", "fp32"), ("e5m2", "fp16"), ("e4m3", "bf16"), ("fp16", "fp32"),
          ("bf16", "fp32"), ("e2m1", "fp16"), ("e4m3fnuz", "e5m2fnuz"), ("fp32", "fp32"),

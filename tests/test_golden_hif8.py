@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 import _reference as R
-import golden
-from golden import FormatError
+from macforge import golden
+from macforge.golden import FormatError
 
 H = golden.parse("hif8")
 INF_CODE, NAN_CODE = 0x6F, 0x80

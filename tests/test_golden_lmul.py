@@ -12,8 +12,8 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-import golden
-from golden import FormatError
+from macforge import golden
+from macforge.golden import FormatError
 from _reference import Val, decode, mul_val, round_val, sum_vals
 
 

@@ -13,8 +13,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-import golden
-from golden import FormatError
+from macforge import golden
+from macforge.golden import FormatError
 
 getcontext().prec = 60
 LN2 = Decimal(2).ln()

@@ -31,7 +31,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-import golden
+from macforge import golden
 import _reference as ref
 
 ML_TYPES = ["float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e3m4",

@@ -15,8 +15,8 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-import golden
-from golden import FormatError
+from macforge import golden
+from macforge.golden import FormatError
 
 sp = pytest.importorskip("softposit")
 import _softposit as C  # noqa: E402  (the SWIG module behind softposit)

@@ -9,12 +9,12 @@ calls. A model that ignores the interleaving must fail on the same outputs.
 import numpy as np
 import pytest
 
-import golden
-from golden import FormatError
-from hw import generate, make_unit, write
-from sim import model
-from sim.fast import FastSim, _Continuation, check_fast
-from sim.stimulus import make_stimulus
+from macforge import golden
+from macforge.golden import FormatError
+from macforge.hw import generate, make_unit, write
+from macforge.sim import model
+from macforge.sim.fast import FastSim, _Continuation, check_fast
+from macforge.sim.stimulus import make_stimulus
 
 from _simutil import BUILD, simulate
 

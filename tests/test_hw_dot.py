@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-import golden
-import hw
-from golden import FormatError
-from hw.dot import FDot, IDot, default_lanes
-from sim._dotstim import dot_outputs, dot_stimulus
-from sim._lanes import is_lane_port, pack_ints
+from macforge import golden
+from macforge import hw
+from macforge.golden import FormatError
+from macforge.hw.dot import FDot, IDot, default_lanes
+from macforge.sim._dotstim import dot_outputs, dot_stimulus
+from macforge.sim._lanes import is_lane_port, pack_ints
 from test_hw_units import assert_lint_clean, elaborated
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*created but never used")
@@ -94,7 +94,7 @@ def test_fdot_exact_e4m3_and_a_wrong_model_is_caught():
     wrong = dot_outputs(dict(man, align=2), stim, got)
     assert np.count_nonzero(wrong != got.astype(wrong.dtype)) > 10
     # the fast mode's chunked check (each piece from the observed state) gives the same verdict
-    from sim import fast, model
+    from macforge.sim import fast, model
     bad = got.copy()
     bad[[20, 21, 150]] ^= 1
     whole = model.compare(man, stim, bad)
@@ -134,7 +134,7 @@ def test_fdot_more_configurations(fmt, kw):
 def test_block_units_fast_cosim(fmt):
     """The shipped configurations (mxfp4: 128-bit lane ports as 32-bit words; nvfp4: 64-bit
     ports as one column) on Verilator in fast mode, every element pair plus corners and sums."""
-    from sim.runner import SimSpec, run
+    from macforge.sim.runner import SimSpec, run
     lines = []
     # test_sim_fast's build root: the compiled Verilator runtime is shared with its tests
     root = BUILD_ROOT.parent / "test_sim_fast"
@@ -149,7 +149,7 @@ def test_block_units_fast_cosim(fmt):
 def test_cocotb_equals_fast_on_wide_ports():
     """The cocotb bench drives the same 128-bit lane ports as the fast harness: same outputs."""
     from _simutil import BUILD, simulate
-    from sim import fast
+    from macforge.sim import fast
     res, lines = simulate(format="mxfp4", unit="dot", lanes=32, n=500, waves=False)
     assert res.ok, "\n".join(lines)
     work = BUILD / res.module

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-import golden
-from golden import FormatError
-from hw import FFma, FMac, FMul, make_unit
-from hw._unpack import Unpack
+from macforge import golden
+from macforge.golden import FormatError
+from macforge.hw import FFma, FMac, FMul, make_unit
+from macforge.hw._unpack import Unpack
 from _simutil import simulate
 from test_hw_units import ROUNDINGS, assert_lint_clean, check, elaborated, simulate_stream
 

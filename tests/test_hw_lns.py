@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pytest
 
-import golden
-from hw import LnsMac, LnsMul, generate, make_unit, write
+from macforge import golden
+from macforge.hw import LnsMac, LnsMul, generate, make_unit, write
 from _simutil import simulate
 from test_hw_units import SEED, assert_lint_clean, check, elaborated, simulate_mac, simulate_stream
 

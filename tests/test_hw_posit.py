@@ -4,8 +4,8 @@ quire_read, one cocotb + Verilator run each, lint and names."""
 import numpy as np
 import pytest
 
-import golden
-from hw import PMac, PMul, generate, make_unit, write
+from macforge import golden
+from macforge.hw import PMac, PMul, generate, make_unit, write
 from _simutil import simulate
 from test_hw_units import SEED, elaborated, assert_lint_clean, check, simulate_mac, simulate_stream
 

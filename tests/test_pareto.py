@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from costmodel.pareto import pareto_front
+from macforge.costmodel.pareto import pareto_front
 
 
 def _brute(points, maximize):
@@ -60,8 +60,8 @@ class _Checker(HTMLParser):
 
 
 def test_report_is_well_formed(tmp_path):
-    from costmodel import report
-    from costmodel.pareto import run
+    from macforge.costmodel import report
+    from macforge.costmodel.pareto import run
     res = run("digits", ["int8", "int4"], progress=lambda m: None)
     paths = report.write_report(res, str(tmp_path))
     c = _Checker()

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import hw
+from macforge import hw
 from _simutil import simulate
-from sim import fast, model
-from sim.stimulus import make_stimulus
+from macforge.sim import fast, model
+from macforge.sim.stimulus import make_stimulus
 
 pytestmark = [pytest.mark.rtl,
               pytest.mark.filterwarnings("ignore:.*created but never used")]  # manifests only

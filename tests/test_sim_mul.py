@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-import hw
+from macforge import hw
 from _simutil import simulate
 
 pytestmark = pytest.mark.rtl

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from costmodel.sweep import export, load_results, parse_spec, run_sweep
+from macforge.costmodel.sweep import export, load_results, parse_spec, run_sweep
 from macforge.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

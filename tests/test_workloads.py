@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from costmodel import workloads as W
-from costmodel.workloads import WorkloadError
+from macforge.costmodel import workloads as W
+from macforge.costmodel.workloads import WorkloadError
 from macforge.cli import main
 
 # -- published figures ------------------------------------------------------------------------

@@ -59,8 +59,8 @@ def unit_cost(spec, target: str = "asic", operands=None, cache=None, n_ops: int 
     ``fmax_mhz``, ``activity`` ("real operands" or "uniform"); FPGA targets add ``lut``,
     ``carry``, ``dsp``, ``ff`` (with DSPs) and their ``fmax_mhz`` from nextpnr.
     """
-    import hw
-    from costmodel import Design, asic_cost, fpga_cost
+    from macforge import hw
+    from macforge.costmodel import Design, asic_cost, fpga_cost
     args = dict(spec.unit_args())
     design = Design.from_unit(hw.make_unit(args.pop("unit"), args.pop("fmt"), **args))
     k = _lanes(spec)
@@ -89,7 +89,7 @@ def workload_cost(graph, layer_specs: dict, default_spec, target: str = "asic",
     ``activity`` maps node names to real operand codes (``{"a": ..., "b": ...}``); nodes
     without their own take the pooled codes of all sampled layers with the same spec.
     """
-    from costmodel.workloads import MAC_OPS
+    from macforge.costmodel.workloads import MAC_OPS
     activity = activity or {}
     units, layers = {}, []
     mac_energy = mem_energy = 0.0

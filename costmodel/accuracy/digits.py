@@ -12,7 +12,7 @@ prediction equals the float model's.
 
 Examples
 --------
->>> from costmodel.accuracy.digits import Digits
+>>> from macforge.costmodel.accuracy.digits import Digits
 >>> m = Digits()                                            # doctest: +SKIP
 >>> m.score(m.forward(m.test_inputs(), m.float_matmul))     # doctest: +SKIP
 {'top1': 97.49..., 'agreement': 100.0}
@@ -130,7 +130,7 @@ class Digits(Model):
     def graph(self):
         """The workload graph of one inference (batch 1), built by
         :func:`costmodel.workloads.from_layers`."""
-        from costmodel.workloads import from_layers
+        from macforge.costmodel.workloads import from_layers
         return from_layers(self.name, [
             {"name": n, "op": "matmul", "M": 1, "K": K, "N": N, "bias": True,
              **({"act": "relu"} if i < len(self.layer_names) - 1 else {})}

@@ -38,7 +38,7 @@ from functools import lru_cache
 
 import numpy as np
 
-import golden
+from macforge import golden
 
 from .quant import QTensor
 from .units import Accumulate, UnitSpec

@@ -169,7 +169,7 @@ class MiniLM(Model):
 
     def graph(self):
         """all-MiniLM-L6-v2's workload graph at :attr:`seq_len` tokens (costmodel.workloads)."""
-        from costmodel.workloads import get
+        from macforge.costmodel.workloads import get
         return get("minilm", seq=self.seq_len)
 
     # -- data and scoring --------------------------------------------------------------------

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import golden
+from macforge import golden
 
 from .units import UnitSpec
 

@@ -18,7 +18,7 @@ per dot product, tensor-core alignment), ``int8/w=tensor``, ``int8/cal=p99.9``,
 
 Examples
 --------
->>> from costmodel.accuracy.units import unit_spec
+>>> from macforge.costmodel.accuracy.units import unit_spec
 >>> s = unit_spec("e4m3")
 >>> s.fmt.name, s.acc, s.accumulate.value
 ('e4m3fn', 'fp32', 'mac')
@@ -30,7 +30,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
-import golden
+from macforge import golden
 
 __all__ = ["Accumulate", "UnitSpec", "unit_spec", "SPEC_NAMES", "DEFAULT_FORMATS", "SpecError"]
 

@@ -70,7 +70,7 @@ point measures the same on any worker; only the driver writes the results store.
 
 Examples
 --------
->>> from costmodel.sweep import load_spec, run_sweep, load_results
+>>> from macforge.costmodel.sweep import load_spec, run_sweep, load_results
 >>> rep = run_sweep(load_spec("examples/sweep_small.yaml"), "results", jobs=2)  # doctest: +SKIP
 >>> rows = load_results("results")                                               # doctest: +SKIP
 >>> min(rows, key=lambda r: r["area_ge"])["module"]                              # doctest: +SKIP

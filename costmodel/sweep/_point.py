@@ -20,7 +20,7 @@ from pathlib import Path
 
 __all__ = ["code_digest", "content_key", "evaluate", "worker_identity"]
 
-_PACKAGES = ("golden", "hw", "sim", "costmodel")
+_PACKAGES = ("macforge.golden", "macforge.hw", "macforge.sim", "macforge.costmodel")
 
 
 @functools.lru_cache(maxsize=None)
@@ -43,7 +43,7 @@ def code_digest() -> str:
 def _golden_digest() -> str:
     import importlib
     h = hashlib.sha256()
-    root = Path(importlib.import_module("golden").__file__).parent
+    root = Path(importlib.import_module("macforge.golden").__file__).parent
     for p in sorted(root.glob("*.py")):
         h.update(p.read_bytes())
     return h.hexdigest()
@@ -52,7 +52,7 @@ def _golden_digest() -> str:
 def worker_identity() -> dict:
     """What a worker would measure with: its code digest and tool versions (checked by the
     Dask driver against its own before any point is sent)."""
-    from costmodel.synth import tool_versions
+    from macforge.costmodel.synth import tool_versions
     return {"code": code_digest(), "tools": tool_versions(), "host": socket.gethostname()}
 
 
@@ -60,10 +60,10 @@ def content_key(design, measure: dict, tools: dict) -> str:
     """The point's identity: the Verilog text and top, every script that will run on it, the
     Liberty library, tool versions and the measurement settings (plus the golden model's
     source for error statistics and verification, which check against it)."""
-    from costmodel.cache import key
-    from costmodel.energy import MODEL_VERSION
-    from costmodel.liberty import load
-    from costmodel.synth import asic_script, fpga_script, pnr_flow
+    from macforge.costmodel.cache import key
+    from macforge.costmodel.energy import MODEL_VERSION
+    from macforge.costmodel.liberty import load
+    from macforge.costmodel.synth import asic_script, fpga_script, pnr_flow
     parts = {"verilog": hashlib.sha256(design.verilog.encode()).hexdigest(), "top": design.top,
              "measure": measure, "tools": tools}
     if "asic" in measure:
@@ -82,7 +82,7 @@ def content_key(design, measure: dict, tools: dict) -> str:
 
 
 def _asic(design, o) -> dict:
-    from costmodel import asic_cost
+    from macforge.costmodel import asic_cost
     r = asic_cost(design, n_ops=o["n_ops"], seed=o["seed"], energy=o["energy"])
     m = {"area_um2": r["area_um2"], "area_ge": r["ge"], "generic_ge": r["generic_ge"],
          "cells": r["n_cells"], "flops": r["flops"], "depth_cells": r["depth"],
@@ -94,7 +94,7 @@ def _asic(design, o) -> dict:
 
 
 def _fpga(design, o) -> dict:
-    from costmodel import fpga_cost
+    from macforge.costmodel import fpga_cost
     m = {}
     for t in o["targets"]:
         r = fpga_cost(design, t, dsp=o["dsp"], pnr=t in o["pnr"])
@@ -106,7 +106,7 @@ def _fpga(design, o) -> dict:
 
 
 def _error_stats(axes, o) -> dict:
-    import golden
+    from macforge import golden
     if axes["format_b"] is not None and golden.parse(axes["format_b"]) != golden.parse(axes["format"]):
         raise golden.FormatError("error statistics take one operand format, not "
                                  f"{axes['format']} x {axes['format_b']}")
@@ -122,9 +122,9 @@ def _error_stats(axes, o) -> dict:
 
 
 def _verify(design, key, o):
-    from costmodel.cache import cache_dir
-    from sim.fast import check_fast
-    from sim.stimulus import make_stimulus
+    from macforge.costmodel.cache import cache_dir
+    from macforge.sim.fast import check_fast
+    from macforge.sim.stimulus import make_stimulus
     root = Path(cache_dir()) / "sweep-sim"
     rtl = root / design.top / "rtl" / key[:16] / f"{design.top}.v"
     if not rtl.exists():
@@ -160,9 +160,9 @@ def evaluate(task: dict) -> dict:
            "trace": None, "host": socket.gethostname()}
     stage = "build"
     try:
-        import hw
-        from costmodel import Design
-        from costmodel.synth import tool_versions
+        from macforge import hw
+        from macforge.costmodel import Design
+        from macforge.costmodel.synth import tool_versions
         unit = hw.make_unit(**task["kwargs"])
         design = Design.from_unit(unit)
         out["module"] = design.top

@@ -32,7 +32,7 @@ def default_jobs() -> int:
 
 
 def _hms(s: float) -> str:
-    from sim.fast import _hms as hms             # one duration format for every progress line
+    from macforge.sim.fast import _hms as hms             # one duration format for every progress line
     return hms(s)
 
 
@@ -205,8 +205,8 @@ def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
     scheduler at ``scheduler`` (``tcp://HOST:PORT``). Progress goes to ``err`` (stderr).
     Ctrl-C returns with ``interrupted=True`` after recording everything finished.
     """
-    from costmodel.cache import key
-    from costmodel.synth import tool_versions
+    from macforge.costmodel.cache import key
+    from macforge.costmodel.synth import tool_versions
     err = err if err is not None else sys.stderr
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise SweepError(f"jobs must be a positive integer, not {jobs!r}")

@@ -101,7 +101,7 @@ def _join(where, key):
 
 # -- axes ------------------------------------------------------------------------------------------
 def _make_unit_params():
-    from hw.build import make_unit
+    from macforge.hw.build import make_unit
     return {name: p.default for name, p in inspect.signature(make_unit).parameters.items()}
 
 
@@ -112,8 +112,8 @@ def _accepted_axes(params):
 
 def _check_value(axis, v, params):
     """The value itself, or raise ValueError/FormatError with the reason (no file/line)."""
-    import golden
-    from hw.build import UNITS
+    from macforge import golden
+    from macforge.hw.build import UNITS
     if axis == "unit":
         if v not in UNITS:
             raise ValueError(f"unknown unit {v!r}; accepted: " + ", ".join(UNITS))
@@ -285,7 +285,7 @@ def _measures(doc, node):
                              f"among the targets {', '.join(o['targets'])}, not {bad[0]}")
                 o["pnr"] = pnr
         elif k == "error_stats":
-            from golden._errstats import DISTRIBUTIONS
+            from macforge.golden._errstats import DISTRIBUTIONS
             o = _options(doc, v, where, {
                 "samples": (100_000, lambda n, w: _int(doc, n, w, 1)),
                 "dist": ("uniform", lambda n, w: _choice(doc, n, w, DISTRIBUTIONS)),
@@ -334,9 +334,9 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None) -> Spec:
     SweepError
         One line: ``path:line: key: reason``.
     """
-    import golden
-    from hw.build import make_unit
-    from sim.runner import default_acc
+    from macforge import golden
+    from macforge.hw.build import make_unit
+    from macforge.sim.runner import default_acc
     doc = _Doc(path, text)
     try:
         try:

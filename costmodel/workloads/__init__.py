@@ -49,7 +49,7 @@ Graph attributes: ``name``, ``source`` (citation of the configuration), ``publis
 
 Examples
 --------
->>> from costmodel import workloads
+>>> from macforge.costmodel import workloads
 >>> g = workloads.get("resnet18")
 >>> workloads.totals(g)["macs"], g.graph["published_macs"]
 (1814073344, 1810000000)

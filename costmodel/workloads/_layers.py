@@ -61,7 +61,7 @@ def from_layers(name: str, layers, input_shape=None, *, batch: int = 1,
 
     Examples
     --------
-    >>> from costmodel.workloads import from_layers, totals
+    >>> from macforge.costmodel.workloads import from_layers, totals
     >>> g = from_layers("mlp", [{"type": "dense", "out": 32, "act": "relu"},
     ...                         {"type": "dense", "out": 10}], (64,))
     >>> totals(g)["macs"], totals(g)["weight_elems"]

@@ -69,9 +69,9 @@ def _add_unit_args(p, need_format=True):
 
 
 def _unit_from_args(args):
-    import golden
-    import hw
-    from sim.runner import default_acc
+    from macforge import golden
+    from macforge import hw
+    from macforge.sim.runner import default_acc
     golden.parse(args.format)
     kind = args.unit or "mac"
     acc = args.acc or (None if args.preset else default_acc(args.format, kind))
@@ -82,7 +82,7 @@ def _unit_from_args(args):
 
 
 def cmd_formats(args):
-    import golden
+    from macforge import golden
     names = args.names or golden.known_names()
     rows = []
     for n in names:
@@ -113,7 +113,7 @@ def cmd_formats(args):
 
 
 def cmd_verilog(args):
-    import hw
+    from macforge import hw
     unit = _unit_from_args(args)
     paths = hw.write(unit, args.output)
     man = unit.manifest()
@@ -124,7 +124,7 @@ def cmd_verilog(args):
 
 
 def cmd_sim(args):
-    from sim.runner import SimSpec, run
+    from macforge.sim.runner import SimSpec, run
     spec = SimSpec(format=args.format, unit=args.unit, acc=args.acc, fmt_b=args.format_b,
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,
                    loop_stages=args.loop_stages, fused=not args.unfused, rnd_bits=args.rnd_bits, lanes=args.lanes,
@@ -138,15 +138,15 @@ def cmd_sim(args):
 
 
 def _costmodel_errors():
-    from costmodel.synth import SynthError, YosysError
-    from costmodel.energy import ActivityError
-    from costmodel.netlist import NetlistError
-    from costmodel.liberty import LibertyError
+    from macforge.costmodel.synth import SynthError, YosysError
+    from macforge.costmodel.energy import ActivityError
+    from macforge.costmodel.netlist import NetlistError
+    from macforge.costmodel.liberty import LibertyError
     return (SynthError, YosysError, ActivityError, NetlistError, LibertyError)
 
 
 def _cache_from_args(args):
-    from costmodel import Cache
+    from macforge.costmodel import Cache
     return Cache(refresh=args.no_cache)
 
 
@@ -200,8 +200,8 @@ def _format_fpga(r) -> str:
 
 
 def cmd_cost(args):
-    from costmodel import Design, cost
-    from costmodel.energy import load_activity
+    from macforge.costmodel import Design, cost
+    from macforge.costmodel.energy import load_activity
     errors = _costmodel_errors()
     if args.pnr and args.target not in ("ice40", "ecp5"):
         raise UsageError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {args.target}")
@@ -247,7 +247,7 @@ def cmd_cost(args):
 
 
 def cmd_calibrate(args):
-    from costmodel.calibrate import calibration_table, format_table
+    from macforge.costmodel.calibrate import calibration_table, format_table
     _progress("macforge: calibration against Horowitz (ISSCC 2014, 45 nm)")
     try:
         table = calibration_table(cache=_cache_from_args(args), n_ops=args.n, progress=_progress)
@@ -258,7 +258,7 @@ def cmd_calibrate(args):
 
 
 def cmd_reproduce(args):
-    from costmodel.reproduce import REPRODUCTIONS, format_report, reproduce
+    from macforge.costmodel.reproduce import REPRODUCTIONS, format_report, reproduce
     if args.name not in REPRODUCTIONS:
         raise UsageError(f"unknown reproduction {args.name!r}; accepted: "
                          + ", ".join(REPRODUCTIONS))
@@ -281,9 +281,9 @@ def _positive_int(name):
 
 
 def cmd_error_stats(args):
-    import golden
+    from macforge import golden
     if args.preset is not None:
-        from golden._presets import cmd_preset_error_stats
+        from macforge.golden._presets import cmd_preset_error_stats
         return cmd_preset_error_stats(args)
     if args.format is None:
         raise UsageError("error-stats needs --format (or --preset)")
@@ -338,7 +338,7 @@ def build_parser():
                         "format, both (default), or exhaustive (every pair of codes; <= 12 bits)")
     e.add_argument("--seed", type=_nonneg_int("seed"), default=0)
     e.add_argument("--json", action="store_true")
-    from golden._presets import add_preset_args; add_preset_args(e)  # noqa: E702
+    from macforge.golden._presets import add_preset_args; add_preset_args(e)  # noqa: E702
     e.set_defaults(func=cmd_error_stats)
     c = sub.add_parser("cost", help="area, timing and energy (ASIC) or resources (FPGA) of a unit")
     _add_unit_args(c, need_format=False)
@@ -367,17 +367,17 @@ def build_parser():
     r.add_argument("--json", action="store_true")
     r.add_argument("--no-cache", action="store_true")
     r.set_defaults(func=cmd_reproduce)
-    from costmodel.workloads.cli import add_workload_parser; add_workload_parser(sub)  # noqa: E702
-    from costmodel.sweep import add_sweep_parser; add_sweep_parser(sub)  # noqa: E702
-    from costmodel.pareto import add_pareto_parser; add_pareto_parser(sub)  # noqa: E702
-    from fpga.cli import add_fpga_parser, add_hwtest_parser  # noqa: E402
+    from macforge.costmodel.workloads.cli import add_workload_parser; add_workload_parser(sub)  # noqa: E702
+    from macforge.costmodel.sweep import add_sweep_parser; add_sweep_parser(sub)  # noqa: E702
+    from macforge.costmodel.pareto import add_pareto_parser; add_pareto_parser(sub)  # noqa: E702
+    from macforge.fpga.cli import add_fpga_parser, add_hwtest_parser  # noqa: E402
     add_fpga_parser(sub, _add_unit_args); add_hwtest_parser(sub, _add_unit_args, _nonneg_int)  # noqa: E702
     return p
 
 
 def main(argv=None) -> int:
-    import golden
-    from sim.tools import ToolError
+    from macforge import golden
+    from macforge.sim.tools import ToolError
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
