@@ -415,7 +415,7 @@ def _sweep_row(unit, s, target, root, seed, progress) -> dict:
     man = unit.manifest()
     syn = rep["synth"]["unit"]
     return {"module": rep["module"], "target": target, "stages": s,
-            "loop_stages": man.get("loop_stages", 0), "interleave": man.get("interleave", 1),
+            "loop_stages": man.get("loop_stages", 0), "interleave": man["interleave"],
             "latency": rep["unit"]["latency"], "fmax_mhz": rep["fmax_mhz"],
             "lut": syn["lut"], "ff": syn["ff"], "carry": syn["carry"], "dsp": syn["dsp"],
             "notes": rep.get("notes", [])}

@@ -100,6 +100,11 @@ class Unit(wiring.Component):
     """
     _kind = None
     _prefix = None
+    #: What a bench must know about the unit's state (the manifest's ``state``): "none"
+    #: (outputs depend on this cycle's inputs only), "observed" (the output is the whole
+    #: state, so each step is checked from the output before it) or "replayed" (hidden state,
+    #: e.g. the posit quire: the model recomputes it from the commands of each sum).
+    _state = "none"
     _roles = {
         "a": "operand", "b": "operand", "c": "addend", "rnd": "random", "y": "result",
         "en": "enable", "first": "first", "clear": "clear", "acc": "accumulator",
@@ -156,6 +161,11 @@ class Unit(wiring.Component):
         return {}
 
     @property
+    def interleave(self) -> int:
+        """Independent accumulators the unit steps in turn (C-slow MAC); 1 otherwise."""
+        return 1
+
+    @property
     def latency(self) -> int:
         """Cycles from inputs to the result (0: combinational)."""
         return self._latency
@@ -182,6 +192,8 @@ class Unit(wiring.Component):
             "fused": self._fused,
             "stages": self._stages,
             "latency": self._latency,
+            "state": self._state,
+            "interleave": self.interleave,
             "rnd_bits": self._rnd_bits,
             "multiplier": None if self._multiplier is None else self._multiplier.tag,
             "clock": "clk" if self._clocked else None,

@@ -226,7 +226,7 @@ def _header(manifest) -> str:
     latency = manifest["latency"]
     details.append(f"latency {latency} cycle{'s' if latency != 1 else ''}"
                    + ("" if latency else " (combinational)"))
-    if manifest.get("interleave"):                # hw.FMac with loop_stages (C-slow)
+    if manifest["interleave"] > 1:                # hw.FMac with loop_stages (C-slow)
         details.append(f"{manifest['loop_stages']} registers in the accumulate loop: "
                        f"{manifest['interleave']} interleaved accumulators, the command of "
                        f"cycle t steps accumulator t mod {manifest['interleave']}")

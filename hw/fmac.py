@@ -64,6 +64,7 @@ class FMac(Unit):
     4
     """
     _kind = "mac"
+    _state = "observed"
     _prefix = "fmac"
 
     @quiet_on_error
@@ -90,9 +91,12 @@ class FMac(Unit):
     def _name_tokens(self) -> list:
         return [f"l{self._loop_stages}"] if self._loop_stages else []
 
+    @property
+    def interleave(self) -> int:
+        return self._loop_stages + 1
+
     def _manifest_extra(self) -> dict:
-        L = self._loop_stages
-        return {"loop_stages": L, "interleave": L + 1} if L else {}
+        return {"loop_stages": self._loop_stages} if self._loop_stages else {}
 
     def elaborate(self, platform):
         m = Module()

@@ -194,6 +194,7 @@ class LMulMac(_LMulUnit):
     'lmulmac_e4m3fn_bf16_rne_s0'
     """
     _kind = "lmulmac"
+    _state = "observed"
     _prefix = "lmulmac"
 
     @quiet_on_error

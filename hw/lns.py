@@ -116,6 +116,7 @@ class LnsMac(Unit):
     'lnsmac_lns8f3_int24_wrap_p8_s0'
     """
     _kind = "lnsmac"
+    _state = "observed"
     _prefix = "lnsmac"
 
     @quiet_on_error

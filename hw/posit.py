@@ -131,6 +131,7 @@ class PMac(Unit):
     'pmac_posit8_posit8_rne_s0'
     """
     _kind = "pmac"
+    _state = "replayed"
     _prefix = "pmac"
 
     @quiet_on_error

@@ -93,7 +93,7 @@ class Layout:
         self.latency = int(manifest["latency"])
         # a C-slow MAC (sim.model) steps accumulator t mod S at cycle t: every call's cycle
         # count is padded to a multiple of S so the next call continues each stream
-        self.interleave = int(manifest.get("interleave") or 1)
+        self.interleave = int(manifest["interleave"])
         if self.clock is None and self.latency != 0:
             raise FastSimError(f"{self.module}: a unit without a clock must have latency 0, "
                                f"not {self.latency}")

@@ -50,7 +50,7 @@ from macforge.sim import model
 from macforge.sim._fast_harness import ABI, MAX_PORT_BITS, FastSimError, build
 from macforge.sim._lanes import format_lanes, harness_column, random_column
 
-__all__ = ["FastSimError", "MAX_PORT_BITS", "OBSERVED_STATE_UNITS", "FastSim", "run_fast",
+__all__ = ["FastSimError", "MAX_PORT_BITS", "FastSim", "run_fast",
            "check_fast", "compare_from", "compare_chunked", "Sweep", "PairSweep", "FmaSweep", "ArraySweep", "pair_sweep",
            "fma_sweep", "stratified_codes", "StreamResult", "stream", "format_rows"]
 
@@ -221,18 +221,12 @@ def run_fast(manifest: dict, verilog, stim: dict, *, top: str | None = None,
         return dut.run(_stim_only(stim))
 
 
-#: Accumulating units that sim.model checks step by step from the accumulator the DUT showed
-#: before each step (so a chunk needs only that one value from the chunks before it).
-OBSERVED_STATE_UNITS = ("mac", "imac", "lnsmac", "lmulmac", "dot", "idot")
-
-
 def _kind(manifest: dict) -> str:
-    """"stateless", "observed" (see OBSERVED_STATE_UNITS) or "replay": a stateful unit whose
-    model recomputes hidden state (the posit MAC's quire) from the commands of each sum."""
-    roles = {p["role"] for p in manifest["ports"]}
-    if not roles & {"enable", "first", "clear"}:
-        return "stateless"
-    return "observed" if manifest["unit"] in OBSERVED_STATE_UNITS else "replay"
+    """The unit's state trait (manifest ``state``, :attr:`hw.Unit._state`): "none",
+    "observed" (each step is checked from the output before it, so a chunk needs only the
+    last output) or "replayed" (hidden state, the posit MAC's quire: the model recomputes it
+    from the commands of each sum)."""
+    return manifest["state"]
 
 
 def _states(manifest: dict, state) -> np.ndarray:
@@ -257,9 +251,9 @@ def compare_from(manifest: dict, stim: dict, observed: np.ndarray, state=0):
     """
     kind = _kind(manifest)
     states = _states(manifest, state)
-    if kind == "stateless" or not states.any():
+    if kind == "none" or not states.any():
         return model.compare(manifest, stim, observed)
-    if kind == "replay":
+    if kind == "replayed":
         raise FastSimError(f"{manifest['unit']} units are checked by replaying each sum from "
                            "its start, not from an observed state")
     S = states.size
@@ -285,9 +279,9 @@ def _last_states(manifest: dict, state, observed: np.ndarray):
 class _Continuation:
     """Checks consecutive chunks of one stream: carries what the next chunk's check needs.
 
-    stateless units: nothing; "observed" units: the last output, the last S of a C-slow MAC
+    "none": nothing; "observed" units: the last output, the last S of a C-slow MAC
     (:func:`compare_from`);
-    "replay" units: the steps of the sum still open at the end of the chunk (since the last
+    "replayed" units: the steps of the sum still open at the end of the chunk (since the last
     enabled ``first`` or ``clear``, the segment starts of ``sim.model``), put in front of the
     next chunk so its first sum is replayed whole; their own checks are dropped.
     """
@@ -299,7 +293,7 @@ class _Continuation:
         self.open = None                 # replay: (stim, observed) of the open sum
 
     def compare(self, stim: dict, observed: np.ndarray):
-        if self.kind == "stateless":
+        if self.kind == "none":
             return model.compare(self.manifest, stim, observed)
         if self.kind == "observed":
             expected, bad = compare_from(self.manifest, stim, observed, self.state)
@@ -555,7 +549,7 @@ def _mismatch_rows(manifest, stim, observed, expected, bad, base, state, limit):
         row = {"index": base + i,
                "inputs": {k: np.asarray(v)[i].tolist() for k, v in stim.items()},
                "expected": int(expected[i]), "got": int(observed[i])}
-        if _kind(manifest) != "stateless":
+        if _kind(manifest) != "none":
             S = model.interleave(manifest)
             row["acc_before"] = (int(observed[i - S]) if i >= S
                                  else int(_states(manifest, state)[i]))

@@ -89,7 +89,7 @@ def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = N
 
 def interleave(manifest: dict) -> int:
     """Independent accumulators a unit steps in turn (1 unless C-slow, see expected_outputs)."""
-    return int(manifest.get("interleave") or 1)
+    return int(manifest["interleave"])
 
 
 def previous_state(manifest: dict, observed: np.ndarray, fo) -> np.ndarray:

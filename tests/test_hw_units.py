@@ -673,7 +673,7 @@ def test_manifest_and_files(tmp_path):
     assert manifest == {
         "module": "fmac_e4m3fn_fp32_rne_s2", "unit": "mac",
         "formats": {"a": "e4m3fn", "b": "e4m3fn", "acc": "fp32"},
-        "rounding": "rne", "saturate": False, "fused": True, "stages": 2, "latency": 3,
+        "rounding": "rne", "saturate": False, "fused": True, "stages": 2, "latency": 3, "state": "observed", "interleave": 1,
         "rnd_bits": None, "multiplier": "star", "clock": "clk", "reset": "rst",
         "ports": [
             {"name": "clk", "dir": "in", "width": 1, "role": "clock"},
