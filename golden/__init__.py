@@ -15,23 +15,28 @@ Families: integers and minifloats (``_formats``), posits with their quire (``_po
 ``_quire``), LNS with the LNS-Madam MAC (``_lns``); L-Mul (``_lmul``) and error statistics
 (``_errstats``) are operations on them.
 """
-from ._formats import FormatError, Rounding, Specials, Format, Int, Minifloat, storage_dtype
+from ._formats import FormatError, Rounding, Specials, Format, storage_dtype
+from ._int import Int
+from ._minifloat import Minifloat
 from ._registry import parse, known_names, FAMILIES
-from ._ops import mul, fma, add, dot, mac_step
+from ._ops import mul, fma, add, mac_step
+from ._dot import dot
 from ._posit import Posit
 from ._quire import quire_limbs, quire_zero, quire_step, quire_read, quire_to_int
-from ._lns import (Lns, lns_add, lns_gauss_tables, lns_mac_table, lns_mac_terms, lns_mac_step,
-                   lns_acc_value)
+from ._lns import Lns
+from ._lnsops import (lns_mul, lns_add, lns_gauss_tables, lns_mac_table, lns_mac_terms,
+                      lns_mac_step, lns_acc_value)
 from ._lmul import LmulVariant, lmul, lmul_exact, lmul_mac_step, lmul_dot
 from ._errstats import ErrorStats, error_stats
 from ._hif8 import HiF8
-from ._block import BlockFormat, BlockTensor, quantize, dequantize, block_dot
+from ._block import BlockFormat
+from ._blockops import BlockTensor, quantize, dequantize, block_dot
 
 __all__ = [
     "FormatError", "Rounding", "Specials", "Format", "Int", "Minifloat", "storage_dtype",
     "parse", "known_names", "FAMILIES", "mul", "fma", "add", "dot", "mac_step",
     "Posit", "quire_limbs", "quire_zero", "quire_step", "quire_read", "quire_to_int",
-    "Lns", "lns_add", "lns_gauss_tables", "lns_mac_table", "lns_mac_terms", "lns_mac_step",
+    "Lns", "lns_mul", "lns_add", "lns_gauss_tables", "lns_mac_table", "lns_mac_terms", "lns_mac_step",
     "lns_acc_value",
     "LmulVariant", "lmul", "lmul_exact", "lmul_mac_step", "lmul_dot",
     "ErrorStats", "error_stats",

@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._formats import FormatError, Minifloat, Rounding
+from ._formats import FormatError, Rounding
+from ._minifloat import Minifloat
 from ._registry import parse
+from ._lmul import LmulVariant, lmul
+from ._ops import mul
 
 __all__ = ["ErrorStats", "error_stats", "UNITS", "DISTRIBUTIONS"]
 
@@ -152,8 +155,6 @@ def error_stats(fmt, unit="mul", variant="formula", samples=100_000, dist="unifo
     >>> s.normal_max <= 2**-4                            # RNE: at most half an ulp of 3 bits
     True
     """
-    from ._lmul import LmulVariant, lmul
-    from ._ops import mul
     f = parse(fmt)
     fo = parse(out) if out is not None else f
     if unit not in UNITS:

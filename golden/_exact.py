@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._formats import FormatError, Int, Minifloat, Rounding, Format, Specials
+from ._formats import FormatError, Rounding, Format
 
 __all__ = ["FINITE", "INF", "NAN", "ZERO_EXP", "unpack", "round_to", "encode_float64",
-           "resolve_rnd", "bit_length", "add_exact", "sig_bits",
-           "unpack_int", "unpack_minifloat", "round_int", "round_minifloat"]
+           "resolve_rnd", "bit_length", "add_exact", "sig_bits"]
 
 FINITE, INF, NAN = 0, 1, 2
 ZERO_EXP = np.int64(-(1 << 40))     # exponent given to zeros: below every real operand
@@ -81,40 +80,6 @@ def unpack(fmt: Format, codes):
     implements ``Format.exact_unpack``; this is the one entry point the operations use.
     """
     return fmt.exact_unpack(fmt.check_codes(codes))
-
-
-def unpack_int(fmt: Int, u):
-    """``Int.exact_unpack``: the integer itself, exponent 0."""
-    v = fmt.to_int(u)
-    sign = v < 0
-    m = np.abs(v).astype(np.uint64)
-    e = np.where(m == 0, ZERO_EXP, np.int64(0))
-    return sign, m, e, np.zeros(u.shape, np.int8)
-
-
-def unpack_minifloat(fmt: Minifloat, u):
-    """``Minifloat.exact_unpack``: significand with its implicit bit, unbiased exponent."""
-    M = fmt.man_bits
-    mag = u & np.uint64((1 << (fmt.exp_bits + M)) - 1)
-    e_field = (mag >> np.uint64(M)).astype(np.int64)
-    m = mag & np.uint64((1 << M) - 1)
-    if fmt.subnormals:
-        normal = e_field > 0
-        m = np.where(normal, m | np.uint64(1 << M), m)
-        e = np.where(normal, e_field, 1) - fmt.bias - M
-    else:
-        m = m | np.uint64(1 << M)
-        e = e_field - fmt.bias - M
-    sign = (u & np.uint64(fmt.sign_bit)) != 0 if fmt.signed else np.zeros(u.shape, bool)
-    kind = np.zeros(u.shape, np.int8)
-    if fmt.has_inf:
-        kind[fmt.is_inf(u)] = INF
-    if fmt.has_nan:
-        kind[fmt.is_nan(u)] = NAN
-    special = kind != FINITE
-    m = np.where(special, np.uint64(0), m)
-    e = np.where(m == 0, ZERO_EXP, e)
-    return sign, m, e.astype(np.int64), kind
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,97 +189,6 @@ def _overflow_to_max(rounding, sign, saturate):
     if rounding is Rounding.RDN:
         return ~sign
     return np.zeros(sign.shape, bool)
-
-
-def round_minifloat(fmt: Minifloat, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
-    M, bias = fmt.man_bits, fmt.bias
-    max_code = fmt.max_code
-    if rounding is Rounding.SR and R > 61 - M:
-        raise FormatError(f"stochastic rounding into {fmt.name} supports rnd_bits up to {61 - M}")
-    nonzero = (m != 0) | sticky
-    bl = bit_length(m)
-    Ev = e + bl - 1                                           # exponent of the leading bit
-    big = nonzero & (Ev > fmt.emax + 1)                       # overflows whatever the rounding
-    Ev = np.where(big, fmt.emax, Ev)
-    e_eff = np.where(big, Ev - (bl - 1), e)                  # keeps shifts in range; code forced below
-    q = (np.maximum(Ev, fmt.emin) if fmt.subnormals else Ev) - M      # exponent of the ulp
-    s = q - e_eff
-
-    def lsb_of(kept):
-        code = ((q + M + bias) << M) + kept.astype(np.int64) - (1 << M)
-        return (code & 1) == 1
-
-    kept, inc = _round_fields(m, e_eff, sticky, s, sign, rounding, rnd, R, lsb_of)
-    code = ((q + M + bias) << M) + kept.astype(np.int64) - (1 << M) + inc.astype(np.int64)
-    code = np.where(big, max_code + 1, code)
-    code = np.where(nonzero, code, 0)
-    # -- NaN results, tracked as a mask (codes stay magnitudes) -------------------------------
-    nan = kind == NAN
-    # -- overflow: inf, else NaN, else clamp; directed modes and saturate go to max -----------
-    over = code > max_code
-    to_max = over & _overflow_to_max(rounding, sign, saturate)
-    to_special = over & ~to_max
-    if fmt.has_inf:
-        code = np.where(to_special, fmt.inf_code, np.where(to_max, max_code, code))
-    else:
-        if fmt.has_nan:
-            nan = nan | to_special
-        code = np.where(over, max_code, code)       # (codes under a NaN mask are replaced below)
-    # -- no zero (e8m0): underflow goes to the smallest code; zero itself has no code: NaN ----
-    if not fmt.has_zero:
-        code = np.where(code < 0, 0, code)
-        nan = nan | (~nonzero & (kind == FINITE))
-    # -- infinite inputs ---------------------------------------------------------------------
-    inf = kind == INF
-    if fmt.has_inf:
-        code = np.where(inf, max_code if saturate else fmt.inf_code, code)
-    elif saturate or not fmt.has_nan:
-        code = np.where(inf, max_code, code)
-    else:
-        nan = nan | inf
-    if not fmt.signed:
-        nan = nan | (sign & (nonzero | inf))         # negative values are not representable
-    if not fmt.has_nan and np.any(nan):
-        raise FormatError(f"{fmt.name} has no NaN; cannot encode a NaN result")
-    out = code.astype(np.uint64)
-    if fmt.signed:
-        neg = sign & ~nan
-        if fmt.specials is Specials.FNUZ:
-            neg &= out != 0
-        out = out | np.where(neg, np.uint64(fmt.sign_bit), np.uint64(0))
-    if fmt.has_nan:
-        out = np.where(nan, np.uint64(fmt.nan_code), out)
-    return out.astype(fmt.dtype)
-
-
-def round_int(fmt: Int, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
-    if np.any(kind != FINITE):
-        raise FormatError(f"{fmt.name} has no NaN or infinity; cannot encode a non-finite result")
-    nonzero = (m != 0) | sticky
-    bl = bit_length(m)
-    Ev = e + bl - 1
-    big = nonzero & (Ev >= 62)             # |value| >= 2^62: wraps to 0 mod 2^n when e >= n
-    s = np.where(nonzero, -e, 0)
-    kept, inc = _round_fields(np.where(big, 0, m), np.where(big, 0, e), sticky & ~big,
-                              np.where(big, 0, s), sign, rounding, rnd, R,
-                              lambda k: (k & _U1) == _U1)
-    mag = kept + inc.astype(np.uint64)
-    # wrap: m * 2^e mod 2^n for huge values (e >= 0 there, the value is an integer)
-    wrap_mag = np.where(e >= fmt.n, np.uint64(0), m << np.clip(e, 0, 63).astype(np.uint64))
-    mag = np.where(big, wrap_mag, mag)
-    limit_pos = np.uint64(fmt.max_int)
-    limit_neg = np.uint64(-fmt.min_int)
-    if saturate:
-        over_pos = ~sign & (big | (mag > limit_pos))
-        over_neg = sign & (big | (mag > limit_neg))
-        val = np.where(sign, -(np.minimum(mag, limit_neg).astype(np.int64)),
-                       np.minimum(mag, limit_pos).astype(np.int64))
-        val = np.where(over_pos, fmt.max_int, np.where(over_neg, fmt.min_int, val))
-        return fmt.from_int(val)
-    mask = np.uint64(fmt.mask)
-    low = mag & mask
-    out = np.where(sign, (~low + _U1) & mask, low)
-    return out.astype(fmt.dtype)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Number-format objects: one frozen dataclass per family.
+"""What every number format shares: the ``Format`` base class, the policy enums, FormatError.
 
 Every property (max, min normal, NaN code, ...) is derived from the defining fields; nothing is
 a typed-out table. Codes are bit patterns held right-aligned in numpy unsigned integers.
@@ -6,15 +6,10 @@ a typed-out table. Codes are bit patterns held right-aligned in numpy unsigned i
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
-__all__ = [
-    "FormatError", "Rounding", "Specials", "Format", "Int", "Minifloat", "storage_dtype",
-    "parse_enum",
-]
+__all__ = ["FormatError", "Rounding", "Specials", "Format", "storage_dtype", "parse_enum"]
 
 
 class FormatError(ValueError):
@@ -62,9 +57,6 @@ class Specials(enum.Enum):
     NONE = "none"
 
 
-_VALUE_TABLES: dict = {}     # Minifloat -> float64 value of every code (formats <= 16 bits)
-
-
 def storage_dtype(bits: int) -> np.dtype:
     """Smallest unsigned numpy dtype holding ``bits`` bits."""
     for dt in (np.uint8, np.uint16, np.uint32, np.uint64):
@@ -86,6 +78,20 @@ class Format:
     - ``additive_identity``: the code that leaves any value unchanged when added (MAC ``first``).
     """
     family: str = "?"
+    #: Accumulator (a format name) of a MAC or FMA on these operands when none is named.
+    default_accumulator: str = "fp32"
+
+    @classmethod
+    def from_name(cls, groups: dict, literal: bool = False) -> "Format":
+        """The format named by the family's registry pattern: ``groups`` are the pattern's
+        named groups (numbers as ints, absent ones None). Families whose fields are those
+        groups need not override this."""
+        return cls(**{k: v for k, v in groups.items() if v is not None})
+
+    def corner_codes(self) -> np.ndarray:
+        """Directed corner codes for verification stimulus: zeros, the extremes, 1 and its
+        neighbours, special codes, both signs (sorted, in the format's dtype)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no corner codes")
 
     def exact_unpack(self, u):
         raise NotImplementedError
@@ -128,320 +134,3 @@ class Format:
 
     def __str__(self) -> str:
         return self.name
-
-
-@dataclass(frozen=True)
-class Int(Format):
-    """Two's-complement (``signed``) or unsigned integer of ``n`` bits."""
-    n: int
-    signed: bool = True
-    family = "integer"
-
-    def __post_init__(self):
-        if not isinstance(self.n, int) or not 2 <= self.n <= 32:
-            raise FormatError(f"integer width must be 2..32, not {self.n}")
-
-    @property
-    def name(self) -> str:
-        return f"{'' if self.signed else 'u'}int{self.n}"
-
-    @property
-    def bits(self) -> int:
-        return self.n
-
-    @property
-    def max_int(self) -> int:
-        return (1 << (self.n - 1)) - 1 if self.signed else (1 << self.n) - 1
-
-    @property
-    def min_int(self) -> int:
-        return -(1 << (self.n - 1)) if self.signed else 0
-
-    @property
-    def max(self) -> float:
-        return float(self.max_int)
-
-    @property
-    def min(self) -> float:
-        return float(self.min_int)
-
-    has_inf = False
-    has_nan = False
-    has_negative_zero = False
-
-    @property
-    def exact_sig_bits(self) -> int:
-        return self.n             # |int_min| = 2^(n-1) needs n bits in a signed format too
-
-    additive_identity = 0
-
-    def exact_unpack(self, u):
-        from ._exact import unpack_int
-        return unpack_int(self, u)
-
-    def exact_round(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
-        from ._exact import round_int
-        return round_int(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R)
-
-    def to_int(self, codes) -> np.ndarray:
-        """Signed integer values (int64) of ``codes``."""
-        u = self.check_codes(codes).astype(np.int64)
-        if self.signed:
-            u = np.where(u >= (1 << (self.n - 1)), u - (1 << self.n), u)
-        return u
-
-    def from_int(self, values, saturate: bool = False) -> np.ndarray:
-        """Codes of integer ``values`` (int64): two's-complement wrap, or clamp if ``saturate``."""
-        v = np.asarray(values, dtype=np.int64)
-        if saturate:
-            v = np.clip(v, self.min_int, self.max_int)
-        return (v.astype(np.uint64) & np.uint64(self.mask)).astype(self.dtype)
-
-    def decode(self, codes) -> np.ndarray:
-        return self.to_int(codes).astype(np.float64)
-
-    def encode(self, x, rounding="rne", saturate=False, rnd=None, rnd_bits=None) -> np.ndarray:
-        from ._exact import encode_float64
-        return encode_float64(self, x, rounding, saturate, rnd, rnd_bits)
-
-    def describe(self) -> str:
-        return f"{self.min_int}..{self.max_int}"
-
-
-@dataclass(frozen=True)
-class Minifloat(Format):
-    """Binary floating point with ``exp_bits`` exponent and ``man_bits`` stored mantissa bits.
-
-    ``bias`` is the exponent bias; ``specials`` says which codes are inf/NaN (:class:`Specials`).
-    ``signed=False`` drops the sign bit (e8m0 scales). ``subnormals=False`` makes exponent
-    field 0 an ordinary binade with an implicit leading one, so the format has no zero (e8m0).
-    """
-    exp_bits: int
-    man_bits: int
-    bias: int
-    specials: Specials = Specials.IEEE
-    signed: bool = True
-    subnormals: bool = True
-    family = "minifloat"
-
-    def __post_init__(self):
-        if not isinstance(self.exp_bits, int) or not 1 <= self.exp_bits <= 11:
-            raise FormatError(f"exponent bits must be 1..11, not {self.exp_bits}")
-        if not isinstance(self.man_bits, int) or not 0 <= self.man_bits <= 52:
-            raise FormatError(f"mantissa bits must be 0..52, not {self.man_bits}")
-        # E = 1 is allowed: an IEEE-like e1mM is degenerate (subnormals, then inf/NaN) but defined
-        if self.specials is Specials.FNUZ and not self.signed:
-            raise FormatError("fnuz formats need a sign bit (its NaN is the sign bit alone)")
-        # Exponents must stay inside float64's normal range so decode is exact.
-        if self.emax > 1023 or self.min_subnormal_exp < -1074:
-            raise FormatError(f"exponent range of e{self.exp_bits}m{self.man_bits} bias {self.bias} "
-                              "exceeds float64's; decode would not be exact")
-
-    # -- naming ---------------------------------------------------------------------------
-    @property
-    def name(self) -> str:
-        from ._registry import canonical_name
-        return canonical_name(self)
-
-    @property
-    def bits(self) -> int:
-        return int(self.signed) + self.exp_bits + self.man_bits
-
-    @property
-    def precision(self) -> int:
-        """Significand bits including the implicit one."""
-        return self.man_bits + 1
-
-    @property
-    def exact_sig_bits(self) -> int:
-        return self.precision
-
-    @property
-    def additive_identity(self) -> int:
-        """-0 where the format has it (x + -0 = x for every x, -0 included), else +0."""
-        return self.sign_bit if self.has_negative_zero else 0
-
-    def exact_unpack(self, u):
-        from ._exact import unpack_minifloat
-        return unpack_minifloat(self, u)
-
-    def exact_round(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
-        from ._exact import round_minifloat
-        return round_minifloat(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R)
-
-    # -- derived ranges -------------------------------------------------------------------
-    @property
-    def emin(self) -> int:
-        """Exponent of the smallest normal binade."""
-        return (1 if self.subnormals else 0) - self.bias
-
-    @property
-    def max_code(self) -> int:
-        """Positive code of the largest finite value."""
-        top = (1 << (self.exp_bits + self.man_bits)) - 1      # all-ones magnitude
-        if self.specials is Specials.IEEE:
-            return top - (1 << self.man_bits)                   # exponent all-ones minus one, mantissa all ones
-        if self.specials is Specials.FN:
-            return top - 1                                      # all-ones is NaN
-        return top                                              # FNUZ / NONE: all-ones is finite
-
-    @property
-    def emax(self) -> int:
-        return (self.max_code >> self.man_bits) - self.bias
-
-    @property
-    def min_subnormal_exp(self) -> int:
-        return self.emin - self.man_bits if self.subnormals else self.emin
-
-    @cached_property
-    def max(self) -> float:
-        return float(self.decode(np.array([self.max_code]))[0])
-
-    @cached_property
-    def min_normal(self) -> float:
-        return float(2.0 ** self.emin)
-
-    @cached_property
-    def min_subnormal(self) -> float:
-        return float(2.0 ** self.min_subnormal_exp)
-
-    @property
-    def min(self) -> float:
-        return -self.max if self.signed else self.min_subnormal
-
-    # -- special codes --------------------------------------------------------------------
-    @property
-    def sign_bit(self) -> int:
-        return (1 << (self.bits - 1)) if self.signed else 0
-
-    @property
-    def has_inf(self) -> bool:
-        return self.specials is Specials.IEEE
-
-    @property
-    def has_nan(self) -> bool:
-        if self.specials is Specials.IEEE:
-            return self.man_bits >= 1          # with no mantissa bits the top exponent is inf only
-        return self.specials in (Specials.FN, Specials.FNUZ)
-
-    @property
-    def has_negative_zero(self) -> bool:
-        return self.signed and self.subnormals and self.specials is not Specials.FNUZ
-
-    @property
-    def has_zero(self) -> bool:
-        return self.subnormals
-
-    @property
-    def inf_code(self) -> int:
-        if not self.has_inf:
-            raise FormatError(f"{self.name} has no infinity")
-        return ((1 << self.exp_bits) - 1) << self.man_bits
-
-    @property
-    def nan_code(self) -> int:
-        """Canonical NaN: sign 0 where the format allows; IEEE quiet NaN (mantissa MSB set)."""
-        if not self.has_nan:
-            raise FormatError(f"{self.name} has no NaN")
-        if self.specials is Specials.IEEE:
-            return self.inf_code | (1 << (self.man_bits - 1))
-        if self.specials is Specials.FNUZ:
-            return self.sign_bit
-        return (1 << (self.exp_bits + self.man_bits)) - 1      # FN: all-ones magnitude
-
-    def is_nan(self, codes) -> np.ndarray:
-        u = self.check_codes(codes)
-        mag = u & np.uint64((1 << (self.exp_bits + self.man_bits)) - 1)
-        if self.specials is Specials.IEEE:
-            return (mag > np.uint64(self.inf_code)) if self.has_nan else np.zeros(u.shape, bool)
-        if self.specials is Specials.FN:
-            return mag == np.uint64(self.nan_code)
-        if self.specials is Specials.FNUZ:
-            return u == np.uint64(self.sign_bit)
-        return np.zeros(u.shape, bool)
-
-    def is_inf(self, codes) -> np.ndarray:
-        u = self.check_codes(codes)
-        if not self.has_inf:
-            return np.zeros(u.shape, bool)
-        mag = u & np.uint64((1 << (self.exp_bits + self.man_bits)) - 1)
-        return mag == np.uint64(self.inf_code)
-
-    # -- conversion -----------------------------------------------------------------------
-    def decode(self, codes) -> np.ndarray:
-        """Exact value of each code as float64 (NaN for NaN, +-inf, -0.0 kept)."""
-        if self.bits <= 16:                      # small formats: one gather from a value table
-            return self._value_table()[self._checked(codes)]
-        native = self.native_dtype
-        if native is not None:                   # fp32: the bits are a float32 already
-            with np.errstate(invalid="ignore"):  # signalling-NaN patterns widen quietly
-                return self._checked(codes).astype(self.dtype).view(native).astype(np.float64)
-        return self._decode_fields(self.check_codes(codes))
-
-    def _value_table(self) -> np.ndarray:
-        table = _VALUE_TABLES.get(self)
-        if table is None:
-            table = self._decode_fields(np.arange(1 << self.bits, dtype=np.uint64))
-            table.setflags(write=False)
-            _VALUE_TABLES[self] = table
-        return table
-
-    @cached_property
-    def native_dtype(self):
-        """The numpy float type with exactly this format's values and IEEE semantics, if any
-        (fp16 -> float16, fp32 -> float32): its casts are used as a proven-equal fast path."""
-        for dt in (np.float16, np.float32):
-            fi = np.finfo(dt)
-            if (self.specials is Specials.IEEE and self.signed and self.subnormals
-                    and self.man_bits == fi.nmant and self.exp_bits == fi.iexp
-                    and self.bias == (1 << (fi.iexp - 1)) - 1):
-                return np.dtype(dt)
-        return None
-
-    def _decode_fields(self, u) -> np.ndarray:
-        M = self.man_bits
-        mag = u & np.uint64((1 << (self.exp_bits + M)) - 1)
-        e_field = (mag >> np.uint64(M)).astype(np.int64)
-        m_field = (mag & np.uint64((1 << M) - 1)).astype(np.int64)
-        if self.subnormals:
-            normal = e_field > 0
-            sig = np.where(normal, m_field + (1 << M), m_field)
-            exp = np.where(normal, e_field, 1) - self.bias - M
-        else:
-            sig = m_field + (1 << M)
-            exp = e_field - self.bias - M
-        val = np.ldexp(sig.astype(np.float64), exp.astype(np.int32))
-        if self.signed:
-            neg = (u & np.uint64(self.sign_bit)) != 0
-            val = np.where(neg, -val, val)
-        if self.has_inf:
-            inf = self.is_inf(u)
-            val = np.where(inf, np.copysign(np.inf, val), val)
-        if self.has_nan:
-            val = np.where(self.is_nan(u), np.nan, val)
-        return val
-
-    def encode(self, x, rounding="rne", saturate=False, rnd=None, rnd_bits=None) -> np.ndarray:
-        """Round float64 values ``x`` into codes (see FORMATS.md for overflow and SR rules)."""
-        from ._exact import encode_float64
-        return encode_float64(self, x, rounding, saturate, rnd, rnd_bits)
-
-    def layout(self):
-        """Amaranth ``data.StructLayout`` of a code: ``mantissa``, ``exponent``, ``sign``."""
-        from amaranth.lib import data
-        fields = {"mantissa": self.man_bits, "exponent": self.exp_bits}
-        if self.signed:
-            fields["sign"] = 1
-        return data.StructLayout(fields)
-
-    def describe(self) -> str:
-        specials = []
-        if self.has_inf:
-            specials.append("inf")
-        if self.has_nan:
-            specials.append("NaN")
-        if self.has_negative_zero:
-            specials.append("-0")
-        if not self.has_zero:
-            specials.append("no zero")
-        return ", ".join(specials) or "finite only"

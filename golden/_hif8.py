@@ -267,6 +267,19 @@ class HiF8(Format):
         """Round float64 values into hif8 codes (see the module docstring for the rule)."""
         return encode_float64(self, x, rounding, saturate, rnd, rnd_bits)
 
+    def corner_codes(self) -> np.ndarray:
+        """The two smallest and two largest magnitudes of every dot class (0, the denormal and
+        dot-class edges, 2^15 and inf), +-1 and its neighbours, both signs, NaN (0x80, the
+        "-0" slot)."""
+        one = int(self.encode(1.0)[()])
+        mags = {one - 1, one, one + 1, self.max_code, self.inf_code}
+        for d in self.dot_classes:
+            free = self.bits - 1 - len(d.prefix)             # exponent and mantissa bits
+            lo = int(d.prefix, 2) << free
+            mags |= {lo, lo + 1, lo + (1 << free) - 2, lo + (1 << free) - 1}
+        codes = mags | {m | self.sign_bit for m in mags}
+        return np.array(sorted(codes), dtype=np.uint64).astype(self.dtype)
+
     def describe(self) -> str:
         return "dot-coded exponent (1-3 mantissa bits), denormals to 2^-22, inf, NaN, no -0"
 

@@ -28,8 +28,11 @@ import enum
 
 import numpy as np
 
-from ._exact import FINITE, INF, NAN, ZERO_EXP, bit_length, round_to, unpack
-from ._formats import FormatError, Minifloat, Rounding, parse_enum
+from ._exact import FINITE, INF, NAN, ZERO_EXP, bit_length, resolve_rnd, round_to, unpack
+from ._formats import FormatError, Rounding, parse_enum
+from ._minifloat import Minifloat
+from ._ops import _sum_exact2
+from ._registry import parse
 
 __all__ = ["LmulVariant", "lmul_offset_bits", "lmul", "lmul_exact", "lmul_mac_step", "lmul_dot"]
 
@@ -50,7 +53,6 @@ def lmul_offset_bits(M: int) -> int:
 
 
 def _minifloat(fmt) -> Minifloat:
-    from ._registry import parse
     f = parse(fmt)
     if not isinstance(f, Minifloat):
         raise FormatError(f"L-Mul is defined on minifloats (e<E>m<M>, fp16, bf16, ...), not {f.name}")
@@ -111,8 +113,6 @@ def lmul(a, b, fmt, out=None, variant="formula", rounding="rne", saturate=False,
     >>> float(e4m3.decode(golden.lmul(z, z, e4m3, variant="intadd")))   # carry: (0.75+0.75+1/8) * 2
     3.25
     """
-    from ._exact import resolve_rnd
-    from ._registry import parse
     f = _minifloat(fmt)
     fo = parse(out) if out is not None else f
     sign, m, e, kind = lmul_exact(a, b, f, variant)
@@ -130,8 +130,6 @@ def lmul_mac_step(acc, a, b, fmt, acc_fmt="fp32", first=False, clear=False, vari
     ``acc_fmt`` (as ``lmul(..., out=acc_fmt)``: no -0 addend, which would flip +0 under rdn);
     ``clear`` gives +0.
     """
-    from ._ops import _sum_exact2
-    from ._registry import parse
     fc = parse(acc_fmt)
     acc = fc.check_codes(acc)
     first = np.asarray(first, bool)
@@ -157,7 +155,6 @@ def lmul_dot(A, B, fmt, acc="fp32", c=None, variant="formula", rounding="rne",
     ``A``, ``B``: (..., N) codes of ``fmt``; ``c``: start value (codes of ``acc``; default the
     additive identity, so the first step loads the first product rounded once).
     """
-    from ._registry import parse
     fc = parse(acc)
     A, B = np.broadcast_arrays(np.asarray(A), np.asarray(B))
     if A.ndim == 0:

@@ -13,7 +13,9 @@ import numpy as np
 
 from ._exact import (FINITE, INF, NAN, ZERO_EXP, add_exact, bit_length, encode_float64, resolve_rnd,
                      round_to, sig_bits, unpack, _shr, _low_mask)
-from ._formats import Format, FormatError, Int, Minifloat, Rounding
+from ._formats import Format, FormatError, Rounding
+from ._int import Int
+from ._minifloat import Minifloat
 from ._registry import parse
 
 __all__ = ["mul", "fma", "add", "dot", "mac_step", "mul_triples", "sum_round"]
@@ -299,16 +301,9 @@ def _int_dot(fa, fb, fc, A, B, c, saturate):
     return fc.from_int(s, saturate=saturate)
 
 
-def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
-        saturate=False, fmt_b=None, preset=None):
-    """N-lane fused dot product: round(sum(A[..., i] * B[..., i]) + c) once into ``acc``.
-
-    ``align=W`` models tensor-core alignment: with ``emax`` the largest exponent among the
-    nonzero products and ``c``, every term is truncated toward zero to a multiple of
-    2^(emax-W), the truncated terms are summed exactly, then rounded once.
-    ``preset`` (e.g. ``"h100-fp8"``) replaces the single rounding by a modelled tensor core's
-    chunked accumulation (:mod:`golden._presets`); it supplies ``align`` and the rounding.
-    """
+def dot_operands(A, B, c, fmt, acc, align, rounding, rnd, rnd_bits, fmt_b):
+    """Validated, broadcast operands of a dot product: ``(fa, fb, fc, A, B, c, lead, rounding,
+    rnd, R)`` with A, B shaped ``lead + (N,)`` and c shaped ``lead``."""
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
     fc = parse(acc)
@@ -323,12 +318,23 @@ def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
     if align is not None and (not isinstance(align, (int, np.integer)) or not 0 <= align <= 56):
         raise FormatError(f"align must be an integer 0..56 (fraction bits kept), not {align!r}")
     rounding, rnd, R = _setup(rounding, rnd, rnd_bits, lead)
+    return fa, fb, fc, A, B, c, lead, rounding, rnd, R
+
+
+def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
+        saturate=False, fmt_b=None):
+    """N-lane fused dot product: round(sum(A[..., i] * B[..., i]) + c) once into ``acc``.
+
+    ``align=W`` models tensor-core alignment: with ``emax`` the largest exponent among the
+    nonzero products and ``c``, every term is truncated toward zero to a multiple of
+    2^(emax-W), the truncated terms are summed exactly, then rounded once. (The public
+    ``golden.dot`` adds tensor-core presets, :mod:`golden._dot`.)
+    """
+    fa, fb, fc, A, B, c, lead, rounding, rnd, R = dot_operands(A, B, c, fmt, acc, align,
+                                                                rounding, rnd, rnd_bits, fmt_b)
     if isinstance(fc, Int) and isinstance(fa, Int) and isinstance(fb, Int) and align is None:
         return _int_dot(fa, fb, fc, A, B, c, saturate)
     N = A.shape[-1]
-    if preset is not None:
-        from ._presets import preset_dot
-        return preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate)
     terms = _product(fa, fb, A.reshape(-1, N), B.reshape(-1, N))
     return sum_round(terms, unpack(fc, c.reshape(-1)), fc, align, rounding, saturate, rnd, R,
                      lead)

@@ -164,6 +164,20 @@ class Posit(Format):
         nonzero finite value). ``saturate`` has no effect: posits always saturate."""
         return encode_float64(self, x, rounding, saturate, rnd, rnd_bits)
 
+    @property
+    def default_accumulator(self) -> str:
+        """The posit MAC reads its quire out in the operand format."""
+        return self.name
+
+    def corner_codes(self) -> np.ndarray:
+        """0, NaR and its neighbours, +-minpos, +-maxpos, +-1 and their neighbours."""
+        one = int(self.encode(1.0)[()])
+        mags = {0, self.minpos_code, self.minpos_code + 1, self.maxpos_code, self.maxpos_code - 1,
+                one, one - 1, one + 1}
+        full = (1 << self.n) - 1
+        codes = {m & full for m in mags} | {(-m) & full for m in mags} | {self.nar_code}
+        return np.array(sorted(codes), dtype=np.uint64).astype(self.dtype)
+
     def describe(self) -> str:
         return f"es={self.es}, NaR, no inf/-0, quire {self.quire_bits} bits"
 

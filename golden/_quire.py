@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._exact import FINITE, NAN
+from ._exact import FINITE, NAN, resolve_rnd
 from ._formats import FormatError, Rounding
+from ._ops import _product
 from ._posit import Posit, round_posit
+from ._registry import parse
 
 __all__ = ["quire_limbs", "quire_zero", "quire_step", "quire_read", "quire_to_int"]
 
@@ -31,7 +33,6 @@ _U1 = np.uint64(1)
 
 
 def _posit(fmt) -> Posit:
-    from ._registry import parse
     f = parse(fmt)
     if not isinstance(f, Posit):
         raise FormatError(f"the quire belongs to posit formats, not {f.name}")
@@ -98,7 +99,6 @@ def quire_step(q, a, b, fmt, first=False, clear=False, sub=False) -> np.ndarray:
     >>> float(p8.decode(golden.quire_read(q, p8)))    # rounded once: posit8 has ulp 1 at 8..16
     11.0
     """
-    from ._ops import _product
     f = _posit(fmt)
     q = _checked_state(f, q)
     W = q.shape[-1]
@@ -135,7 +135,6 @@ def quire_step(q, a, b, fmt, first=False, clear=False, sub=False) -> np.ndarray:
 
 def quire_read(q, fmt, rounding="rne", rnd=None, rnd_bits=None) -> np.ndarray:
     """Round the quire's value once into posit codes (NaR pattern -> NaR)."""
-    from ._exact import resolve_rnd
     f = _posit(fmt)
     q = _checked_state(f, q)
     W = q.shape[-1]

@@ -105,6 +105,10 @@ class Unit(wiring.Component):
     #: state, so each step is checked from the output before it) or "replayed" (hidden state,
     #: e.g. the posit quire: the model recomputes it from the commands of each sum).
     _state = "none"
+    #: The golden operation that defines the unit's outputs (the manifest's ``model``; the
+    #: bench's reference model dispatches on it): "mul", "fma", "mac_step", "lmul",
+    #: "lmul_mac_step", "lns_mac_step", "quire_mac" or "dot".
+    _model = None
     _roles = {
         "a": "operand", "b": "operand", "c": "addend", "rnd": "random", "y": "result",
         "en": "enable", "first": "first", "clear": "clear", "acc": "accumulator",
@@ -193,6 +197,7 @@ class Unit(wiring.Component):
             "stages": self._stages,
             "latency": self._latency,
             "state": self._state,
+            "model": self._model,
             "interleave": self.interleave,
             "rnd_bits": self._rnd_bits,
             "multiplier": None if self._multiplier is None else self._multiplier.tag,

@@ -180,6 +180,7 @@ class FDot(_DotBase):
     acc : out, ``acc.layout()``, the accumulator register (reset: +0)
     """
     _kind = "dot"
+    _model = "dot"
     _state = "observed"
     _prefix = "fdot"
 
@@ -530,6 +531,7 @@ class IDot(_DotBase):
     the shared adder tree; ``stages`` registers the products, then the tree's sum.
     """
     _kind = "idot"
+    _model = "dot"
     _state = "observed"
     _prefix = "idot"
 

@@ -48,6 +48,7 @@ class FFma(Unit):
     'ffma_e4m3fn_fp16_rne_s0'
     """
     _kind = "fma"
+    _model = "fma"
     _prefix = "ffma"
 
     @quiet_on_error

@@ -64,6 +64,7 @@ class FMac(Unit):
     4
     """
     _kind = "mac"
+    _model = "mac_step"
     _state = "observed"
     _prefix = "fmac"
 

@@ -52,6 +52,7 @@ class FMul(Unit):
     'fmul_e4m3fn_e4m3fn_rne_s0'
     """
     _kind = "mul"
+    _model = "mul"
     _prefix = "fmul"
 
     @quiet_on_error

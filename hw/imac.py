@@ -50,6 +50,7 @@ class IntMac(Unit):
     'imac_int8_int32_wrap_s0'
     """
     _kind = "imac"
+    _model = "mac_step"
     _state = "observed"
     _prefix = "imac"
 

@@ -144,6 +144,7 @@ class LMul(_LMulUnit):
     'lmul_e5m2_e5m2_rne_intadd_s0'
     """
     _kind = "lmul"
+    _model = "lmul"
     _prefix = "lmul"
 
     @quiet_on_error
@@ -194,6 +195,7 @@ class LMulMac(_LMulUnit):
     'lmulmac_e4m3fn_bf16_rne_s0'
     """
     _kind = "lmulmac"
+    _model = "lmul_mac_step"
     _state = "observed"
     _prefix = "lmulmac"
 

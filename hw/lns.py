@@ -62,6 +62,7 @@ class LnsMul(Unit):
     'lnsmul_lns8f3_lns8f3_rne_s0'
     """
     _kind = "lnsmul"
+    _model = "mul"
     _prefix = "lnsmul"
 
     @quiet_on_error
@@ -116,6 +117,7 @@ class LnsMac(Unit):
     'lnsmac_lns8f3_int24_wrap_p8_s0'
     """
     _kind = "lnsmac"
+    _model = "lns_mac_step"
     _state = "observed"
     _prefix = "lnsmac"
 

@@ -69,6 +69,7 @@ class PMul(Unit):
     'pmul_posit8_posit8_rne_s0'
     """
     _kind = "pmul"
+    _model = "mul"
     _prefix = "pmul"
 
     @quiet_on_error
@@ -131,6 +132,7 @@ class PMac(Unit):
     'pmac_posit8_posit8_rne_s0'
     """
     _kind = "pmac"
+    _model = "quire_mac"
     _state = "replayed"
     _prefix = "pmac"
 

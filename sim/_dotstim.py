@@ -61,7 +61,7 @@ def _step(manifest, a, b, c, stim_rows):
     """One vectorised golden call: the next accumulator for every row."""
     f = manifest["formats"]
     fo = golden.parse(f["acc"])
-    if manifest["unit"] == "idot":
+    if manifest["rounding"] is None:                 # an integer dot unit: exact, no rounding
         return golden.dot(a, b, c, manifest["elements"]["a"], fo, saturate=manifest["saturate"],
                           fmt_b=manifest["elements"]["b"])
     kw = dict(align=manifest["align"], rounding=manifest["rounding"])
@@ -163,9 +163,8 @@ class _Builder:
         self.fa, self.fb, self.scale, self.k, self.rng = fa, fb, scale, k, rng
         self.a, self.b, self.sa, self.sb, self.first = [], [], [], [], []
         self.fin_a, self.fin_b = _finite_codes(fa), _finite_codes(fb)
-        from macforge.sim.stimulus import corner_codes
-        self.corner_a = corner_codes(fa)
-        self.corner_b = corner_codes(fb)
+        self.corner_a = fa.corner_codes()
+        self.corner_b = fb.corner_codes()
         self.unit_scale = None if scale is None else int(scale.encode(1.0)[()])
 
     def add(self, a, b, first, sa=None, sb=None):

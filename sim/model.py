@@ -1,6 +1,6 @@
 """The bench's reference model: what a unit must output, from the golden model.
 
-One function per unit kind, all driven by the unit manifest. For accumulating units the model
+One function per golden operation (the manifest's ``model``), all driven by the unit manifest. For accumulating units the model
 checks every transition: the expected accumulator after step i is the golden MAC step applied
 to the accumulator the DUT showed before step i. A wrong state is reported at the step that
 produced it, and every step is checked in one vectorised golden call.
@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from macforge import golden
+from macforge.sim._dotstim import dot_outputs
 
-__all__ = ["expected_outputs", "output_format", "compare", "interleave", "previous_state"]
+__all__ = ["MODELS", "expected_outputs", "output_format", "compare", "interleave",
+           "previous_state"]
 
 
 def output_format(manifest: dict):
@@ -28,63 +30,87 @@ def _common(manifest):
     return golden.parse(f["a"]), golden.parse(f["b"]), output_format(manifest), kw
 
 
+def _mul(manifest, stim, fa, fb, fo, kw, observed):
+    return golden.mul(stim["a"], stim["b"], fa, fo, fmt_b=fb, **kw)
+
+
+def _fma(manifest, stim, fa, fb, fo, kw, observed):
+    return golden.fma(stim["a"], stim["b"], stim["c"], fa, fo, fmt_b=fb, **kw)
+
+
+def _lmul(manifest, stim, fa, fb, fo, kw, observed):
+    return golden.lmul(stim["a"], stim["b"], fa, fo, variant=manifest["variant"], **kw)
+
+
+def _stepped(step):
+    """A MAC model from its golden step: each step starts from the observed state before it
+    (:func:`previous_state`), ``en = 0`` holds, ``clear`` wins (the step functions apply it)."""
+    def model(manifest, stim, fa, fb, fo, kw, observed):
+        if observed is None:
+            raise ValueError("accumulating units are checked against the observed state")
+        prev = previous_state(manifest, observed, fo)
+        nxt = step(manifest, stim, prev, fa, fb, fo, kw)
+        hold = ~stim["en"] & ~stim["clear"]
+        return np.where(hold, prev, nxt).astype(fo.dtype)
+    return model
+
+
+def _mac_step(manifest, stim, prev, fa, fb, fo, kw):
+    return golden.mac_step(prev, stim["a"], stim["b"], fa, fo, first=stim["first"],
+                           clear=stim["clear"], fused=bool(manifest["fused"]),
+                           fmt_b=fb, **kw)
+
+
+def _lmul_mac_step(manifest, stim, prev, fa, fb, fo, kw):
+    return golden.lmul_mac_step(prev, stim["a"], stim["b"], fa, fo, first=stim["first"],
+                                clear=stim["clear"], variant=manifest["variant"],
+                                rounding=kw["rounding"], saturate=kw["saturate"])
+
+
+def _lns_mac_step(manifest, stim, prev, fa, fb, fo, kw):
+    return golden.lns_mac_step(prev, stim["a"], stim["b"], fa, P=int(manifest["P"]),
+                               A=int(manifest["A"]), first=stim["first"], clear=stim["clear"],
+                               saturate=kw["saturate"])
+
+
+def _quire_mac(manifest, stim, fa, fb, fo, kw, observed):
+    return _quire_outputs(stim, fa)
+
+
+def _dot(manifest, stim, fa, fb, fo, kw, observed):
+    if observed is None:
+        raise ValueError("accumulating units are checked against the observed state")
+    return dot_outputs(manifest, stim, observed)
+
+
+#: The reference model of each golden operation a unit declares (manifest ``model``).
+MODELS = {
+    "mul": _mul, "fma": _fma, "lmul": _lmul,
+    "mac_step": _stepped(_mac_step), "lmul_mac_step": _stepped(_lmul_mac_step),
+    "lns_mac_step": _stepped(_lns_mac_step), "quire_mac": _quire_mac, "dot": _dot,
+}
+
+
 def expected_outputs(manifest: dict, stim: dict, observed: np.ndarray | None = None) -> np.ndarray:
     """Expected output codes for every vector of ``stim`` (one per input vector).
 
-    For ``mac`` / ``imac`` / ``lmulmac`` units ``observed`` (the DUT's accumulator after each step) gives
-    the state each step starts from; the state before the first step is the reset value 0.
-    A C-slow MAC (manifest ``interleave`` S, :class:`hw.FMac` with ``loop_stages``) keeps S
-    accumulators and steps accumulator ``i mod S`` with vector i: the state vector i starts
-    from is the output of vector ``i - S`` (reset value 0 for the first S).
+    The unit's manifest names the golden operation that defines it (``model``, see
+    :data:`MODELS`). For units with observed state (``state`` "observed": the MACs, the dot
+    units) ``observed`` (the DUT's accumulator after each step) gives the state each step
+    starts from; the state before the first step is the reset value 0. A C-slow MAC
+    (manifest ``interleave`` S, :class:`hw.FMac` with ``loop_stages``) keeps S accumulators
+    and steps accumulator ``i mod S`` with vector i: the state vector i starts from is the
+    output of vector ``i - S`` (reset value 0 for the first S).
     """
-    if manifest["unit"] in ("dot", "idot"):         # k-lane dot units: sim._dotstim
-        if observed is None:
-            raise ValueError("accumulating units are checked against the observed state")
-        from macforge.sim._dotstim import dot_outputs
-        return dot_outputs(manifest, stim, observed)
+    model = MODELS.get(manifest.get("model"))
+    if model is None:
+        raise golden.FormatError(f"no reference model for operation {manifest.get('model')!r} "
+                                 f"(unit {manifest['module']}); accepted: " + ", ".join(MODELS))
     fa, fb, fo, kw = _common(manifest)
     rnd = stim.get("rnd")
     if rnd is not None:
         kw["rnd"] = rnd.astype(np.uint64)
-    unit = manifest["unit"]
-    if unit == "mul":
-        return golden.mul(stim["a"], stim["b"], fa, fo, fmt_b=fb, **kw)
-    if unit == "fma":
-        return golden.fma(stim["a"], stim["b"], stim["c"], fa, fo, fmt_b=fb, **kw)
-    if unit in ("pmul", "lnsmul"):
-        return golden.mul(stim["a"], stim["b"], fa, fo)
-    if unit == "lnsmac":
-        if observed is None:
-            raise ValueError("accumulating units are checked against the observed state")
-        prev = previous_state(manifest, observed, fo)
-        step = golden.lns_mac_step(prev, stim["a"], stim["b"], fa, P=int(manifest["P"]),
-                                   A=int(manifest["A"]), first=stim["first"],
-                                   clear=stim["clear"], saturate=kw["saturate"])
-        hold = ~stim["en"] & ~stim["clear"]
-        return np.where(hold, prev, step).astype(fo.dtype)
-    if unit == "pmac":
-        return _quire_outputs(stim, fa)
-    if unit == "lmul":
-        return golden.lmul(stim["a"], stim["b"], fa, fo, variant=manifest["variant"], **kw)
-    if unit in ("mac", "imac"):
-        if observed is None:
-            raise ValueError("accumulating units are checked against the observed state")
-        prev = previous_state(manifest, observed, fo)
-        step = golden.mac_step(prev, stim["a"], stim["b"], fa, fo, first=stim["first"],
-                               clear=stim["clear"], fused=bool(manifest.get("fused", True)),
-                               fmt_b=fb, **kw)
-        hold = ~stim["en"] & ~stim["clear"]
-        return np.where(hold, prev, step).astype(fo.dtype)
-    if unit == "lmulmac":
-        if observed is None:
-            raise ValueError("accumulating units are checked against the observed state")
-        prev = previous_state(manifest, observed, fo)
-        step = golden.lmul_mac_step(prev, stim["a"], stim["b"], fa, fo, first=stim["first"],
-                                    clear=stim["clear"], variant=manifest["variant"],
-                                    rounding=kw["rounding"], saturate=kw["saturate"])
-        hold = ~stim["en"] & ~stim["clear"]
-        return np.where(hold, prev, step).astype(fo.dtype)
-    raise golden.FormatError(f"no model for unit {unit!r}; accepted: mul, fma, mac, imac, lmul, lmulmac, pmul, pmac, lnsmul, lnsmac, dot, idot")
+    return model(manifest, stim, fa, fb, fo, kw, observed)
 
 
 def interleave(manifest: dict) -> int:

@@ -1,0 +1,215 @@
+"""Quantising to block formats, dequantising, and the block dot product (the operations on
+:class:`golden._block.BlockFormat`; the formats themselves, their table and scale rules are
+documented there).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._block import _E8M0_BIAS, BLOCK_NAMES, BlockFormat
+from ._exact import ZERO_EXP, bit_length, round_to, unpack
+from ._formats import FormatError, Rounding
+from ._int import Int
+from ._ops import _product, _setup, mul_triples, sum_round
+from ._registry import parse
+
+__all__ = ["BlockTensor", "quantize", "dequantize", "block_dot"]
+
+
+@dataclass
+class BlockTensor:
+    """A quantised tensor: ``elements`` (codes; blocks along the last axis, padded with zero
+    codes to a multiple of ``fmt.block``), ``scales`` (codes, shape ``elements.shape[:-1] +
+    (nblocks,)``), ``tensor_scale`` (the fp32 value for nv* formats, else None), ``shape``
+    (the original shape) and ``axis`` (the original axis that was blocked; it was moved last)."""
+    fmt: BlockFormat
+    elements: np.ndarray
+    scales: np.ndarray
+    tensor_scale: float | None
+    shape: tuple
+    axis: int = -1
+
+
+# ---------------------------------------------------------------------------------------------
+# exact quotients
+# ---------------------------------------------------------------------------------------------
+def _split(x):
+    """float64 -> (sign, odd-free integer significand M (uint64, <= 53 bits), exponent E)."""
+    x = np.asarray(x, np.float64)
+    frac, ex = np.frexp(np.abs(x))
+    M = np.ldexp(frac, 53).astype(np.uint64)
+    E = ex.astype(np.int64) - 53
+    return np.signbit(x), M, np.where(M == 0, ZERO_EXP, E)
+
+
+def _odd(M, E):
+    """Strip trailing zero bits: (M >> tz, E + tz), so M has at most its significant bits."""
+    M = np.asarray(M, np.uint64)
+    low = M & (~M + np.uint64(1))                         # lowest set bit
+    tz = np.where(M == 0, 0, bit_length(low) - 1)
+    return M >> tz.astype(np.uint64), np.asarray(E, np.int64) + tz
+
+
+def _round_quotient(fmt, x, dM, dE, rounding, saturate):
+    """Codes of ``fmt`` for the exact x / (dM * 2^dE), one rounding (x finite float64;
+    dM a positive integer of at most 30 bits)."""
+    sign, M, E = _split(x)
+    dM = np.asarray(dM, np.uint64)
+    num = M << np.uint64(10)                              # 63 bits: the quotient keeps >= 33
+    q = num // dM
+    sticky = (num % dM) != 0
+    e = np.where(M == 0, ZERO_EXP, E - 10 - np.asarray(dE, np.int64))
+    kind = np.zeros(q.shape, np.int8)
+    return round_to(fmt, sign, q, e, sticky, kind, rounding, saturate)
+
+
+def _pow2_parts(k):
+    return np.ones(np.shape(k), np.uint64), np.asarray(k, np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# quantise / dequantise
+# ---------------------------------------------------------------------------------------------
+def _elements(fmt: BlockFormat, x, dM, dE, rounding):
+    codes = _round_quotient(fmt.element, x, dM, dE + fmt.element_exp, rounding, True)
+    if isinstance(fmt.element, Int):                      # symmetric: never the lone -2^(n-1)
+        codes = np.where(codes == fmt.element.from_int(fmt.element.min_int),
+                         fmt.element.from_int(fmt.element.min_int + 1), codes)
+    return codes.astype(fmt.element.dtype)
+
+
+def quantize(x, fmt, axis=-1, rounding="rne") -> BlockTensor:
+    """Quantise a float array into blocks of ``fmt`` along ``axis`` (see the module docstring).
+
+    ``rounding`` applies to the elements (the scales follow their definitions: MX exponents
+    from the block max, NV scales rounded to nearest even). Returns a :class:`BlockTensor`.
+    """
+    fmt = parse(fmt)
+    if not isinstance(fmt, BlockFormat):
+        raise FormatError(f"quantize needs a block format, not {fmt.name}; accepted: "
+                          + ", ".join(BLOCK_NAMES))
+    rounding = Rounding.parse(rounding)
+    if rounding is Rounding.SR:
+        raise FormatError("quantize rounds with rne, rna, rtz, rup or rdn (sr needs rnd per "
+                          "element: quantize the scaled values with fmt.element.encode)")
+    x = np.asarray(x, np.float64)
+    if x.ndim == 0:
+        x = x[None]
+    shape = x.shape
+    if not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < x.ndim:
+        raise FormatError(f"axis {axis!r} does not exist in an array of {x.ndim} dimension(s)")
+    ax = int(axis) % x.ndim
+    v = np.moveaxis(x, ax, -1)
+    n = v.shape[-1]
+    nb = -(-n // fmt.block)
+    pad = nb * fmt.block - n
+    if pad:
+        v = np.concatenate([v, np.zeros(v.shape[:-1] + (pad,))], axis=-1)
+    vb = v.reshape(v.shape[:-1] + (nb, fmt.block))
+    bad = ~np.isfinite(vb).all(axis=-1)                          # NaN or inf in the block
+    clean = np.where(np.isfinite(vb), vb, 0.0)
+    amax_b = np.abs(clean).max(axis=-1)
+    if fmt.is_mx:
+        _, ex = np.frexp(amax_b)
+        shared = np.where(amax_b > 0, ex.astype(np.int64) - 1 - fmt.emax_elem, -_E8M0_BIAS)
+        shared = np.maximum(shared, -_E8M0_BIAS)
+        bad = bad | (shared > _E8M0_BIAS)
+        shared = np.where(bad, 0, shared)
+        scales = np.where(bad, fmt.scale.nan_code, shared + _E8M0_BIAS)
+        dM, dE = _pow2_parts(shared[..., None])
+        tensor_scale = None
+    else:
+        t = _tensor_scale(fmt, clean)
+        tM, tE = _odd(*_split(np.float64(t))[1:])
+        Q = int(fmt._element_max_code_value)
+        sM, sE = _odd(np.uint64(Q) * tM, tE)
+        sc = _round_quotient(fmt.scale, amax_b, sM, sE, Rounding.RNE, True)
+        scales = np.where(bad, fmt.scale.nan_code, sc)
+        S = fmt.scale.decode(np.where(bad, 0, sc))
+        zero_scale = (S == 0)[..., None]
+        bM, bE = _odd(*_split(S)[1:])
+        dM = np.where(S == 0, 1, bM * tM)[..., None]
+        dE = np.where(S == 0, 0, bE + tE)[..., None]
+        clean = np.where(zero_scale, 0.0, clean)
+        tensor_scale = float(t)
+    elems = _elements(fmt, np.where(bad[..., None], 0.0, clean), dM, dE, rounding)
+    elems = elems.reshape(v.shape)
+    return BlockTensor(fmt, elems, scales.astype(fmt.scale.dtype), tensor_scale, shape, ax)
+
+
+def _tensor_scale(fmt: BlockFormat, clean) -> float:
+    fp32 = parse("fp32")
+    amax = float(np.abs(clean).max()) if clean.size else 0.0
+    if amax == 0.0:
+        return 1.0
+    Q = int(fmt._element_max_code_value)
+    dM, dE = _odd(np.uint64(448 * Q), np.int64(0))        # 448: e4m3's max
+    code = _round_quotient(fp32, np.float64(amax), dM, dE, Rounding.RNE, True)
+    t = float(fp32.decode(code))
+    return t if t > 0 else 2.0 ** -149
+
+
+def dequantize(t: BlockTensor) -> np.ndarray:
+    """Exact float64 values of a :class:`BlockTensor`, in its original shape."""
+    fmt = t.fmt
+    v = fmt.element.decode(t.elements) * 2.0 ** fmt.element_exp
+    sc = fmt.scale.decode(t.scales)
+    v = (v.reshape(sc.shape + (fmt.block,)) * sc[..., None]).reshape(t.elements.shape)
+    if t.tensor_scale is not None:
+        v = v * t.tensor_scale
+    ax = t.axis % len(t.shape)
+    n = t.shape[ax]
+    v = v[..., :n]
+    return np.moveaxis(v, -1, ax)
+
+
+# ---------------------------------------------------------------------------------------------
+# the block dot product
+# ---------------------------------------------------------------------------------------------
+def block_dot(a, sa, b, sb, c, fmt, acc="fp32", align=None, rounding="rne", fmt_b=None,
+              rnd=None, rnd_bits=None, saturate=False):
+    """One k-lane block dot step: round(scale(sa) * scale(sb) * 2^(ea + eb) * sum(a_i * b_i) + c)
+    once into ``acc``.
+
+    ``a``, ``b``: element codes (..., k); ``sa``, ``sb``: scale codes (...); ``c``: codes of
+    ``acc``. NaN scales or elements give NaN; infinities as in ``golden.dot``. ``align=W``
+    truncates the scaled terms (and ``c``) to W fraction bits below the largest, as ``dot``.
+    The nv* per-tensor scales are not applied here.
+
+    Examples
+    --------
+    >>> import numpy as np; from macforge import golden
+    >>> f = golden.parse("mxfp4")
+    >>> a = f.element.encode(np.array([1.0, 2.0, -0.5]))
+    >>> code = golden.block_dot(a, np.uint8(128), a, np.uint8(126), 0, f)   # 2^1 * 2^-1 * 5.25
+    >>> float(golden.parse("fp32").decode(code))
+    5.25
+    """
+    fa = parse(fmt)
+    fb = parse(fmt_b) if fmt_b is not None else fa
+    for f in (fa, fb):
+        if not isinstance(f, BlockFormat):
+            raise FormatError(f"block_dot needs block formats, not {f.name}; accepted: "
+                              + ", ".join(BLOCK_NAMES))
+    fc = parse(acc)
+    if align is not None and (not isinstance(align, (int, np.integer)) or not 0 <= align <= 56):
+        raise FormatError(f"align must be an integer 0..56 (fraction bits kept), not {align!r}")
+    A = fa.element._checked(a)
+    B = fb.element._checked(b)
+    if A.ndim == 0 or B.ndim == 0:
+        raise FormatError("block_dot needs element operands of shape (..., k)")
+    SA, SB = fa.scale._checked(sa), fb.scale._checked(sb)
+    C = fc._checked(c)
+    lead = np.broadcast_shapes(A.shape[:-1], B.shape[:-1], SA.shape, SB.shape, C.shape)
+    k = np.broadcast_shapes(A.shape[-1:], B.shape[-1:])[0]
+    A = np.broadcast_to(A, lead + (k,)).reshape(-1, k)
+    B = np.broadcast_to(B, lead + (k,)).reshape(-1, k)
+    SA, SB, C = (np.broadcast_to(z, lead).reshape(-1) for z in (SA, SB, C))
+    rounding, rnd, R = _setup(rounding, rnd, rnd_bits, lead)
+    elem = _product(fa.element, fb.element, A, B)
+    ss, ms, es, ks = mul_triples(unpack(fa.scale, SA), unpack(fb.scale, SB))
+    es = np.where(ms == 0, es, es + fa.element_exp + fb.element_exp)
+    terms = mul_triples(elem, (ss[:, None], ms[:, None], es[:, None], ks[:, None]))
+    return sum_round(terms, unpack(fc, C), fc, align, rounding, saturate, rnd, R, lead)
