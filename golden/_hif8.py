@@ -103,7 +103,7 @@ class HiF8(Format):
     >>> hex(int(h.encode(3.0))), hex(int(h.encode(40960.0))), hex(int(h.encode(40960.0, "rna")))
     ('0x14', '0x6e', '0x6f')
     """
-    family = "tapered float"
+    family = "hif8"
 
     # -- naming and ranges ----------------------------------------------------------------
     @property
@@ -281,7 +281,7 @@ class HiF8(Format):
         return np.array(sorted(codes), dtype=np.uint64).astype(self.dtype)
 
     def describe(self) -> str:
-        return "dot-coded exponent (1-3 mantissa bits), denormals to 2^-22, inf, NaN, no -0"
+        return "tapered float, dot-coded exponent (1-3 mantissa bits), denormals to 2^-22, inf, NaN, no -0"
 
 
 def round_hif8(fmt: HiF8, sign, m, e, sticky, kind, rounding, saturate, rnd=None, R=0):

@@ -33,7 +33,7 @@ from .fmac import FMac
 from .fmul import FMul
 from .imac import IntMac
 from .lmul import LMul, LMulMac
-from .lns import LnsMac, LnsMul
+from ._lns import LnsMac, LnsMul
 from .posit import PMac, PMul
 from .dot import FDot, IDot
 

@@ -7,9 +7,10 @@ from macforge.golden import Rounding
 
 from ._pipeline import COMBINATIONAL
 from ._raw import RawFloatLayout
-from ._round import round_bits_for, round_pack
+from ._pack import round_pack
+from ._round import round_bits_for
 from ._shift import ShiftRightSticky
-from ._unpack import Unpack, code_shape, raw_layout_of
+from ._families import code_shape, decoder, raw_layout_of
 
 __all__ = ["AlignAdd", "fused_add", "window_bits"]
 
@@ -95,7 +96,7 @@ class AlignAdd(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p, out = self.p, self.sum
-        m.submodules.unpack_c = uc = Unpack(self._acc)
+        m.submodules.unpack_c = uc = decoder(self._acc)
         m.d.comb += uc.code.eq(self.c)
         c = uc.raw
         slot = self._width - 1                      # X's bits: T_x down to T_x - M

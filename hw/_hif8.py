@@ -26,11 +26,12 @@ from amaranth.utils import bits_for
 
 from macforge.golden import HiF8, Rounding
 
+from ._family import HwFamily
 from ._raw import RawFloatLayout
 from ._round import Round, increment, overflow_to_max
 from ._shift import ShiftRightSticky
 
-__all__ = ["HiF8Decode", "HiF8Round", "hif8_raw_layout", "hif8_grid"]
+__all__ = ["HiF8Decode", "HiF8Round", "hif8_raw_layout", "hif8_grid", "HW"]
 
 
 def hif8_raw_layout(fmt: HiF8) -> RawFloatLayout:
@@ -80,7 +81,8 @@ class HiF8Decode(wiring.Component):
     raw : out, :func:`hif8_raw_layout`
     """
 
-    def __init__(self, fmt: HiF8):
+    def __init__(self, fmt: HiF8, *, normalise: bool = False):
+        # every nonzero code has a leading one: the record is normalised either way
         self._fmt = fmt
         super().__init__({"code": In(fmt.bits), "raw": Out(hif8_raw_layout(fmt))})
 
@@ -247,3 +249,6 @@ class HiF8Round(Round):
             m.d.comb += self.code.eq(Cat(body, sign))
         return m
 
+
+HW = HwFamily(code_shape=lambda fmt: fmt.bits, raw_layout=lambda fmt, normalise=False:
+              hif8_raw_layout(fmt), decoder=HiF8Decode, packer=HiF8Round)

@@ -4,7 +4,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-__all__ = ["LeadingZeroCounter"]
+__all__ = ["LeadingZeroCounter", "normalise_left"]
 
 
 class LeadingZeroCounter(wiring.Component):
@@ -55,3 +55,11 @@ class LeadingZeroCounter(wiring.Component):
             # all ones were padded below, so an all-zero root means i == 0 and pad == 0
             m.d.comb += self.count.eq(Mux(zero, self._width, count))
         return m
+
+
+def normalise_left(m, sig, exp, name: str = "lzc"):
+    """``(sig << lzc, exp - lzc)``: ``sig`` shifted up to a leading one (a zero shifts by its
+    width), adding the counter to module ``m`` as submodule ``name``. The decoders' normalise."""
+    m.submodules[name] = lzc = LeadingZeroCounter(len(sig))
+    m.d.comb += lzc.i.eq(sig)
+    return (sig << lzc.count)[:len(sig)], exp - lzc.count

@@ -10,9 +10,10 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for
 
+from ._family import HwFamily
 from ._lzc import LeadingZeroCounter
 
-__all__ = ["PositDecode", "PositEncode", "frac_bits", "scale_shape"]
+__all__ = ["PositDecode", "PositEncode", "frac_bits", "scale_shape", "HW"]
 
 
 def _tail_bits(fmt) -> int:
@@ -166,3 +167,8 @@ class PositEncode(wiring.Component):
         with m.Else():
             m.d.comb += self.code.eq(Mux(self.sign, -body, body))
         return m
+
+
+#: Posits run on their own units (:mod:`hw.posit`): the multiplier rounds on the encoding, the
+#: MAC accumulates in a quire.
+HW = HwFamily(units={"mul": "pmul", "mac": "pmac"})

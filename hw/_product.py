@@ -5,7 +5,7 @@ from amaranth.lib.wiring import In, Out
 
 from ._multiplier import StarMultiplier
 from ._raw import RawFloatLayout
-from ._unpack import Unpack, code_shape, raw_layout_of
+from ._families import code_shape, decoder, raw_layout_of
 
 __all__ = ["ProductPath", "product_layout"]
 
@@ -53,8 +53,8 @@ class ProductPath(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         fmt_a, fmt_b = self._fmts
-        m.submodules.unpack_a = ua = Unpack(fmt_a, normalise=self._normalise)
-        m.submodules.unpack_b = ub = Unpack(fmt_b, normalise=self._normalise)
+        m.submodules.unpack_a = ua = decoder(fmt_a, normalise=self._normalise)
+        m.submodules.unpack_b = ub = decoder(fmt_b, normalise=self._normalise)
         m.d.comb += [ua.code.eq(self.a), ub.code.eq(self.b)]
         x, y, p = ua.raw, ub.raw, self.p
         m.submodules.mul = mul = self._multiplier(len(x.sig), len(y.sig))

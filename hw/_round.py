@@ -1,14 +1,13 @@
-"""Round/pack: second half of the shared rounder, generic over output minifloats."""
+"""Round/pack into a minifloat, and the rounding pieces every packer shares."""
 from amaranth.hdl import Module, Cat, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from macforge.golden import HiF8, Rounding
+from macforge.golden import Rounding
 
-from ._normalise import Normalise
 from ._raw import RawFloatLayout
 
-__all__ = ["Round", "round_bits_for", "round_pack", "increment", "overflow_to_max"]
+__all__ = ["Round", "round_bits_for", "increment", "overflow_to_max"]
 
 
 def increment(rounding: Rounding, sign, lsb, guard, rest, rem, rnd_bits, rnd):
@@ -156,28 +155,3 @@ class Round(wiring.Component):
             with m.Else():
                 overflow_code()
         return m
-
-
-def round_pack(m, plan, raw, rnd, fmt, rounding: Rounding, saturate: bool, rnd_bits: int,
-               *, prefix: str = ""):
-    """The shared rounder: :class:`~hw._normalise.Normalise`, a ``"normalised"`` cut, Round
-    (:class:`~hw._hif8.HiF8Round` for an hif8 ``fmt``).
-
-    Adds both halves to module ``m`` (names prefixed by ``prefix``) and returns
-    ``(code, rnd)``: ``rnd`` (None unless ``rounding`` is SR) comes back delayed as the value
-    was, for a second rounding that reuses it.
-    """
-    packer = Round
-    if isinstance(fmt, HiF8):
-        # the tapered packer builds on this module's Round, hence the late import
-        from ._hif8 import HiF8Round as packer
-    norm = Normalise(packer.grid(fmt), raw.shape(), round_bits_for(rounding, rnd_bits))
-    m.submodules[prefix + "normalise"] = norm
-    m.d.comb += norm.raw.eq(raw)
-    normalised, rnd = plan.cut(m, "normalised", norm.norm, rnd)
-    rounder = packer(fmt, normalised.shape(), rounding, saturate, rnd_bits)
-    m.submodules[prefix + "round"] = rounder
-    m.d.comb += rounder.norm.eq(normalised)
-    if rounding is Rounding.SR:
-        m.d.comb += rounder.rnd.eq(rnd)
-    return rounder.code, rnd

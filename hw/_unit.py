@@ -5,11 +5,12 @@ import re
 from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
-from macforge.golden import FormatError, HiF8, Int, Minifloat, Rounding, parse
+from macforge.golden import FormatError, Rounding
 
+from ._families import as_operand, as_result
 from ._multiplier import Multiplier, StarMultiplier
 
-__all__ = ["Unit", "quiet_on_error", "as_operand", "as_float_output", "as_rounding",
+__all__ = ["Unit", "quiet_on_error", "as_operand", "as_result", "as_rounding",
            "check_stages", "check_rnd_bits", "check_bool", "check_multiplier", "check_nan_capable"]
 
 
@@ -24,27 +25,6 @@ def quiet_on_error(init):
             self._MustUse__silence = True        # amaranth._unused.MustUse's opt-out flag
             raise
     return wrapper
-
-
-def as_operand(value, what: str):
-    """An operand format: a name or a format object, minifloat, hif8 or integer."""
-    fmt = parse(value)
-    if not isinstance(fmt, (Minifloat, HiF8, Int)):
-        raise FormatError(f"{what} must be a minifloat, hif8 or integer format, not {fmt.name} "
-                          f"({fmt.family})")
-    return fmt
-
-
-def as_float_output(value, what: str):
-    """A result/accumulator format: a signed minifloat with subnormals (so it has zeros), or
-    hif8 (packed by its own tapered rounder)."""
-    fmt = parse(value)
-    if isinstance(fmt, HiF8):
-        return fmt
-    if not isinstance(fmt, Minifloat) or not fmt.signed or not fmt.subnormals:
-        raise FormatError(f"{what} must be a signed minifloat with subnormals or hif8, "
-                          f"not {fmt.name}")
-    return fmt
 
 
 def as_rounding(value) -> Rounding:

@@ -16,38 +16,68 @@ import textwrap
 
 from amaranth.back import verilog
 
-from macforge.golden import FormatError, HiF8, Int, Lns, Minifloat, Posit, Rounding, parse
+from macforge.golden import FormatError, Rounding, parse
 
+from ._families import (as_operand, as_result, hw_family, operand_families, own_units,
+                        result_families)
 from ._multiplier import MULTIPLIERS
 from .ffma import FFma
 from .fmac import FMac
 from .fmul import FMul
 from .imac import IntMac
 from .lmul import LMul, LMulMac
-from .lns import LnsMac, LnsMul
+from ._lns import LnsMac, LnsMul
 from .posit import PMac, PMul
 from .dot import make_dot
 
-__all__ = ["UNITS", "make_unit", "generate", "write"]
+__all__ = ["UNITS", "make_unit", "units_for", "generate", "write"]
 
-#: Unit kinds accepted by :func:`make_unit`.
-UNITS = ("mul", "fma", "mac", "lmul", "lmulmac", "pmul", "pmac", "lnsmul", "lnsmac", "dot")
+#: Every unit kind :func:`make_unit` builds, with what it is (the one list: the CLI's
+#: ``--unit`` choices and the sweep axes read it). Which formats a kind takes comes from the
+#: format families (:mod:`hw._families`): the shared units take every family with a decoder
+#: (operands) and a packer (results); posit, LNS and block formats turn the generic names into
+#: their own units.
+UNITS = {
+    "mul": "a x b -> result, one rounding (posit: pmul; LNS: lnsmul)",
+    "fma": "a x b + c -> result, one rounding",
+    "mac": "accumulator <- a x b + accumulator (integer operands and accumulator: the integer "
+           "MAC; posit: pmac; LNS: lnsmac)",
+    "lmul": "L-Mul (Luo & Sun): a minifloat product without a multiplier, one rounding",
+    "lmulmac": "L-Mul MAC: accumulator <- lmul(a, b) + accumulator",
+    "pmul": "posit multiplier, rounding on the encoding",
+    "pmac": "posit MAC: an exact quire, rounded when read",
+    "lnsmul": "LNS multiplier: the log fields add",
+    "lnsmac": "LNS-Madam MAC: linear terms from a table into an int<A> accumulator",
+    "dot": "k-lane dot-product-accumulate (minifloat, integer and block formats; integer "
+           "elements with an integer accumulator: the integer dot)",
+}
 
-_ACCEPTED = ("accepted: mul (minifloat/hif8/integer operands -> minifloat or hif8 result), "
-             "fma (minifloat/hif8/integer operands, minifloat or hif8 acc), "
-             "mac (minifloat/hif8/integer operands, minifloat or hif8 acc; integer operands "
-             "with integer acc -> integer MAC), lmul (minifloat operands -> minifloat or hif8 "
-             "result, L-Mul), lmulmac (minifloat operands, minifloat or hif8 acc, L-Mul), "
-             "pmul (posit operands -> posit; also what mul means for posits), "
-             "pmac (posit operands, quire, posit read-out; also mac), "
-             "lnsmul (LNS operands -> LNS; also mul), "
-             "lnsmac (LNS operands, int<A> accumulator; also mac), "
-             "dot (k-lane dot product: minifloat/integer/block elements, minifloat acc; "
-             "integer elements with integer acc -> integer dot)")
+
+def _accepted() -> str:
+    units = ", ".join(f"{k} ({v})" for k, v in UNITS.items())
+    return (f"accepted: {units}; mul/fma/mac/dot take {operand_families()} operands "
+            f"(results and accumulators: {result_families()})")
 
 
-def _default_acc(fmt):
-    return parse("int32") if isinstance(fmt, Int) else parse("fp32")
+def units_for(fmt) -> list:
+    """The unit kinds that take ``fmt`` operands: its family's own units, or the shared ones
+    (with the L-Mul units for minifloats)."""
+    own = own_units(fmt)
+    if own:
+        return list(own)
+    try:
+        as_operand(fmt, "fmt")
+    except FormatError:
+        return []
+    shared = ["mul", "fma", "mac", "dot"]
+    return shared + (["lmul", "lmulmac"] if parse(fmt).family == "minifloat" else [])
+
+
+def _check_multiplier(multiplier):
+    if multiplier not in MULTIPLIERS:
+        raise FormatError(f"unknown multiplier {multiplier!r}; accepted: "
+                          + ", ".join(MULTIPLIERS))
+    return MULTIPLIERS[multiplier]
 
 
 def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, stages=0,
@@ -57,15 +87,17 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
 
     Parameters
     ----------
-    unit : {"mul", "fma", "mac", "lmul", "lmulmac", "pmul", "pmac", "lnsmul", "lnsmac"}
-        For posit and LNS operands ``mul`` and ``mac`` build ``pmul``/``pmac`` and
-        ``lnsmul``/``lnsmac``.
+    unit : str
+        A key of :data:`UNITS`. For formats with units of their own (posit, LNS) ``mul`` and
+        ``mac`` build those (``pmul``/``pmac``, ``lnsmul``/``lnsmac``); block formats run on
+        ``dot`` only.
     fmt, fmt_b : format or name
         Operand formats (``fmt_b`` defaults to ``fmt``).
     acc : format or name, optional
-        Result format of ``mul`` (default ``fmt``); accumulator of ``fma``/``mac`` (default
-        fp32, or int32 for integer operands). Integer operands with an integer ``acc`` make
-        ``mac`` an :class:`~hw.IntMac` (exact; ``rounding`` must stay rne, unused).
+        Result format of ``mul`` (default ``fmt``); accumulator of ``fma``/``mac``/``dot``
+        (default: the operand format's ``default_accumulator``: fp32, int32 for integers, the
+        posit itself for the quire MAC, int24 for LNS-Madam). Integer operands with an integer
+        ``acc`` make ``mac`` an :class:`~hw.IntMac` (exact; ``rounding`` must stay rne).
     rounding : str or Rounding
     saturate : bool
     stages : int
@@ -93,113 +125,166 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
         Unknown unit, or a unit/format pair the generators do not build.
     """
     if unit not in UNITS:
-        raise FormatError(f"unknown unit {unit!r}; {_ACCEPTED}")
-    if loop_stages:
-        _check_loop_unit(unit, fmt, acc)
-    if unit == "dot":
-        return make_dot(fmt, fmt_b, acc, rounding, saturate, stages, rnd_bits, multiplier,
-                        lanes=lanes, align=align, preset=preset)
-    elif lanes is not None or align is not None or preset is not None:
-        raise FormatError(f"lanes, align and preset apply to unit 'dot', not {unit!r}")
+        raise FormatError(f"unknown unit {unit!r}; {_accepted()}")
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
-    if unit in ("pmul", "pmac") or isinstance(fa, Posit):
-        unit = {"mul": "pmul", "mac": "pmac"}.get(unit, unit)
-        return _make_posit_unit(unit, fa, fb, acc, rounding, stages, multiplier)
-    if unit in ("lnsmul", "lnsmac") or isinstance(fa, Lns):
-        unit = {"mul": "lnsmul", "mac": "lnsmac"}.get(unit, unit)
-        return _make_lns_unit(unit, fa, fb, acc, rounding, saturate, stages, P, A)
-    for f in (fa, fb):
-        if not isinstance(f, (Minifloat, HiF8, Int)):
-            raise FormatError(f"unit {unit!r} does not take {f.name} operands; {_ACCEPTED}")
-    if multiplier not in MULTIPLIERS:
-        raise FormatError(f"unknown multiplier {multiplier!r}; accepted: "
-                          + ", ".join(MULTIPLIERS))
-    mult = MULTIPLIERS[multiplier]
-    if unit in ("lmul", "lmulmac"):
-        if not isinstance(fa, Minifloat) or fb != fa:
-            raise FormatError(f"unit {unit!r} takes two operands of one minifloat format, not "
-                              f"{fa.name} x {fb.name}; {_ACCEPTED}")
-        if multiplier != "star":
-            raise FormatError(f"unit {unit!r} has no multiplier array (multiplier {multiplier!r})")
-        if unit == "lmul":
-            return LMul(fa, out=parse(acc) if acc is not None else fa, variant=variant,
-                        rounding=rounding, saturate=saturate, stages=stages, rnd_bits=rnd_bits)
-        if not fused:
-            raise FormatError("unit 'lmulmac' rounds once per step (fused only)")
-        return LMulMac(fa, acc=parse(acc) if acc is not None else parse("fp32"), variant=variant,
-                       rounding=rounding, saturate=saturate, stages=stages)
-    rounding = Rounding.parse(rounding)
-    common = dict(fmt_b=fb, saturate=saturate, stages=stages, multiplier=mult)
-    if unit == "mul":
-        out = parse(acc) if acc is not None else fa
-        if not isinstance(out, (Minifloat, HiF8)):
-            raise FormatError(f"unit 'mul' gives a minifloat or hif8 result, not {out.name} "
-                              f"(pass acc=<minifloat>); {_ACCEPTED}")
-        return FMul(fa, out=out, rounding=rounding, rnd_bits=rnd_bits, **common)
-    acc = parse(acc) if acc is not None else _default_acc(fa)
-    if unit == "mac" and isinstance(acc, Int):
-        if not (isinstance(fa, Int) and isinstance(fb, Int)):
-            raise FormatError(f"an integer accumulator ({acc.name}) needs integer operands, "
-                              f"not {fa.name} x {fb.name}; {_ACCEPTED}")
-        if rounding is not Rounding.RNE:
-            raise FormatError(f"an integer MAC is exact; rounding {rounding.value!r} does not "
-                              "apply (leave it at rne)")
-        return IntMac(fa, acc=acc, **common)
-    if not isinstance(acc, (Minifloat, HiF8)):
-        raise FormatError(f"unit {unit!r} needs a minifloat or hif8 accumulator, not {acc.name}; "
-                          f"{_ACCEPTED}")
-    if unit == "fma":
-        return FFma(fa, acc=acc, rounding=rounding, rnd_bits=rnd_bits, **common)
-    return FMac(fa, acc=acc, fused=fused, rounding=rounding, rnd_bits=rnd_bits,
-                loop_stages=loop_stages, **common)
+    if loop_stages:
+        _check_loop_unit(unit, fa, acc)
+    own = own_units(fa)
+    if own:
+        if unit not in own and unit not in own.values():
+            kinds = list(dict.fromkeys(own.values()))
+            raise FormatError(f"{fa.name} operands take unit {' or '.join(kinds)}, not {unit!r}; "
+                              f"{_accepted()}")
+        unit = own.get(unit, unit)
+    if unit != "dot" and (lanes is not None or align is not None or preset is not None):
+        raise FormatError(f"lanes, align and preset apply to unit 'dot', not {unit!r}")
+    args = dict(fa=fa, fb=fb, acc=acc, rounding=rounding, saturate=saturate, stages=stages,
+                fused=fused, rnd_bits=rnd_bits, multiplier=multiplier, variant=variant, P=P,
+                A=A, lanes=lanes, align=align, preset=preset, loop_stages=loop_stages)
+    return _BUILDERS[unit](**args)
 
 
-def _check_loop_unit(unit, fmt, acc):
+def _check_loop_unit(unit, fa, acc):
     """loop_stages pipelines the rounding accumulate loop of a float MAC (hw.FMac) only."""
-    fa = parse(fmt)
-    acc_f = parse(acc) if acc is not None else _default_acc(fa)
-    if unit != "mac" or not isinstance(acc_f, (Minifloat, HiF8)) \
-            or not isinstance(fa, (Minifloat, HiF8, Int)):
+    acc_f = parse(acc) if acc is not None else parse(fa.default_accumulator)
+    if unit != "mac" or own_units(fa) or hw_family(fa).decoder is None \
+            or hw_family(acc_f).packer is None:
         raise FormatError(f"loop_stages applies to unit 'mac' with a float accumulator (a "
                           f"rounding loop), not unit {unit!r} on {fa.name} into {acc_f.name}; "
                           "integer, quire and LNS accumulators are pipelined by stages alone")
 
 
-def _make_posit_unit(unit, fa, fb, acc, rounding, stages, multiplier):
-    if unit not in ("pmul", "pmac"):
-        raise FormatError(f"{fa.name} operands take unit pmul or pmac, not {unit!r}; {_ACCEPTED}")
+def _shared_operands(unit, fa, fb):
+    for f in (fa, fb):
+        try:
+            as_operand(f, "fmt")
+        except FormatError:
+            raise FormatError(f"unit {unit!r} does not take {f.name} operands; "
+                              f"{_accepted()}") from None
+
+
+def _mul(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier, **_):
+    _shared_operands("mul", fa, fb)
     out = parse(acc) if acc is not None else fa
-    if not (isinstance(fa, Posit) and fb == fa and out == fa):
-        raise FormatError(f"unit {unit!r} takes and returns one posit format, not "
-                          f"{fa.name} x {fb.name} -> {out.name}; {_ACCEPTED}")
-    if multiplier not in MULTIPLIERS:
-        raise FormatError(f"unknown multiplier {multiplier!r}; accepted: " + ", ".join(MULTIPLIERS))
-    cls = PMul if unit == "pmul" else PMac
-    return cls(fa, rounding=rounding, stages=stages, multiplier=MULTIPLIERS[multiplier])
+    try:
+        as_result(out, "out")
+    except FormatError:
+        raise FormatError(f"unit 'mul' gives a {result_families()} result, not {out.name} "
+                          f"(pass acc=<minifloat>); {_accepted()}") from None
+    return FMul(fa, out=out, rounding=Rounding.parse(rounding), rnd_bits=rnd_bits, fmt_b=fb,
+                saturate=saturate, stages=stages, multiplier=_check_multiplier(multiplier))
 
 
-def _make_lns_unit(unit, fa, fb, acc, rounding, saturate, stages, P, A):
-    if unit not in ("lnsmul", "lnsmac"):
-        raise FormatError(f"{fa.name} operands take unit lnsmul or lnsmac, not {unit!r}; {_ACCEPTED}")
-    if not (isinstance(fa, Lns) and fb == fa):
-        raise FormatError(f"unit {unit!r} takes two operands of one LNS format, not "
-                          f"{fa.name} x {fb.name}; {_ACCEPTED}")
-    if unit == "lnsmul":
+def _accumulator(unit, fa, fb, acc):
+    acc = parse(acc) if acc is not None else parse(fa.default_accumulator)
+    try:
+        as_result(acc, "acc")
+    except FormatError:
+        raise FormatError(f"unit {unit!r} needs a {result_families()} accumulator, not "
+                          f"{acc.name}; {_accepted()}") from None
+    return acc
+
+
+def _fma(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier, **_):
+    _shared_operands("fma", fa, fb)
+    acc = _accumulator("fma", fa, fb, acc)
+    return FFma(fa, acc=acc, rounding=Rounding.parse(rounding), rnd_bits=rnd_bits, fmt_b=fb,
+                saturate=saturate, stages=stages, multiplier=_check_multiplier(multiplier))
+
+
+def _mac(fa, fb, acc, rounding, saturate, stages, fused, rnd_bits, multiplier, loop_stages,
+         **_):
+    _shared_operands("mac", fa, fb)
+    rounding = Rounding.parse(rounding)
+    acc_f = parse(acc) if acc is not None else parse(fa.default_accumulator)
+    if acc_f.family == "integer":                   # the exact integer MAC
+        if fa.family != "integer" or fb.family != "integer":
+            raise FormatError(f"an integer accumulator ({acc_f.name}) needs integer operands, "
+                              f"not {fa.name} x {fb.name}; {_accepted()}")
+        if rounding is not Rounding.RNE:
+            raise FormatError(f"an integer MAC is exact; rounding {rounding.value!r} does not "
+                              "apply (leave it at rne)")
+        return IntMac(fa, acc=acc_f, fmt_b=fb, saturate=saturate, stages=stages,
+                      multiplier=_check_multiplier(multiplier))
+    acc_f = _accumulator("mac", fa, fb, acc_f)
+    return FMac(fa, acc=acc_f, fused=fused, rounding=rounding, rnd_bits=rnd_bits,
+                loop_stages=loop_stages, fmt_b=fb, saturate=saturate, stages=stages,
+                multiplier=_check_multiplier(multiplier))
+
+
+def _lmul_operands(unit, fa, fb, multiplier):
+    if fa.family != "minifloat" or fb != fa:
+        raise FormatError(f"unit {unit!r} takes two operands of one minifloat format, not "
+                          f"{fa.name} x {fb.name}; {_accepted()}")
+    if multiplier != "star":
+        raise FormatError(f"unit {unit!r} has no multiplier array (multiplier {multiplier!r})")
+
+
+def _lmul(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier, variant, **_):
+    _lmul_operands("lmul", fa, fb, multiplier)
+    return LMul(fa, out=parse(acc) if acc is not None else fa, variant=variant,
+                rounding=rounding, saturate=saturate, stages=stages, rnd_bits=rnd_bits)
+
+
+def _lmulmac(fa, fb, acc, rounding, saturate, stages, fused, multiplier, variant, **_):
+    _lmul_operands("lmulmac", fa, fb, multiplier)
+    if not fused:
+        raise FormatError("unit 'lmulmac' rounds once per step (fused only)")
+    return LMulMac(fa, acc=parse(acc) if acc is not None else parse(fa.default_accumulator),
+                   variant=variant, rounding=rounding, saturate=saturate, stages=stages)
+
+
+def _posit(unit, cls):
+    def build(fa, fb, acc, rounding, stages, multiplier, **_):
         out = parse(acc) if acc is not None else fa
-        if out != fa or saturate:
-            raise FormatError(f"unit 'lnsmul' returns {fa.name} (always saturating), not "
-                              f"{out.name}{' with saturate' if saturate else ''}")
-        return LnsMul(fa, rounding=rounding, stages=stages)
+        if not (fa.family == "posit" and fb == fa and out == fa):
+            raise FormatError(f"unit {unit!r} takes and returns one posit format, not "
+                              f"{fa.name} x {fb.name} -> {out.name}; {_accepted()}")
+        return cls(fa, rounding=rounding, stages=stages,
+                   multiplier=_check_multiplier(multiplier))
+    return build
+
+
+def _lns_operands(unit, fa, fb):
+    if not (fa.family == "lns" and fb == fa):
+        raise FormatError(f"unit {unit!r} takes two operands of one LNS format, not "
+                          f"{fa.name} x {fb.name}; {_accepted()}")
+
+
+def _lnsmul(fa, fb, acc, rounding, saturate, stages, **_):
+    _lns_operands("lnsmul", fa, fb)
+    out = parse(acc) if acc is not None else fa
+    if out != fa or saturate:
+        raise FormatError(f"unit 'lnsmul' returns {fa.name} (always saturating), not "
+                          f"{out.name}{' with saturate' if saturate else ''}")
+    return LnsMul(fa, rounding=rounding, stages=stages)
+
+
+def _lnsmac(fa, fb, acc, rounding, saturate, stages, P, A, **_):
+    _lns_operands("lnsmac", fa, fb)
     if acc is not None:
         acc_fmt = parse(acc)
-        if not (isinstance(acc_fmt, Int) and acc_fmt.signed) or (A is not None and A != acc_fmt.n):
+        if acc_fmt.family != "integer" or not acc_fmt.signed or (A is not None and A != acc_fmt.n):
             raise FormatError(f"unit 'lnsmac' accumulates into a signed int<A>, not {acc_fmt.name}")
         A = acc_fmt.n
     if Rounding.parse(rounding) is not Rounding.RNE:
         raise FormatError("an LNS MAC accumulates exactly (truncated terms); rounding "
                           f"{Rounding.parse(rounding).value!r} does not apply (leave it at rne)")
-    return LnsMac(fa, P=P, A=24 if A is None else A, saturate=saturate, stages=stages)
+    if A is None:
+        A = parse(fa.default_accumulator).n
+    return LnsMac(fa, P=P, A=A, saturate=saturate, stages=stages)
+
+
+def _dot(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier, lanes, align, preset,
+         **_):
+    return make_dot(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier,
+                    lanes=lanes, align=align, preset=preset)
+
+
+_BUILDERS = {"mul": _mul, "fma": _fma, "mac": _mac, "lmul": _lmul, "lmulmac": _lmulmac,
+             "pmul": _posit("pmul", PMul), "pmac": _posit("pmac", PMac), "lnsmul": _lnsmul,
+             "lnsmac": _lnsmac, "dot": _dot}
 
 
 def _header(manifest) -> str:

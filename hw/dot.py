@@ -26,12 +26,14 @@ Examples
 >>> IDot("int8", lanes=16).module_name
 'idot_int8_x16_int32_wrap_s0'
 """
+import math
+
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for
 
-from macforge.golden import FormatError, Int, Minifloat, Rounding, parse
+from macforge.golden import FormatError, Rounding, parse
 
 from ._addertree import AdderTree, MaxTree, Term, aligned_sum, sign_magnitude, term_lead
 from ._fused_add import fused_add
@@ -42,10 +44,10 @@ from ._multiplier import StarMultiplier
 from ._pipeline import COMBINATIONAL, PipelinePlan
 from ._product import ProductPath, product_layout
 from ._raw import RawFloatLayout
-from ._round import round_pack
-from ._unit import (Unit, _token, as_float_output, as_rounding, check_bool, check_multiplier,
+from ._pack import round_pack
+from ._unit import (Unit, _token, as_result, as_rounding, check_bool, check_multiplier,
                     check_nan_capable, check_rnd_bits, check_stages, quiet_on_error)
-from ._unpack import Unpack, code_shape, raw_layout_of
+from ._families import code_shape, decoder, hw_family, operand_families, raw_layout_of
 
 __all__ = ["FDot", "IDot", "make_dot", "DEFAULT_LANES", "MAX_LANES", "default_lanes", "block_of"]
 
@@ -88,15 +90,16 @@ def _element(value, what):
     fmt = parse(value)
     blk = block_of(fmt)
     elem = blk.element if blk is not None else fmt
-    if not isinstance(elem, (Minifloat, Int)):
-        raise FormatError(f"{what} must be a minifloat, integer or block format, not "
-                          f"{fmt.name} ({fmt.family})")
+    if hw_family(elem).decoder is None:
+        raise FormatError(f"{what} must be a block format or an operand format "
+                          f"({operand_families()}), not {fmt.name} ({fmt.family})")
     return elem, blk
 
 
 def _top_exp(fmt) -> int:
-    """Weight of the top significand bit of the largest finite value (Unpack's ``exp``)."""
-    return fmt.n - 1 if isinstance(fmt, Int) else fmt.emax
+    """Weight of the top significand bit of the largest finite magnitude (the decoder's
+    ``exp``): floor(log2 max(|min|, max)); an integer's is n - 1 (|int_min| = 2^(n-1))."""
+    return math.frexp(max(abs(fmt.min), fmt.max))[1] - 1
 
 
 def _resolve_preset(preset):
@@ -198,13 +201,13 @@ class FDot(_DotBase):
                 blk_a is not None and (blk_a.scale != blk_b.scale or blk_a.block != blk_b.block)):
             raise FormatError(f"a block dot product needs two block formats with the same block "
                               f"and scale format, not {parse(fmt).name} x {parse(fmt_b).name}")
-        fc = as_float_output("fp32" if acc is None else acc, "acc")
-        if not isinstance(fc, Minifloat):
+        fc = as_result("fp32" if acc is None else acc, "acc")
+        if fc.family != "minifloat":
             raise FormatError(f"acc must be a signed minifloat with subnormals, not {fc.name}")
         self._block = blk_a
         self._elements = (ea, eb)
         scale = blk_a.scale if blk_a is not None else None
-        if scale is not None and (not isinstance(scale, Minifloat) or scale.has_inf or (
+        if scale is not None and (scale.family != "minifloat" or scale.has_inf or (
                 scale.precision == 1 and (scale.subnormals or scale.signed))):
             raise FormatError(f"block scale {scale.name} must be a minifloat without inf "
                               "(an exponent-only scale: unsigned, no zero, as e8m0)")
@@ -345,8 +348,8 @@ class FDot(_DotBase):
                 m.d.comb += [raw.exp.eq(code - fs.bias), raw.sig.eq(1),
                              raw.is_nan.eq(code == fs.nan_code if fs.has_nan else 0)]
         else:
-            m.submodules.scale_a = ua = Unpack(fs, normalise=True)
-            m.submodules.scale_b = ub = Unpack(fs, normalise=True)
+            m.submodules.scale_a = ua = decoder(fs, normalise=True)
+            m.submodules.scale_b = ub = decoder(fs, normalise=True)
             m.d.comb += [ua.code.eq(self.sa), ub.code.eq(self.sb)]
             x, y = ua.raw, ub.raw
         nan = Signal(name="scale_nan")
@@ -451,7 +454,7 @@ class FDot(_DotBase):
         fc = self._formats["acc"]
         ea, eb = self._elements
         plo = product_layout(ea, eb, normalise=True)
-        m.submodules.acc_unpack = uc = Unpack(fc, normalise=True)
+        m.submodules.acc_unpack = uc = decoder(fc, normalise=True)
         m.d.comb += uc.code.eq(self.acc)
         c = uc.raw
         clo = raw_layout_of(fc, normalise=True)
@@ -601,10 +604,10 @@ def make_dot(fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, stages=0
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
     if acc is None and preset is None:
-        acc = "int32" if isinstance(fa, Int) and isinstance(fb, Int) else "fp32"
+        acc = "int32" if fa.family == fb.family == "integer" else "fp32"
     acc_fmt = parse(acc) if acc is not None else None
-    if isinstance(acc_fmt, Int):
-        if not (isinstance(fa, Int) and isinstance(fb, Int)):
+    if acc_fmt is not None and acc_fmt.family == "integer":
+        if not (fa.family == "integer" and fb.family == "integer"):
             raise FormatError(f"an integer accumulator ({acc_fmt.name}) needs integer elements, "
                               f"not {fa.name} x {fb.name}")
         if Rounding.parse(rounding) is not Rounding.RNE:
@@ -615,7 +618,7 @@ def make_dot(fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, stages=0
                               f"{acc_fmt.name}")
         return IDot(fa, lanes=lanes, acc=acc_fmt, fmt_b=fb, saturate=saturate, stages=stages,
                     multiplier=mult)
-    if acc_fmt is not None and not isinstance(acc_fmt, Minifloat):
+    if acc_fmt is not None and acc_fmt.family != "minifloat":
         raise FormatError(f"unit 'dot' accumulates into a signed minifloat with subnormals "
                           f"(fp32, bf16, fp16, e8m13, ...) or, for integer elements, an "
                           f"integer; not {acc_fmt.name}")

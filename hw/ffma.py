@@ -8,10 +8,10 @@ from ._fused_add import fused_add
 from ._multiplier import StarMultiplier
 from ._pipeline import PipelinePlan
 from ._product import ProductPath
-from ._unit import (Unit, as_float_output, as_operand, as_rounding, check_bool,
+from ._unit import (Unit, as_result, as_operand, as_rounding, check_bool,
                     check_multiplier, check_nan_capable, check_rnd_bits, check_stages,
                     quiet_on_error)
-from ._unpack import code_shape
+from ._families import code_shape
 
 __all__ = ["FFma"]
 
@@ -56,7 +56,7 @@ class FFma(Unit):
                  saturate=False, stages=0, rnd_bits=8, multiplier=StarMultiplier):
         fa = as_operand(fmt, "fmt")
         fb = as_operand(fmt_b, "fmt_b") if fmt_b is not None else fa
-        fc = as_float_output(acc, "acc")
+        fc = as_result(acc, "acc")
         check_nan_capable(fc, fa, fb)
         self._configure(formats={"a": fa, "b": fb, "acc": fc}, rounding=as_rounding(rounding),
                         saturate=check_bool(saturate, "saturate"), stages=check_stages(stages),

@@ -8,11 +8,11 @@ from ._fused_add import fused_add
 from ._multiplier import StarMultiplier
 from ._pipeline import COMBINATIONAL, PipelinePlan
 from ._product import ProductPath
-from ._round import round_pack
-from ._unit import (Unit, as_float_output, as_operand, as_rounding, check_bool,
+from ._pack import round_pack
+from ._unit import (Unit, as_result, as_operand, as_rounding, check_bool,
                     check_multiplier, check_nan_capable, check_rnd_bits, check_stages,
                     quiet_on_error)
-from ._unpack import Unpack, code_shape
+from ._families import code_shape, decoder
 
 __all__ = ["FMac"]
 
@@ -75,7 +75,7 @@ class FMac(Unit):
         self._loop_stages = check_loop_stages(loop_stages)
         fa = as_operand(fmt, "fmt")
         fb = as_operand(fmt_b, "fmt_b") if fmt_b is not None else fa
-        fc = as_float_output(acc, "acc")
+        fc = as_result(acc, "acc")
         check_nan_capable(fc, fa, fb)
         self._configure(formats={"a": fa, "b": fb, "acc": fc}, rounding=as_rounding(rounding),
                         saturate=check_bool(saturate, "saturate"), stages=check_stages(stages),
@@ -122,7 +122,7 @@ class FMac(Unit):
                                    prefix="product_")
             control = plan.cut(m, "normalised", *control, reset_less=False)
             code, rnd = plan.output(m, code, rnd)
-            m.submodules.product_unpack = unpack = Unpack(f["acc"])
+            m.submodules.product_unpack = unpack = decoder(f["acc"])
             m.d.comb += unpack.code.eq(code)
             p = unpack.raw
         en, first, clear = plan.output(m, *control, reset_less=False)

@@ -7,11 +7,11 @@ from macforge.golden import Rounding
 from ._multiplier import StarMultiplier
 from ._pipeline import PipelinePlan
 from ._product import ProductPath
-from ._round import round_pack
-from ._unit import (Unit, as_float_output, as_operand, as_rounding, check_bool,
+from ._pack import round_pack
+from ._unit import (Unit, as_result, as_operand, as_rounding, check_bool,
                     check_multiplier, check_nan_capable, check_rnd_bits, check_stages,
                     quiet_on_error)
-from ._unpack import code_shape
+from ._families import code_shape
 
 __all__ = ["FMul", "round_product"]
 
@@ -60,7 +60,7 @@ class FMul(Unit):
                  saturate=False, stages=0, rnd_bits=8, multiplier=StarMultiplier):
         fa = as_operand(fmt, "fmt")
         fb = as_operand(fmt_b, "fmt_b") if fmt_b is not None else fa
-        fo = as_float_output(out if out is not None else fa, "out")
+        fo = as_result(out if out is not None else fa, "out")
         check_nan_capable(fo, fa, fb)
         self._configure(formats={"a": fa, "b": fb, "out": fo}, rounding=as_rounding(rounding),
                         saturate=check_bool(saturate, "saturate"), stages=check_stages(stages),

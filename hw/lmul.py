@@ -25,9 +25,9 @@ from ._fused_add import fused_add
 from .fmul import round_product
 from ._pipeline import COMBINATIONAL, PipelinePlan
 from ._raw import RawFloatLayout
-from ._unit import (Unit, as_float_output, as_rounding, check_bool, check_nan_capable,
+from ._unit import (Unit, as_result, as_rounding, check_bool, check_nan_capable,
                     check_rnd_bits, check_stages, quiet_on_error)
-from ._unpack import Unpack, code_shape, raw_layout_of
+from ._families import code_shape, decoder, raw_layout_of
 
 __all__ = ["LMulPath", "LMul", "LMulMac", "lmul_layout"]
 
@@ -84,8 +84,8 @@ class LMulPath(wiring.Component):
         fmt, p = self._fmt, self.p
         M = fmt.man_bits
         offset = 1 << (M - lmul_offset_bits(M))      # 2^-l(M) in units of 2^-M
-        m.submodules.unpack_a = ua = Unpack(fmt, normalise=True)
-        m.submodules.unpack_b = ub = Unpack(fmt, normalise=True)
+        m.submodules.unpack_a = ua = decoder(fmt, normalise=True)
+        m.submodules.unpack_b = ub = decoder(fmt, normalise=True)
         m.d.comb += [ua.code.eq(self.a), ub.code.eq(self.b)]
         x, y = ua.raw, ub.raw
         zero = x.is_zero | y.is_zero
@@ -151,7 +151,7 @@ class LMul(_LMulUnit):
     def __init__(self, fmt="e4m3", *, out=None, variant="formula", rounding=Rounding.RNE,
                  saturate=False, stages=0, rnd_bits=8):
         fa = _as_minifloat(fmt, "fmt")
-        fo = as_float_output(out if out is not None else fa, "out")
+        fo = as_result(out if out is not None else fa, "out")
         check_nan_capable(fo, fa)
         self._variant = LmulVariant.parse(variant)
         self._configure(formats={"a": fa, "b": fa, "out": fo}, rounding=as_rounding(rounding),
@@ -203,7 +203,7 @@ class LMulMac(_LMulUnit):
     def __init__(self, fmt="e4m3", *, acc="fp32", variant="formula", rounding=Rounding.RNE,
                  saturate=False, stages=0):
         fa = _as_minifloat(fmt, "fmt")
-        fc = as_float_output(acc, "acc")
+        fc = as_result(acc, "acc")
         check_nan_capable(fc, fa)
         rounding = as_rounding(rounding)
         if rounding is Rounding.SR:

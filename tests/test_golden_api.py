@@ -117,7 +117,7 @@ def test_parse_non_string(bad):
 def test_hif8_name():
     f = golden.parse("hif8")
     assert isinstance(f, golden.HiF8) and f.name == "hif8" and f.bits == 8
-    assert golden.parse(f.name) == f and f.family == "tapered float"
+    assert golden.parse(f.name) == f and f.family == "hif8"
 
 
 @pytest.mark.parametrize("name", list(BLOCK_NAMES))

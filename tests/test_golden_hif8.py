@@ -344,6 +344,6 @@ def exact_without_c(A, B):
 
 def test_names_and_errors():
     assert golden.parse("HiF8") is H or golden.parse("HiF8") == H
-    assert golden.parse(H.name) == H and H.family == "tapered float"
+    assert golden.parse(H.name) == H and H.family == "hif8"
     with pytest.raises(FormatError, match=r"^hif8: code 0x100 does not fit in 8 bits$"):
         H.decode(np.array([256]))

@@ -11,7 +11,7 @@ from amaranth.sim import Simulator
 from macforge import golden
 from macforge.golden import FormatError
 from macforge.hw import FFma, FMac, FMul, make_unit
-from macforge.hw._unpack import Unpack
+from macforge.hw._families import decoder
 from _simutil import simulate
 from test_hw_units import ROUNDINGS, assert_lint_clean, check, elaborated, simulate_stream
 
@@ -19,9 +19,9 @@ HIF8 = golden.parse("hif8")
 
 
 def test_decode_every_code():
-    """Unpack(hif8) gives golden's fields for all 256 codes: sign, E, 1.M (padded to 4 bits),
+    """decoder(hif8) gives golden's fields for all 256 codes: sign, E, 1.M (padded to 4 bits),
     and the zero / inf / NaN flags."""
-    dut = Unpack(HIF8)
+    dut = decoder(HIF8)
     got = []
 
     async def bench(ctx):

@@ -673,7 +673,7 @@ def test_manifest_and_files(tmp_path):
     assert manifest == {
         "module": "fmac_e4m3fn_fp32_rne_s2", "unit": "mac",
         "formats": {"a": "e4m3fn", "b": "e4m3fn", "acc": "fp32"},
-        "rounding": "rne", "saturate": False, "fused": True, "stages": 2, "latency": 3, "state": "observed", "interleave": 1,
+        "rounding": "rne", "saturate": False, "fused": True, "stages": 2, "latency": 3, "state": "observed", "model": "mac_step", "interleave": 1,
         "rnd_bits": None, "multiplier": "star", "clock": "clk", "reset": "rst",
         "ports": [
             {"name": "clk", "dir": "in", "width": 1, "role": "clock"},
@@ -758,9 +758,10 @@ def test_parameter_type_errors(build, message):
 
 @pytest.mark.parametrize("build,message", [
     (lambda: FMul(fmt="e4m3", out="int8"),
-     r"^out must be a signed minifloat with subnormals or hif8, not int8$"),
+     r"^out must be a result format \(minifloat or hif8\), not int8 \(integer\)$"),
     (lambda: FMac(fmt="e4m3", acc="e8m0"),
-     r"^acc must be a signed minifloat with subnormals or hif8, not e8m0fnu$"),
+     r"^acc must be a result format \(minifloat or hif8\), not e8m0fnu \(a minifloat needs a "
+     r"sign and subnormals to be a result\)$"),
     (lambda: FMul(fmt="e4m3", out="e2m1"),
      r"^e2m1fn has no NaN, so it cannot hold the NaN results that e4m3fn operands produce$"),
     (lambda: IntMac(fmt="e4m3"),

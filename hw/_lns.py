@@ -6,10 +6,11 @@ from amaranth.lib.wiring import In, Out
 
 from macforge.golden import FormatError, Int, Lns, Rounding, lns_mac_table, parse
 
+from ._family import HwFamily
 from ._pipeline import PipelinePlan
 from ._unit import Unit, check_bool, check_stages, quiet_on_error
 
-__all__ = ["LnsMul", "LnsMac", "LnsFields"]
+__all__ = ["LnsMul", "LnsMac", "LnsFields", "HW"]
 
 
 def _as_lns(value, what: str) -> Lns:
@@ -196,3 +197,7 @@ class LnsMac(Unit):
             m.d.sync += acc.eq(nxt)
         m.d.comb += self.acc.eq(acc)
         return m
+
+
+#: LNS runs on its own units: the multiplier is an adder, the MAC LNS-Madam's.
+HW = HwFamily(units={"mul": "lnsmul", "mac": "lnsmac"})
