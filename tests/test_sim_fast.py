@@ -245,6 +245,7 @@ def test_one_eval_cycle_only_where_safe(kind, tmp_path):
     src.write_text(f"module {top}(input clk, input rst, input [7:0] a, output reg [7:0] y);\n"
                    f"  {_TOY[kind]}\nendmodule\n")
     manifest = {"module": top, "unit": "mul", "latency": 1, "clock": "clk", "reset": "rst",
+                "state": "none", "interleave": 1,
                 "ports": [{"name": "clk", "dir": "in", "width": 1, "role": "clock"},
                           {"name": "rst", "dir": "in", "width": 1, "role": "reset"},
                           {"name": "a", "dir": "in", "width": 8, "role": "operand"},
