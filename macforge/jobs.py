@@ -48,6 +48,7 @@ import os
 import pickle
 import signal
 import sys
+import time
 import traceback
 import uuid
 from pathlib import Path
@@ -158,9 +159,10 @@ def _worker_main(conn, fn, initializer, initargs, parent_pid) -> None:
         if initializer is not None:
             initializer(*initargs)
     except BaseException as exc:
-        conn.send(_error_reply("init-error", None, exc))
+        _send(conn, _error_reply("init-error", None, exc))
         return
-    conn.send(("ready", None, None, None))
+    if not _send(conn, ("ready", None, None, None)):
+        return
     while True:
         try:
             msg = conn.recv()
@@ -174,11 +176,20 @@ def _worker_main(conn, fn, initializer, initargs, parent_pid) -> None:
         except BaseException as exc:                # the task's failure, reported; we go on
             reply = _error_reply("error", tid, exc)
         try:
-            conn.send(reply)
-        except (BrokenPipeError, ConnectionError, EOFError):
-            return
+            if not _send(conn, reply):
+                return
         except Exception as exc:                    # a result that does not pickle
-            conn.send(_error_reply("error", tid, exc))
+            if not _send(conn, _error_reply("error", tid, exc)):
+                return
+
+
+def _send(conn, msg) -> bool:
+    """Send ``msg`` to the driver; False if it is gone."""
+    try:
+        conn.send(msg)
+        return True
+    except (BrokenPipeError, ConnectionError, EOFError):
+        return False
 
 
 # -- the driver side ---------------------------------------------------------------------------------
@@ -213,20 +224,25 @@ class _Worker:
         self.job = job
         return True
 
-    def stop(self, force: bool) -> None:
-        if not force:
+
+
+def _stop(workers: list[_Worker], force: bool) -> None:
+    """Ask every worker to exit (``force``: terminate them at once), wait, then kill."""
+    for w in workers:
+        if force:
+            w.proc.terminate()
+        else:
             try:
-                self.conn.send(None)
+                w.conn.send(None)
             except OSError:
                 pass
-            self.proc.join(_STOP_GRACE)
-        if self.proc.is_alive():
-            self.proc.terminate()
-            self.proc.join(_STOP_GRACE)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join()
-        self.conn.close()
+    deadline = time.monotonic() + _STOP_GRACE
+    for w in workers:
+        w.proc.join(max(0.0, deadline - time.monotonic()))
+        if w.proc.is_alive():
+            w.proc.kill()
+            w.proc.join()
+        w.conn.close()
 
 
 def run_pool(fn: Callable[[Any], Any], tasks: Iterable, jobs: int,
@@ -336,6 +352,8 @@ def run_pool(fn: Callable[[Any], Any], tasks: Iterable, jobs: int,
         except (EOFError, OSError):
             raise EOFError from None
         except Exception as exc:            # a result that does not unpickle here
+            if w.job is None:
+                raise
             (_, task), w.job = w.job, None
             failed(task, exc)
             return
@@ -414,8 +432,7 @@ def run_pool(fn: Callable[[Any], Any], tasks: Iterable, jobs: int,
                 buried(w)
         clean = True
     finally:
-        for w in workers:
-            w.stop(force=not clean)
+        _stop(workers, force=not clean)
 
 
 # -- helpers -----------------------------------------------------------------------------------------

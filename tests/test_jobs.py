@@ -150,6 +150,7 @@ def test_sigkill_of_the_driver_leaves_no_worker(tmp_path):
         proc.wait(10)
         assert _gone_within(workers, 5), [p for p in workers if _alive(p)]
     finally:
+        proc.stderr.close()
         for p in workers:
             if _alive(p):
                 os.kill(p, signal.SIGKILL)
