@@ -109,7 +109,7 @@ class _RemoteTraceback(Exception):
         return self.tb
 
 
-# -- the worker side ---------------------------------------------------------------------------------
+# -- the worker side ------------------------------------------------------------------------------
 def _ignore_sigint(signum, frame):
     pass
 
@@ -192,7 +192,7 @@ def _send(conn, msg) -> bool:
         return False
 
 
-# -- the driver side ---------------------------------------------------------------------------------
+# -- the driver side ------------------------------------------------------------------------------
 class _Worker:
     def __init__(self, ctx, fn, initializer, initargs):
         self.conn, child = ctx.Pipe(duplex=True)
@@ -300,10 +300,10 @@ def run_pool(fn: Callable[[Any], Any], tasks: Iterable, jobs: int,
     Examples
     --------
     >>> from macforge.jobs import run_pool
-    >>> squares = {}
-    >>> run_pool(abs, [-3, -2, 1], 2, squares.__setitem__)            # doctest: +SKIP
-    >>> squares                                                        # doctest: +SKIP
-    {-2: 2, -3: 3, 1: 1}
+    >>> magnitudes = {}
+    >>> run_pool(abs, [-3, -2, 1], 2, magnitudes.__setitem__)         # doctest: +SKIP
+    >>> magnitudes                                                     # doctest: +SKIP
+    {-3: 3, -2: 2, 1: 1}
 
     A task that may crash its worker, and failures reported rather than raised:
 
@@ -435,7 +435,7 @@ def run_pool(fn: Callable[[Any], Any], tasks: Iterable, jobs: int,
         _stop(workers, force=not clean)
 
 
-# -- helpers -----------------------------------------------------------------------------------------
+# -- helpers --------------------------------------------------------------------------------------
 def atomic_write_json(path, obj, *, indent: int | None = 1) -> None:
     """Write ``obj`` as JSON to ``path`` so that readers see the old file or the new one.
 
