@@ -13,7 +13,8 @@ from macforge import golden
 from macforge.golden import FormatError
 from macforge.hw import generate, make_unit, write
 from macforge.sim import model
-from macforge.sim.fast import FastSim, _Continuation, check_fast
+from macforge.sim.continuation import Continuation
+from macforge.sim.fast import FastSim, check_fast
 from macforge.sim.stimulus import make_stimulus
 
 from _simutil import BUILD, simulate
@@ -84,7 +85,7 @@ def test_cslow_stream_continues_across_calls(tmp_path):
     with FastSim(manifest, verilog, build_root=str(BUILD)) as dut:
         whole = dut.run(stim)
         dut.reset()
-        cont, parts, lo = _Continuation(manifest), [], 0
+        cont, parts, lo = Continuation(manifest), [], 0
         for hi in (1001, 5003, stim["a"].size):
             piece = {k: v[lo:hi] for k, v in stim.items()}
             got = dut.run(piece)

@@ -94,11 +94,11 @@ def test_fdot_exact_e4m3_and_a_wrong_model_is_caught():
     wrong = dot_outputs(dict(man, align=2), stim, got)
     assert np.count_nonzero(wrong != got.astype(wrong.dtype)) > 10
     # the fast mode's chunked check (each piece from the observed state) gives the same verdict
-    from macforge.sim import fast, model
+    from macforge.sim import continuation, model
     bad = got.copy()
     bad[[20, 21, 150]] ^= 1
     whole = model.compare(man, stim, bad)
-    pieces = fast.compare_chunked(man, stim, bad, chunk=37)
+    pieces = continuation.compare_chunked(man, stim, bad, chunk=37)
     assert np.array_equal(whole[0], pieces[0]) and whole[1].tolist() == pieces[1].tolist()
     assert whole[1].size >= 3
 

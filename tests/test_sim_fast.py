@@ -1,10 +1,12 @@
-"""Fast co-simulation (sim.fast): bit-identical to the cocotb bench, and it catches the same bugs.
+"""Fast co-simulation (sim.fast; sim.stream over sim.sweeps): bit-identical to the cocotb bench,
+and it catches the same bugs.
 
 The cocotb runs here use their own build root (build/test_sim_fast): test_sim_mul/test_sim_mac
 may run at the same time on another xdist worker and write into build/test_sim. They get the
 generated Verilog as VERILOG= files that are only rewritten when the generator's output changes,
 so a warm run re-simulates without recompiling (about 1 min instead of 4 on 2 busy cores).
 """
+import functools
 import hashlib
 import json
 import os
@@ -16,7 +18,8 @@ import pytest
 
 from macforge import hw
 from _simutil import simulate
-from macforge.sim import fast, model
+from macforge.sim import continuation, fast, model, sweeps
+from macforge.sim.stream import format_rows, stream
 from macforge.sim.stimulus import make_stimulus
 
 pytestmark = [pytest.mark.rtl,
@@ -93,11 +96,11 @@ def test_broken_rtl_same_first_mismatch_as_cocotb(tmp_path):
     assert i == int(result["mismatches"][0])
     assert got["expected"][i] == result["expected"][i] != got["observed"][i]
     # the streaming driver reports the same first mismatch, decoded as the runner does
-    r = fast.stream(rne, verilog, fast.pair_sweep("e4m3"), top=top, build_root=ROOT,
-                    chunk=1 << 12, progress=tmp_path / "p.json", out=lambda s: None)
+    r = stream(rne, verilog, sweeps.pair_sweep("e4m3"), top=top, build_root=ROOT,
+               chunk=1 << 12, progress=tmp_path / "p.json", out=lambda s: None)
     assert r.complete and not r.ok and r.mismatches == got["mismatches"].size
     assert r.first[0]["index"] == i and r.first[0]["got"] == int(got["observed"][i])
-    text = fast.format_rows(rne, r.first[:1])
+    text = format_rows(rne, r.first[:1])
     assert re.fullmatch(rf"  vector {i}: a=0x[0-9a-f]{{2}} \(\S+\) b=0x[0-9a-f]{{2}} \(\S+\)\n"
                         r"      expected 0x[0-9a-f]{2} \(\S+\)   got 0x[0-9a-f]{2} \(\S+\)",
                         text), text
@@ -122,7 +125,7 @@ def test_rtl_without_a_manifest_port_is_refused():
         fast.FastSim(mac, mul_v, top="fmul_e4m3fn_e4m3fn_rne_s0", build_root=ROOT)
 
 
-class _Interrupting(fast.PairSweep):
+class _Interrupting(sweeps.PairSweep):
     """A sweep that raises KeyboardInterrupt when asked for vector ``at`` (a Ctrl-C)."""
 
     def __init__(self, at):
@@ -140,15 +143,15 @@ def test_stream_interrupt_and_resume(tmp_path):
     pfile = tmp_path / "progress.json"
     lines = []
     kw = dict(build_root=ROOT, chunk=1 << 12, progress=pfile, out=lines.append)
-    r = fast.stream(manifest, verilog, _Interrupting(at=40_000), **kw)
+    r = stream(manifest, verilog, _Interrupting(at=40_000), **kw)
     assert not r.complete and r.vectors == 36_864 and r.mismatches == 0     # 9 chunks done
     assert any(re.fullmatch(r"interrupted: 36,864 of 65,536 vectors done; progress saved in "
                             r"\S+ -- run again to resume", t) for t in lines), lines
     assert json.loads(pfile.read_text())["done"] == [[0, 36_864]]
-    r = fast.stream(manifest, verilog, fast.pair_sweep("e4m3"), **kw)
+    r = stream(manifest, verilog, sweeps.pair_sweep("e4m3"), **kw)
     assert r.ok and r.vectors == 65536 and r.session_vectors == 65536 - 36_864
     assert any(t.startswith("resuming pairs_e4m3fn_e4m3fn: 36,864 of 65,536") for t in lines)
-    r = fast.stream(manifest, verilog, fast.pair_sweep("e4m3"), **kw)     # done: nothing to do
+    r = stream(manifest, verilog, sweeps.pair_sweep("e4m3"), **kw)     # done: nothing to do
     assert r.ok and r.session_vectors == 0
 
 
@@ -159,16 +162,22 @@ def test_mac_stream_in_chunks_checks_every_transition(tmp_path):
     stim.pop("meta")
     whole = fast.check_fast(manifest, verilog, stim, build_root=ROOT)
     assert whole["mismatches"].size == 0
-    r = fast.stream(manifest, verilog, fast.ArraySweep(stim, "mac_seed3"), build_root=ROOT,
-                    chunk=10_007, progress=tmp_path / "p.json", out=lambda s: None)
+    r = stream(manifest, verilog, sweeps.ArraySweep(stim, "mac_seed3"), build_root=ROOT,
+               chunk=10_007, progress=tmp_path / "p.json", out=lambda s: None)
     assert r.ok and r.vectors == whole["observed"].size
+    # on two worker processes (macforge.jobs): each chunk from its own model's accumulator
+    lines = []
+    r = stream(manifest, verilog, sweeps.ArraySweep(stim, "mac_seed3"), build_root=ROOT,
+               chunk=10_007, progress=tmp_path / "p2.json", jobs=2, out=lines.append)
+    assert r.ok and r.vectors == whole["observed"].size, lines
+    assert "on 2 worker processes" in lines[0]
     # a chunk checked from the wrong state fails at its first step that depends on it
     lo = 70_000
     part = {k: v[lo:lo + 100] for k, v in stim.items()}
     obs = whole["observed"][lo:lo + 100]
-    assert fast.compare_from(manifest, part, obs, whole["observed"][lo - 1])[1].size == 0
+    assert continuation.compare_from(manifest, part, obs, whole["observed"][lo - 1])[1].size == 0
     if not part["first"][0] and part["en"][0] and not part["clear"][0]:
-        assert fast.compare_from(manifest, part, obs, 0)[1][:1].tolist() == [0]
+        assert continuation.compare_from(manifest, part, obs, 0)[1][:1].tolist() == [0]
 
 
 @pytest.mark.parametrize("kind,fmt,acc", [("mac", "e4m3", "fp32"), ("pmac", "posit8", "posit8")])
@@ -181,13 +190,13 @@ def test_chunked_check_equals_whole_check(kind, fmt, acc):
     observed = fast.run_fast(manifest, verilog, stim, build_root=ROOT)
     observed[[70_000, 70_001, 80_500, 95_000]] ^= 1              # four wrong outputs
     whole = model.compare(manifest, stim, observed)
-    pieces = fast.compare_chunked(manifest, stim, observed, chunk=4_999)
+    pieces = continuation.compare_chunked(manifest, stim, observed, chunk=4_999)
     assert np.array_equal(whole[0], pieces[0])
     assert whole[1].tolist() == pieces[1].tolist() and whole[1].size >= 4
 
 
 def test_stratified_fp32_addends():
-    codes = fast.stratified_codes("fp32", 4096)
+    codes = sweeps.stratified_codes("fp32", 4096)
     assert codes.size == 4096 and np.unique(codes).size == 4096
     exps = (codes.astype(np.uint64) >> 23) & 0xFF
     assert np.bincount(exps.astype(np.intp), minlength=256).tolist() == [16] * 256  # 8 per sign
@@ -205,25 +214,26 @@ _SWEEPS = Path(__file__).resolve().parent.parent / "build" / "sweeps"
 
 def _sweep(kind, fmt, sweep, **kw):
     manifest, verilog = unit_and_rtl(kind, fmt, **kw)
-    r = fast.stream(manifest, verilog, sweep, build_root=_SWEEPS, jobs=_JOBS, resume=not _FRESH)
+    r = stream(manifest, verilog, sweep, build_root=_SWEEPS, jobs=_JOBS, resume=not _FRESH,
+               out=functools.partial(print, flush=True))
     assert r.complete, f"interrupted; resume with the same command ({r.progress_file})"
     assert r.vectors == sweep.total > 0
     assert r.mismatches == 0, (f"{r.mismatches:,} of {r.total:,} vectors mismatch; first:\n"
-                               + fast.format_rows(manifest, r.first))
+                               + format_rows(manifest, r.first))
 
 
 @pytest.mark.slow
 def test_ffma_e4m3_every_product_into_4096_stratified_fp32_addends():
     """268,435,456 fused multiply-adds: every e4m3 x e4m3 product into each of 4,096 fp32
     addends covering every sign and binade (zeros, subnormals, inf, NaN included)."""
-    _sweep("fma", "e4m3", fast.fma_sweep("e4m3", "fp32", fast.stratified_codes("fp32", 4096)),
+    _sweep("fma", "e4m3", sweeps.fma_sweep("e4m3", "fp32", sweeps.stratified_codes("fp32", 4096)),
            acc="fp32")
 
 
 @pytest.mark.slow
 def test_bf16_every_product():
     """All 2^32 bf16 x bf16 -> bf16 products."""
-    _sweep("mul", "bf16", fast.pair_sweep("bf16"))
+    _sweep("mul", "bf16", sweeps.pair_sweep("bf16"))
 
 
 _TOY = {
@@ -245,6 +255,7 @@ def test_one_eval_cycle_only_where_safe(kind, tmp_path):
     src.write_text(f"module {top}(input clk, input rst, input [7:0] a, output reg [7:0] y);\n"
                    f"  {_TOY[kind]}\nendmodule\n")
     manifest = {"module": top, "unit": "mul", "latency": 1, "clock": "clk", "reset": "rst",
+                "state": "none", "interleave": 1,
                 "ports": [{"name": "clk", "dir": "in", "width": 1, "role": "clock"},
                           {"name": "rst", "dir": "in", "width": 1, "role": "reset"},
                           {"name": "a", "dir": "in", "width": 8, "role": "operand"},
@@ -262,4 +273,4 @@ def test_one_eval_cycle_only_where_safe(kind, tmp_path):
 @pytest.mark.slow
 def test_posit16es1_every_product():
     """All 2^32 posit16es1 x posit16es1 -> posit16es1 products."""
-    _sweep("pmul", "posit16es1", fast.pair_sweep("posit16es1"), acc="posit16es1")
+    _sweep("pmul", "posit16es1", sweeps.pair_sweep("posit16es1"), acc="posit16es1")

@@ -14,6 +14,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from macforge.jobs import WorkerDied, hms, run_pool
+
 from ._point import code_digest, evaluate, worker_identity
 from ._spec import SweepError
 from ._store import Store, load_results
@@ -29,11 +31,6 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:                       # not Linux
         return os.cpu_count() or 1
-
-
-def _hms(s: float) -> str:
-    from macforge.sim.fast import _hms as hms             # one duration format for every progress line
-    return hms(s)
 
 
 class _Progress:
@@ -55,7 +52,7 @@ class _Progress:
         eta = (self.total - done) / rate if rate > 0 else float("inf")
         n = int(30 * done / self.total) if self.total else 30
         line = (f"[{'#' * n}{'.' * (30 - n)}] {done}/{self.total} points  {failed} failed  "
-                f"{rate * 3600:,.0f} points/h  ETA {_hms(eta)}")
+                f"{rate * 3600:,.0f} points/h  ETA {hms(eta)}")
         if self.tty:
             self.stream.write("\r" + line + "\x1b[K")
         else:
@@ -92,45 +89,20 @@ class SweepReport:
 
 
 def _run_local(tasks, jobs, handle, err):
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-    ctx = multiprocessing.get_context("spawn")
-    queue = list(reversed(tasks))
-    crashes = {}
-    while queue:
-        pool = ProcessPoolExecutor(min(jobs, len(queue)), mp_context=ctx)
-        running = {}
-        try:
-            while queue or running:
-                while queue and len(running) < 2 * jobs:
-                    t = queue.pop()
-                    running[pool.submit(evaluate, t)] = t
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for f in done:
-                    t = running.pop(f)
-                    try:
-                        r = f.result()
-                    except BrokenProcessPool:
-                        running[f] = t
-                        raise
-                    except Exception as exc:        # e.g. a result that does not unpickle
-                        r = _failed(f"{type(exc).__name__}: {exc}")
-                    handle(t, r)
-            pool.shutdown(wait=True)
-        except BrokenProcessPool:
-            for t in running.values():
-                crashes[t["param_key"]] = crashes.get(t["param_key"], 0) + 1
-                if crashes[t["param_key"]] >= MAX_CRASHES:
-                    handle(t, _failed(f"worker process died {MAX_CRASHES} times while "
-                                      "measuring this point (a crash in a tool or the "
-                                      "simulator, or out of memory)"))
-                else:
-                    queue.append(t)
-            err.write("macforge sweep: a worker process died; restarting the pool "
-                      f"({len(running)} point(s) in flight re-queued)\n")
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    """The points on ``jobs`` local worker processes (:func:`macforge.jobs.run_pool`)."""
+    def failed(t, exc):
+        if isinstance(exc, WorkerDied):
+            handle(t, _failed(f"worker process died {exc.crashes} times while measuring this "
+                              "point (a crash in a tool or the simulator, or out of memory)"))
+        else:                                   # e.g. a result that does not unpickle
+            handle(t, _failed(f"{type(exc).__name__}: {exc}"))
+
+    def restarted(t, exc):
+        err.write(f"macforge sweep: a worker process died ({exc.how}); restarting it "
+                  "(the point it was measuring is re-queued)\n")
+
+    run_pool(evaluate, tasks, jobs, handle, on_error=failed, max_crashes=MAX_CRASHES,
+             on_restart=restarted)
 
 
 def _failed(error):
