@@ -86,7 +86,7 @@ def driver_cost(tmp):
     from macforge.costmodel.sweep import parse_spec
     from macforge.costmodel.sweep._store import Store
     from macforge.costmodel.sweep._point import code_digest
-    from macforge.costmodel.synth import tool_versions
+    from macforge.toolchain.versions import tool_versions
     from macforge.costmodel.cache import key
     parse_spec(SWEEP, "warm-up")
     code, tools = code_digest(), tool_versions()

@@ -21,7 +21,9 @@ Examples
 """
 from .api import asic_cost, cost, fpga_cost, get_calibration
 from .cache import Cache
-from .synth import Design, SynthError, TARGETS, YosysError
+from macforge.toolchain.errors import SynthError, YosysError
+
+from .synth import Design, TARGETS
 
 __all__ = ["Design", "asic_cost", "fpga_cost", "cost", "get_calibration", "Cache", "TARGETS",
            "SynthError", "YosysError"]

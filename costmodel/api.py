@@ -14,13 +14,19 @@ import hashlib
 
 import numpy as np
 
+from macforge.toolchain.errors import SynthError
+from macforge.toolchain.versions import tool_versions
+from macforge.toolchain.yosys import fpga_script
+
 from .cache import Cache, key
+from .designs import IntMul
+from .energy import (HOROWITZ_INT8_MUL_PJ, HOROWITZ_VDD, MODEL_VERSION, energy_pj,
+                     switched_capacitance)
 from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
-from .synth import Design, SynthError, TARGETS, asic_script, fpga_script, pnr_flow, pnr_fpga, \
-    synth_asic, synth_fpga, tool_versions
+from .synth import Design, TARGETS, asic_script, pnr_flow, pnr_fpga, synth_asic, synth_fpga
 
-__all__ = ["asic_cost", "fpga_cost", "cost", "get_calibration", "resolve_cache"]
+__all__ = ["asic_cost", "fpga_cost", "cost", "calibration", "get_calibration", "resolve_cache"]
 
 
 def resolve_cache(cache):
@@ -59,10 +65,8 @@ _CALIB_MEMO = {}
 
 
 def get_calibration(cache=None, n_ops=100_000, seed=1):
-    """The energy constant (see :func:`costmodel.energy.calibration`), cached."""
-    from .energy import calibration
+    """The energy constant (see :func:`calibration`), cached."""
     cache = resolve_cache(cache)
-    from .energy import MODEL_VERSION
     k = key("calibration", MODEL_VERSION, n_ops, seed, load().text, tool_versions())
     if k in _CALIB_MEMO and not (cache is not None and cache.refresh):
         return _CALIB_MEMO[k]
@@ -85,7 +89,6 @@ def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
     ``activity`` (switched capacitance and toggle statistics), ``calibration`` and
     ``cached`` (whether synthesis came from the cache).
     """
-    from .energy import switched_capacitance, energy_pj, HOROWITZ_INT8_MUL_PJ
     cache = resolve_cache(cache)
     res, hit = _synth_asic_cached(design, cache)
     res = dict(res)
@@ -93,7 +96,6 @@ def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
     if not energy:
         return res
     calib = get_calibration(cache)
-    from .energy import MODEL_VERSION
     stim = "zero" if zero else _operands_digest(operands)
     k = key("activity", MODEL_VERSION, res["key"], n_ops, seed, stim, design.manifest)
     act = cache.get(k) if cache is not None else None
@@ -167,3 +169,28 @@ def cost(design: Design, target: str = "asic", pnr: bool = False, cache=None,
     return {"target": target, "module": design.top,
             "dsp": fpga_cost(design, target, dsp=True, pnr=pnr, cache=cache),
             "nodsp": fpga_cost(design, target, dsp=False, pnr=pnr, cache=cache)}
+
+
+def calibration(n_ops: int = 100_000, seed: int = 1, cache=None) -> dict:
+    """The energy constant K (pJ per fF switched), computed from the int8 multiplier.
+
+    Synthesises the int8 x int8 signed multiplier (:class:`~costmodel.designs.IntMul`),
+    simulates ``n_ops`` uniform random operand pairs and sets K = 0.2 pJ / (fF per op).
+
+    Returns
+    -------
+    dict
+        ``k_pj_per_ff``, ``ref_cap_ff_per_op``, ``ref_area_um2``, ``ref_ge``,
+        ``half_cv2_pj_per_ff`` (V^2/2 at 0.9 V) and ``k_over_half_cv2``.
+    """
+    d = Design.from_amaranth(IntMul(8), "imul_s8", "int8 x int8 signed (Amaranth *)")
+    res = asic_cost(d, n_ops=n_ops, seed=seed, cache=cache, energy=False)
+    net = GateNetlist(res["netlist"], top=d.top)
+    sw = switched_capacitance(net, n_ops=n_ops, seed=seed)
+    k = HOROWITZ_INT8_MUL_PJ / sw["cap_ff_per_op"]
+    half_cv2 = 0.5 * HOROWITZ_VDD ** 2 * 1e-3          # fJ/fF -> pJ/fF: 0.405e-3
+    return {"k_pj_per_ff": k, "ref_cap_ff_per_op": sw["cap_ff_per_op"],
+            "ref_area_um2": res["area_um2"], "ref_ge": res["ge"],
+            "ref_pj": HOROWITZ_INT8_MUL_PJ, "half_cv2_pj_per_ff": half_cv2,
+            "k_over_half_cv2": round(k / half_cv2, 3), "n_ops": n_ops,
+            "source": "Horowitz ISSCC 2014 (45 nm, 0.9 V): int8 mult 0.2 pJ"}

@@ -39,7 +39,7 @@ import numpy as np
 from .netlist import GateNetlist, NetlistError
 
 __all__ = ["MODEL_VERSION", "HOROWITZ_INT8_MUL_PJ", "KAPPA_FF_PER_UM2", "net_capacitance", "operand_codes",
-           "stimulus", "switched_capacitance", "BLOCK", "calibration", "energy_pj", "ActivityError",
+           "stimulus", "switched_capacitance", "BLOCK", "energy_pj", "ActivityError",
            "load_activity"]
 
 #: Bump when the activity or capacitance model changes: part of every cached energy's key.
@@ -324,34 +324,6 @@ def load_activity(path: str, ports=("a", "b")) -> dict:
         if len(v) < 2:
             raise ActivityError(f"{path}: {k} needs at least 2 operands")
     return out
-
-
-def calibration(n_ops: int = 100_000, seed: int = 1, cache=None) -> dict:
-    """The energy constant K (pJ per fF switched), computed from the int8 multiplier.
-
-    Synthesises the int8 x int8 signed multiplier (:class:`~costmodel.designs.IntMul`),
-    simulates ``n_ops`` uniform random operand pairs and sets K = 0.2 pJ / (fF per op).
-
-    Returns
-    -------
-    dict
-        ``k_pj_per_ff``, ``ref_cap_ff_per_op``, ``ref_area_um2``, ``ref_ge``,
-        ``half_cv2_pj_per_ff`` (V^2/2 at 0.9 V) and ``k_over_half_cv2``.
-    """
-    from .api import asic_cost
-    from .designs import IntMul
-    from .synth import Design
-    d = Design.from_amaranth(IntMul(8), "imul_s8", "int8 x int8 signed (Amaranth *)")
-    res = asic_cost(d, n_ops=n_ops, seed=seed, cache=cache, energy=False)
-    net = GateNetlist(res["netlist"], top=d.top)
-    sw = switched_capacitance(net, n_ops=n_ops, seed=seed)
-    k = HOROWITZ_INT8_MUL_PJ / sw["cap_ff_per_op"]
-    half_cv2 = 0.5 * HOROWITZ_VDD ** 2 * 1e-3          # fJ/fF -> pJ/fF: 0.405e-3
-    return {"k_pj_per_ff": k, "ref_cap_ff_per_op": sw["cap_ff_per_op"],
-            "ref_area_um2": res["area_um2"], "ref_ge": res["ge"],
-            "ref_pj": HOROWITZ_INT8_MUL_PJ, "half_cv2_pj_per_ff": half_cv2,
-            "k_over_half_cv2": round(k / half_cv2, 3), "n_ops": n_ops,
-            "source": "Horowitz ISSCC 2014 (45 nm, 0.9 V): int8 mult 0.2 pJ"}
 
 
 def energy_pj(cap_ff_per_op: float, calib: dict) -> float:

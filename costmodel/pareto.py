@@ -56,7 +56,7 @@ def run(workload: str, formats, target: str = "asic", P: int = 64, activity: int
     from macforge.costmodel.accuracy import evaluate, get_model, unit_spec
     from macforge.costmodel.accuracy import emulate
     from macforge.costmodel.accuracy.costmap import DEFAULT_P, MEMORY_SOURCE, workload_cost
-    from macforge.costmodel.synth import tool_versions
+    from macforge.toolchain.versions import tool_versions
     specs = [unit_spec(f) for f in formats]          # bad names fail before any work
     t0 = time.time()
     model = get_model(workload, progress=progress)

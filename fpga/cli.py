@@ -24,7 +24,7 @@ def _targets(text):
 
 
 def _errors():
-    from macforge.costmodel.synth import SynthError, YosysError
+    from macforge.toolchain.errors import SynthError, YosysError
     from .hwtest import HwTestError
     from .protocol import LinkError
     return (SynthError, YosysError, HwTestError, LinkError, ValueError)
@@ -103,7 +103,8 @@ def cmd_fpga(args):
 
 
 def add_fpga_parser(sub, add_unit_args):
-    from .flow import BUILD_ROOT, SEED
+    from macforge.toolchain.nextpnr import SEED
+    from .flow import BUILD_ROOT
     from .harness import BOARDS
     p = sub.add_parser("fpga", help="synthesise, place and route a unit for iCE40/ECP5 (bitstream) "
                                     "or Xilinx (utilisation + Vivado script); board harness")

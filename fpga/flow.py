@@ -20,48 +20,20 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from macforge.costmodel._yosys import run_script
-from macforge.costmodel.synth import (SynthError, YosysError, fpga_script, fpga_summary,
-                             pack_bitstream, place_and_route, tool_versions)
+from macforge.hw.wrapper import wrapper_verilog
+from macforge.toolchain.errors import SynthError
+from macforge.toolchain.nextpnr import (DEVICES, SEED, critical_path, pack_bitstream,
+                                        place_and_route)
+from macforge.toolchain.versions import tool_versions
+from macforge.toolchain.yosys import synth_fpga_hier
 
-__all__ = ["TARGETS", "DEVICES", "SEED", "Device", "build", "build_board", "sweep",
+__all__ = ["TARGETS", "build", "build_board", "sweep",
            "format_report", "format_sweep", "parse_stages", "BUILD_ROOT"]
 
 TARGETS = ("ice40", "ecp5", "xilinx")
 BUILD_ROOT = "fpga/build"
-#: nextpnr's placer seed: fixed, so every build (and the README's tables) is reproducible.
-SEED = 1
-
-
-@dataclass(frozen=True)
-class Device:
-    target: str
-    name: str
-    nextpnr: tuple          # nextpnr device arguments (None: not placed here)
-    freq_mhz: float         # the clock the timing-driven placer aims at (Fmax is what it reached)
-    bitstream: str          # bitstream suffix
-    pnr_output: str         # what nextpnr writes for the packer
-    board: str
-    capacity: dict | None = None   # only where nextpnr does not report it (Xilinx)
-
-
-#: The ANCHORS.md parts: iCE40 UP5K in SG48 as on the iCEBreaker, ECP5 LFE5U-85F in CABGA381
-#: (speed grade 6) as on the ULX3S. Xilinx: Artix-7 XC7A35T (Arty A7-35T) for the Vivado
-#: script; capacities from Xilinx DS180 (7 Series overview): 5,200 slices x 4 LUT6 / 8 FF,
-#: 90 DSP48E1, 50 RAMB36 (100 RAMB18).
-DEVICES = {
-    "ice40": Device("ice40", "iCE40 UP5K (SG48)", ("--up5k", "--package", "sg48"), 100.0,
-                    ".bin", ".asc", "iCEBreaker"),
-    "ecp5": Device("ecp5", "ECP5 LFE5U-85F (CABGA381, speed 6)",
-                   ("--85k", "--package", "CABGA381", "--speed", "6"), 200.0, ".bit", ".config",
-                   "ULX3S 85F"),
-    "xilinx": Device("xilinx", "Artix-7 XC7A35T (CSG324-1)", None, 0.0, ".bit", "", "Arty A7-35T",
-                     capacity={"lut": 20800, "ff": 41600, "dsp": 90, "bram": 50}),
-}
-
 #: nextpnr bel types behind each summary row, per target.
 _BELS = {
     "ice40": {"lut": ("ICESTORM_LC",), "ff": ("ICESTORM_LC",), "dsp": ("ICESTORM_DSP",),
@@ -87,44 +59,6 @@ def parse_stages(text: str, option: str = "--sweep-stages") -> list:
     return vals
 
 
-def _modules(stat: dict) -> dict:
-    return {name.lstrip("\\"): m for name, m in stat.get("modules", {}).items()}
-
-
-def _counts(target, cells):
-    s = fpga_summary(target, cells)
-    s["cells"] = dict(sorted(cells.items()))
-    return s
-
-
-def _synth(target, wd, reads, top, keep, dsp=True, timeout=3600.0, notes=None):
-    """Run the costmodel FPGA script; return (unit counts, wrapper counts, total counts).
-
-    Yosys 0.70's ``ice40_dsp`` pass crashes (SIGSEGV) on some pipelined multipliers (the
-    int8 MAC with 2 or more stages); the build then retries without DSP blocks and says so
-    in ``notes``."""
-    script = fpga_script(target, top, dsp=dsp, reads=reads, keep=keep)
-    try:
-        run_script(script, wd, timeout=timeout)
-    except YosysError as exc:
-        if not (dsp and target == "ice40" and "exit status -11" in str(exc)):
-            raise
-        if notes is not None:
-            notes.append("Yosys crashed (SIGSEGV) in synth_ice40 -dsp; synthesised without "
-                         "SB_MAC16 DSP blocks instead")
-        run_script(fpga_script(target, top, dsp=False, reads=reads, keep=keep), wd,
-                   timeout=timeout)
-    with open(os.path.join(wd, "stat.json")) as f:
-        mods = _modules(json.load(f))
-    unit_cells = mods.get(keep[0], {}).get("num_cells_by_type", {}) if keep else {}
-    top_cells = {k: v for k, v in mods[top].get("num_cells_by_type", {}).items()
-                 if k not in keep}
-    total = dict(top_cells)
-    for k, v in unit_cells.items():
-        total[k] = total.get(k, 0) + v
-    return _counts(target, unit_cells), _counts(target, top_cells), _counts(target, total)
-
-
 def _utilisation(target, placed: dict, total: dict) -> dict:
     """Rows lut/ff/dsp/bram/io: used, available, percent (nextpnr's placed figures; Xilinx:
     Yosys' counts against the datasheet capacity)."""
@@ -144,24 +78,6 @@ def _utilisation(target, placed: dict, total: dict) -> dict:
             rows[key] = {"used": used, "available": cap[key],
                          "percent": round(100.0 * used / cap[key], 2)}
     return rows
-
-
-def _critical_path(rep: dict | None):
-    """The worst register-to-register path of the slowest clock (nextpnr also lists I/O and
-    cross-domain paths, which Fmax does not count)."""
-    if not rep or not rep.get("critical_paths"):
-        return None
-    paths = rep["critical_paths"]
-    if rep.get("fmax"):
-        clk = min(rep["fmax"], key=lambda c: rep["fmax"][c]["achieved"])
-        same = [c for c in paths if c.get("from") == c.get("to") == f"posedge {clk}"]
-        paths = same or paths
-    p = max(paths, key=lambda c: sum(s.get("delay", 0) for s in c["path"]))
-    delay = sum(s.get("delay", 0) for s in p["path"])
-    return {"from": p["path"][0]["from"]["cell"], "to": p["path"][-1]["to"]["cell"],
-            "delay_ns": round(delay, 3),
-            "logic_ns": round(sum(s.get("delay", 0) for s in p["path"] if s["type"] != "routing"), 3),
-            "hops": len(p["path"])}
 
 
 def _pnr(target, wd, stem, constraints=None, freq=None, seed=SEED, timeout=3600.0):
@@ -194,7 +110,6 @@ def build(unit, target: str, root: str = BUILD_ROOT, seed: int = SEED, freq: flo
           progress=None) -> dict:
     """Synthesise ``unit`` in the scan wrapper for ``target``, place, route and pack it
     (iCE40, ECP5) or write the Vivado script (Xilinx); write and return the report."""
-    from .wrapper import wrapper_verilog
     if target not in TARGETS:
         raise SynthError(f"unknown FPGA target {target!r}; accepted: " + ", ".join(TARGETS))
     say = progress or (lambda msg: None)
@@ -216,7 +131,7 @@ def build(unit, target: str, root: str = BUILD_ROOT, seed: int = SEED, freq: flo
         for sub, dsp in (("dsp", True), ("nodsp", False)):
             swd = wd / sub
             swd.mkdir(exist_ok=True)
-            u, w, t = _synth(target, str(swd), [r.replace(" -sv ", " -sv ../") for r in reads],
+            u, w, t = synth_fpga_hier(target, str(swd), [r.replace(" -sv ", " -sv ../") for r in reads],
                              wrapper_top, [module], dsp=dsp)
             rep["synth" if dsp else "synth_nodsp"] = {"unit": u, "wrapper": w, "total": t}
         rep["seconds"]["synth"] = round(time.time() - t0, 1)
@@ -227,7 +142,7 @@ def build(unit, target: str, root: str = BUILD_ROOT, seed: int = SEED, freq: flo
         _write_report(wd, rep)
         return rep
     notes = []
-    u, w, t = _synth(target, str(wd), reads, wrapper_top, [module], notes=notes)
+    u, w, t = synth_fpga_hier(target, str(wd), reads, wrapper_top, [module], notes=notes)
     rep["synth"] = {"unit": u, "wrapper": w, "total": t}
     rep["notes"] = notes
     t1 = time.time()
@@ -240,7 +155,7 @@ def build(unit, target: str, root: str = BUILD_ROOT, seed: int = SEED, freq: flo
     rep["utilisation"] = _utilisation(target, placed, t)
     rep["fmax_mhz"] = round(r["fmax_mhz"], 2) if r["fmax_mhz"] else None
     rep["pnr_target_mhz"] = freq or dev.freq_mhz
-    rep["critical_path"] = _critical_path(r["report"])
+    rep["critical_path"] = critical_path(r["report"])
     rep["files"] = {"verilog": paths["verilog"], "manifest": paths["manifest"],
                     "wrapper": str(wrapper_v), "netlist": str(wd / "netlist.json"),
                     "bitstream": bit, "report": str(wd / "report.json")}
@@ -311,7 +226,7 @@ def build_board(unit, board_name: str, root: str = BUILD_ROOT, baud: int | None 
     t0 = time.time()
     say(f"  synthesising {name} around {module} (pyosys)")
     notes = []
-    u, w, t = _synth(board.target, str(wd), reads, name, [module], notes=notes)
+    u, w, t = synth_fpga_hier(board.target, str(wd), reads, name, [module], notes=notes)
     rep["synth"] = {"unit": u, "wrapper": w, "total": t}
     rep["notes"] = notes
     t1 = time.time()
@@ -323,7 +238,7 @@ def build_board(unit, board_name: str, root: str = BUILD_ROOT, baud: int | None 
     rep["placed"] = r["report"]["utilization"]
     rep["utilisation"] = _utilisation(board.target, rep["placed"], t)
     rep["fmax_mhz"] = round(r["fmax_mhz"], 2) if r["fmax_mhz"] else None
-    cp = _critical_path(r["report"])
+    cp = critical_path(r["report"])
     clock = board.clock_hz / 1e6
     # a worst path from the operand register (or a unit register) into the unit or the result
     # register is a (settle + 1)-cycle path in the harness (HarnessCore's settle); any other

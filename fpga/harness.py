@@ -16,16 +16,17 @@ otherwise), waits ``latency + 1 + settle`` cycles and captures every output into
 register that READ returns.
 """
 
-from amaranth import Array, C, Cat, ClockSignal, Const, Instance, Module, Mux, ResetSignal, Signal
+from amaranth import Array, C, Cat, Const, Module, Mux, Signal
 from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
+
+from macforge.hw.wrapper import add_unit
 
 from .protocol import (STROBE_ROLES, SYNC_REQ, SYNC_RSP, TIMEOUT_BYTES, Cmd, PortLayout,
                        Status, crc8_table)
 from .uart import UartRx, UartTx
 
-__all__ = ["HarnessCore", "BoardTop", "BOARDS", "Board", "crc8_step", "unit_instance",
-           "add_unit"]
+__all__ = ["HarnessCore", "BoardTop", "BOARDS", "Board", "crc8_step"]
 
 
 def crc8_step(crc, byte):
@@ -44,37 +45,6 @@ def crc8_step(crc, byte):
             acc = acc ^ t
         bits.append(acc)
     return Cat(*bits)
-
-
-def unit_instance(manifest: dict, inputs: dict, outputs: dict) -> Instance:
-    """``Instance`` of the unit's Verilog module, ports wired from ``inputs``/``outputs``
-    (signals keyed by port name); clock and reset go to the ``sync`` domain."""
-    kw = {}
-    if manifest.get("clock"):
-        kw[f"i_{manifest['clock']}"] = ClockSignal()
-    if manifest.get("reset"):
-        kw[f"i_{manifest['reset']}"] = ResetSignal(allow_reset_less=True)
-    for name, sig in inputs.items():
-        kw[f"i_{name}"] = sig
-    for name, sig in outputs.items():
-        kw[f"o_{name}"] = sig
-    return Instance(manifest["module"], **kw)
-
-
-def add_unit(m, manifest: dict, operands, step, strobe_roles) -> dict:
-    """Instantiate the unit in module ``m``: its input ports are slices of ``operands``
-    (manifest order, LSB first, as :class:`~fpga.protocol.PortLayout` packs them), those
-    whose role is in ``strobe_roles`` ANDed with ``step``; return the output signals by name."""
-    layout = PortLayout.from_manifest(manifest)
-    ins, pos = {}, 0
-    for name, width, role in layout.inputs:
-        s = Signal(width, name=f"u_{name}")
-        value = operands[pos:pos + width]
-        m.d.comb += s.eq(value & step.replicate(width) if role in strobe_roles else value)
-        ins[name], pos = s, pos + width
-    outs = {name: Signal(width, name=f"u_{name}") for name, width, _ in layout.outputs}
-    m.submodules.unit = unit_instance(manifest, ins, outs)
-    return outs
 
 
 class HarnessCore(wiring.Component):

@@ -105,7 +105,7 @@ def simulate(unit, n: int = 200, seed: int = 1, divisor: int = 8, corrupt_to_boa
     from amaranth.back import verilog
     from cocotb_tools.runner import get_runner
 
-    from macforge.sim.tools import ensure_verilator_on_path
+    from macforge.toolchain.verilator import ensure_verilator_on_path
 
     from .harness import HarnessCore
 

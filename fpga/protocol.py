@@ -33,16 +33,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from macforge.hw.wrapper import unit_ports
+
 __all__ = ["SYNC_REQ", "SYNC_RSP", "PROTOCOL_VERSION", "Cmd", "Status", "crc8", "crc8_table",
            "PortLayout", "encode_request", "encode_response", "Response", "LinkError",
-           "Session", "CONTROL_ROLES", "STROBE_ROLES"]
+           "Session", "STROBE_ROLES"]
 
 SYNC_REQ = 0xA5
 SYNC_RSP = 0x5A
 PROTOCOL_VERSION = 1
 CRC_POLY = 0x07
-#: Control input roles (idle 0 outside a step, as the bench's Driver does).
-CONTROL_ROLES = ("enable", "first", "clear")
 #: The controls the harness' STEP applies for exactly one cycle (``first`` only acts with
 #: ``enable``, so it is held like the data inputs).
 STROBE_ROLES = ("enable", "clear")
@@ -96,11 +96,7 @@ class PortLayout:
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> "PortLayout":
-        skip = {manifest.get("clock"), manifest.get("reset")}
-        ins = tuple((p["name"], int(p["width"]), p["role"]) for p in manifest["ports"]
-                    if p["dir"] == "in" and p["name"] not in skip)
-        outs = tuple((p["name"], int(p["width"]), p["role"]) for p in manifest["ports"]
-                     if p["dir"] == "out")
+        ins, outs = unit_ports(manifest)
         return cls(manifest["module"], int(manifest["latency"]), ins, outs)
 
     in_bits = property(lambda self: sum(w for _, w, _ in self.inputs))

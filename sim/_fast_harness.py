@@ -48,7 +48,7 @@ from pathlib import Path
 from macforge import golden
 
 from macforge.sim._lanes import is_lane_port, words_of
-from macforge.sim.tools import verilator_bin
+from macforge.toolchain.verilator import verilator_bin
 
 __all__ = ["ABI", "MAX_PORT_BITS", "FastSimError", "Layout", "harness_source", "build"]
 

@@ -23,7 +23,7 @@ from macforge import golden
 from macforge.sim._lanes import format_lanes
 from macforge.sim.model import interleave, output_format
 from macforge.sim.stimulus import make_stimulus
-from macforge.sim.tools import ensure_verilator_on_path, fst_supported
+from macforge.toolchain.verilator import ensure_verilator_on_path, fst_supported
 
 __all__ = ["SimSpec", "SimResult", "run", "default_unit", "default_acc"]
 

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from macforge.sim.runner import SimSpec, run
-from macforge.sim.tools import ToolError, verilator_bin
+from macforge.toolchain.errors import ToolError
+from macforge.toolchain.verilator import verilator_bin
 
 BUILD = Path(__file__).resolve().parent.parent / "build" / "test_sim"
 

@@ -15,8 +15,11 @@ from macforge.costmodel.cache import key
 from macforge.costmodel.designs import IntMul
 from macforge.costmodel.sweep import parse_spec
 from macforge.costmodel.sweep._point import evaluate
-from macforge.costmodel.synth import SynthError, fpga_script, synth_fpga, tool_versions
-from macforge.fpga.flow import DEVICES
+from macforge.costmodel.synth import synth_fpga
+from macforge.toolchain.errors import SynthError
+from macforge.toolchain.nextpnr import DEVICES
+from macforge.toolchain.versions import tool_versions
+from macforge.toolchain.yosys import fpga_script
 from macforge.fpga.protocol import PortLayout
 from macforge.cli import main
 

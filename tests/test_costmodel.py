@@ -11,7 +11,7 @@ from macforge import golden
 from macforge import hw
 from macforge.costmodel import Cache, Design, asic_cost, get_calibration
 from macforge.costmodel import _libgen
-from macforge.costmodel._yosys import run_script
+from macforge.toolchain.yosys import run_script
 from macforge.costmodel.designs import IntAdd, IntMul
 from macforge.costmodel.energy import HOROWITZ_INT8_MUL_PJ, switched_capacitance
 from macforge.costmodel.liberty import LIB_PATH, LibertyError, load, parse
@@ -231,7 +231,7 @@ def test_calibration_is_computed(cache):
     r = _asic(_imul(8), cache)
     assert r["energy_pj"] == pytest.approx(0.2, abs=1e-4)
     # a different stimulus seed moves K slightly: it is measured, not stored
-    from macforge.costmodel.energy import calibration
+    from macforge.costmodel.api import calibration
     other = calibration(n_ops=20_000, seed=9, cache=cache)
     assert other["k_pj_per_ff"] != calib["k_pj_per_ff"]
     assert other["k_pj_per_ff"] == pytest.approx(calib["k_pj_per_ff"], rel=0.05)

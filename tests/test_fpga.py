@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from macforge import hw
-from macforge.fpga.flow import DEVICES, build, build_board, parse_stages, sweep
+from macforge.fpga.flow import build, build_board, parse_stages, sweep
+from macforge.toolchain.nextpnr import DEVICES
 from macforge.fpga.protocol import PortLayout
 from macforge.cli import main
 

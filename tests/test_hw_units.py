@@ -639,7 +639,7 @@ def test_verilog_is_deterministic(tmp_path):
 def assert_lint_clean(build, tmp_path):
     """Generate ``build()`` twice (byte-identical), write it, and lint it with the project's
     Verilator (``verilator --lint-only -Wall``): no warning may remain. Returns the text."""
-    from macforge.sim.tools import verilator_bin
+    from macforge.toolchain.verilator import verilator_bin
     text = generate(build())[0]
     assert text == generate(build())[0], "generated Verilog differs between two runs"
     paths = write(build(), tmp_path)

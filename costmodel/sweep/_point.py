@@ -52,7 +52,7 @@ def _golden_digest() -> str:
 def worker_identity() -> dict:
     """What a worker would measure with: its code digest and tool versions (checked by the
     Dask driver against its own before any point is sent)."""
-    from macforge.costmodel.synth import tool_versions
+    from macforge.toolchain.versions import tool_versions
     return {"code": code_digest(), "tools": tool_versions(), "host": socket.gethostname()}
 
 
@@ -63,7 +63,8 @@ def content_key(design, measure: dict, tools: dict) -> str:
     from macforge.costmodel.cache import key
     from macforge.costmodel.energy import MODEL_VERSION
     from macforge.costmodel.liberty import load
-    from macforge.costmodel.synth import asic_script, fpga_script, pnr_flow
+    from macforge.costmodel.synth import asic_script, pnr_flow
+    from macforge.toolchain.yosys import fpga_script
     parts = {"verilog": hashlib.sha256(design.verilog.encode()).hexdigest(), "top": design.top,
              "measure": measure, "tools": tools}
     if "asic" in measure:
@@ -162,7 +163,7 @@ def evaluate(task: dict) -> dict:
     try:
         from macforge import hw
         from macforge.costmodel import Design
-        from macforge.costmodel.synth import tool_versions
+        from macforge.toolchain.versions import tool_versions
         unit = hw.make_unit(**task["kwargs"])
         design = Design.from_unit(unit)
         out["module"] = design.top

@@ -178,7 +178,7 @@ def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
     Ctrl-C returns with ``interrupted=True`` after recording everything finished.
     """
     from macforge.costmodel.cache import key
-    from macforge.costmodel.synth import tool_versions
+    from macforge.toolchain.versions import tool_versions
     err = err if err is not None else sys.stderr
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise SweepError(f"jobs must be a positive integer, not {jobs!r}")

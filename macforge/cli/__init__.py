@@ -138,7 +138,7 @@ def cmd_sim(args):
 
 
 def _costmodel_errors():
-    from macforge.costmodel.synth import SynthError, YosysError
+    from macforge.toolchain.errors import SynthError, YosysError
     from macforge.costmodel.energy import ActivityError
     from macforge.costmodel.netlist import NetlistError
     from macforge.costmodel.liberty import LibertyError
@@ -377,7 +377,7 @@ def build_parser():
 
 def main(argv=None) -> int:
     from macforge import golden
-    from macforge.sim.tools import ToolError
+    from macforge.toolchain.errors import ToolError
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)

