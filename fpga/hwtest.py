@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from macforge.errors import MacforgeError
 from macforge.sim.model import compare
 from macforge.sim.stimulus import make_stimulus
 
@@ -25,7 +26,7 @@ __all__ = ["HwTestError", "HwTestResult", "hwtest_stimulus", "simulate", "on_boa
            "SerialLink"]
 
 
-class HwTestError(RuntimeError):
+class HwTestError(MacforgeError, RuntimeError):
     """A hardware test could not run (no such port, wrong bitstream, link failure)."""
 
 

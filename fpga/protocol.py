@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from macforge.errors import MacforgeError
+
 __all__ = ["SYNC_REQ", "SYNC_RSP", "PROTOCOL_VERSION", "Cmd", "Status", "crc8", "crc8_table",
            "PortLayout", "encode_request", "encode_response", "Response", "LinkError",
            "Session", "CONTROL_ROLES", "STROBE_ROLES"]
@@ -162,7 +164,7 @@ class Response:
     payload: bytes
 
 
-class LinkError(RuntimeError):
+class LinkError(MacforgeError, RuntimeError):
     """The link failed beyond the retries; the message says what was seen."""
 
 
