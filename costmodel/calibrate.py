@@ -54,12 +54,13 @@ def _design(op):
 ROWS = tuple(HOROWITZ)
 
 
-def calibration_table(cache=None, n_ops=100_000, progress=print, rows=ROWS) -> dict:
+def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS) -> dict:
     """Synthesise and simulate every row; return ``{"calibration": ..., "rows": [...]}``.
 
     Each row: ``op``, ``design`` (what was measured), ``energy_pj``, ``static_pj``,
     ``area_um2``, ``ge``, ``delay_ps``, Horowitz's ``ref_pj`` / ``ref_um2`` and the ratios
-    ``energy_ratio`` / ``area_ratio`` (ours / theirs).
+    ``energy_ratio`` / ``area_ratio`` (ours / theirs). ``progress``: None (silent) or a
+    callable given one line per row.
     """
     from .api import asic_cost, get_calibration
     calib = get_calibration(cache, n_ops=n_ops)

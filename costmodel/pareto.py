@@ -43,20 +43,18 @@ def pareto_front(points, maximize=(True, False)) -> list:
     return front
 
 
-def _progress(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
 def run(workload: str, formats, target: str = "asic", P: int = 64, activity: int = 16384,
-        cache=None, progress=_progress) -> dict:
+        cache=None, progress=None) -> dict:
     """Evaluate every format on ``workload``: a dict with ``rows`` (one per format) and
-    ``params`` (every parameter, source and tool version) for :mod:`costmodel.report`."""
+    ``params`` (every parameter, source and tool version) for :mod:`costmodel.report`.
+    ``progress``: None (silent) or a callable given one line per step."""
     import numpy as np
     from macforge.costmodel.accuracy import evaluate, get_model, unit_spec
     from macforge.costmodel.accuracy import emulate
     from macforge.costmodel.accuracy.costmap import DEFAULT_P, MEMORY_SOURCE, workload_cost
     from macforge.costmodel.synth import tool_versions
     specs = [unit_spec(f) for f in formats]          # bad names fail before any work
+    progress = progress or (lambda msg: None)
     t0 = time.time()
     model = get_model(workload, progress=progress)
     graph = model.graph()

@@ -156,8 +156,10 @@ REPRODUCTIONS = {
 }
 
 
-def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=print) -> dict:
+def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=None) -> dict:
     """Run one reproduction; return its units and ours-vs-theirs rows.
+
+    ``progress``: None (silent) or a callable given one line per costed unit.
 
     Raises
     ------
