@@ -203,11 +203,12 @@ def render() -> str:
     return "\n".join(lines + body + ["}"]) + "\n"
 
 
-def main():
+def main() -> str:
+    """Rewrite the shipped library file; return its path."""
     with open(LIB_PATH, "w") as f:
         f.write(render())
-    print(LIB_PATH)
+    return LIB_PATH
 
 
 if __name__ == "__main__":
-    main()
+    print(main())

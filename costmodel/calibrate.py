@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 
-__all__ = ["HOROWITZ", "ROWS", "calibration_table", "format_table"]
+__all__ = ["HOROWITZ", "ROWS", "calibration_table"]
 
 #: (op, energy pJ, area µm²): Horowitz ISSCC 2014, 45 nm (ANCHORS.md).
 HOROWITZ = {
@@ -54,12 +54,13 @@ def _design(op):
 ROWS = tuple(HOROWITZ)
 
 
-def calibration_table(cache=None, n_ops=100_000, progress=print, rows=ROWS) -> dict:
+def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS) -> dict:
     """Synthesise and simulate every row; return ``{"calibration": ..., "rows": [...]}``.
 
     Each row: ``op``, ``design`` (what was measured), ``energy_pj``, ``static_pj``,
     ``area_um2``, ``ge``, ``delay_ps``, Horowitz's ``ref_pj`` / ``ref_um2`` and the ratios
-    ``energy_ratio`` / ``area_ratio`` (ours / theirs).
+    ``energy_ratio`` / ``area_ratio`` (ours / theirs). ``progress``: None (silent) or a
+    callable given one line per row.
     """
     from .api import asic_cost, get_calibration
     calib = get_calibration(cache, n_ops=n_ops)
@@ -81,34 +82,3 @@ def calibration_table(cache=None, n_ops=100_000, progress=print, rows=ROWS) -> d
                      f"{r['area_um2']:.0f} µm² ({time.time() - t0:.1f} s"
                      f"{', cached' if r['cached'] else ''})")
     return {"calibration": calib, "rows": out}
-
-
-def format_table(table: dict) -> str:
-    """The report as text: one line per row, ratios and a verdict against the 2x goal."""
-    c = table["calibration"]
-    lines = [
-        "Calibration against Horowitz, ISSCC 2014 (45 nm, 0.9 V; ANCHORS.md). One constant fitted:",
-        f"  K = {c['k_pj_per_ff'] * 1e3:.4f} fJ per fF switched, so that int8 x int8 mult = "
-        f"{c['ref_pj']} pJ ({c['ref_cap_ff_per_op']:.0f} fF/op);",
-        f"  K / (V^2/2 at 0.9 V) = {c['k_over_half_cv2']} (the switched capacitance model's "
-        "bias, glitches and internal power folded in).",
-        "",
-        f"{'op':<11} {'ours pJ':>8} {'static':>7} {'Horowitz':>8} {'ratio':>6}   "
-        f"{'ours µm²':>9} {'Horowitz':>8} {'ratio':>6}  {'GE':>7}  measured",
-    ]
-    worst = 1.0
-    for r in table["rows"]:
-        for q in (r["energy_ratio"], r["area_ratio"]):
-            worst = max(worst, q, 1 / q if q else float("inf"))
-        lines.append(f"{r['op']:<11} {r['energy_pj']:>8.3g} {r['static_pj']:>7.3g} "
-                     f"{r['ref_pj']:>8.3g} {r['energy_ratio']:>5.2f}x   {r['area_um2']:>9.0f} "
-                     f"{r['ref_um2']:>8.0f} {r['area_ratio']:>5.2f}x  {r['ge']:>7.0f}  "
-                     f"{r['design']}")
-    within = all(0.5 <= r["energy_ratio"] <= 2 for r in table["rows"])
-    within_a = all(0.5 <= r["area_ratio"] <= 2 for r in table["rows"])
-    lines += ["",
-              f"energy: every row within 2x: {'yes' if within else 'NO'}; "
-              f"area: every row within 2x: {'yes' if within_a else 'NO'} "
-              f"(worst factor {worst:.2f}).",
-              "static = area-proportional cross-check: 0.2 pJ x area / area(int8 mult)."]
-    return "\n".join(lines)

@@ -36,6 +36,8 @@ import os
 
 import numpy as np
 
+from macforge.errors import MacforgeError
+
 from .netlist import GateNetlist, NetlistError
 
 __all__ = ["MODEL_VERSION", "HOROWITZ_INT8_MUL_PJ", "KAPPA_FF_PER_UM2", "net_capacitance", "operand_codes",
@@ -57,7 +59,7 @@ from ._libgen import C_UNIT_FF  # noqa: E402  (1.224 fF: NAND2_X1 pin cap / g = 
 KAPPA_FF_PER_UM2 = 2 * C_UNIT_FF / 0.798
 
 
-class ActivityError(ValueError):
+class ActivityError(MacforgeError, ValueError):
     """Bad operand stream (wrong shape, codes out of range, unknown file)."""
 
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from macforge.errors import MacforgeError
+
 from .liberty import Library, load
 
 __all__ = ["GateNetlist", "NetlistError", "wire_cap_ff", "WIRE_LOAD"]
@@ -51,7 +53,7 @@ def wire_cap_ff(fanout: int) -> float:
     return WIRE_LOAD["cap_per_length"] * length
 
 
-class NetlistError(ValueError):
+class NetlistError(MacforgeError, ValueError):
     """A netlist the simulator cannot use (unknown cell, combinational loop, ...)."""
 
 

@@ -1,20 +1,19 @@
-"""``macforge pareto``: accuracy (bit-exact emulation) against cost (energy, area) per format.
+"""Accuracy (bit-exact emulation) against cost (energy, area) per format (``macforge pareto``).
 
-For every format of ``--formats`` the workload's inference is emulated on that format's unit
+For every format of ``formats`` the workload's inference is emulated on that format's unit
 (:mod:`costmodel.accuracy`), the unit is priced by the cost model with the layers' real operand
 codes (:mod:`costmodel.accuracy.costmap`), and :mod:`costmodel.report` writes ``report.html``
-with the plots, ``results.csv`` and ``results.json``. ``--from DIR`` plots a finished sweep
-(``costmodel.sweep.load_results``) instead.
+with the plots, ``results.csv`` and ``results.json`` (``macforge pareto --from DIR`` plots a
+finished sweep, ``costmodel.sweep.load_results``, with :func:`costmodel.report.write_sweep_report`).
 
 The Pareto front is :func:`pareto_front`, the one place it is computed.
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 
-__all__ = ["pareto_front", "run", "add_pareto_parser", "cmd_pareto"]
+__all__ = ["pareto_front", "run"]
 
 
 def pareto_front(points, maximize=(True, False)) -> list:
@@ -44,20 +43,18 @@ def pareto_front(points, maximize=(True, False)) -> list:
     return front
 
 
-def _progress(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
 def run(workload: str, formats, target: str = "asic", P: int = 64, activity: int = 16384,
-        cache=None, progress=_progress) -> dict:
+        cache=None, progress=None) -> dict:
     """Evaluate every format on ``workload``: a dict with ``rows`` (one per format) and
-    ``params`` (every parameter, source and tool version) for :mod:`costmodel.report`."""
+    ``params`` (every parameter, source and tool version) for :mod:`costmodel.report`.
+    ``progress``: None (silent) or a callable given one line per step."""
     import numpy as np
     from macforge.costmodel.accuracy import evaluate, get_model, unit_spec
     from macforge.costmodel.accuracy import emulate
     from macforge.costmodel.accuracy.costmap import DEFAULT_P, MEMORY_SOURCE, workload_cost
     from macforge.toolchain.versions import tool_versions
     specs = [unit_spec(f) for f in formats]          # bad names fail before any work
+    progress = progress or (lambda msg: None)
     t0 = time.time()
     model = get_model(workload, progress=progress)
     graph = model.graph()
@@ -128,63 +125,3 @@ def _versions() -> dict:
             pass
     out["python"] = sys.version.split()[0]
     return out
-
-
-def cmd_pareto(args):
-    from macforge.cli import UsageError
-    from macforge.costmodel.accuracy import DEFAULT_FORMATS, SpecError, unit_spec
-    from macforge.costmodel import report
-    out = args.output
-    if args.from_dir:
-        try:
-            from macforge.costmodel.sweep import load_results
-        except ImportError:
-            raise UsageError("--from needs costmodel.sweep (the sweep runner), which this "
-                             "checkout does not have") from None
-        if not os.path.isdir(args.from_dir):
-            raise UsageError(f"--from {args.from_dir}: no such directory (give a sweep's "
-                             "results directory)")
-        rows = load_results(args.from_dir)
-        if not rows:
-            raise UsageError(f"--from {args.from_dir}: no results in it")
-        paths = report.write_sweep_report(rows, out, source=args.from_dir)
-    else:
-        formats = [f for f in (args.formats or ",".join(DEFAULT_FORMATS)).split(",") if f]
-        try:
-            for f in formats:
-                unit_spec(f)
-        except SpecError as exc:
-            raise UsageError(str(exc)) from None
-        if args.P < 1:
-            raise UsageError(f"-P must be a positive number of MAC lanes, not {args.P}")
-        from macforge.costmodel import Cache
-        try:
-            res = run(args.workload, formats, target=args.target, P=args.P,
-                      cache=Cache(refresh=args.no_cache))
-        except SpecError as exc:
-            raise UsageError(str(exc)) from None
-        paths = report.write_report(res, out)
-    for k, p in paths.items():
-        print(f"{k}: {p}")
-    return 0
-
-
-def add_pareto_parser(sub):
-    """Register ``macforge pareto`` on the CLI's subparsers."""
-    from macforge.costmodel.accuracy import DEFAULT_FORMATS, MODELS
-    p = sub.add_parser("pareto", help="accuracy (bit-exact emulation) vs energy/area per format: "
-                                      "report.html, results.csv, results.json")
-    p.add_argument("--workload", "-w", choices=MODELS, default="digits",
-                   help="digits (MLP trained here, default) or minilm (extra 'minilm')")
-    p.add_argument("--formats", "-f", default=None,
-                   help="comma-separated unit specs (default " + ",".join(DEFAULT_FORMATS)
-                        + "); options after '/', e.g. e4m3/acc=fp16, int4/keep=int8")
-    p.add_argument("--target", "-t", choices=("asic", "ice40", "ecp5"), default="asic",
-                   help="asic (45 nm cells, default); ice40/ecp5 add LUTs and nextpnr Fmax")
-    p.add_argument("-P", type=int, default=64, help="MAC lanes of the PE array (default 64)")
-    p.add_argument("-o", "--output", default="report", help="output directory (default report/)")
-    p.add_argument("--from", dest="from_dir", default=None,
-                   help="plot a finished sweep's results directory instead")
-    p.add_argument("--no-cache", action="store_true", help="recompute costs (and overwrite)")
-    p.set_defaults(func=cmd_pareto)
-    return p

@@ -11,6 +11,8 @@ import html
 import json
 import os
 
+from .pareto import pareto_front
+
 __all__ = ["write_report", "write_sweep_report", "plot"]
 
 _CSV_COLS = ("format", "description", "top1", "agreement", "cosine_mean", "cosine_min",
@@ -25,7 +27,6 @@ def plot(rows, x: str, y: str, xlabel: str, ylabel: str, path_base: str, title: 
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from .pareto import pareto_front
     pts = [(r.get(y), r.get(x)) for r in rows]
     front = pareto_front(pts, maximize=(True, False))
     fig, ax = plt.subplots(figsize=(7.2, 4.6), dpi=110)
@@ -101,7 +102,6 @@ def _figure(name, caption):
 
 def write_report(res: dict, out_dir: str) -> dict:
     """Write the report of :func:`costmodel.pareto.run` into ``out_dir``; return the paths."""
-    from .pareto import pareto_front
     os.makedirs(out_dir, exist_ok=True)
     rows, prm = res["rows"], res["params"]
     m = prm["metric"]

@@ -1,8 +1,8 @@
 """Published format-vs-format hardware comparisons, regenerated with our own units.
 
 Every reproduction synthesizes our units through the same ASIC flow and activity model
-(uniform random finite codes; see :func:`costmodel.energy.stimulus`) and prints, row by row,
-the published figure, ours, and the difference.
+(uniform random finite codes; see :func:`costmodel.energy.stimulus`) and returns, row by row,
+the published figure, ours, and the difference (``macforge reproduce`` prints them).
 
 ``fp8-vs-int8``
     van Baalen et al., "FP8 versus INT8 for efficient deep learning inference", arXiv
@@ -26,7 +26,7 @@ the published figure, ours, and the difference.
 """
 from __future__ import annotations
 
-__all__ = ["REPRODUCTIONS", "reproduce", "format_report"]
+__all__ = ["REPRODUCTIONS", "reproduce"]
 
 
 def _unit_cost(label, unit, cache, n_ops, progress, i, total):
@@ -156,8 +156,10 @@ REPRODUCTIONS = {
 }
 
 
-def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=print) -> dict:
+def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=None) -> dict:
     """Run one reproduction; return its units and ours-vs-theirs rows.
+
+    ``progress``: None (silent) or a callable given one line per costed unit.
 
     Raises
     ------
@@ -170,25 +172,3 @@ def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=print) -> di
     out = {"name": name, "source": spec["source"]}
     out.update(spec["run"](cache, n_ops, progress))
     return out
-
-
-def format_report(rep: dict) -> str:
-    lines = [f"{rep['name']}: {rep['source']}", ""]
-    w = max(len(n) for n in rep["units"])
-    lines.append(f"{'unit':<{w}} {'module':<34} {'µm²':>7} {'GE':>6} {'pJ/op':>7} {'static':>7} "
-                 f"{'ps':>6}")
-    for name, u in rep["units"].items():
-        lines.append(f"{name:<{w}} {u['module']:<34} {u['area_um2']:>7.0f} {u['ge']:>6.0f} "
-                     f"{u['energy_pj']:>7.3f} {u['static_pj']:>7.3f} {u['delay_ps']:>6.0f}")
-    w = max(len(r["comparison"]) for r in rep["rows"])
-    m = max(len(r["metric"]) for r in rep["rows"])
-    lines += ["", f"{'comparison':<{w}} {'metric':<{m}} {'published':>10} {'ours':>10} "
-                  f"{'difference':>11}"]
-    for r in rep["rows"]:
-        if r["kind"] == "%":
-            vals = f"{r['published']:>+9.0f}% {r['ours']:>+9.1f}% {r['diff']:>+8.1f} pp"
-        else:
-            vals = (f"{r['published']:>10.3f} {r['ours']:>10.3f} "
-                    f"{r['ours_over_published']:>10.2f}×")
-        lines.append(f"{r['comparison']:<{w}} {r['metric']:<{m}} {vals}")
-    return "\n".join(lines)

@@ -29,8 +29,8 @@ from macforge.toolchain.nextpnr import (DEVICES, SEED, critical_path, pack_bitst
 from macforge.toolchain.versions import tool_versions
 from macforge.toolchain.yosys import synth_fpga_hier
 
-__all__ = ["TARGETS", "build", "build_board", "sweep",
-           "format_report", "format_sweep", "parse_stages", "BUILD_ROOT"]
+__all__ = ["TARGETS", "build", "build_board", "sweep", "format_report", "parse_stages",
+           "BUILD_ROOT"]
 
 TARGETS = ("ice40", "ecp5", "xilinx")
 BUILD_ROOT = "fpga/build"
@@ -334,31 +334,3 @@ def _sweep_row(unit, s, target, root, seed, progress) -> dict:
             "latency": rep["unit"]["latency"], "fmax_mhz": rep["fmax_mhz"],
             "lut": syn["lut"], "ff": syn["ff"], "carry": syn["carry"], "dsp": syn["dsp"],
             "notes": rep.get("notes", [])}
-
-
-def format_sweep(rows: list) -> str:
-    """Markdown table: Fmax and the unit's cells per pipeline depth and target.
-
-    ``loop`` is a float MAC's accumulate-loop registers (hw.FMac ``loop_stages``): such a unit
-    interleaves ``loop + 1`` accumulators, so one stream steps at Fmax / (loop + 1) and the
-    full rate needs ``loop + 1`` independent sums (the table says so under it)."""
-    lines = ["| unit | target | stages | loop | latency | Fmax MHz | unit LUT | unit FF | carry "
-             "| DSP |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    notes = []
-    for r in rows:
-        fmax = f"{r['fmax_mhz']:.1f}" if r["fmax_mhz"] else "-"
-        mark = ""
-        for n in r.get("notes", ()):
-            if n not in notes:
-                notes.append(n)
-            mark += "*" * (notes.index(n) + 1)
-        lines.append(f"| {r['module']} | {r['target']} | {r['stages']} "
-                     f"| {r.get('loop_stages', 0)} | {r['latency']} | {fmax} "
-                     f"| {r['lut']} | {r['ff']} | {r['carry']} | {r['dsp']}{mark} |")
-    lines += [f"\n{'*' * (i + 1)} {n}" for i, n in enumerate(notes)]
-    if any(r.get("loop_stages") for r in rows):
-        lines.append("\nloop = L > 0: registers inside the accumulate loop; the unit interleaves "
-                     "L + 1 accumulators (the command of cycle t steps accumulator t mod (L + 1)), "
-                     "so one sum steps at Fmax / (L + 1) and L + 1 sums together at Fmax.")
-    return "\n".join(lines)

@@ -3,7 +3,8 @@
 The same :class:`fpga.protocol.Session` runs over a serial port to a board (:func:`on_board`)
 or over the cocotb UART model to the harness simulated by Verilator (:func:`simulate`); both
 check the results with the co-simulation's reference model (:func:`sim.model.compare`) and
-print the same report, including every link error the protocol detected.
+give the same report, line by line, to their ``out`` callable (``macforge hwtest`` prints it),
+including every link error the protocol detected.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from macforge.errors import MacforgeError
 from macforge.sim.model import compare
 from macforge.sim.stimulus import make_stimulus
 
@@ -25,7 +27,7 @@ __all__ = ["HwTestError", "HwTestResult", "hwtest_stimulus", "simulate", "on_boa
            "SerialLink"]
 
 
-class HwTestError(RuntimeError):
+class HwTestError(MacforgeError, RuntimeError):
     """A hardware test could not run (no such port, wrong bitstream, link failure)."""
 
 
@@ -44,6 +46,10 @@ class HwTestResult:
         return self.vectors > 0 and self.mismatches == 0
 
 
+def _silent(msg):
+    pass
+
+
 def hwtest_stimulus(manifest: dict, n: int, seed: int) -> dict:
     """``n`` vectors for a board run: for accumulating units the ``n`` random MAC steps of
     :func:`sim.stimulus.make_stimulus` (sums of random length, idle cycles, clears); for the
@@ -59,8 +65,10 @@ def hwtest_stimulus(manifest: dict, n: int, seed: int) -> dict:
     return {k: v[sel] for k, v in stim.items()}
 
 
-def report(manifest, stim, observed, events, flips, seconds, where, out=print) -> HwTestResult:
-    """Check ``observed`` against the golden model; print the summary and any link events."""
+def report(manifest, stim, observed, events, flips, seconds, where, out=None) -> HwTestResult:
+    """Check ``observed`` against the golden model; give the summary and any link events, one
+    line each, to ``out`` (None: silent; ``macforge hwtest`` passes print)."""
+    out = out or _silent
     from macforge.sim.runner import _mismatch_table
     expected, bad = compare(manifest, stim, observed)
     n = int(observed.size)
@@ -97,10 +105,11 @@ def _check_info(info: dict, layout: PortLayout, where: str):
 
 def simulate(unit, n: int = 200, seed: int = 1, divisor: int = 8, corrupt_to_board=(),
              corrupt_from_board=(), split_every: int = 7, build_root: str = "build/fpga-sim",
-             out=print) -> HwTestResult:
+             out=None) -> HwTestResult:
     """Run the harness of ``unit`` in Verilator under cocotb, the host session over the
     cocotb UART model, ``divisor`` clock cycles per bit; optionally corrupt the given byte
-    indices (counted over the run) in either direction."""
+    indices (counted over the run) in either direction. The report goes to ``out`` (None:
+    silent)."""
     from macforge import hw
     from amaranth.back import verilog
     from cocotb_tools.runner import get_runner
@@ -183,8 +192,10 @@ class SerialLink:
 
 
 def on_board(unit, board: str, port: str, n: int, seed: int = 1, baud: int | None = None,
-             out=print) -> HwTestResult:
-    """Stream ``n`` vectors through the harness on ``board`` at serial ``port``."""
+             out=None) -> HwTestResult:
+    """Stream ``n`` vectors through the harness on ``board`` at serial ``port``; progress and
+    the report go to ``out`` (None: silent)."""
+    out = out or _silent
     from .harness import BOARDS, DEFAULT_BAUD
     baud = baud or DEFAULT_BAUD
     if not os.path.exists(port):

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from macforge.errors import MacforgeError
 from macforge.hw.wrapper import unit_ports
 
 __all__ = ["SYNC_REQ", "SYNC_RSP", "PROTOCOL_VERSION", "Cmd", "Status", "crc8", "crc8_table",
@@ -158,7 +159,7 @@ class Response:
     payload: bytes
 
 
-class LinkError(RuntimeError):
+class LinkError(MacforgeError, RuntimeError):
     """The link failed beyond the retries; the message says what was seen."""
 
 

@@ -305,7 +305,8 @@ def test_reproduce_lmul_rows(cache):
     """`macforge reproduce lmul`: every published row is measured, L-Mul is smaller than the
     exact multiplier at every format, and the saving grows with the mantissa width (as in
     Breese et al.: the multiplier array is what L-Mul removes)."""
-    from macforge.costmodel.reproduce import REPRODUCTIONS, format_report, reproduce
+    from macforge.cli.reproduce import format_report
+    from macforge.costmodel.reproduce import REPRODUCTIONS, reproduce
     rep = reproduce("lmul", cache=cache, n_ops=2000, progress=None)
     assert len(rep["units"]) == 6
     ratios = {}

@@ -31,11 +31,12 @@ import enum
 from dataclasses import dataclass, field, replace
 
 from macforge import golden
+from macforge.errors import MacforgeError
 
 __all__ = ["Accumulate", "UnitSpec", "unit_spec", "SPEC_NAMES", "DEFAULT_FORMATS", "SpecError"]
 
 
-class SpecError(ValueError):
+class SpecError(MacforgeError, ValueError):
     """An unknown format name or option (one line, names what is accepted)."""
 
 

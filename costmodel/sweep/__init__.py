@@ -76,14 +76,12 @@ Examples
 >>> min(rows, key=lambda r: r["area_ge"])["module"]                              # doctest: +SKIP
 'fmul_e2m1fn_e2m1fn_rtz_s0'
 """
-from ._cli import add_sweep_parser, cmd_sweep
 from ._export import EXPORTS, export
 from ._point import code_digest, content_key, evaluate
-from ._run import SweepReport, default_jobs, run_sweep, summary_table
+from ._run import SweepReport, default_jobs, run_sweep
 from ._spec import AXES, MEASURES, Point, Spec, SweepError, load_spec, parse_spec
 from ._store import load_results
 
-__all__ = ["load_spec", "parse_spec", "run_sweep", "load_results", "export", "summary_table",
-           "evaluate", "content_key", "code_digest", "default_jobs", "add_sweep_parser",
-           "cmd_sweep", "Spec", "Point", "SweepReport", "SweepError", "AXES", "MEASURES",
-           "EXPORTS"]
+__all__ = ["load_spec", "parse_spec", "run_sweep", "load_results", "export", "evaluate",
+           "content_key", "code_digest", "default_jobs", "Spec", "Point", "SweepReport",
+           "SweepError", "AXES", "MEASURES", "EXPORTS"]

@@ -20,7 +20,7 @@ from ._point import code_digest, evaluate, worker_identity
 from ._spec import SweepError
 from ._store import Store, load_results
 
-__all__ = ["SweepReport", "run_sweep", "default_jobs", "summary_table"]
+__all__ = ["SweepReport", "run_sweep", "default_jobs"]
 
 #: A local worker process that dies this many times while a point runs fails the point.
 MAX_CRASHES = 3
@@ -263,49 +263,3 @@ def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
         return rep
     finally:
         store.close()
-
-
-# -- the summary table ------------------------------------------------------------------------------
-_PREFERRED = ("area_ge", "energy_pj", "delay_ps", "latency_cycles", "lut_", "fmax_mhz_",
-              "err_mean_rel", "err_max_rel", "verify_mismatches")
-
-
-def _cell(v):
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return str(v)
-
-
-def summary_table(rows, max_rows: int = 40, max_metrics: int = 8) -> str:
-    """The points as a text table: the axes that vary, then the main metrics and status.
-
-    ``rows`` are :func:`load_results` dicts (axis keys come before ``module``)."""
-    if not rows:
-        return "(no finished points)"
-    keys = list(rows[0])
-    axes = keys[:keys.index("module")]
-    varying = [k for k in axes if len({repr(r.get(k)) for r in rows}) > 1] or ["module"]
-    names = []
-    for r in rows:
-        names += [k for k in r if k not in names and k not in axes]
-    numeric = [k for k in names if all(
-        isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool)
-        for r in rows if r.get(k) is not None)
-        and any(r.get(k) is not None for r in rows)]
-    metrics = []
-    for pref in _PREFERRED:
-        metrics += [k for k in numeric if k not in metrics and
-                    (k == pref or (pref.endswith("_") and k.startswith(pref)))]
-    metrics = metrics[:max_metrics]
-    cols = varying + metrics + ["status"]
-    table = [cols] + [[_cell(r.get(c, "ok" if c == "status" else None)) for c in cols]
-                      for r in rows[:max_rows]]
-    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
-    lines = ["  ".join(c.rjust(w) if j >= len(varying) else c.ljust(w)
-                       for j, (c, w) in enumerate(zip(row, widths))).rstrip() for row in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    if len(rows) > max_rows:
-        lines.append(f"... {len(rows) - max_rows} more points (all of them: --export csv)")
-    return "\n".join(lines)

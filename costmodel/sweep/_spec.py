@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from macforge.errors import MacforgeError
+
 __all__ = ["SweepError", "Point", "Spec", "load_spec", "parse_spec", "AXES", "MEASURES",
            "FPGA_TARGETS", "PNR_TARGETS"]
 
@@ -29,7 +31,7 @@ PNR_TARGETS = ("ice40", "ecp5")                       # what nextpnr places and 
 _TOP_KEYS = ("name", "axes", "exclude", "skip_invalid", "measure")
 
 
-class SweepError(ValueError):
+class SweepError(MacforgeError, ValueError):
     """Bad sweep file or options: one line, ``file:line: key: what is wrong``."""
 
 

@@ -58,9 +58,10 @@ Examples
 >>> g = workloads.get("llama2-7b", phase="decode", context=4096)
 """
 from ._graph import MAC_OPS, OPS, WorkloadError, check, totals
+from ._io import as_json, load
 from ._layers import from_layers
 from ._onnx import from_onnx
 from ._registry import get, names, params, register, resolve
 
 __all__ = ["get", "names", "params", "register", "resolve", "totals", "check", "from_layers",
-           "from_onnx", "WorkloadError", "OPS", "MAC_OPS"]
+           "from_onnx", "load", "as_json", "WorkloadError", "OPS", "MAC_OPS"]

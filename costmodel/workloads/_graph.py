@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from macforge.errors import MacforgeError
+
 __all__ = ["OPS", "MAC_OPS", "WorkloadError", "Builder", "totals", "check", "conv_out"]
 
 OPS = ("matmul", "conv", "attn_score", "attn_value", "elementwise", "pool", "norm", "softmax",
@@ -16,7 +18,7 @@ OPS = ("matmul", "conv", "attn_score", "attn_value", "elementwise", "pool", "nor
 MAC_OPS = ("matmul", "conv", "attn_score", "attn_value")
 
 
-class WorkloadError(ValueError):
+class WorkloadError(MacforgeError, ValueError):
     """Bad workload input (unknown name or parameter, unsupported ONNX operator): one line."""
 
 

@@ -1,14 +1,67 @@
-"""``macforge workload``: list the workloads, show one (built-in or ONNX) layer by layer.
-
-Registered in :func:`macforge.cli.build_parser` by ``add_workload_parser(sub)``; imports only
-argparse until a command runs.
-"""
+"""``macforge workload``: list the workloads, show one (built-in or ONNX) layer by layer."""
 from __future__ import annotations
 
+import argparse
 import json
-import os
 
-__all__ = ["add_workload_parser", "cmd_workload", "format_table", "as_json", "load"]
+from macforge.errors import UsageError
+
+__all__ = ["add_parser", "run", "format_table", "describe_shape"]
+
+
+def add_parser(sub):
+    """Add ``workload list`` and ``workload show`` to the CLI's subparsers."""
+    w = sub.add_parser("workload", help="workload graphs: per-layer MACs, weights, activations")
+    wsub = w.add_subparsers(dest="workload_cmd", required=True)
+    ls = wsub.add_parser("list", help="the built-in workloads and their parameters")
+    ls.set_defaults(func=run)
+    s = wsub.add_parser("show", help="per-layer and total MACs / weight / activation sizes")
+    s.add_argument("target", metavar="NAME|model.onnx",
+                   help="a built-in workload (see `macforge workload list`) or an ONNX file")
+    s.add_argument("--param", "-p", action="append", metavar="K=V",
+                   help="a builder parameter (seq=128, phase=prefill, tokens=512, context=4096) "
+                        "or, for ONNX, the size of a symbolic input dimension (batch=1)")
+    s.add_argument("--bits", type=_bits, default=8, help="bits per element for the byte sizes "
+                                                       "(default 8)")
+    s.add_argument("--summary", action="store_true", help="totals and per-op sums only")
+    s.add_argument("--json", action="store_true", help="nodes, edges and totals as JSON")
+    s.set_defaults(func=run)
+    return w
+
+
+def run(args) -> int:
+    from macforge.costmodel import workloads
+    if args.workload_cmd == "list":
+        for n in workloads.names():
+            p = ", ".join(f"{k}={v}" for k, v in workloads.params(n).items())
+            print(f"{n:<12} {p}")
+        return 0
+    g = workloads.load(args.target, _parse_params(args.param))
+    if args.json:
+        print(json.dumps(workloads.as_json(g), indent=1))
+    else:
+        print(format_table(g, bits=args.bits, summary=args.summary))
+    return 0
+
+
+def _parse_params(items):
+    out = {}
+    for it in items or ():
+        key, sep, value = it.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param must be NAME=VALUE, not {it!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _bits(text):
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if not 1 <= v <= 64:
+        raise argparse.ArgumentTypeError(f"bits must be an integer 1..64, not {text!r}")
+    return v
 
 
 def _si(n: float) -> str:
@@ -50,14 +103,6 @@ def describe_shape(d: dict) -> str:
     return f"{s.get('elems', d['act_out_elems'])} {d.get('fn', '')}".rstrip()
 
 
-def load(target: str, params: dict):
-    """A workload graph from a built-in name or an ONNX path (params = symbolic dims)."""
-    from . import from_onnx, get
-    if target.lower().endswith(".onnx") or os.path.isfile(target):
-        return from_onnx(target, dims=params)
-    return get(target, **params)
-
-
 def _published(g, macs):
     pub = g.graph.get("published_macs")
     if not pub:
@@ -67,7 +112,8 @@ def _published(g, macs):
 
 
 def format_table(g, bits: int = 8, summary: bool = False) -> str:
-    from . import totals
+    """The workload as text: one line per node (unless ``summary``), per-op sums, totals."""
+    from macforge.costmodel.workloads import totals
     t = totals(g)
     p = g.graph.get("params") or {}
     head = f"{g.graph['name']}" + (f" ({', '.join(f'{k}={v}' for k, v in p.items())})" if p else "")
@@ -93,77 +139,3 @@ def format_table(g, bits: int = 8, summary: bool = False) -> str:
                  f"{bits} bits); activations {t['act_elems']:,} elements "
                  f"({_bytes(t['act_elems'], bits)}); {t['nodes']} nodes")
     return "\n".join(lines)
-
-
-def as_json(g) -> dict:
-    from . import totals
-    keep = ("name", "op", "shape", "K", "macs", "weight_elems", "act_in_elems", "act_out_elems",
-            "fn", "bias", "inputs", "outputs", "onnx_op")
-    return {
-        **{k: g.graph.get(k) for k in ("name", "source", "published_macs", "published_note",
-                                       "params", "inputs", "outputs")},
-        "totals": totals(g),
-        "nodes": [{k: d[k] for k in keep if k in d} for _, d in g.nodes(data=True)],
-        "edges": [{"from": u, "to": v, "tensor": e["tensor"], "elems": e["elems"]}
-                  for u, v, e in g.edges(data=True)],
-    }
-
-
-def _parse_params(items):
-    from macforge.cli import UsageError
-    out = {}
-    for it in items or ():
-        key, sep, value = it.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--param must be NAME=VALUE, not {it!r}")
-        out[key.strip()] = value.strip()
-    return out
-
-
-def cmd_workload(args) -> int:
-    from macforge.cli import UsageError
-    from . import WorkloadError, names, params
-    try:
-        if args.workload_cmd == "list":
-            for n in names():
-                p = ", ".join(f"{k}={v}" for k, v in params(n).items())
-                print(f"{n:<12} {p}")
-            return 0
-        g = load(args.target, _parse_params(args.param))
-    except WorkloadError as exc:
-        raise UsageError(str(exc)) from None
-    if args.json:
-        print(json.dumps(as_json(g), indent=1))
-    else:
-        print(format_table(g, bits=args.bits, summary=args.summary))
-    return 0
-
-
-def _bits(text):
-    import argparse
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if not 1 <= v <= 64:
-        raise argparse.ArgumentTypeError(f"bits must be an integer 1..64, not {text!r}")
-    return v
-
-
-def add_workload_parser(sub) -> None:
-    """Add ``workload list`` and ``workload show`` to the CLI's subparsers."""
-    w = sub.add_parser("workload", help="workload graphs: per-layer MACs, weights, activations")
-    wsub = w.add_subparsers(dest="workload_cmd", required=True)
-    ls = wsub.add_parser("list", help="the built-in workloads and their parameters")
-    ls.set_defaults(func=cmd_workload)
-    s = wsub.add_parser("show", help="per-layer and total MACs / weight / activation sizes")
-    s.add_argument("target", metavar="NAME|model.onnx",
-                   help="a built-in workload (see `macforge workload list`) or an ONNX file")
-    s.add_argument("--param", "-p", action="append", metavar="K=V",
-                   help="a builder parameter (seq=128, phase=prefill, tokens=512, context=4096) "
-                        "or, for ONNX, the size of a symbolic input dimension (batch=1)")
-    s.add_argument("--bits", type=_bits, default=8, help="bits per element for the byte sizes "
-                                                       "(default 8)")
-    s.add_argument("--summary", action="store_true", help="totals and per-op sums only")
-    s.add_argument("--json", action="store_true", help="nodes, edges and totals as JSON")
-    s.set_defaults(func=cmd_workload)

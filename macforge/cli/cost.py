@@ -1,0 +1,123 @@
+"""``macforge cost``: area, timing and energy (ASIC) or resources (FPGA) of a unit or RTL."""
+from __future__ import annotations
+
+import json
+import time
+
+from macforge.errors import UsageError
+from macforge.progress import say
+
+from ._common import cache_from_args, positive_int, strip_netlist, tool_errors
+from ._units import add_unit_args, unit_from_args
+
+__all__ = ["add_parser", "run", "format_asic", "format_fpga"]
+
+
+def add_parser(sub):
+    c = sub.add_parser("cost", help="area, timing and energy (ASIC) or resources (FPGA) of a unit")
+    add_unit_args(c, need_format=False)
+    c.add_argument("--target", "-t", choices=("asic", "ice40", "ecp5", "xilinx"), default="asic",
+                   help="asic (45 nm cells, default), ice40, ecp5 or xilinx (with and without DSPs)")
+    c.add_argument("--pnr", action="store_true", help="place and route with nextpnr for Fmax "
+                                                      "(ice40, ecp5)")
+    c.add_argument("--activity", default="uniform",
+                   help="operand stream for energy: uniform (random codes, default) or a .npy "
+                        "((N, 2) codes of a and b) / .npz (arrays named by port) file")
+    c.add_argument("-n", type=positive_int("n"), default=100_000, help="operations simulated "
+                                                                        "(default 100,000)")
+    c.add_argument("--verilog", default=None, help="cost your own RTL instead of a macforge unit")
+    c.add_argument("--top", default=None, help="top module of --verilog")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--no-cache", action="store_true", help="recompute (and overwrite the cache)")
+    c.set_defaults(func=run)
+    return c
+
+
+def run(args) -> int:
+    from macforge.costmodel import Design, cost
+    from macforge.costmodel.energy import load_activity
+    if args.pnr and args.target not in ("ice40", "ecp5"):
+        raise UsageError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {args.target}")
+    try:
+        if args.verilog:
+            if not args.top:
+                raise UsageError("--verilog needs --top (the module to cost)")
+            design = Design.from_file(args.verilog, args.top)
+        else:
+            if args.top:
+                raise UsageError("--top names the module of a --verilog file; give --verilog too")
+            design = Design.from_unit(unit_from_args(args))
+        operands = None
+        if args.activity != "uniform":
+            operands = load_activity(args.activity)
+            widths = {p["name"]: p["width"] for p in (design.manifest or {}).get("ports", [])}
+            for port, codes in operands.items():
+                if widths and port not in widths:
+                    raise UsageError(f"--activity names port {port!r}; {design.top} has "
+                                     + ", ".join(widths))
+                w = widths.get(port)
+                if w is not None and int(codes.max()) >> w:
+                    raise UsageError(f"--activity: code {int(codes.max()):#x} of {port} does not "
+                                     f"fit in {w} bits")
+        say(f"macforge: costing {design.top} on {args.target}"
+            + (" (place and route)" if args.pnr else ""))
+        res = cost(design, target=args.target, pnr=args.pnr, cache=cache_from_args(args),
+                   n_ops=args.n, operands=operands, progress=_simulating())
+    except tool_errors() as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(strip_netlist(res), indent=1))
+    else:
+        print(format_asic(res) if args.target == "asic" else format_fpga(res))
+    return 0
+
+
+def _simulating():
+    """Progress of the activity simulation: a line every 2 s and at the end."""
+    last = [0.0]
+
+    def progress(done, total):
+        if time.time() - last[0] > 2 or done == total:
+            last[0] = time.time()
+            say(f"  simulating: {done}/{total}")
+    return progress
+
+
+def format_asic(r) -> str:
+    """The text of an :func:`costmodel.asic_cost` result."""
+    cells = ", ".join(f"{k} {v}" for k, v in sorted(r["cells"].items(), key=lambda kv: -kv[1]))
+    act = r["activity"]
+    fmax = f" ({r['fmax_mhz']:.0f} MHz)" if r.get("fmax_mhz") else ""
+    clock = f", of which clocking {act['clock_ff_per_op']:.0f}" if act["clock_ff_per_op"] else ""
+    return "\n".join([
+        f"{r['module']}: ASIC, {r['library']} (Nangate 45 nm X1 cell areas)",
+        f"  area     {r['area_um2']:.1f} µm² = {r['ge']:.1f} GE (NAND2_X1 0.798 µm²); "
+        f"generic flow {r['generic_ge']:.1f} NAND2-eq",
+        f"  cells    {r['n_cells']}: {cells}",
+        f"  timing   depth {r['depth']} cells, critical path {r['delay_ps']:.0f} ps{fmax}",
+        f"  energy   {r['energy_pj']:.4g} pJ/op switching ({act['cap_ff_per_op']:.0f} fF/op"
+        f"{clock}; {act['ops']} ops, {act['stimulus']}); static cross-check {r['static_pj']:.4g} pJ",
+        f"  tools    {r['tools']['yosys']}, pyosys {r['tools'].get('pyosys', '?')}, amaranth "
+        f"{r['tools'].get('amaranth', '?')}; key {r['key'][:12]}{' (cached)' if r['cached'] else ''}",
+    ])
+
+
+def format_fpga(r) -> str:
+    """The text of an :func:`costmodel.fpga_cost` result (with and without DSP blocks)."""
+    names = {"ice40": ("SB_LUT4", "SB_CARRY", "SB_MAC16", "FF"),
+             "ecp5": ("LUT4", "CCU2C", "MULT18X18D", "FF"),
+             "xilinx": ("LUT1-6", "CARRY4", "DSP48E1", "FF")}[r["target"]]
+    lines = [f"{r['module']}: {r['target']}"]
+    for label, key in (("with DSP", "dsp"), ("no DSP  ", "nodsp")):
+        x = r[key]
+        fmax = ""
+        if "fmax_mhz" in x:
+            fmax = (f"; Fmax {x['fmax_mhz']:.1f} MHz on {x['device']}" if x["fmax_mhz"]
+                    else f"; Fmax: none reported on {x['device']}")
+        lines.append(f"  {label}  {names[0]} {x['lut']}, {names[1]} {x['carry']}, "
+                     f"{names[2]} {x['dsp_blocks']}, {names[3]} {x['ff']}{fmax}"
+                     f"{' (cached)' if x['cached'] else ''}")
+    tools = r["dsp"]["tools"]
+    lines.append(f"  tools    {tools['yosys']}" + "".join(
+        f", {k} {v}" for k, v in tools.items() if k.startswith("yowasp")))
+    return "\n".join(lines)

@@ -1,0 +1,87 @@
+"""``macforge error-stats``: relative error of a multiplier against the exact product, or with
+``--preset`` of a K-deep GEMM through a tensor-core preset (:func:`golden._presets.preset_stats`)."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from macforge.errors import UsageError
+from macforge.progress import say
+
+from ._common import nonneg_int
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub):
+    from macforge.golden._presets import PRESETS
+    e = sub.add_parser("error-stats", help="relative error of a multiplier (mul or L-Mul) "
+                                           "against the exact product")
+    e.add_argument("--format", "-f", default=None, help="operand format, e.g. e4m3, e4m4, posit8, lns8")
+    e.add_argument("--unit", "-u", choices=("mul", "lmul"), default="mul",
+                   help="mul (rounded exact product, default) or lmul (L-Mul)")
+    e.add_argument("--variant", choices=("formula", "intadd"), default="formula",
+                   help="L-Mul variant (default formula)")
+    e.add_argument("--out", default=None, help="result format (default: the operand format)")
+    e.add_argument("--samples", "-n", type=nonneg_int("samples"), default=100_000,
+                   help="operand pairs (default 100,000)")
+    e.add_argument("--dist", choices=("uniform", "gaussian", "both", "exhaustive"), default="both",
+                   help="uniform over the finite nonzero codes, N(0,1) data quantised to the "
+                        "format, both (default), or exhaustive (every pair of codes; <= 12 bits)")
+    e.add_argument("--seed", type=nonneg_int("seed"), default=0)
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--preset", default=None,
+                   help="tensor-core preset (" + ", ".join(PRESETS) + "): error of a K-deep "
+                        "FP8 GEMM through it against float64, with and without promotion")
+    e.add_argument("--k", type=int, default=4096, help="GEMM depth K for --preset (default 4096)")
+    e.add_argument("--size", type=int, default=32,
+                   help="M = N of the GEMM for --preset (default 32: 1024 outputs)")
+    e.add_argument("--promote", action=argparse.BooleanOptionalAction, default=None,
+                   help="--preset only: with (--promote) or without (--no-promote) promotion "
+                        "to fp32 every N_C terms (default: both)")
+    e.set_defaults(func=run)
+    return e
+
+
+def run(args) -> int:
+    from macforge import golden
+    if args.preset is not None:
+        return _run_preset(args)
+    if args.format is None:
+        raise UsageError("error-stats needs --format (or --preset)")
+    dists = ("uniform", "gaussian") if args.dist == "both" else (args.dist,)
+    stats = [golden.error_stats(args.format, unit=args.unit, variant=args.variant,
+                                samples=args.samples, dist=d, seed=args.seed, out=args.out)
+             for d in dists]
+    if args.json:
+        print(json.dumps([s.as_dict() for s in stats], indent=1))
+    else:
+        print("\n\n".join(s.report() for s in stats))
+    return 0
+
+
+def _run_preset(args) -> int:
+    """:func:`preset_stats` for the chosen preset, distributions and promotion modes."""
+    from macforge.golden._presets import get_preset, preset_stats
+    p = get_preset(args.preset)
+    fmt = args.format or p.inputs[0]
+    if args.k < 1 or args.size < 1:
+        raise UsageError(f"--k and --size must be positive integers, not {args.k} / {args.size}")
+    dists = {"uniform": ("uniform",), "gaussian": ("normal",), "both": ("uniform", "normal"),
+             "exhaustive": None}[args.dist]
+    if dists is None:
+        raise UsageError("--preset takes --dist uniform, gaussian or both")
+    modes = (False, True) if args.promote is None else (args.promote,)
+    out = []
+    for d in dists:
+        for pr in modes:
+            say(f"  {p.name} K={args.k} {d} promote={pr} ...")
+            out.append(preset_stats(p, k=args.k, promote=pr, m=args.size, n=args.size, fmt=fmt,
+                                    dist=d, seed=args.seed))
+    if args.json:
+        print(json.dumps([s.as_dict() for s in out], indent=1))
+    else:
+        print(p.describe())
+        print("sources: " + "; ".join(p.sources) + "\n")
+        print("\n\n".join(s.report() for s in out))
+    return 0

@@ -1,0 +1,59 @@
+"""``macforge pareto``: accuracy against energy/area per format, as report.html, results.csv
+and results.json (:func:`costmodel.pareto.run`, :mod:`costmodel.report`); ``--from DIR`` plots
+a finished sweep instead."""
+from __future__ import annotations
+
+import os
+
+from macforge.errors import UsageError
+from macforge.progress import say
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub):
+    from macforge.costmodel.accuracy import DEFAULT_FORMATS, MODELS
+    p = sub.add_parser("pareto", help="accuracy (bit-exact emulation) vs energy/area per format: "
+                                      "report.html, results.csv, results.json")
+    p.add_argument("--workload", "-w", choices=MODELS, default="digits",
+                   help="digits (MLP trained here, default) or minilm (extra 'minilm')")
+    p.add_argument("--formats", "-f", default=None,
+                   help="comma-separated unit specs (default " + ",".join(DEFAULT_FORMATS)
+                        + "); options after '/', e.g. e4m3/acc=fp16, int4/keep=int8")
+    p.add_argument("--target", "-t", choices=("asic", "ice40", "ecp5"), default="asic",
+                   help="asic (45 nm cells, default); ice40/ecp5 add LUTs and nextpnr Fmax")
+    p.add_argument("-P", type=int, default=64, help="MAC lanes of the PE array (default 64)")
+    p.add_argument("-o", "--output", default="report", help="output directory (default report/)")
+    p.add_argument("--from", dest="from_dir", default=None,
+                   help="plot a finished sweep's results directory instead")
+    p.add_argument("--no-cache", action="store_true", help="recompute costs (and overwrite)")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args) -> int:
+    from macforge.costmodel import Cache, report
+    from macforge.costmodel import pareto
+    from macforge.costmodel.accuracy import DEFAULT_FORMATS, unit_spec
+    out = args.output
+    if args.from_dir:
+        from macforge.costmodel.sweep import load_results
+        if not os.path.isdir(args.from_dir):
+            raise UsageError(f"--from {args.from_dir}: no such directory (give a sweep's "
+                             "results directory)")
+        rows = load_results(args.from_dir)
+        if not rows:
+            raise UsageError(f"--from {args.from_dir}: no results in it")
+        paths = report.write_sweep_report(rows, out, source=args.from_dir)
+    else:
+        formats = [f for f in (args.formats or ",".join(DEFAULT_FORMATS)).split(",") if f]
+        for f in formats:
+            unit_spec(f)                   # a bad spec is a one-line error before any work
+        if args.P < 1:
+            raise UsageError(f"-P must be a positive number of MAC lanes, not {args.P}")
+        res = pareto.run(args.workload, formats, target=args.target, P=args.P,
+                         cache=Cache(refresh=args.no_cache), progress=say)
+        paths = report.write_report(res, out)
+    for k, p in paths.items():
+        print(f"{k}: {p}")
+    return 0

@@ -1,0 +1,122 @@
+"""``macforge sweep``: measure every point of a design-space sweep (:mod:`costmodel.sweep`)."""
+from __future__ import annotations
+
+import argparse
+
+from macforge.errors import UsageError
+from macforge.progress import say
+
+from ._common import comma_choices
+
+__all__ = ["add_parser", "run", "summary_table"]
+
+
+def _export_kinds():
+    from macforge.costmodel.sweep import EXPORTS
+    return EXPORTS
+
+
+def _jobs(text):
+    try:
+        v = int(text)
+    except ValueError:
+        v = None
+    if v is None or v < 1:
+        raise argparse.ArgumentTypeError(f"jobs must be a positive integer, not {text!r}")
+    return v
+
+
+def add_parser(sub):
+    s = sub.add_parser("sweep", help="measure every point of a design-space sweep (YAML); "
+                                     "resumable, local process pool or a Dask cluster")
+    s.add_argument("spec", metavar="SWEEP.yaml", help="the sweep file (see examples/)")
+    s.add_argument("-o", "--output", default="results",
+                   help="results directory: sweep.sqlite and exports (default results/)")
+    s.add_argument("--jobs", "-j", type=_jobs, default=None,
+                   help="local worker processes (default: one per core)")
+    s.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run the points on this Dask scheduler's workers instead")
+    s.add_argument("--retry-failed", action="store_true",
+                   help="run the points that failed in earlier runs again")
+    s.add_argument("--export", type=comma_choices("export format", _export_kinds, "comma-separated"),
+                   default=[], metavar="csv,json,parquet",
+                   help="also write sweep.csv / sweep.json / sweep.parquet to the output")
+    s.add_argument("--dry-run", action="store_true",
+                   help="validate the file and say what would run, run nothing")
+    s.set_defaults(func=run)
+    return s
+
+
+def run(args) -> int:
+    from macforge.costmodel.sweep import export, load_spec, run_sweep
+    if args.scheduler and args.jobs:
+        raise UsageError("--jobs sets the local worker processes; with --scheduler the Dask "
+                         "cluster's workers run the points")
+    spec = load_spec(args.spec, progress=say)
+    rep = run_sweep(spec, args.output, jobs=args.jobs, scheduler=args.scheduler,
+                    retry_failed=args.retry_failed, dry_run=args.dry_run)
+    if args.dry_run:
+        return 0
+    ok = [r for r in rep.rows if r["status"] == "ok"]
+    failed = [r for r in rep.rows if r["status"] != "ok"]
+    print(summary_table(rep.rows))
+    rate = f", {rep.ran / rep.seconds * 3600:,.0f} points/h" if rep.ran and rep.seconds else ""
+    print(f"\n{spec.name}: {len(ok)} of {rep.points} points measured, {len(failed)} failed"
+          f" (this run: {rep.ok} measured, {rep.failed} failed, {rep.reused} same as a "
+          f"finished point, in {rep.seconds:.1f} s{rate}); {rep.outdir}/sweep.sqlite")
+    for r in failed[:10]:
+        print(f"  failed {r['module']}: {r['error']}")
+    if len(failed) > 10:
+        print(f"  ... {len(failed) - 10} more failed points")
+    if args.export:
+        rows = [{k: v for k, v in r.items() if k not in ("status", "error")} for r in ok]
+        for path in export(rows, args.output, args.export):
+            print(f"  wrote {path}")
+    if rep.interrupted:
+        return 130
+    return 1 if failed else 0
+
+
+_PREFERRED = ("area_ge", "energy_pj", "delay_ps", "latency_cycles", "lut_", "fmax_mhz_",
+              "err_mean_rel", "err_max_rel", "verify_mismatches")
+
+
+def _cell(v):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def summary_table(rows, max_rows: int = 40, max_metrics: int = 8) -> str:
+    """The points as a text table: the axes that vary, then the main metrics and status.
+
+    ``rows`` are :func:`load_results` dicts (axis keys come before ``module``)."""
+    if not rows:
+        return "(no finished points)"
+    keys = list(rows[0])
+    axes = keys[:keys.index("module")]
+    varying = [k for k in axes if len({repr(r.get(k)) for r in rows}) > 1] or ["module"]
+    names = []
+    for r in rows:
+        names += [k for k in r if k not in names and k not in axes]
+    numeric = [k for k in names if all(
+        isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool)
+        for r in rows if r.get(k) is not None)
+        and any(r.get(k) is not None for r in rows)]
+    metrics = []
+    for pref in _PREFERRED:
+        metrics += [k for k in numeric if k not in metrics and
+                    (k == pref or (pref.endswith("_") and k.startswith(pref)))]
+    metrics = metrics[:max_metrics]
+    cols = varying + metrics + ["status"]
+    table = [cols] + [[_cell(r.get(c, "ok" if c == "status" else None)) for c in cols]
+                      for r in rows[:max_rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    lines = ["  ".join(c.rjust(w) if j >= len(varying) else c.ljust(w)
+                       for j, (c, w) in enumerate(zip(row, widths))).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    if len(rows) > max_rows:
+        lines.append(f"... {len(rows) - max_rows} more points (all of them: --export csv)")
+    return "\n".join(lines)

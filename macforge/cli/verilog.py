@@ -1,0 +1,25 @@
+"""``macforge verilog``: a unit's Verilog and JSON manifest."""
+from __future__ import annotations
+
+from ._units import add_unit_args, unit_from_args
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub):
+    v = sub.add_parser("verilog", help="generate a unit's Verilog and JSON manifest")
+    add_unit_args(v)
+    v.add_argument("-o", "--output", default="out", help="output directory (default out/)")
+    v.set_defaults(func=run)
+    return v
+
+
+def run(args) -> int:
+    from macforge import hw
+    unit = unit_from_args(args)
+    paths = hw.write(unit, args.output)
+    man = unit.manifest()
+    print(f"{man['module']}: latency {man['latency']} cycle(s)")
+    for kind, path in paths.items():
+        print(f"  {kind}: {path}")
+    return 0
