@@ -10,7 +10,7 @@ Sources
       github.com/Max-astro/dp-buffer-insertion (file read there for this module).
       - X1 cell areas (µm²): INV_X1 0.532, BUF_X1 0.798, NAND2_X1 0.798, NOR2_X1 0.798, AND2_X1 1.064,
         OR2_X1 1.064, AOI21_X1 1.064, OAI21_X1 1.064, XOR2_X1 1.596, XNOR2_X1 1.596,
-        MUX2_X1 1.862, DFF_X1 4.522 -- the weights ../shared/ANCHORS.md uses for its NAND2-eq
+        MUX2_X1 1.862, DFF_X1 4.522 -- the weights docs/anchors.md uses for its NAND2-eq
         column. Read directly in [N45] here: AND2_X1 1.064, XNOR2_X2 2.660 (= 5/3 of X1).
       - Pin capacitances read directly (fF): NAND2_X1 A1 1.599032, A2 1.664199;
         AND2_X1 A1 0.918145, A2 0.974630; XNOR2_X2 A 4.003783, B 4.836936 (X1 taken as

@@ -1,7 +1,7 @@
 """The calibration report: our predicted energy and area per operation next to Horowitz's.
 
 Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014, 45 nm,
-0.9 V, as reproduced in Gholami et al., arXiv 2103.13630, Fig. 15 (../shared/ANCHORS.md).
+0.9 V, as reproduced in Gholami et al., arXiv 2103.13630, Fig. 15 (docs/anchors.md).
 One constant is fitted -- the energy scale, from the int8 multiply (0.2 pJ) -- and every other
 row is a prediction. Area has no fitted constant at all: it is the Nangate 45 nm cell area
 of our mapped netlist.
@@ -23,7 +23,7 @@ import time
 
 __all__ = ["HOROWITZ", "ROWS", "calibration_table"]
 
-#: (op, energy pJ, area µm²): Horowitz ISSCC 2014, 45 nm (ANCHORS.md).
+#: (op, energy pJ, area µm²): Horowitz ISSCC 2014, 45 nm (docs/anchors.md).
 HOROWITZ = {
     "int8 add": (0.03, 36), "int16 add": (0.05, 67), "int32 add": (0.1, 137),
     "int8 mult": (0.2, 282), "int32 mult": (3.1, 3495),

@@ -32,7 +32,7 @@ class IntAdd(wiring.Component):
 
 class IntMul(wiring.Component):
     """``y = a * b``: n-bit two's complement operands, exact 2n-bit product (Amaranth ``*``,
-    as the ANCHORS.md "int8 x int8 signed multiply (plain *)" row)."""
+    as the docs/anchors.md "int8 x int8 signed multiply (plain *)" row)."""
 
     def __init__(self, n: int, is_signed: bool = True):
         if not isinstance(n, int) or n < 1:

@@ -21,7 +21,7 @@ switched capacitance, from the library:
 The sum is in fF per operation ("switched capacitance"). One constant K (pJ per fF) turns it
 into energy: K is *computed* so that the int8 x int8 signed multiplier (plain Amaranth ``*``,
 uniform random operands) costs 0.2 pJ -- Horowitz, "Computing's energy problem", ISSCC 2014,
-45 nm, 0.9 V (../shared/ANCHORS.md). K absorbs V^2/2 and what the zero-delay count misses
+45 nm, 0.9 V (docs/anchors.md). K absorbs V^2/2 and what the zero-delay count misses
 (glitches, short-circuit and internal power); :func:`calibration` reports K against the bare
 V^2/2 at 0.9 V so that factor is visible. Glitching differs between designs (deep array
 multipliers glitch more than adders), so ratios between very different structures carry
@@ -47,7 +47,7 @@ __all__ = ["MODEL_VERSION", "HOROWITZ_INT8_MUL_PJ", "KAPPA_FF_PER_UM2", "net_cap
 #: Bump when the activity or capacitance model changes: part of every cached energy's key.
 MODEL_VERSION = 2
 
-#: Horowitz ISSCC 2014 (45 nm, 0.9 V), int8 multiply: 0.2 pJ (ANCHORS.md) -- the one
+#: Horowitz ISSCC 2014 (45 nm, 0.9 V), int8 multiply: 0.2 pJ (docs/anchors.md) -- the one
 #: calibration point.
 HOROWITZ_INT8_MUL_PJ = 0.2
 #: Supply voltage of the Horowitz table (45 nm, 0.9 V): only used to show K against V^2/2.
@@ -96,7 +96,7 @@ def operand_codes(fmt, n: int, rng, finite: bool = True, max_abs: float | None =
     from macforge import golden
     f = golden.parse(fmt)
     bits = f.bits
-    if isinstance(f, golden.Int) or not finite:
+    if not (f.has_nan or f.has_inf) or not finite:    # every code is a finite value
         return rng.integers(0, 1 << bits, n, dtype=np.uint64)
     table = np.arange(1 << bits, dtype=np.uint64) if bits <= 16 else None
     if table is not None:
@@ -167,10 +167,10 @@ def _operand_bound(manifest):
     """
     from macforge import golden
     fm = (manifest or {}).get("formats", {})
-    if manifest is None or manifest.get("unit") not in ("mac", "dot") or "acc" not in fm:
+    if manifest is None or manifest["model"] not in ("mac_step", "dot") or "acc" not in fm:
         return None
     acc = golden.parse(fm["acc"])
-    if not isinstance(acc, golden.Minifloat):
+    if acc.family == "integer":                   # wraps or saturates, never sticks
         return None
     # a dot unit adds `lanes` products per cycle, each scaled by up to 2^(2 SCALE_SPAN)
     terms = BLOCK * manifest.get("lanes", 1)

@@ -6,7 +6,7 @@ the published figure, ours, and the difference (``macforge reproduce`` prints th
 
 ``fp8-vs-int8``
     van Baalen et al., "FP8 versus INT8 for efficient deep learning inference", arXiv
-    2303.17951 (../shared/ANCHORS.md): an FP8-E4 MAC costs **+53 %** area/energy over an INT8
+    2303.17951 (docs/anchors.md): an FP8-E4 MAC costs **+53 %** area/energy over an INT8
     MAC with an FP16 accumulator and **+183 %** with an FP32 accumulator. Ours: ``hw.FMac``
     e4m3 (OCP E4M3FN) with fp16 and fp32 accumulators (fused, RNE, one register, no pipeline)
     against ``hw.IntMac`` int8 x int8 -> int32 (wrapping).

@@ -13,10 +13,10 @@ ASIC flow (the standard open one)::
     opt_clean -purge
     ...
     design -load generic
-    abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX # the ANCHORS.md generic flow, for the cross-check
+    abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX # the docs/anchors.md generic flow, for the cross-check
 
 Area is reported in µm² (Nangate 45 nm X1 areas) and in gate equivalents GE = µm² / 0.798
-(NAND2_X1). ``generic_ge`` weights the generic gates exactly as ../shared/ANCHORS.md does
+(NAND2_X1). ``generic_ge`` weights the generic gates exactly as docs/anchors.md does
 (NOT 0.667, NAND/NOR 1, AND/OR 1.333, XOR/XNOR 2, MUX 2.333, DFF 5.667 NAND2-eq), so it is
 directly comparable with that table (int8 x int8 signed ``*``: 581 there).
 
@@ -54,7 +54,7 @@ __all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "GENE
 TARGETS = ("asic", "ice40", "ecp5", "xilinx")
 
 #: NAND2-equivalents of Yosys' generic gates: Nangate45 X1 area / NAND2_X1 area (0.798 µm²):
-#: INV 0.532, AND2/OR2 1.064, XOR2/XNOR2 1.596, MUX2 1.862, DFF 4.522 (../shared/ANCHORS.md).
+#: INV 0.532, AND2/OR2 1.064, XOR2/XNOR2 1.596, MUX2 1.862, DFF 4.522 (docs/anchors.md).
 GENERIC_GE = {"$_NOT_": 0.532 / 0.798, "$_NAND_": 1.0, "$_NOR_": 1.0,
               "$_AND_": 1.064 / 0.798, "$_OR_": 1.064 / 0.798, "$_ANDNOT_": 1.064 / 0.798,
               "$_ORNOT_": 1.064 / 0.798, "$_XOR_": 1.596 / 0.798, "$_XNOR_": 1.596 / 0.798,
@@ -174,7 +174,7 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
         ``target`` "asic", ``module``, ``area_um2``, ``ge`` (area / NAND2_X1), ``cells``
         (histogram), ``n_cells``, ``flops``, ``depth`` and ``delay_ps`` (critical path with
         the library's linear delays, flip-flop setup included), ``fmax_mhz``,
-        ``generic_ge`` and ``generic_cells`` (ANCHORS.md flow), ``netlist`` (Yosys JSON text
+        ``generic_ge`` and ``generic_cells`` (docs/anchors.md flow), ``netlist`` (Yosys JSON text
         of the mapped netlist), ``script``, ``tools``, ``seconds``.
     """
     lib = load(library)

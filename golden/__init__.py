@@ -1,6 +1,6 @@
 """macforge golden model: bit-exact, vectorised numpy semantics of every number format.
 
-Public API (FORMATS.md, "Public Python API"; outside tests rely on it)::
+Public API (docs/formats.md, "Public Python API"; outside tests rely on it)::
 
     from macforge import golden
     f = golden.parse("e4m3")                 # golden.Format; .name (canonical), .bits

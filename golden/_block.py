@@ -164,7 +164,7 @@ class BlockFormat(Format):
 
     @cached_property
     def emax_elem(self) -> int:
-        """Exponent of the element format's largest value (FORMATS.md "Block scales")."""
+        """Exponent of the element format's largest value (docs/formats.md "Block scales")."""
         return int(np.floor(np.log2(self.element_max)))
 
     @cached_property

@@ -136,7 +136,7 @@ def _increment(rounding, sign, lsb, round_bit, below, t, rnd, R):
         return ~sign & (round_bit | below)
     if rounding is Rounding.RDN:
         return sign & (round_bit | below)
-    return (t + rnd) >= np.uint64(1 << R)           # SR: FORMATS.md "Rounding modes"
+    return (t + rnd) >= np.uint64(1 << R)           # SR: docs/formats.md "Rounding modes"
 
 
 def _round_fields(m, e, sticky, s, sign, rounding, rnd, R, lsb_of):
@@ -165,7 +165,7 @@ def _round_fields(m, e, sticky, s, sign, rounding, rnd, R, lsb_of):
 
 def round_to(fmt: Format, sign, m, e, sticky, kind, rounding: Rounding, saturate: bool,
              rnd=None, R=0) -> np.ndarray:
-    """Round exact triples into codes of ``fmt`` (one rounding; FORMATS.md rules).
+    """Round exact triples into codes of ``fmt`` (one rounding; docs/formats.md rules).
 
     ``kind`` NAN gives the canonical NaN (FormatError if ``fmt`` has none); INF gives +-inf,
     or +-max / NaN per the overflow rules where ``fmt`` has no inf. Shifts of any size are
@@ -200,7 +200,7 @@ def encode_float64(fmt: Format, x, rounding="rne", saturate=False, rnd=None, rnd
     x = np.asarray(x, dtype=np.float64)
     native = getattr(fmt, "native_dtype", None)
     if native is not None and rounding is Rounding.RNE and not saturate:
-        # IEEE binary16/32: numpy's cast is RNE with IEEE overflow, exactly FORMATS.md's rule
+        # IEEE binary16/32: numpy's cast is RNE with IEEE overflow, exactly docs/formats.md's rule
         # (tests/test_golden_fastpaths.py proves it equal to the general rounder)
         with np.errstate(over="ignore"):
             codes = x.astype(native).view(fmt.dtype)

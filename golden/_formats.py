@@ -9,10 +9,12 @@ import enum
 
 import numpy as np
 
+from macforge.errors import MacforgeError
+
 __all__ = ["FormatError", "Rounding", "Specials", "Format", "storage_dtype", "parse_enum"]
 
 
-class FormatError(ValueError):
+class FormatError(ValueError, MacforgeError):
     """An unknown or impossible format name, or an operation a format does not support."""
 
 
@@ -30,7 +32,7 @@ def parse_enum(cls, value, what: str):
 
 
 class Rounding(enum.Enum):
-    """Rounding modes of FORMATS.md ("Value semantics")."""
+    """Rounding modes of docs/formats.md ("Value semantics")."""
     RNE = "rne"   #: to nearest, ties to even
     RTZ = "rtz"   #: toward zero
     RNA = "rna"   #: to nearest, ties away from zero
@@ -87,6 +89,14 @@ class Format:
         named groups (numbers as ints, absent ones None). Families whose fields are those
         groups need not override this."""
         return cls(**{k: v for k, v in groups.items() if v is not None})
+
+    def negate(self, codes) -> np.ndarray:
+        """Codes of -x: the sign bit flipped (sign-magnitude formats; unsigned formats are
+        returned unchanged). Two's-complement families override this."""
+        codes = self._checked(codes)
+        if not getattr(self, "signed", False):
+            return codes.astype(self.dtype)
+        return (codes ^ self.dtype.type(self.sign_bit)).astype(self.dtype)
 
     def corner_codes(self) -> np.ndarray:
         """Directed corner codes for verification stimulus: zeros, the extremes, 1 and its

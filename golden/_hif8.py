@@ -1,6 +1,6 @@
 """HiFloat8 (``hif8``): Ascend's tapered 8-bit float, the ``HiF8`` family.
 
-Definition (FORMATS.md "HiF8"; Luo et al., "Ascend HiFloat8 Format for Deep Learning",
+Definition (docs/formats.md "HiF8"; Luo et al., "Ascend HiFloat8 Format for Deep Learning",
 arXiv 2409.16626; MindSpore ``core/base/hifloat8.h`` decodes the same table). A code is
 ``S | dot | exponent | mantissa``. The *dot* field is a prefix code that sets the widths of the
 other two: its exponent field has ``D`` bits, sign-magnitude with an implicit leading magnitude
@@ -24,7 +24,7 @@ zero, ``0x80`` (the "negative zero" slot) is NaN, ``0x6F`` / ``0xEF`` (``11 0111
 with mantissa 1) are +-inf, and the largest finite value is ``0x6E = 2^15``. So 253 codes are
 finite: 2 * 126 nonzero values and one zero.
 
-Rounding (FORMATS.md: "rounds to nearest even, rna available"). The codes are not ordered like
+Rounding (docs/formats.md: "rounds to nearest even, rna available"). The codes are not ordered like
 the values (``001`` codes hold both E = +1 and E = -1), so rounding is defined on values: an
 exact ``x`` is placed in its binade ``[2^E, 2^(E+1))``, whose representable grid is
 ``2^E * (1 + k / 2^p(E))`` with ``p(E)`` the mantissa bits of that binade (0 for the denormal
@@ -39,7 +39,7 @@ field: the convention our rounder and ml_dtypes use for every ``e<E>m0`` format 
 the top, ``0x6F`` is where ``1.5 * 2^15`` would be: a result that rounds to it or beyond
 overflows, i.e. ``|x| >= 1.25 * 2^15 = 40960`` overflows under ``rne`` except the tie itself
 (which goes to the even ``0x6E``), and ``|x| >= 40960`` under ``rna``. Overflow gives +-inf, or
-+-max with ``saturate=True`` or under the directed modes as FORMATS.md says. Results that
++-max with ``saturate=True`` or under the directed modes as docs/formats.md says. Results that
 round to zero give ``0x00`` (no -0). The paper's own conversion is ties-away (our ``rna``);
 MindSpore's ``FromFloat32`` truncates (our ``rtz``, except that it maps everything above 2^15
 to inf).

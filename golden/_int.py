@@ -93,6 +93,16 @@ class Int(Format):
 
     default_accumulator = "int32"
 
+    @property
+    def max_code(self) -> int:
+        """Code of the largest value."""
+        return int(self.from_int(np.array([self.max_int]))[0])
+
+    def negate(self, codes) -> np.ndarray:
+        """Codes of -x; the most negative value stays (its negation does not exist)."""
+        v = self.to_int(codes)
+        return self.from_int(np.where(v == self.min_int, v, -v)).astype(self.dtype)
+
     def corner_codes(self) -> np.ndarray:
         """0, +-1, max, max - 1, min, min + 1."""
         vals = {0, 1, self.max_int, self.max_int - 1, self.min_int, self.min_int + 1}

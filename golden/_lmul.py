@@ -3,7 +3,7 @@
 On a minifloat with ``M`` mantissa bits, for nonzero finite ``x = (1 + xm) * 2^xe`` and
 ``y = (1 + ym) * 2^ye`` (subnormals first normalised exactly, so ``xe`` may lie below emin):
 
-- ``variant="formula"`` (the paper's definition, FORMATS.md)::
+- ``variant="formula"`` (the paper's definition, docs/formats.md)::
 
       lmul(x, y) = (-1)^(sx ^ sy) * (1 + xm + ym + 2^-l(M)) * 2^(xe + ye)
 
@@ -20,7 +20,7 @@ On a minifloat with ``M`` mantissa bits, for nonzero finite ``x = (1 + xm) * 2^x
 
 Either value is exact (a triple), then rounded **once** into ``out`` (default: the input
 format) with the shared rounder, so overflow, subnormal results and rounding modes follow
-FORMATS.md. Zeros, infinities and NaN follow ``mul`` (0 * inf is NaN).
+docs/formats.md. Zeros, infinities and NaN follow ``mul`` (0 * inf is NaN).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Logarithmic number system ``lns<N>f<F>`` (FORMATS.md "LNS", as LNS-Madam): the ``Lns`` family.
+"""Logarithmic number system ``lns<N>f<F>`` (docs/formats.md "LNS", as LNS-Madam): the ``Lns`` family.
 
 A code is ``s | L``: bit N-1 the sign, bits N-2..0 a two's-complement fixed-point log2
 magnitude ``L`` with ``F`` fraction bits; the value is ``(-1)^s * 2^(L / 2^F)``. The most
@@ -219,6 +219,15 @@ class Lns(Format):
 
     #: LNS-Madam accumulates the linear terms in a signed A-bit integer, A = 24 by default.
     default_accumulator = "int24"
+    #: Where post-training quantisation maps a tensor's calibrated maximum: with the default
+    #: MAC (P = 8 table bits, A = 24) a maximum of 8 keeps products below 2^6 and a K = 1536
+    #: sum below the accumulator's 2^15.
+    calibration_target = 8.0
+
+    @property
+    def max_code(self) -> int:
+        """Positive code of the largest value (L = L_max)."""
+        return int(self.pack(False, np.array([self.L_max]))[0])
 
     def corner_codes(self) -> np.ndarray:
         """+-0, +-1 and its neighbours, the smallest and largest L of both signs."""

@@ -279,7 +279,7 @@ class Minifloat(Format):
         return val
 
     def encode(self, x, rounding="rne", saturate=False, rnd=None, rnd_bits=None) -> np.ndarray:
-        """Round float64 values ``x`` into codes (see FORMATS.md for overflow and SR rules)."""
+        """Round float64 values ``x`` into codes (see docs/formats.md for overflow and SR rules)."""
         return encode_float64(self, x, rounding, saturate, rnd, rnd_bits)
 
     def layout(self):

@@ -1,4 +1,4 @@
-"""Operations of FORMATS.md: mul, fma, add, dot (exact and ``align=W``), and the MAC step.
+"""Operations of docs/formats.md: mul, fma, add, dot (exact and ``align=W``), and the MAC step.
 
 Each builds the exact result as a triple (see :mod:`golden._exact`) and rounds once with the
 shared rounder. Inputs are codes and broadcast like numpy; results are codes of the output
@@ -264,7 +264,7 @@ def _kulisch(sign, m, e):
 
 
 def _aligned_sum(sign, m, e, W):
-    """FORMATS.md ``align=W``: truncate every term toward zero to a multiple of 2^(emax-W)."""
+    """docs/formats.md ``align=W``: truncate every term toward zero to a multiple of 2^(emax-W)."""
     nz = m != 0
     lead = np.where(nz, e + bit_length(m) - 1, np.iinfo(np.int64).min)
     emax = lead.max(axis=1)
@@ -341,7 +341,7 @@ def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
 
 
 def sum_round(terms, c, fc, align, rounding, saturate, rnd, R, lead):
-    """round(sum of the term triples of each row + c) once into ``fc`` (FORMATS.md ``dot``).
+    """round(sum of the term triples of each row + c) once into ``fc`` (docs/formats.md ``dot``).
 
     ``terms``: (sign, m, e, kind) arrays shaped (rows, N); ``c``: triples shaped (rows,).
     The exact sum is the Kulisch accumulator, or the ``align=W`` truncated sum. Shared by

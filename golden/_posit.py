@@ -165,6 +165,23 @@ class Posit(Format):
         return encode_float64(self, x, rounding, saturate, rnd, rnd_bits)
 
     @property
+    def max_code(self) -> int:
+        """Positive code of the largest value (maxpos)."""
+        return self.maxpos_code
+
+    def negate(self, codes) -> np.ndarray:
+        """Codes of -x: two's complement of the code (0 and NaR are their own negation)."""
+        u = self.check_codes(codes)
+        return ((np.uint64(self.mask) - u + np.uint64(1)) & np.uint64(self.mask)).astype(self.dtype)
+
+    @property
+    def calibration_target(self) -> float:
+        """Where post-training quantisation maps a tensor's calibrated maximum: a quarter of
+        2^(2^es), the top of the band whose regime is at most 2 bits and which so keeps the
+        most fraction bits (posit8: |x| in [1/16, 16) has 3; the maximum goes to 4)."""
+        return float(2.0 ** (1 << self.es)) / 4
+
+    @property
     def default_accumulator(self) -> str:
         """The posit MAC reads its quire out in the operand format."""
         return self.name

@@ -10,7 +10,7 @@ read the :class:`Preset` objects defined here; hardware generators read the same
 2. the tensor core takes ``k = 32`` products per step; they and the running accumulator are
    aligned to the largest exponent among them and each is truncated (toward zero) to
    ``align = 13`` fraction bits below it -- DeepSeek ISCA'25 (arXiv 2505.09343) section 3.1.1;
-   exactly FORMATS.md's ``dot(..., align=13)`` with the register value as the addend ``c``;
+   exactly docs/formats.md's ``dot(..., align=13)`` with the register value as the addend ``c``;
 3. the truncated terms are summed exactly and the sum is put back into the FP22 register
    (``e8m13``: 1 sign, 8 exponent, 13 mantissa bits, same section), **truncating** (rtz):
    Fasi, Higham, Mikaitis, Pranesh (PeerJ CS 2021) found V100/T4/A100 tensor cores align and

@@ -10,7 +10,7 @@ values. The same pieces serve every element format:
 * exact (Kulisch) mode: ``top`` is the largest product exponent the formats allow and the
   window reaches the smallest product bit, so nothing is ever truncated;
 * ``align=W`` mode: ``top`` is ``emax`` (the largest leading exponent among the terms, a
-  :class:`MaxTree`) and the window keeps W bits below it (FORMATS.md, ``dot(..., align=W)``).
+  :class:`MaxTree`) and the window keeps W bits below it (docs/formats.md, ``dot(..., align=W)``).
 """
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring

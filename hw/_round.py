@@ -13,7 +13,7 @@ __all__ = ["Round", "round_bits_for", "increment", "overflow_to_max"]
 def increment(rounding: Rounding, sign, lsb, guard, rest, rem, rnd_bits, rnd):
     """The rounding increment: rne ``guard & (rest | lsb)``, rna ``guard``, rtz 0, rup
     ``inexact & ~sign``, rdn ``inexact & sign``, sr the carry out of ``t + rnd`` where ``t``
-    is the top R bits of ``rem`` (``t + rnd >= 2^R``, FORMATS.md). Shared by every packer."""
+    is the top R bits of ``rem`` (``t + rnd >= 2^R``, docs/formats.md). Shared by every packer."""
     if rounding is Rounding.RNE:
         return guard & (rest | lsb)
     if rounding is Rounding.RNA:

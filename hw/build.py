@@ -30,7 +30,7 @@ from ._lns import LnsMac, LnsMul
 from .posit import PMac, PMul
 from .dot import make_dot
 
-__all__ = ["UNITS", "make_unit", "units_for", "generate", "write"]
+__all__ = ["UNITS", "DEFAULT_UNIT", "make_unit", "units_for", "generate", "write"]
 
 #: Every unit kind :func:`make_unit` builds, with what it is (the one list: the CLI's
 #: ``--unit`` choices and the sweep axes read it). Which formats a kind takes comes from the
@@ -51,6 +51,10 @@ UNITS = {
     "dot": "k-lane dot-product-accumulate (minifloat, integer and block formats; integer "
            "elements with an integer accumulator: the integer dot)",
 }
+
+
+#: The unit built when none is named (``make sim FORMAT=e4m3`` verifies a MAC).
+DEFAULT_UNIT = "mac"
 
 
 def _accepted() -> str:
@@ -87,8 +91,8 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
 
     Parameters
     ----------
-    unit : str
-        A key of :data:`UNITS`. For formats with units of their own (posit, LNS) ``mul`` and
+    unit : str or None
+        A key of :data:`UNITS` (None: :data:`DEFAULT_UNIT`). For formats with units of their own (posit, LNS) ``mul`` and
         ``mac`` build those (``pmul``/``pmac``, ``lnsmul``/``lnsmac``); block formats run on
         ``dot`` only.
     fmt, fmt_b : format or name
@@ -124,6 +128,7 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     golden.FormatError
         Unknown unit, or a unit/format pair the generators do not build.
     """
+    unit = DEFAULT_UNIT if unit is None else unit
     if unit not in UNITS:
         raise FormatError(f"unknown unit {unit!r}; {_accepted()}")
     fa = parse(fmt)

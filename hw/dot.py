@@ -13,7 +13,7 @@ Two summation modes share one aligner and adder tree (:mod:`hw._addertree`):
   e4m3), and the result goes through the shared fused adder with the accumulator
   (:func:`~hw._fused_add.fused_add`, the FMA's aligner and rounder): ``golden.dot`` /
   ``golden.block_dot`` exactly.
-* ``align=W``: FORMATS.md's tensor-core model. ``emax`` is the largest leading exponent among
+* ``align=W``: docs/formats.md's tensor-core model. ``emax`` is the largest leading exponent among
   the nonzero (scaled) products and the accumulator; every term, the accumulator included, is
   truncated toward zero to a multiple of ``2^(emax - W)``, the integers are summed exactly and
   the sum is rounded once into the accumulator (the shared normaliser/rounder). Because
@@ -52,7 +52,7 @@ from ._families import code_shape, decoder, hw_family, operand_families, raw_lay
 __all__ = ["FDot", "IDot", "make_dot", "DEFAULT_LANES", "MAX_LANES", "default_lanes", "block_of"]
 
 #: Lanes of a plain-format dot unit unless given: the MX block, and the 32-product chunk of
-#: the H100 FP8 tensor core (DeepSeek ISCA'25, ANCHORS.md). Block formats default to their
+#: the H100 FP8 tensor core (DeepSeek ISCA'25, docs/anchors.md). Block formats default to their
 #: block size (32 for MX, 16 for NVFP4/NVINT4).
 DEFAULT_LANES = 32
 MAX_LANES = 256

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from macforge import golden
-from macforge.golden import Int, Rounding
+from macforge.golden import Rounding
 
 __all__ = ["dot_stimulus", "dot_outputs", "element_formats", "identity_code"]
 
@@ -50,8 +50,6 @@ def element_formats(manifest):
 def identity_code(acc, rounding) -> int:
     """The accumulator a ``first`` step adds to: the additive identity of the rounding mode
     (-0 leaves every sum unchanged under rne/rna/rtz/rup/sr; under rdn +0 does)."""
-    if isinstance(acc, Int):
-        return 0
     if Rounding.parse(rounding) is Rounding.RDN:
         return 0
     return acc.additive_identity
@@ -99,39 +97,28 @@ def dot_outputs(manifest: dict, stim: dict, observed: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 def _finite_codes(fmt) -> np.ndarray:
     codes = fmt.codes()
-    if isinstance(fmt, Int):
-        return codes
     return codes[np.isfinite(fmt.decode(codes))]
 
 
 def _special_codes(fmt) -> np.ndarray:
     """NaN and inf codes of an element format (empty where it has none)."""
-    if isinstance(fmt, Int):
-        return np.zeros(0, fmt.dtype)
     codes = fmt.codes()
     return codes[~np.isfinite(fmt.decode(codes))]
 
 
 def _negate(fmt, codes):
-    """-x for element codes (integers: the most negative value stays, as its negation
-    does not exist; minifloats: the sign bit)."""
-    codes = np.asarray(codes)
-    if isinstance(fmt, Int):
-        v = fmt.to_int(codes)
-        return fmt.from_int(np.where(v == fmt.min_int, v, -v)).astype(fmt.dtype)
-    if not fmt.signed:
-        return codes
-    return (codes ^ fmt.dtype.type(fmt.sign_bit)).astype(fmt.dtype)
+    """-x for element codes (the format's own negation: a sign bit, or two's complement)."""
+    return fmt.negate(np.asarray(codes))
 
 
 def _zero_codes(fmt, rng, shape):
-    if isinstance(fmt, Int) or not fmt.has_negative_zero:
+    if not fmt.has_negative_zero:
         return np.zeros(shape, fmt.dtype)
     return np.where(rng.random(shape) < 0.5, fmt.sign_bit, 0).astype(fmt.dtype)
 
 
 def _max_code(fmt):
-    return fmt.from_int(np.array([fmt.max_int]))[0] if isinstance(fmt, Int) else fmt.max_code
+    return fmt.max_code
 
 
 def _scale_codes(scale, rng, n, *, p_wide=0.03, p_nan=0.003, p_zero=0.005):

@@ -159,7 +159,7 @@ def compare(manifest: dict, stim: dict, observed: np.ndarray):
     """Return (expected, indices of mismatching vectors).
 
     Every output bit is compared: NaN results must be the format's canonical NaN code, as
-    FORMATS.md defines them (a unit that returns another NaN payload mismatches).
+    docs/formats.md defines them (a unit that returns another NaN payload mismatches).
     """
     fo = output_format(manifest)
     observed = np.asarray(observed).astype(fo.dtype)

@@ -25,29 +25,11 @@ from macforge.sim.model import interleave, output_format
 from macforge.sim.stimulus import make_stimulus
 from macforge.toolchain.verilator import ensure_verilator_on_path, fst_supported
 
-__all__ = ["SimSpec", "SimResult", "run", "default_unit", "default_acc"]
+__all__ = ["SimSpec", "SimResult", "run"]
 
 DEFAULT_RANDOM = 1_000_000
 FAST_FROM = 200_000          # MODE=auto: runs of at least this many vectors use the fast mode
 MODES = ("auto", "fast", "cocotb")
-
-
-def default_unit(fmt) -> str:
-    """The unit ``make sim FORMAT=...`` builds when UNIT is not given: a MAC."""
-    return "mac"
-
-
-def default_acc(fmt, unit: str = "mac") -> str:
-    """Default output format: a multiplier returns its operand format; FMA and MAC units
-    accumulate into fp32 (int32 for integer operands)."""
-    fmt = golden.parse(fmt)
-    if unit in ("mul", "lmul", "pmul", "lnsmul"):   # multipliers return their operand format
-        return fmt.name
-    if isinstance(fmt, golden.Posit):               # the posit MAC reads its quire out in it
-        return fmt.name
-    if isinstance(fmt, golden.Lns):                 # LNS-Madam: an A = 24-bit accumulator
-        return "int24"
-    return "int32" if isinstance(fmt, golden.Int) else "fp32"
 
 
 @dataclass
@@ -197,12 +179,10 @@ def run(spec: SimSpec, out=print) -> SimResult:
     """Simulate ``spec`` and print the summary (and mismatch report) through ``out``."""
     from macforge import hw
     t0 = time.time()
-    unit_kind = spec.unit or default_unit(spec.format)
-    acc = spec.acc or (None if spec.preset else default_acc(spec.format, unit_kind))
     dot = {"lanes": spec.lanes, "align": spec.align, "preset": spec.preset}
-    unit = hw.make_unit(unit_kind, spec.format, fmt_b=spec.fmt_b, acc=acc, rounding=spec.rounding,
-                        saturate=spec.saturate, stages=spec.stages, fused=spec.fused,
-                        rnd_bits=spec.rnd_bits, loop_stages=spec.loop_stages,
+    unit = hw.make_unit(spec.unit, spec.format, fmt_b=spec.fmt_b, acc=spec.acc,
+                        rounding=spec.rounding, saturate=spec.saturate, stages=spec.stages,
+                        fused=spec.fused, rnd_bits=spec.rnd_bits, loop_stages=spec.loop_stages,
                         **{k: v for k, v in dot.items() if v is not None})
     manifest = unit.manifest()
     ensure_verilator_on_path()

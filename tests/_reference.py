@@ -1,7 +1,7 @@
 """Exact, scalar reference arithmetic for the golden-model tests.
 
 Independent of ``golden``'s code: everything below is Python ints and :class:`fractions.Fraction`,
-written straight from /work/shared/FORMATS.md ("Value semantics", "Operations"). The only thing
+written straight from docs/formats.md ("Value semantics", "Operations"). The only thing
 read from a golden format object is its *defining fields* (``exp_bits``, ``man_bits``, ``bias``,
 ``specials``, ``signed``, ``subnormals`` for minifloats; ``n``, ``signed`` for integers); every
 derived quantity (max, NaN codes, rounding grid) is recomputed here. It is meant to be obviously
@@ -160,7 +160,7 @@ def _pow2(k: int) -> Fraction:
 
 
 def _mag_is_special(s: Spec, mag: int, neg: bool):
-    """'inf', 'nan' or None for a magnitude code (with sign ``neg``) per FORMATS.md."""
+    """'inf', 'nan' or None for a magnitude code (with sign ``neg``) per docs/formats.md."""
     e_field, m_field = mag >> s.M, mag & ((1 << s.M) - 1)
     if s.specials == "ieee":
         if e_field == (1 << s.E) - 1:
@@ -278,7 +278,7 @@ def _round_up(mode: str, neg: bool, rem: int, D: int, down_is_odd: bool, rnd, R)
     if mode == "rna":                                 # frac >= 1/2
         return 2 * rem >= D
     if mode == "sr":
-        # FORMATS.md: t = floor(frac * 2^R); round up iff t + rnd >= 2^R.
+        # docs/formats.md: t = floor(frac * 2^R); round up iff t + rnd >= 2^R.
         assert rnd is not None and R is not None and 0 <= rnd < (1 << R), (rnd, R)
         t = (rem << R) // D
         return t + rnd >= (1 << R)
@@ -301,7 +301,7 @@ def _code_of_mag(s: Spec, sig: int, e: int) -> int:
 
 
 def _nan_code(s: Spec) -> int:
-    """Canonical NaN: sign bit 0 where the format allows (FORMATS.md); IEEE quiet NaN pattern
+    """Canonical NaN: sign bit 0 where the format allows (docs/formats.md); IEEE quiet NaN pattern
     (tests compare NaNs canonicalised, so only 'is NaN' and the sign matter)."""
     if s.specials == "ieee":
         return (((1 << s.E) - 1) << s.M) | (1 << (s.M - 1))
@@ -334,7 +334,7 @@ def _overflow_code(s: Spec, neg: bool, to_inf: bool) -> int:
 
 def round_val(fmt, v: Val, mode: str = "rne", saturate: bool = False, rnd=None, R=None,
               inf_saturates: bool = False) -> int:
-    """Code of ``v`` rounded into ``fmt`` per FORMATS.md.
+    """Code of ``v`` rounded into ``fmt`` per docs/formats.md.
 
     ``inf_saturates``: how an *infinite* input is treated under ``saturate=True`` (the contract
     only says "clamp to ±max finite" for results that round beyond ±max; callers choose).
@@ -436,7 +436,7 @@ def mul_val(a: Val, b: Val) -> Val:
 
 def sum_vals(terms, mode: str = "rne") -> Val:
     """Exact sum with IEEE rules: NaN wins; +inf + -inf = NaN; an exact zero is -0 only if
-    every term is -0, or if it is a sum of terms of different signs under rdn (FORMATS.md:
+    every term is -0, or if it is a sum of terms of different signs under rdn (docs/formats.md:
     "an exact zero sum of opposite-signed terms is +0 in every mode but rdn")."""
     terms = list(terms)
     assert terms
@@ -474,7 +474,7 @@ def _truncate_to(x: Fraction, unit: Fraction) -> Fraction:
 
 
 def dot_terms(fa, A, fb, B, acc, c, align=None):
-    """The terms of dot(A, B, c): exact products then c; with ``align=W`` the FORMATS.md
+    """The terms of dot(A, B, c): exact products then c; with ``align=W`` the docs/formats.md
     truncation (emax over the nonzero finite products and c, each term truncated toward zero
     to a multiple of 2^(emax-W)). Zero terms keep their sign."""
     terms = [mul_val(decode(fa, a), decode(fb, b)) for a, b in zip(A, B)]
@@ -583,7 +583,7 @@ def check_codes(fmt, got, want, inputs: dict, what: str, extra_ok=None) -> int:
 
 
 def check_nan_sign(fmt, got, what: str) -> None:
-    """FORMATS.md: NaN results are the canonical NaN, sign bit 0 where the format allows."""
+    """docs/formats.md: NaN results are the canonical NaN, sign bit 0 where the format allows."""
     s = spec_of(fmt)
     got = np.asarray(got).astype(np.uint64)
     if s.kind != "float" or not s.signed or s.specials == "fnuz":

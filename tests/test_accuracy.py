@@ -101,8 +101,8 @@ def test_block_step_fast_path_rejects_inexact(monkeypatch):
 
 
 def test_unit_spec_errors():
-    with pytest.raises(SpecError, match=r"^unknown format 'int9'; accepted: fp32, int8, "):
-        unit_spec("int9")
+    with pytest.raises(SpecError, match=r"^unknown format 'int99'; accepted: fp32, int8, "):
+        unit_spec("int99")
     with pytest.raises(SpecError, match=r"^int8/w=row: bad option 'w=row'; accepted: acc=<format>, dot, "):
         unit_spec("int8/w=row")
     s = unit_spec("int4/keep=int8")

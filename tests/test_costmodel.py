@@ -79,7 +79,7 @@ def test_every_cell_is_used(cache):
 
 def test_int8_mult_matches_anchor(cache):
     r = _asic(_imul(8), cache, energy=False)
-    # ANCHORS.md: generic flow, int8 x int8 signed plain `*`: 581 NAND2-eq
+    # docs/anchors.md: generic flow, int8 x int8 signed plain `*`: 581 NAND2-eq
     assert abs(r["generic_ge"] - 581) / 581 < 0.01
     # the Liberty-mapped netlist lands within 10 % of the generic-flow count
     assert abs(r["ge"] - r["generic_ge"]) / r["generic_ge"] < 0.10
@@ -110,7 +110,7 @@ def test_area_grows_with_mac_format_fp32(cache):
 
 def test_fpga_ice40_matches_anchor():
     r = synth_fpga(_imul(8), "ice40", dsp=False)
-    # ANCHORS.md: int8 x int8 signed `*` on iCE40: 177 LUT4 + 11 CARRY
+    # docs/anchors.md: int8 x int8 signed `*` on iCE40: 177 LUT4 + 11 CARRY
     assert (r["lut"], r["carry"], r["dsp_blocks"]) == (177, 11, 0)
     r = synth_fpga(_imul(8), "ice40", dsp=True)
     assert r["dsp_blocks"] == 1

@@ -1,7 +1,7 @@
 """golden's public API: names, derived properties, errors, broadcasting, SR statistics.
 
-References: the FORMATS.md table (names), ml_dtypes.finfo (ranges), the Fraction reference in
-tests/_reference.py, and, for SR, the expected value computed from FORMATS.md's definition.
+References: the docs/formats.md table (names), ml_dtypes.finfo (ranges), the Fraction reference in
+tests/_reference.py, and, for SR, the expected value computed from docs/formats.md's definition.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import _reference as ref
 # ------------------------------------------------------------------------------------------
 # names
 # ------------------------------------------------------------------------------------------
-# name -> canonical name (None: not pinned by FORMATS.md / the brief; round trip still checked)
+# name -> canonical name (None: not pinned by docs/formats.md / the brief; round trip still checked)
 TABLE_NAMES = {
     "e4m3": "e4m3fn", "e4m3fn": "e4m3fn", "float8_e4m3fn": "e4m3fn",
     "e5m2": "e5m2", "float8_e5m2": "e5m2",
@@ -48,10 +48,10 @@ INT_NAMES = [f"{u}int{n}" for u in ("", "u") for n in range(2, 33)]
 BAD_NAMES = ["e0m3", "int1", "int33", "uint0", "uint33", "e12m3", "e4m53", "foo", "posit", "",
              "e4m3fnx", "int", "e4", "m3", "e-1m2", "float8_e9m9fn", "E4M3 x", "e8m1fnu",
              "e4m3b", "float4_e4m3fn"]
-# FORMATS.md families that need more than the integer/minifloat code (may be pending).
+# docs/formats.md families that need more than the integer/minifloat code (may be pending).
 PENDING = ["posit8", "posit16", "posit32", "posit8es0", "posit16es1", "lns8", "lns8f3",
            "lns16f8"]
-# FORMATS.md block rows (first name canonical) and nvint4: name -> (canonical, element, scale,
+# docs/formats.md block rows (first name canonical) and nvint4: name -> (canonical, element, scale,
 # block, element_exp, tensor scale)
 BLOCK_NAMES = {
     "mxfp8": ("mxfp8", "e4m3fn", "e8m0fnu", 32, 0, False),
@@ -89,7 +89,7 @@ def test_aliases_are_the_same_format(group):
 
 @pytest.mark.parametrize("name", ["e1m2", "e1m0", "e1m5fn", "e1m3fnuz"])
 def test_generic_grammar_e1(name):
-    """FORMATS.md: 'any other e<E>m<M> (E 1..11, M 0..52)' is accepted; with E = 1 an IEEE-like
+    """docs/formats.md: 'any other e<E>m<M> (E 1..11, M 0..52)' is accepted; with E = 1 an IEEE-like
     format is degenerate (only subnormals and inf/NaN) but defined."""
     f = golden.parse(name)
     assert golden.parse(f.name) == f
@@ -134,7 +134,7 @@ def test_block_names(name):
 
 @pytest.mark.parametrize("name", PENDING)
 def test_pending_family_names(name):
-    """Posit / HiF8 / LNS / block names from FORMATS.md: parse, or (not implemented yet) raise
+    """Posit / HiF8 / LNS / block names from docs/formats.md: parse, or (not implemented yet) raise
     FormatError with the one-line 'accepted:' message -- never another exception."""
     try:
         f = golden.parse(name)
@@ -349,7 +349,7 @@ def test_encode_decode_shapes():
 # SR statistics: with rnd over all 2^R values the mean is exact
 # ------------------------------------------------------------------------------------------
 def sr_expected_mean(fmt, x: Fraction, R: int) -> Fraction:
-    """Mean over rnd = 0..2^R-1 of SR(x), straight from FORMATS.md: the magnitude rounds up iff
+    """Mean over rnd = 0..2^R-1 of SR(x), straight from docs/formats.md: the magnitude rounds up iff
     t + rnd >= 2^R, which happens for exactly t of the 2^R values (t = floor(frac * 2^R));
     so the mean magnitude is lo + t/2^R * ulp. (Does not use the reference's rounding.)"""
     s = ref.spec_of(fmt)

@@ -2,7 +2,7 @@
 
 Reference (scalar Python, ``Fraction``; rounding of single values by tests/_reference.py, which
 is itself independent of golden): OCP MX v1.0 Algorithm 1 -- ``shared_exp = floor(log2(max
-|v|)) - emax_elem`` with the emax_elem table of FORMATS.md, clamped to e8m0's [-127, 127]
+|v|)) - emax_elem`` with the emax_elem table of docs/formats.md, clamped to e8m0's [-127, 127]
 (below: -127; above: NaN scale), all-zero block -> 2^-127, NaN/inf in a block -> NaN scale and
 zero elements, elements ``v / 2^shared_exp`` rounded and clamped to the element max (MXINT8:
 int8 x 2^-6, symmetric +-127); NVIDIA's NVFP4 recipe -- ``t = fp32(amax / (448 * 6))``,
@@ -21,7 +21,7 @@ import _reference as R
 from macforge import golden
 from macforge.golden import FormatError
 
-# FORMATS.md "Block scales": emax_elem per element type; the element/scale of each format
+# docs/formats.md "Block scales": emax_elem per element type; the element/scale of each format
 EMAX_ELEM = {"mxfp8": 8, "mxe5m2": 15, "mxe3m2": 4, "mxfp6": 2, "mxfp4": 2, "mxint8": 0}
 ELEM = {"mxfp8": "e4m3", "mxe5m2": "e5m2", "mxfp6": "e2m3", "mxe3m2": "e3m2", "mxfp4": "e2m1",
         "mxint8": "int8", "nvfp4": "e2m1", "nvint4": "int4"}

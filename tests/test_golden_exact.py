@@ -9,7 +9,7 @@ saturate on/off. Totals per accumulator format (fp32, fp16, bf16) are >= 100k co
 vectors in the default run (see test_zz_totals); the slow variants multiply them by 5.
 
 Ambiguity handled, not pinned: with saturate=True, an infinite result caused by an *infinite
-input* (not by overflow) may stay inf or clamp to +-max; both are accepted (FORMATS.md only
+input* (not by overflow) may stay inf or clamp to +-max; both are accepted (docs/formats.md only
 defines saturation of results that round beyond +-max).
 """
 from __future__ import annotations

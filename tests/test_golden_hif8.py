@@ -1,12 +1,12 @@
-"""HiF8 (``hif8``) against a reference written here from FORMATS.md's "HiF8" paragraph.
+"""HiF8 (``hif8``) against a reference written here from docs/formats.md's "HiF8" paragraph.
 
-The reference is independent of golden/_hif8.py: the value table is read off the FORMATS.md
+The reference is independent of golden/_hif8.py: the value table is read off the docs/formats.md
 text (dot prefixes 11/10/01/001/0001/0000, field widths, sign-magnitude exponent with an
 implicit leading one, denormals 2^(M-23)), and rounding searches that table by value with
 ``Fraction`` arithmetic: the two representable neighbours of x, the nearest wins, a tie goes to
 the neighbour whose code has LSB 0 (rne) or away from zero (rna); 0x6F stands where
 1.5 * 2^15 would be, so reaching it is an overflow. Directed modes, saturation and SR follow
-FORMATS.md "Value semantics". Checked: decode of all 256 codes; encode at every midpoint and
+docs/formats.md "Value semantics". Checked: decode of all 256 codes; encode at every midpoint and
 its float64 neighbours, every value, overflow, underflow, NaN/inf, random values in every mode;
 mul of all 65,536 pairs (rne, rna) and random pairs in the other modes; fma/dot/mac_step with
 hif8 in and out.
@@ -27,7 +27,7 @@ INF_CODE, NAN_CODE = 0x6F, 0x80
 
 
 # ---------------------------------------------------------------------------------------------
-# the reference, from the FORMATS.md text
+# the reference, from the docs/formats.md text
 # ---------------------------------------------------------------------------------------------
 # "dot code 11 -> 4-bit exponent field, 1 mantissa bit; 10 -> 3 bits, 2 mantissa bits; 01 -> 2
 # bits, 3 mantissa bits; 001 -> 1 bit, 3 mantissa bits; 0001 -> E = 0, 3 mantissa bits; 0000 ->

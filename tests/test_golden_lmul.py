@@ -1,4 +1,4 @@
-"""L-Mul against a Fraction reference written from FORMATS.md (and the paper's formula).
+"""L-Mul against a Fraction reference written from docs/formats.md (and the paper's formula).
 
 The reference normalises each operand exactly (x = (1 + xm) * 2^xe, subnormals included),
 forms ``(1 + xm + ym + 2^-l(M)) * 2^(xe+ye)`` (formula) or, for the integer-add variant,

@@ -4,7 +4,7 @@
   table, the Gaussian-logarithm tables and ``lns_add`` (nearest log code of the exact sum);
 - exact integer tests for encode: L is the nearest log code of x iff
   2^(2L-1) < |x|^(2^(F+1)) < 2^(2L+1), decided with Python integers;
-- scalar integer re-statements of FORMATS.md for mul and the LNS-Madam MAC.
+- scalar integer re-statements of docs/formats.md for mul and the LNS-Madam MAC.
 """
 import bisect
 from decimal import Decimal, getcontext
@@ -226,7 +226,7 @@ def test_mac_table(F, P):
 
 
 def _ref_mac(f, codes_a, codes_b, first, clear, P, A, saturate):
-    """FORMATS.md's LNS-Madam MAC, step by step with Python integers."""
+    """docs/formats.md's LNS-Madam MAC, step by step with Python integers."""
     F = f.frac
     acc, out = 0, []
     for x, y, fi, cl in zip(codes_a, codes_b, first, clear):

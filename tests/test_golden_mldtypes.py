@@ -4,7 +4,7 @@ Exhaustive for the <= 8-bit ml_dtypes float types: decode of every code, mul of 
 pair; encode on a directed + random value set that contains every value, every midpoint
 between neighbours (and its float32 neighbours), overflow ties, subnormals, +-0, +-inf, NaN.
 
-Known ml_dtypes behaviours (FORMATS.md "Known ml_dtypes behaviours") and our exclusions:
+Known ml_dtypes behaviours (docs/formats.md "Known ml_dtypes behaviours") and our exclusions:
 
 * ml_dtypes casts float64 -> float8/6/4 and -> bfloat16 *through float32* (a double rounding:
   1 + 2^-4 + 2^-40 casts to 1.0 in float8_e4m3fn). So ml_dtypes is only the reference for

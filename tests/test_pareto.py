@@ -85,7 +85,7 @@ def test_report_is_well_formed(tmp_path):
 
 def test_cli_rejects_bad_format(capsys):
     from macforge.cli import main
-    assert main(["pareto", "--formats", "int8,int9"]) == 2
+    assert main(["pareto", "--formats", "int8,int99"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("macforge: error: unknown format 'int9'; accepted: fp32, int8,")
+    assert err.startswith("macforge: error: unknown format 'int99'; accepted: fp32, int8,")
     assert err.count("\n") == 1

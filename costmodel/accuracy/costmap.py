@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = ["MEMORY", "memory_level", "unit_cost", "workload_cost", "DEFAULT_P"]
 
-#: Horowitz, ISSCC 2014 (45 nm), per 64-bit access (../shared/ANCHORS.md): name -> (bytes, pJ).
+#: Horowitz, ISSCC 2014 (45 nm), per 64-bit access (docs/anchors.md): name -> (bytes, pJ).
 #: DRAM: the low end of 1.3-2.6 nJ.
 MEMORY = (("SRAM 8 KB", 8 * 1024, 10.0), ("SRAM 32 KB", 32 * 1024, 20.0),
           ("SRAM 1 MB", 1024 * 1024, 100.0), ("DRAM", math.inf, 1300.0))

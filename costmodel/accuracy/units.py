@@ -104,10 +104,13 @@ class UnitSpec:
 
     @property
     def target(self) -> float:
-        """Value the calibrated absolute maximum is mapped to."""
+        """Value the calibrated absolute maximum is mapped to: ``amax=`` if given, else the
+        element format's ``calibration_target`` (tapered and log formats, whose precision or
+        accumulator range is not at their largest value), else its largest value."""
         if self.amax_target is not None:
             return self.amax_target
-        return float(self.element.max)
+        own = getattr(self.element, "calibration_target", None)
+        return float(own) if own is not None else float(self.element.max)
 
     def unit_args(self) -> dict:
         """``hw.make_unit`` keyword arguments of the unit that prices one MAC of this spec.
@@ -158,13 +161,11 @@ _BASE = {
     "e2m1": ("e2m1", Accumulate.MAC, "fp32", {}),
     "fp16": ("fp16", Accumulate.MAC, "fp32", {}),
     "bf16": ("bf16", Accumulate.MAC, "fp32", {}),
-    # posits: the quire adds exactly; calibrated max -> 4 keeps typical values in posit8's
-    # 3-fraction-bit band (|x| in [1/16, 16) has regime <= 2 bits)
-    "posit8": ("posit8", Accumulate.QUIRE, "posit8", {"amax_target": 4.0}),
-    "posit16": ("posit16", Accumulate.QUIRE, "posit16", {"amax_target": 4.0}),
-    # LNS-Madam MAC, P = 8, A = 24 (the unit defaults): max -> 8 keeps products below 2^6 and
-    # a K = 1536 sum below the accumulator's 2^15
-    "lns8": ("lns8", Accumulate.LNS, "int24", {"amax_target": 8.0}),
+    # posits: the quire adds exactly; the calibrated max maps to Posit.calibration_target
+    "posit8": ("posit8", Accumulate.QUIRE, "posit8", {}),
+    "posit16": ("posit16", Accumulate.QUIRE, "posit16", {}),
+    # LNS-Madam MAC, P = 8, A = 24 (the unit defaults); max -> Lns.calibration_target
+    "lns8": ("lns8", Accumulate.LNS, "int24", {}),
     "lmul-e4m3": ("e4m3", Accumulate.LMUL, "fp32", {}),
     "lmul-e5m2": ("e5m2", Accumulate.LMUL, "fp32", {}),
 }
@@ -185,6 +186,37 @@ def _block_format(name):
         raise SpecError(f"{name}: block formats need golden.BlockFormat (issue #4), which this "
                         "checkout does not have yet")
     return golden.parse(name)
+
+
+#: How the golden operation of a format's default MAC (its manifest ``model``) accumulates.
+_MODEL_ACCUMULATE = {"mac_step": Accumulate.MAC, "quire_mac": Accumulate.QUIRE,
+                     "lns_mac_step": Accumulate.LNS}
+
+
+def _from_family(text: str, base: str) -> UnitSpec:
+    """Any other format name: its family says how it accumulates. The unit is the one
+    ``hw.make_unit`` builds by default for it (a MAC into its default accumulator, the quire
+    MAC for posits, LNS-Madam for LNS); the calibrated maximum maps to
+    :attr:`UnitSpec.target`."""
+    from macforge import hw
+    try:
+        fmt = golden.parse(base)
+        unit = hw.make_unit(None, fmt)
+    except golden.FormatError:
+        raise SpecError(f"unknown format {base!r}; accepted: " + ", ".join(SPEC_NAMES)
+                        + ", or any format of `macforge formats` that has a MAC unit (options "
+                        "after '/': " + ", ".join(_OPTIONS) + ")") from None
+    unit._MustUse__silence = True
+    man = unit.manifest()
+    accum = _MODEL_ACCUMULATE.get(man["model"])
+    if accum is None:
+        raise SpecError(f"{base}: its MAC unit ({man['module']}) is not one the emulation "
+                        "models (" + ", ".join(_MODEL_ACCUMULATE) + ")")
+    extra = {}
+    if accum is Accumulate.LNS:
+        extra["lns_P"] = int(man["P"])
+    return UnitSpec(name=text, base=base, fmt=fmt, accumulate=accum, acc=man["formats"]["acc"],
+                    **extra)
 
 
 def unit_spec(name) -> UnitSpec:
@@ -209,8 +241,7 @@ def unit_spec(name) -> UnitSpec:
                         accumulate=Accumulate.BLOCK, acc="fp32", weight_granularity="block",
                         act_granularity="block")
     else:
-        raise SpecError(f"unknown format {base!r}; accepted: " + ", ".join(SPEC_NAMES)
-                        + " (options after '/': " + ", ".join(_OPTIONS) + ")")
+        spec = _from_family(text, base)
     changes = {}
     for opt in opts:
         k, _, v = opt.partition("=")

@@ -24,7 +24,7 @@ Sweep file
 ``unit``, ``format``, ``format_b``, ``acc``, ``rounding``, ``stages``, ``saturate``, ``fused``
 and every other keyword of :func:`hw.make_unit` (``rnd_bits``, ``multiplier``, ``variant``,
 ``lanes``/``align`` where the unit takes them, ...). Defaults are those of ``macforge cost``
-(``unit`` mac, ``rounding`` rne, ``acc`` from :func:`sim.runner.default_acc`). Every value and
+(``unit`` mac, ``rounding`` rne, ``acc`` the unit's default, :func:`hw.make_unit`). Every value and
 every point is checked -- each point is built by :func:`hw.make_unit` -- before any job runs;
 errors are one line, ``FILE:LINE: KEY: reason``.
 
@@ -44,7 +44,7 @@ Results schema
   key: sha256 of the Verilog, every script run on it, the Liberty library, tool versions and
   the measurement settings);
 - ``latency_cycles``, always;
-- ``asic``: ``area_um2``, ``area_ge`` (NAND2_X1 = 0.798 µm²), ``generic_ge`` (ANCHORS.md flow),
+- ``asic``: ``area_um2``, ``area_ge`` (NAND2_X1 = 0.798 µm²), ``generic_ge`` (docs/anchors.md flow),
   ``cells``, ``flops``, ``depth_cells``, ``delay_ps``, ``fmax_mhz_asic``; with energy:
   ``energy_pj`` (switching energy per operation), ``static_energy_pj`` (area cross-check);
 - ``fpga``, per target T in ice40/ecp5/xilinx: ``lut_T``, ``carry_T``, ``dsp_T``, ``ff_T``; with

@@ -338,7 +338,6 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None) -> Spec:
     """
     from macforge import golden
     from macforge.hw.build import make_unit
-    from macforge.sim.runner import default_acc
     doc = _Doc(path, text)
     try:
         try:
@@ -375,12 +374,10 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None) -> Spec:
             if any(all(values.get(k) in allowed for k, allowed in r.items()) for r in rules):
                 spec.excluded += 1
                 continue
-            if values["acc"] is None:
-                values["acc"] = default_acc(values["format"], values["unit"])
-            ident = tuple(sorted((k, repr(v)) for k, v in values.items()))
-            if ident in seen:
+            raw = tuple(sorted((k, repr(v)) for k, v in values.items()))
+            if raw in seen:
                 continue
-            seen.add(ident)
+            seen.add(raw)
             kwargs = {_ALIASES.get(k, k): v for k, v in values.items()}
             try:
                 unit = make_unit(**kwargs)
@@ -398,6 +395,14 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None) -> Spec:
                 raise SweepError(f"{path}:{line}: axes: the point {where} cannot be built: "
                                  f"{reason} (leave it out with exclude:, or set "
                                  "skip_invalid: true)") from None
+            if values["acc"] is None:           # the unit's own default, by name
+                fmts = unit.manifest()["formats"]
+                values["acc"] = kwargs["acc"] = fmts.get("out", fmts.get("acc"))
+                ident = tuple(sorted((k, repr(v)) for k, v in values.items()))
+                if ident in seen:                 # the same point with its acc spelled out
+                    unit._MustUse__silence = True
+                    continue
+                seen.add(ident)
             unit._MustUse__silence = True       # built to validate and name it, not elaborated
             spec.points.append(Point(values, kwargs, unit.module_name))
             if progress is not None and len(spec.points) % 500 == 0:

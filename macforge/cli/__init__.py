@@ -4,7 +4,8 @@
 Strings from the command line are parsed here, once, into format objects and enums; bad input
 gives one line on stderr naming what was wrong and what is accepted, and exit status 2
 (:class:`macforge.errors.UsageError`, and every typed library error: the
-:class:`macforge.errors.MacforgeError` family, ``golden.FormatError``, ``toolchain.errors.ToolError``).
+:class:`macforge.errors.MacforgeError` family, which ``golden.FormatError`` and the toolchain's
+errors belong to).
 Ctrl-C gives ``macforge: interrupted`` and 130. Library modules return data and raise; only
 this package prints, parses arguments and chooses exit codes.
 """
@@ -39,12 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from macforge import golden
-    from macforge.toolchain.errors import ToolError
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (MacforgeError, golden.FormatError, ToolError) as exc:
+    except MacforgeError as exc:
         print(f"macforge: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,10 +1,10 @@
-"""Pieces several subcommands share: argument types, the results cache, tool errors."""
+"""Pieces several subcommands share: argument types, the results cache, result trimming."""
 from __future__ import annotations
 
 import argparse
 
 __all__ = ["nonneg_int", "positive_int", "comma_choices", "add_run_args", "cache_from_args",
-           "tool_errors", "strip_netlist"]
+           "strip_netlist"]
 
 
 def nonneg_int(name):
@@ -54,15 +54,6 @@ def add_run_args(p):
 def cache_from_args(args):
     from macforge.costmodel import Cache
     return Cache(refresh=args.no_cache)
-
-
-def tool_errors() -> tuple:
-    """Synthesis failures that are the user's design or input, not a bug: one line, exit 2.
-
-    (The other typed errors derive from :class:`macforge.errors.MacforgeError`, which
-    :func:`macforge.cli.main` reports itself.)"""
-    from macforge.toolchain.errors import SynthError, YosysError
-    return (SynthError, YosysError)
 
 
 def strip_netlist(res):

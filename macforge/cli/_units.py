@@ -6,10 +6,11 @@ import argparse
 
 from ._common import nonneg_int
 
-__all__ = ["UNITS", "ROUNDINGS", "add_unit_args", "unit_from_args"]
+__all__ = ["add_unit_args", "unit_from_args"]
 
-UNITS = ("mul", "fma", "mac", "lmul", "lmulmac", "pmul", "pmac", "lnsmul", "lnsmac", "dot")
-ROUNDINGS = ("rne", "rtz", "rna", "rup", "rdn", "sr")
+def _roundings():
+    from macforge.golden import Rounding
+    return tuple(m.value for m in Rounding)
 
 
 def add_unit_args(p, need_format=True):
@@ -17,7 +18,8 @@ def add_unit_args(p, need_format=True):
     p.add_argument("--format", "-f", required=need_format, default="e4m3",
                    help="operand format (see `macforge formats`), e.g. e4m3, e5m2, int8, bf16")
     p.add_argument("--format-b", default=None, help="second operand format for mixed products")
-    p.add_argument("--unit", "-u", choices=UNITS, default=None,
+    from macforge.hw.build import UNITS
+    p.add_argument("--unit", "-u", choices=tuple(UNITS), default=None,
                    help="mul, fma or mac (default: mac; for integer formats the integer MAC); "
                         "lmul, lmulmac (L-Mul multiplier and MAC); pmul, pmac (posit multiplier, "
                         "posit MAC with quire); lnsmul, lnsmac (LNS, LNS-Madam MAC); posit and "
@@ -25,7 +27,7 @@ def add_unit_args(p, need_format=True):
                         "dot-product-accumulate, block formats too)")
     p.add_argument("--acc", default=None, help="output/accumulator format (default fp32; int32 for integers; "
                                                 "for mul: the operand format)")
-    p.add_argument("--round", dest="rounding", choices=ROUNDINGS, default="rne", help="rounding mode")
+    p.add_argument("--round", dest="rounding", choices=_roundings(), default="rne", help="rounding mode")
     p.add_argument("--stages", type=nonneg_int("stages"), default=0, help="pipeline registers")
     p.add_argument("--loop-stages", type=nonneg_int("loop-stages"), default=0,
                    help="mac with a float accumulator: registers inside the accumulate loop "
@@ -55,7 +57,7 @@ def unit_from_args(args: argparse.Namespace, **override):
     opt = {**vars(args), **override}
     golden.parse(opt["format"])
     dot = {k: opt[k] for k in ("lanes", "align", "preset") if opt.get(k) is not None}
-    return hw.make_unit(opt["unit"] or "mac", opt["format"], fmt_b=opt["format_b"], acc=opt["acc"],
+    return hw.make_unit(opt["unit"], opt["format"], fmt_b=opt["format_b"], acc=opt["acc"],
                         rounding=opt["rounding"], saturate=opt["saturate"], stages=opt["stages"],
                         fused=not opt["unfused"], rnd_bits=opt["rnd_bits"],
                         loop_stages=opt["loop_stages"], **dot)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import json
 
-from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import add_run_args, cache_from_args, tool_errors
+from ._common import add_run_args, cache_from_args
 
 __all__ = ["add_parser", "run", "format_table"]
 
@@ -21,10 +20,7 @@ def add_parser(sub):
 def run(args) -> int:
     from macforge.costmodel.calibrate import calibration_table
     say("macforge: calibration against Horowitz (ISSCC 2014, 45 nm)")
-    try:
-        table = calibration_table(cache=cache_from_args(args), n_ops=args.n, progress=say)
-    except tool_errors() as exc:
-        raise UsageError(str(exc)) from None
+    table = calibration_table(cache=cache_from_args(args), n_ops=args.n, progress=say)
     print(json.dumps(table, indent=1) if args.json else format_table(table))
     return 0
 
@@ -33,7 +29,7 @@ def format_table(table: dict) -> str:
     """A :func:`costmodel.calibrate.calibration_table` as text: one line per row, ratios and a verdict against the 2x goal."""
     c = table["calibration"]
     lines = [
-        "Calibration against Horowitz, ISSCC 2014 (45 nm, 0.9 V; ANCHORS.md). One constant fitted:",
+        "Calibration against Horowitz, ISSCC 2014 (45 nm, 0.9 V; docs/anchors.md). One constant fitted:",
         f"  K = {c['k_pj_per_ff'] * 1e3:.4f} fJ per fF switched, so that int8 x int8 mult = "
         f"{c['ref_pj']} pJ ({c['ref_cap_ff_per_op']:.0f} fF/op);",
         f"  K / (V^2/2 at 0.9 V) = {c['k_over_half_cv2']} (the switched capacitance model's "

@@ -7,7 +7,7 @@ import time
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import cache_from_args, positive_int, strip_netlist, tool_errors
+from ._common import cache_from_args, positive_int, strip_netlist
 from ._units import add_unit_args, unit_from_args
 
 __all__ = ["add_parser", "run", "format_asic", "format_fpga"]
@@ -38,33 +38,30 @@ def run(args) -> int:
     from macforge.costmodel.energy import load_activity
     if args.pnr and args.target not in ("ice40", "ecp5"):
         raise UsageError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {args.target}")
-    try:
-        if args.verilog:
-            if not args.top:
-                raise UsageError("--verilog needs --top (the module to cost)")
-            design = Design.from_file(args.verilog, args.top)
-        else:
-            if args.top:
-                raise UsageError("--top names the module of a --verilog file; give --verilog too")
-            design = Design.from_unit(unit_from_args(args))
-        operands = None
-        if args.activity != "uniform":
-            operands = load_activity(args.activity)
-            widths = {p["name"]: p["width"] for p in (design.manifest or {}).get("ports", [])}
-            for port, codes in operands.items():
-                if widths and port not in widths:
-                    raise UsageError(f"--activity names port {port!r}; {design.top} has "
-                                     + ", ".join(widths))
-                w = widths.get(port)
-                if w is not None and int(codes.max()) >> w:
-                    raise UsageError(f"--activity: code {int(codes.max()):#x} of {port} does not "
-                                     f"fit in {w} bits")
-        say(f"macforge: costing {design.top} on {args.target}"
-            + (" (place and route)" if args.pnr else ""))
-        res = cost(design, target=args.target, pnr=args.pnr, cache=cache_from_args(args),
-                   n_ops=args.n, operands=operands, progress=_simulating())
-    except tool_errors() as exc:
-        raise UsageError(str(exc)) from None
+    if args.verilog:
+        if not args.top:
+            raise UsageError("--verilog needs --top (the module to cost)")
+        design = Design.from_file(args.verilog, args.top)
+    else:
+        if args.top:
+            raise UsageError("--top names the module of a --verilog file; give --verilog too")
+        design = Design.from_unit(unit_from_args(args))
+    operands = None
+    if args.activity != "uniform":
+        operands = load_activity(args.activity)
+        widths = {p["name"]: p["width"] for p in (design.manifest or {}).get("ports", [])}
+        for port, codes in operands.items():
+            if widths and port not in widths:
+                raise UsageError(f"--activity names port {port!r}; {design.top} has "
+                                 + ", ".join(widths))
+            w = widths.get(port)
+            if w is not None and int(codes.max()) >> w:
+                raise UsageError(f"--activity: code {int(codes.max()):#x} of {port} does not "
+                                 f"fit in {w} bits")
+    say(f"macforge: costing {design.top} on {args.target}"
+        + (" (place and route)" if args.pnr else ""))
+    res = cost(design, target=args.target, pnr=args.pnr, cache=cache_from_args(args),
+               n_ops=args.n, operands=operands, progress=_simulating())
     if args.json:
         print(json.dumps(strip_netlist(res), indent=1))
     else:

@@ -8,7 +8,7 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub):
     f = sub.add_parser("formats", help="table of number formats")
-    f.add_argument("names", nargs="*", help="formats to show (default: the FORMATS.md table)")
+    f.add_argument("names", nargs="*", help="formats to show (default: the docs/formats.md table)")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=run)
     return f

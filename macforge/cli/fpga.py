@@ -8,7 +8,7 @@ from pathlib import Path
 from macforge.errors import UsageError
 from macforge.progress import prefixed, say
 
-from ._common import comma_choices, tool_errors
+from ._common import comma_choices
 from ._units import add_unit_args, unit_from_args
 
 __all__ = ["add_parser", "run", "format_sweep"]
@@ -77,7 +77,7 @@ def run(args) -> int:
             rep = build_board(unit, args.board, root=args.out, baud=args.baud, seed=args.seed,
                               progress=say)
             reports.append(rep)
-    except tool_errors() + (ValueError,) as exc:
+    except ValueError as exc:       # amaranth-boards / pyserial input errors
         raise UsageError(str(exc)) from None
     if args.json:
         print(json.dumps(reports, indent=1))

@@ -7,7 +7,7 @@ import argparse
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import nonneg_int, tool_errors
+from ._common import nonneg_int
 from ._units import add_unit_args, unit_from_args
 
 __all__ = ["add_parser", "run"]
@@ -66,6 +66,6 @@ def run(args) -> int:
                 f"{args.vectors:,} vectors")
             res = on_board(unit, args.board, port, args.vectors, seed=args.seed, baud=args.baud,
                            out=print)
-    except tool_errors() + (ValueError,) as exc:
+    except ValueError as exc:       # amaranth-boards / pyserial input errors
         raise UsageError(str(exc)) from None
     return 0 if res.ok else 1

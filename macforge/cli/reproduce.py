@@ -6,7 +6,7 @@ import json
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import add_run_args, cache_from_args, tool_errors
+from ._common import add_run_args, cache_from_args
 
 __all__ = ["add_parser", "run", "format_report"]
 
@@ -25,10 +25,7 @@ def run(args) -> int:
         raise UsageError(f"unknown reproduction {args.name!r}; accepted: "
                          + ", ".join(REPRODUCTIONS))
     say(f"macforge: reproducing {args.name}")
-    try:
-        rep = reproduce(args.name, cache=cache_from_args(args), n_ops=args.n, progress=say)
-    except tool_errors() as exc:
-        raise UsageError(str(exc)) from None
+    rep = reproduce(args.name, cache=cache_from_args(args), n_ops=args.n, progress=say)
     print(json.dumps(rep, indent=1) if args.json else format_report(rep))
     return 0
 

@@ -33,7 +33,7 @@ class Device:
     capacity: dict | None = None   # only where nextpnr does not report it (Xilinx)
 
 
-#: The ANCHORS.md parts: iCE40 UP5K in SG48 as on the iCEBreaker, ECP5 LFE5U-85F in CABGA381
+#: The docs/anchors.md parts: iCE40 UP5K in SG48 as on the iCEBreaker, ECP5 LFE5U-85F in CABGA381
 #: (speed grade 6) as on the ULX3S. Xilinx: Artix-7 XC7A35T (Arty A7-35T) for the Vivado
 #: script; capacities from Xilinx DS180 (7 Series overview): 5,200 slices x 4 LUT6 / 8 FF,
 #: 90 DSP48E1, 50 RAMB36 (100 RAMB18).
