@@ -24,6 +24,7 @@ from ._int import Int
 from ._lns import Lns
 from ._minifloat import MINIFLOAT_ALIASES, NAME_PATTERN as MINIFLOAT_PATTERN, Minifloat
 from ._posit import Posit
+from ._takum import Takum
 
 __all__ = ["Family", "FAMILIES", "parse", "known_names", "accepted"]
 
@@ -80,6 +81,7 @@ FAMILIES = (
            "block: mxfp8 (mxe4m3), mxe5m2, mxfp6 (mxe2m3), mxe3m2, mxfp4, mxint8, nvfp4, nvint4",
            ("mxfp8", "mxe5m2", "mxfp6", "mxe3m2", "mxfp4", "mxint8", "nvfp4", "nvint4"),
            BLOCK_ALIASES),
+    Family(Takum, r"takum(?P<n>\d+)", "takum<N> (linear, N=8..32)", ("takum8", "takum16", "takum32")),
 )
 
 _ALIASES = {k: v for fam in FAMILIES for k, v in fam.aliases.items()}
