@@ -24,13 +24,12 @@ step (a chain of posit FMAs); the quire MAC, rounded only at read-out, is ``_qui
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from ._exact import (FINITE, NAN, ZERO_EXP, bit_length, _low_mask, _round_fields,
-                     encode_float64)
-from ._formats import Format, FormatError
+from ._exact import FINITE, NAN, ZERO_EXP, bit_length, _low_mask, _round_fields
+from ._formats import FormatError
+from ._tapered import TaperedFormat, normalise_to
 
 __all__ = ["Posit", "unpack_posit", "round_posit"]
 
@@ -44,7 +43,7 @@ _KEEP_BITS = 58
 
 
 @dataclass(frozen=True)
-class Posit(Format):
+class Posit(TaperedFormat):
     """posit(n, es): ``n`` bits (3..32), ``es`` exponent bits (0..4; the 2022 standard has 2).
 
     Examples
@@ -72,10 +71,6 @@ class Posit(Format):
         return f"posit{self.n}" if self.es == 2 else f"posit{self.n}es{self.es}"
 
     @property
-    def bits(self) -> int:
-        return self.n
-
-    @property
     def max_scale(self) -> int:
         """log2(maxpos) = (n - 2) * 2^es: the regime of n - 1 ones (k = n - 2), no other bits."""
         return (self.n - 2) << self.es
@@ -88,34 +83,6 @@ class Posit(Format):
     def min_positive(self) -> float:
         """minpos = 2^-max_scale (code 0...01)."""
         return float(2.0 ** -self.max_scale)
-
-    @property
-    def min(self) -> float:
-        return -self.max
-
-    @property
-    def maxpos_code(self) -> int:
-        return (1 << (self.n - 1)) - 1
-
-    @property
-    def minpos_code(self) -> int:
-        return 1
-
-    @property
-    def nar_code(self) -> int:
-        return 1 << (self.n - 1)
-
-    nan_code = nar_code                     # NaR is the format's only NaN (decodes to NaN)
-    has_inf = False
-    has_nan = True
-    has_zero = True
-    has_negative_zero = False
-    signed = True
-    additive_identity = 0                   # posit zero is unsigned: x + 0 == x for every x
-
-    @property
-    def sign_bit(self) -> int:
-        return 1 << (self.n - 1)
 
     @property
     def exact_sig_bits(self) -> int:
@@ -147,33 +114,6 @@ class Posit(Format):
     def exact_round(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
         return round_posit(self, sign, m, e, sticky, kind, rounding, rnd, R)
 
-    def is_nan(self, codes) -> np.ndarray:
-        return self.check_codes(codes) == np.uint64(self.nar_code)
-
-    def is_inf(self, codes) -> np.ndarray:
-        return np.zeros(np.shape(codes), bool)
-
-    def decode(self, codes) -> np.ndarray:
-        """Exact value of each code as float64 (NaR -> NaN). Exact: |scale| <= 30 * 16 = 480."""
-        if self.bits <= 16:
-            return _value_table(self)[self._checked(codes)]
-        return _decode(self, self.check_codes(codes))
-
-    def encode(self, x, rounding="rne", saturate=False, rnd=None, rnd_bits=None) -> np.ndarray:
-        """Round float64 values into posit codes (NaN and +-inf give NaR; never 0 or NaR for a
-        nonzero finite value). ``saturate`` has no effect: posits always saturate."""
-        return encode_float64(self, x, rounding, saturate, rnd, rnd_bits)
-
-    @property
-    def max_code(self) -> int:
-        """Positive code of the largest value (maxpos)."""
-        return self.maxpos_code
-
-    def negate(self, codes) -> np.ndarray:
-        """Codes of -x: two's complement of the code (0 and NaR are their own negation)."""
-        u = self.check_codes(codes)
-        return ((np.uint64(self.mask) - u + np.uint64(1)) & np.uint64(self.mask)).astype(self.dtype)
-
     @property
     def calibration_target(self) -> float:
         """Where post-training quantisation maps a tensor's calibrated maximum: a quarter of
@@ -197,20 +137,6 @@ class Posit(Format):
 
     def describe(self) -> str:
         return f"es={self.es}, NaR, no inf/-0, quire {self.quire_bits} bits"
-
-
-@lru_cache(maxsize=None)
-def _value_table(fmt: Posit) -> np.ndarray:
-    t = _decode(fmt, np.arange(1 << fmt.n, dtype=np.uint64))
-    t.setflags(write=False)
-    return t
-
-
-def _decode(fmt: Posit, u) -> np.ndarray:
-    sign, m, e, kind = unpack_posit(fmt, u)
-    val = np.ldexp(m.astype(np.float64), np.where(m == 0, 0, e).astype(np.int32))
-    val = np.where(sign, -val, val)
-    return np.where(kind == NAN, np.nan, val)
 
 
 def unpack_posit(fmt: Posit, u):
@@ -255,19 +181,7 @@ def round_posit(fmt: Posit, sign, m, e, sticky, kind, rounding, rnd=None, R=0) -
     infinite inputs (``kind`` NAN/INF: e.g. 0 * inf from a float operand) give NaR.
     """
     n, es = fmt.n, fmt.es
-    nonzero = (m != 0) | sticky
-    # (m == 0 with sticky set means "tiny but nonzero"; the exact operations never produce it,
-    # it is given the scale of its sticky position so it still rounds to +-minpos or so.)
-    tiny = (m == 0) & sticky
-    m = np.where(tiny, _U1, m)
-    e = np.where(tiny, e - 1, e)
-    # normalise to exactly _KEEP_BITS significand bits; bits shifted out join the sticky
-    bl = bit_length(m)
-    drop = np.clip(bl - _KEEP_BITS, 0, 63)
-    sticky = sticky | ((m & _low_mask(drop)) != 0)
-    up = np.clip(_KEEP_BITS - bl, 0, 63)
-    m = (m >> drop.astype(np.uint64)) << up.astype(np.uint64)
-    e = e + drop - up
+    nonzero, m, e, sticky = normalise_to(_KEEP_BITS, m, e, sticky)
     bl = np.full(m.shape, _KEEP_BITS, np.int64)
     scale = e + bl - 1                                       # exponent of the leading one
     top = fmt.max_scale

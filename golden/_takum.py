@@ -65,13 +65,13 @@ the issue asks for ("round to nearest, ties to even, on the encoding").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
 
-from ._exact import (FINITE, NAN, ZERO_EXP, bit_length, encode_float64, _low_mask,
-                     _round_fields)
-from ._formats import Format, FormatError
+from ._exact import FINITE, NAN, ZERO_EXP, bit_length, _low_mask, _round_fields
+from ._formats import FormatError
+from ._tapered import TaperedFormat, normalise_to
 
 __all__ = ["Takum", "unpack_takum", "round_takum", "REGIME_BITS", "CHAR_MIN", "CHAR_MAX"]
 
@@ -89,7 +89,7 @@ _KEEP_BITS = 57
 
 
 @dataclass(frozen=True)
-class Takum(Format):
+class Takum(TaperedFormat):
     """Linear takum of ``n`` bits (8..32); see the module docstring for the definition.
 
     Examples
@@ -122,48 +122,6 @@ class Takum(Format):
         return f"takum{self.n}"
 
     @property
-    def bits(self) -> int:
-        return self.n
-
-    @property
-    def max_code(self) -> int:
-        """Positive code of the largest value (maxpos)."""
-        return self.maxpos_code
-
-    def negate(self, codes) -> np.ndarray:
-        """Codes of -x: two's complement of the code (0 and NaR are their own negation)."""
-        u = self.check_codes(codes)
-        return ((np.uint64(self.mask) - u + np.uint64(1)) & np.uint64(self.mask)).astype(self.dtype)
-
-    @property
-    def maxpos_code(self) -> int:
-        return (1 << (self.n - 1)) - 1
-
-    @property
-    def minpos_code(self) -> int:
-        return 1
-
-    @property
-    def nar_code(self) -> int:
-        return 1 << (self.n - 1)
-
-    @property
-    def nan_code(self) -> int:
-        """NaR is the format's only NaN (decodes to NaN)."""
-        return self.nar_code
-
-    has_inf = False
-    has_nan = True
-    has_zero = True
-    has_negative_zero = False
-    signed = True
-    additive_identity = 0                   # takum zero is unsigned: x + 0 == x for every x
-
-    @property
-    def sign_bit(self) -> int:
-        return 1 << (self.n - 1)
-
-    @property
     def exact_sig_bits(self) -> int:
         """Significand bits with the hidden one: p + 1 = n - 4 at r = 0."""
         return self.n - _HEAD_BITS
@@ -190,10 +148,6 @@ class Takum(Format):
     @property
     def min_positive(self) -> float:
         return float(self.decode(np.array([self.minpos_code], np.uint64))[0])
-
-    @property
-    def min(self) -> float:
-        return -self.max
 
     def mantissa_bits(self, codes) -> np.ndarray:
         """Stored mantissa bits ``p = max(n - 5 - r, 0)`` of each code (0 for zero and NaR)."""
@@ -227,41 +181,9 @@ class Takum(Format):
     def exact_round(self, sign, m, e, sticky, kind, rounding, saturate, rnd, R):
         return round_takum(self, sign, m, e, sticky, kind, rounding, rnd, R)
 
-    def is_nan(self, codes) -> np.ndarray:
-        return self.check_codes(codes) == np.uint64(self.nar_code)
-
-    def is_inf(self, codes) -> np.ndarray:
-        return np.zeros(np.shape(codes), bool)
-
-    def decode(self, codes) -> np.ndarray:
-        """Exact value of each code as float64 (NaR -> NaN); exact for every width (see the
-        module docstring: bit weights 2^-275 .. 2^254, at most 28 significand bits)."""
-        if self.bits <= 16:
-            return _value_table(self)[self._checked(codes)]
-        return _decode(self, self.check_codes(codes))
-
-    def encode(self, x, rounding="rne", saturate=False, rnd=None, rnd_bits=None) -> np.ndarray:
-        """Round float64 values into takum codes (NaN and +-inf give NaR; a nonzero finite value
-        never gives 0 or NaR). ``saturate`` has no effect: takums always saturate."""
-        return encode_float64(self, x, rounding, saturate, rnd, rnd_bits)
-
     def describe(self) -> str:
         return (f"linear takum: 3-bit regime, exponents {self.scale_min}..{self.scale_max}, "
                 f"{self.exact_sig_bits - 1}-bit mantissa at most, NaR, no inf/-0")
-
-
-@lru_cache(maxsize=None)
-def _value_table(fmt: Takum) -> np.ndarray:
-    t = _decode(fmt, np.arange(1 << fmt.n, dtype=np.uint64))
-    t.setflags(write=False)
-    return t
-
-
-def _decode(fmt: Takum, u) -> np.ndarray:
-    sign, m, e, kind = unpack_takum(fmt, u)
-    val = np.ldexp(m.astype(np.float64), np.where(m == 0, 0, e).astype(np.int32))
-    val = np.where(sign, -val, val)
-    return np.where(kind == NAN, np.nan, val)
 
 
 def unpack_takum(fmt: Takum, u):
@@ -304,19 +226,7 @@ def round_takum(fmt: Takum, sign, m, e, sticky, kind, rounding, rnd=None, R=0) -
     out of the body (above maxpos) gives maxpos, a body of 0 (below minpos) gives minpos.
     """
     n = fmt.n
-    nonzero = (m != 0) | sticky
-    # (m == 0 with sticky set means "tiny but nonzero"; the exact operations never produce it,
-    # it is given the scale of its sticky position so it still rounds to +-minpos.)
-    tiny = (m == 0) & sticky
-    m = np.where(tiny, _U1, m)
-    e = np.where(tiny, e - 1, e)
-    # normalise to exactly _KEEP_BITS significand bits; bits shifted out join the sticky
-    bl = bit_length(m)
-    drop = np.clip(bl - _KEEP_BITS, 0, 63)
-    sticky = sticky | ((m & _low_mask(drop)) != 0)
-    up = np.clip(_KEEP_BITS - bl, 0, 63)
-    m = (m >> drop.astype(np.uint64)) << up.astype(np.uint64)
-    e = e + drop - up
+    nonzero, m, e, sticky = normalise_to(_KEEP_BITS, m, e, sticky)
     scale = e + _KEEP_BITS - 1                               # the exponent h = c
     big = scale > CHAR_MAX                                   # >= 2^255 > maxpos
     small = scale < CHAR_MIN                                 # < 2^-255 < minpos

@@ -17,8 +17,6 @@ generated from that table, so they hold no format constants of their own:
   :func:`~hw._round.round_pack` builds for an hif8 output, behind the shared
   :class:`~hw._normalise.Normalise`.
 """
-from typing import NamedTuple
-
 from amaranth.hdl import Module, Cat, Const, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -27,6 +25,7 @@ from amaranth.utils import bits_for
 from macforge.golden import HiF8, Rounding
 
 from ._family import HwFamily
+from ._normalise import Grid
 from ._raw import RawFloatLayout
 from ._round import Round, increment, overflow_to_max
 from ._shift import ShiftRightSticky
@@ -39,17 +38,10 @@ def hif8_raw_layout(fmt: HiF8) -> RawFloatLayout:
     return RawFloatLayout(fmt.min_subnormal_exp, fmt.emax, fmt.exact_sig_bits)
 
 
-class _Grid(NamedTuple):
-    """What :class:`~hw._normalise.Normalise` reads of an output format: the exponent below
-    which values are denormalised onto a fixed grid, and the widest significand."""
-    emin: int
-    precision: int
-
-
-def hif8_grid(fmt: HiF8) -> _Grid:
+def hif8_grid(fmt: HiF8) -> Grid:
     """Normalising target of hif8: below 2^-22 the grid is the multiples of 2^-22 (0 or the
     smallest denormal), so values there are shifted right to exponent -22 with a sticky."""
-    return _Grid(fmt.min_subnormal_exp, fmt.exact_sig_bits)
+    return Grid(fmt.min_subnormal_exp, fmt.exact_sig_bits)
 
 
 def _normal_classes(fmt: HiF8):

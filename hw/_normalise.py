@@ -1,4 +1,6 @@
 """Normalise: first half of the shared rounder (leading-zero count, shift to the rounding grid)."""
+from typing import NamedTuple
+
 from amaranth.hdl import Module, Cat, Const, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -7,7 +9,15 @@ from ._lzc import LeadingZeroCounter
 from ._raw import RawFloatLayout
 from ._shift import ShiftRightSticky
 
-__all__ = ["Normalise", "normalised_layout"]
+__all__ = ["Normalise", "normalised_layout", "Grid"]
+
+
+class Grid(NamedTuple):
+    """What :class:`Normalise` reads of an output format: the exponent below which values are
+    denormalised onto a fixed grid, and the widest significand. A minifloat is its own grid;
+    tapered packers (hif8, takum) give one (``packer.grid(fmt)``)."""
+    emin: int
+    precision: int
 
 
 def normalised_layout(fmt, in_layout: RawFloatLayout, round_bits: int) -> RawFloatLayout:

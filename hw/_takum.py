@@ -20,8 +20,6 @@ for a negative one. Both halves here are built from those formulas:
   :func:`~hw._round.round_pack` builds for a takum output, behind the shared
   :class:`~hw._normalise.Normalise`.
 """
-from typing import NamedTuple
-
 from amaranth.hdl import Module, Cat, Const, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -32,11 +30,12 @@ from macforge.golden._takum import CHAR_MAX, CHAR_MIN, REGIME_BITS, Takum
 
 from ._family import HwFamily
 from ._lzc import LeadingZeroCounter
+from ._normalise import Grid
 from ._raw import RawFloatLayout
 from ._round import Round, increment
 from ._unit import quiet_on_error
 
-__all__ = ["TakumDecode", "TakumRound", "takum_raw_layout", "takum_grid", "TakumGrid", "HW"]
+__all__ = ["TakumDecode", "TakumRound", "takum_raw_layout", "takum_grid", "HW"]
 
 _R_MAX = (1 << REGIME_BITS) - 1          # 7: the widest characteristic field
 _HEAD = 1 + REGIME_BITS                  # D and R
@@ -51,14 +50,7 @@ def takum_raw_layout(fmt: Takum, normalise: bool = False) -> RawFloatLayout:
     return RawFloatLayout(fmt.scale_min, fmt.scale_max, fmt.exact_sig_bits)
 
 
-class TakumGrid(NamedTuple):
-    """What :class:`~hw._normalise.Normalise` reads of an output format: the exponent below
-    which values are denormalised onto a fixed grid, and the widest significand."""
-    emin: int
-    precision: int
-
-
-def takum_grid(fmt: Takum) -> TakumGrid:
+def takum_grid(fmt: Takum) -> Grid:
     """Normalising target of a takum: minpos's exponent and the ``n - 4``-bit significand.
 
     Every value at or above ``2^scale_min`` is normalised (top bit set), so the ``n - 4`` bits
@@ -67,7 +59,7 @@ def takum_grid(fmt: Takum) -> TakumGrid:
     minpos) and rounds to minpos in every mode: Normalise leaves it at ``scale_min`` with a
     clear top bit, and its nonzero bits or sticky tell it from zero.
     """
-    return TakumGrid(fmt.scale_min, fmt.exact_sig_bits)
+    return Grid(fmt.scale_min, fmt.exact_sig_bits)
 
 
 class TakumDecode(wiring.Component):
