@@ -175,8 +175,10 @@ def _build_and_test(src: Path, top: str, workdir: Path, cfg_path: Path, waves: b
     return t1 - t0, time.time() - t1
 
 
-def run(spec: SimSpec, out=print) -> SimResult:
-    """Simulate ``spec`` and print the summary (and mismatch report) through ``out``."""
+def run(spec: SimSpec, out=None) -> SimResult:
+    """Simulate ``spec``; the summary (and mismatch report) lines go to ``out`` (a callable
+    taking one line; None: nothing is shown) and are returned in the result."""
+    out = out or (lambda line: None)
     from macforge import hw
     t0 = time.time()
     dot = {"lanes": spec.lanes, "align": spec.align, "preset": spec.preset}

@@ -36,9 +36,11 @@ _SEED = 0
 
 
 def build_dir() -> str:
-    """``$MACFORGE_BUILD`` or ``<repo>/build``: where trained weights are cached."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.environ.get("MACFORGE_BUILD", os.path.join(root, "build"))
+    """``$MACFORGE_BUILD``, else the cost model's cache directory (``$MACFORGE_CACHE`` or
+    ``~/.cache/macforge``): where trained weights are cached -- never inside the installed
+    package."""
+    from macforge.costmodel.cache import cache_dir
+    return os.environ.get("MACFORGE_BUILD") or cache_dir()
 
 
 def _split():

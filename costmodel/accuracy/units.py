@@ -127,7 +127,7 @@ class UnitSpec:
             return {"unit": "mac", "fmt": f, "P": self.lns_P, "A": int(self.acc[3:])}
         if self.accumulate is Accumulate.LMUL:
             return {"unit": "lmulmac", "fmt": f, "acc": self.acc, "rounding": self.rounding}
-        if isinstance(self.fmt, golden.Int):
+        if self.fmt.family == "integer":          # an integer MAC is exact: no rounding
             return {"unit": "mac", "fmt": f, "acc": self.acc}
         return {"unit": "mac", "fmt": f, "acc": self.acc, "rounding": self.rounding}
 
