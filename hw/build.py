@@ -29,6 +29,7 @@ from .lmul import LMul, LMulMac
 from ._lns import LnsMac, LnsMul
 from .posit import PMac, PMul
 from .dot import make_dot
+from .convert import Convert
 
 __all__ = ["UNITS", "DEFAULT_UNIT", "make_unit", "units_for", "generate", "write"]
 
@@ -50,6 +51,8 @@ UNITS = {
     "lnsmac": "LNS-Madam MAC: linear terms from a table into an int<A> accumulator",
     "dot": "k-lane dot-product-accumulate (minifloat, integer and block formats; integer "
            "elements with an integer accumulator: the integer dot)",
+    "convert": "cast a -> result format (acc), one rounding, optional power-of-two scale "
+               "input (scale=e8m0 or int<N>); integer results saturate",
 }
 
 
@@ -86,7 +89,7 @@ def _check_multiplier(multiplier):
 
 def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, stages=0,
               fused=True, rnd_bits=8, multiplier="star", variant="formula", P=8, A=None,
-              lanes=None, align=None, preset=None, loop_stages=0):
+              lanes=None, align=None, preset=None, loop_stages=0, scale=None):
     """Build a unit from CLI-level parameters (strings allowed everywhere).
 
     Parameters
@@ -122,6 +125,8 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     loop_stages : int
         ``mac`` with a float accumulator only (:class:`~hw.FMac`): registers inside the
         accumulate loop, making the unit interleave ``loop_stages + 1`` accumulators.
+    scale : format or name, optional
+        ``convert`` only: the format of a power-of-two scale input (e8m0 or int<N>).
 
     Raises
     ------
@@ -135,6 +140,10 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     fb = parse(fmt_b) if fmt_b is not None else fa
     if loop_stages:
         _check_loop_unit(unit, fa, acc)
+    if unit != "convert" and scale is not None:
+        raise FormatError(f"scale applies to unit 'convert', not {unit!r}")
+    if unit == "convert":             # a cast: any source with a decoder, its own check
+        return _convert(fa, fb, acc, rounding, saturate, stages, rnd_bits, scale)
     own = own_units(fa)
     if own:
         if unit not in own and unit not in own.values():
@@ -285,6 +294,20 @@ def _dot(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier, lanes, a
          **_):
     return make_dot(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier,
                     lanes=lanes, align=align, preset=preset)
+
+
+def _convert(fa, fb, acc, rounding, saturate, stages, rnd_bits, scale):
+    if fb != fa:
+        raise FormatError("unit 'convert' takes one operand (no fmt_b)")
+    if acc is None:
+        raise FormatError(f"unit 'convert' needs the result format as acc (e.g. acc=e4m3); "
+                          f"{_accepted()}")
+    try:
+        as_operand(fa, "fmt")
+    except FormatError:
+        raise FormatError(f"unit 'convert' does not take {fa.name} sources; {_accepted()}") from None
+    return Convert(fa, out=acc, rounding=Rounding.parse(rounding), saturate=saturate,
+                   stages=stages, rnd_bits=rnd_bits, scale=scale)
 
 
 _BUILDERS = {"mul": _mul, "fma": _fma, "mac": _mac, "lmul": _lmul, "lmulmac": _lmulmac,
