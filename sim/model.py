@@ -39,6 +39,10 @@ def _fma(manifest, stim, fa, fb, fo, kw, observed):
     return golden.fma(stim["a"], stim["b"], stim["c"], fa, fo, fmt_b=fb, **kw)
 
 
+def _add(manifest, stim, fa, fb, fo, kw, observed):
+    return golden.add(stim["a"], stim["b"], fa, fo, fmt_y=fb, **kw)
+
+
 def _convert(manifest, stim, fa, fb, fo, kw, observed):
     scale = manifest["formats"].get("scale")
     return golden.convert(stim["a"], fa, fo, scale=stim.get("scale"),
@@ -92,7 +96,7 @@ def _dot(manifest, stim, fa, fb, fo, kw, observed):
 
 #: The reference model of each golden operation a unit declares (manifest ``model``).
 MODELS = {
-    "mul": _mul, "fma": _fma, "lmul": _lmul, "convert": _convert,
+    "mul": _mul, "fma": _fma, "lmul": _lmul, "convert": _convert, "add": _add,
     "mac_step": _stepped(_mac_step), "lmul_mac_step": _stepped(_lmul_mac_step),
     "lns_mac_step": _stepped(_lns_mac_step), "quire_mac": _quire_mac, "dot": _dot,
 }
