@@ -10,6 +10,20 @@ from macforge.progress import say
 
 from ._common import nonneg_int
 
+
+def comma_ints(name):
+    """An argparse type: a comma list of integers 1..32 (SR's random bits)."""
+    def conv(text):
+        try:
+            vals = [int(t) for t in text.split(",") if t.strip()]
+        except ValueError:
+            vals = []
+        if not vals or any(not 1 <= v <= 32 for v in vals):
+            raise argparse.ArgumentTypeError(f"{name} must be a comma list of integers 1..32, "
+                                             f"not {text!r}")
+        return vals
+    return conv
+
 __all__ = ["add_parser", "run"]
 
 
@@ -18,13 +32,20 @@ def add_parser(sub):
     e = sub.add_parser("error-stats", help="relative error of a multiplier (mul or L-Mul) "
                                            "against the exact product")
     e.add_argument("--format", "-f", default=None, help="operand format, e.g. e4m3, e4m4, posit8, lns8")
-    e.add_argument("--unit", "-u", choices=("mul", "lmul"), default="mul",
-                   help="mul (rounded exact product, default) or lmul (L-Mul)")
+    e.add_argument("--unit", "-u", choices=("mul", "lmul", "running-sum"), default="mul",
+                   help="mul (rounded exact product, default) or lmul (L-Mul); running-sum: "
+                        "bias and spread of long sums rounded into --format every step (the "
+                        "add unit), RNE against SR with each --rnd-bits")
     e.add_argument("--variant", choices=("formula", "intadd"), default="formula",
                    help="L-Mul variant (default formula)")
     e.add_argument("--out", default=None, help="result format (default: the operand format)")
-    e.add_argument("--samples", "-n", type=nonneg_int("samples"), default=100_000,
-                   help="operand pairs (default 100,000)")
+    e.add_argument("--samples", "-n", type=nonneg_int("samples"), default=None,
+                   help="operand pairs (default 100,000); running-sum: independent sums "
+                        "(default 1,000)")
+    e.add_argument("--steps", type=nonneg_int("steps"), default=16384,
+                   help="running-sum: addends per sum (default 16,384)")
+    e.add_argument("--rnd-bits", type=comma_ints("rnd-bits"), default=[8, 16],
+                   help="running-sum: random bits R of SR, a comma list (default 8,16)")
     e.add_argument("--dist", choices=("uniform", "gaussian", "both", "exhaustive"), default="both",
                    help="uniform over the finite nonzero codes, N(0,1) data quantised to the "
                         "format, both (default), or exhaustive (every pair of codes; <= 12 bits)")
@@ -49,6 +70,9 @@ def run(args) -> int:
         return _run_preset(args)
     if args.format is None:
         raise UsageError("error-stats needs --format (or --preset)")
+    if args.unit == "running-sum":
+        return _run_sum(args)
+    args.samples = 100_000 if args.samples is None else args.samples
     dists = ("uniform", "gaussian") if args.dist == "both" else (args.dist,)
     stats = [golden.error_stats(args.format, unit=args.unit, variant=args.variant,
                                 samples=args.samples, dist=d, seed=args.seed, out=args.out)
@@ -57,6 +81,26 @@ def run(args) -> int:
         print(json.dumps([s.as_dict() for s in stats], indent=1))
     else:
         print("\n\n".join(s.report() for s in stats))
+    return 0
+
+
+def _run_sum(args) -> int:
+    """RNE and SR (each R of --rnd-bits) on the same addends: the running-sum statistics."""
+    from macforge import golden
+    trials = 1000 if args.samples is None else args.samples
+    if trials < 2 or args.steps < 1:
+        raise UsageError(f"running-sum needs --samples >= 2 and --steps >= 1, not "
+                         f"{trials} / {args.steps}")
+    runs = [("rne", 8)] + [("sr", r) for r in args.rnd_bits]
+    out = []
+    for mode, r in runs:
+        say(f"  running sum {args.format} {mode}{f' R={r}' if mode == 'sr' else ''} ...")
+        out.append(golden.running_sum_stats(args.format, mode, steps=args.steps, trials=trials,
+                                            seed=args.seed, rnd_bits=r))
+    if args.json:
+        print(json.dumps([s.as_dict() for s in out], indent=1))
+    else:
+        print("\n\n".join(s.report() for s in out))
     return 0
 
 
