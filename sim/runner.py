@@ -21,7 +21,7 @@ import numpy as np
 
 from macforge import golden
 from macforge.sim._lanes import format_lanes
-from macforge.sim.model import interleave, output_format
+from macforge.sim.model import MODELS, interleave, output_format
 from macforge.sim.stimulus import make_stimulus
 from macforge.toolchain.verilator import ensure_verilator_on_path, fst_supported
 
@@ -188,6 +188,10 @@ def run(spec: SimSpec, out=None) -> SimResult:
                         fused=spec.fused, rnd_bits=spec.rnd_bits, loop_stages=spec.loop_stages,
                         **{k: v for k, v in dot.items() if v is not None})
     manifest = unit.manifest()
+    if manifest["model"] not in MODELS:            # e.g. the block quantiser (two outputs)
+        raise golden.FormatError(f"macforge sim has no bench for unit {manifest['unit']!r} "
+                                 f"({manifest['module']}); its tests run it in process "
+                                 f"(units the bench checks: models {', '.join(MODELS)})")
     ensure_verilator_on_path()
     if spec.verilog:
         src = Path(spec.verilog).resolve()
