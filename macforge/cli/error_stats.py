@@ -116,6 +116,11 @@ def _run_preset(args) -> int:
     if dists is None:
         raise UsageError("--preset takes --dist uniform, gaussian or both")
     modes = (False, True) if args.promote is None else (args.promote,)
+    if p.scale_block is not None:                  # scales apply at promotion
+        if args.promote is False:
+            raise UsageError(f"preset {p.name} applies its scales at promotion; --no-promote "
+                             "does not apply")
+        modes = (True,)
     out = []
     for d in dists:
         for pr in modes:
