@@ -8,6 +8,8 @@ import os
 from macforge.errors import UsageError
 from macforge.progress import say
 
+from ._common import bounded, check_output_dir
+
 __all__ = ["add_parser", "run"]
 
 
@@ -22,7 +24,7 @@ def add_parser(sub):
                         + "); options after '/', e.g. e4m3/acc=fp16, int4/keep=int8")
     p.add_argument("--target", "-t", choices=("asic", "ice40", "ecp5"), default="asic",
                    help="asic (45 nm cells, default); ice40/ecp5 add LUTs and nextpnr Fmax")
-    p.add_argument("-P", type=int, default=64, help="MAC lanes of the PE array (default 64)")
+    p.add_argument("-P", type=bounded("pe_lanes"), default=64, help="MAC lanes of the PE array (default 64)")
     p.add_argument("-o", "--output", default="report", help="output directory (default report/)")
     p.add_argument("--from", dest="from_dir", default=None,
                    help="plot a finished sweep's results directory instead")
@@ -35,7 +37,7 @@ def run(args) -> int:
     from macforge.costmodel import Cache, report
     from macforge.costmodel import pareto
     from macforge.costmodel.accuracy import DEFAULT_FORMATS, unit_spec
-    out = args.output
+    out = check_output_dir(args.output, "-o")
     if args.from_dir:
         from macforge.costmodel.sweep import load_results
         if not os.path.isdir(args.from_dir):

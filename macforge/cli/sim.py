@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from macforge.errors import UsageError
+from macforge.toolchain.names import require_module
 
-from ._common import nonneg_int
-from ._units import add_unit_args
+from ._common import bounded, check_output_dir
+from ._units import DEFAULT_RND_BITS, add_unit_args, unit_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -12,9 +13,9 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub):
     s = sub.add_parser("sim", help="co-simulate a unit (or your own RTL) against the golden model")
     add_unit_args(s, need_format=False)
-    s.add_argument("-n", type=nonneg_int("n"), default=None,
+    s.add_argument("-n", type=bounded("vectors"), default=None,
                    help="random vectors / MAC steps (default 1,000,000; exhaustive spaces are always run whole)")
-    s.add_argument("--seed", type=nonneg_int("seed"), default=1)
+    s.add_argument("--seed", type=bounded("seed"), default=1)
     s.add_argument("--verilog", default=None, help="your RTL file, with the same ports as our unit")
     s.add_argument("--top", default=None, help="top module of --verilog (default: our module name)")
     s.add_argument("--build-dir", default="build/sim")
@@ -31,13 +32,19 @@ def run(args) -> int:
     # sim.runner builds the unit from the same fields (SimSpec), defaults included, so the
     # simulated unit is the one `macforge verilog` writes for these options.
     from macforge.sim.runner import SimSpec, run as simulate
+    if args.verilog is None and args.top is not None:
+        raise UsageError("--top names the module of a --verilog file; give --verilog too")
+    unit = unit_from_args(args)     # bad or inapplicable unit options: one line, before any build
+    check_output_dir(args.build_dir, "--build-dir")
+    top = args.top
+    if args.verilog is not None:
+        top = require_module(args.top or unit.module_name, args.verilog)
+    rnd_bits = DEFAULT_RND_BITS if args.rnd_bits is None else args.rnd_bits
     spec = SimSpec(format=args.format, unit=args.unit, acc=args.acc, fmt_b=args.format_b,
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,
-                   loop_stages=args.loop_stages, fused=args.fused, rnd_bits=args.rnd_bits,
+                   loop_stages=args.loop_stages, fused=args.fused is not False, rnd_bits=rnd_bits,
                    lanes=args.lanes, align=args.align, preset=args.preset, n=args.n,
-                   seed=args.seed, verilog=args.verilog, top=args.top, build_root=args.build_dir,
+                   seed=args.seed, verilog=args.verilog, top=top, build_root=args.build_dir,
                    waves=not args.no_waves, quiet=not args.verbose, mode=args.mode)
-    if spec.verilog is None and spec.top is not None:
-        raise UsageError("--top names the module of a --verilog file; give --verilog too")
     res = simulate(spec, out=print)
     return 0 if res.ok else 1
