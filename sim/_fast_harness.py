@@ -93,6 +93,8 @@ class Layout:
                                "the fast mode names the Verilated C++ class after it")
         self.clock = manifest.get("clock")
         self.reset = manifest.get("reset")
+        # user RTL may reset on a low level (sim.runner: --reset-active low)
+        self.reset_level = 0 if manifest.get("reset_active") == "low" else 1
         self.latency = int(manifest["latency"])
         # a C-slow MAC (sim.model) steps accumulator t mod S at cycle t: every call's cycle
         # count is padded to a multiple of S so the next call continues each stream
@@ -131,6 +133,7 @@ class Layout:
 
     def key_material(self) -> dict:
         return {"top": self.top, "clock": self.clock, "reset": self.reset,
+                "reset_level": self.reset_level,
                 "latency": self.latency, "interleave": self.interleave,
                 "inputs": self.inputs, "output": self.output}
 
@@ -229,8 +232,9 @@ def harness_source(lay: Layout, edge_member: str | None = None) -> str:
         rst = lay.reset
         # sim.bench: idle controls, reset high for two rising edges, then one idle cycle; the
         # clock is left low and evaluated, so either cycle form sees the next rising edge
-        rst_on = f"\n    t.{rst} = 1;" if rst else ""
-        rst_off = f"\n        if (i == 2) t.{rst} = 0;" if rst else ""
+        on = lay.reset_level
+        rst_on = f"\n    t.{rst} = {on};" if rst else ""
+        rst_off = f"\n        if (i == 2) t.{rst} = {1 - on};" if rst else ""
         reset = f"""\
     idle(t);{rst_on}
     for (int i = 0; i < 3; ++i) {{{rst_off}

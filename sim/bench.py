@@ -92,10 +92,11 @@ async def unit_vectors(dut):
         driver.apply(n)                                  # idle controls during reset
         rst = getattr(dut, manifest["reset"]) if manifest.get("reset") else None
         if rst is not None:
-            rst.value = 1
+            on = 0 if manifest.get("reset_active") == "low" else 1
+            rst.value = on
             for _ in range(2):
                 await FallingEdge(clk)
-            rst.value = 0
+            rst.value = 1 - on
         await FallingEdge(clk)
         # The vector applied at falling edge i is taken by the next rising edge; its result
         # is visible at falling edge i + latency.

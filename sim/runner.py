@@ -14,6 +14,7 @@ that reproduces the run; the exit status is then 1.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import shlex
@@ -28,8 +29,9 @@ import numpy as np
 from macforge import golden
 from macforge.sim._fast_harness import _tool_versions
 from macforge.sim._lanes import format_lanes
+from macforge.sim.diagnose import NAN_POLICIES, accept_nans, diagnose, write_csv
 from macforge.sim._rtl import cached_build, inspect as inspect_rtl, run_dir
-from macforge.sim.model import interleave, output_format
+from macforge.sim.model import compare, interleave, output_format
 from macforge.sim.stimulus import make_stimulus
 from macforge.toolchain.sources import RtlSources, check_module_name
 from macforge.toolchain.verilator import ensure_verilator_on_path, fst_supported
@@ -64,10 +66,17 @@ class SimSpec:
     filelist: tuple = ()                 # Verilator-style file lists (-f): files, -I, -D, ...
     include: tuple = ()                  # `include directories (-I)
     define: tuple = ()                   # macros NAME[=VALUE] (-D)
+    latency: int | str | None = None     # your RTL's latency: N cycles or "auto" (default: ours)
+    clock: str | None = None             # your RTL's clock port (default: ours, clk)
+    reset: str | None = None             # your RTL's reset port (default: ours, rst)
+    reset_active: str = "high"           # high | low
     mode: str = "auto"                   # fast (bulk Verilated harness) | cocotb (per vector) | auto
     build_root: str = "build/sim"
     waves: bool = True                   # FST of a short re-run around the first mismatch
     report_rows: int = 10
+    class_rows: int = 3                  # representative mismatches shown per class
+    nan: str = "canonical"               # canonical: NaN results must be the canonical code; any
+    csv: str | None = None               # every mismatch as CSV (default: <run dir>/mismatches.csv)
     quiet: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -81,10 +90,13 @@ class SimSpec:
                ("FUSED", None if self.fused else 0), ("LANES", self.lanes),
                ("ALIGN", self.align), ("PRESET", self.preset), ("N", self.n), ("SEED", self.seed),
                ("MODE", None if self.mode == "auto" else self.mode),
+               ("NAN", None if self.nan == "canonical" else self.nan),
                ("VERILOG", " ".join(_seq(self.verilog)) or None), ("TOP", self.top),
                ("FILELIST", " ".join(_seq(self.filelist)) or None),
                ("INCLUDE", " ".join(_seq(self.include)) or None),
-               ("DEFINE", " ".join(_seq(self.define)) or None)]
+               ("DEFINE", " ".join(_seq(self.define)) or None),
+               ("LATENCY", self.latency), ("CLOCK", self.clock), ("RESET", self.reset),
+               ("RESET_ACTIVE", None if self.reset_active == "high" else self.reset_active)]
         parts += [f"{k}={v}" for k, v in opt if v is not None]
         return " ".join(shlex.quote(p) for p in parts)
 
@@ -117,15 +129,16 @@ def _fmt_code(fmt, code) -> str:
     return f"0x{int(code):0{width}x} ({val:.9g})"
 
 
-def _mismatch_table(manifest, stim, result, rows):
+def _mismatch_table(manifest, stim, result, rows, indices=None, indent="  "):
+    """The first ``rows`` mismatches (or the vectors ``indices``) as report lines."""
     fo = output_format(manifest)
     fin = {"a": golden.parse(manifest["formats"]["a"]), "b": golden.parse(manifest["formats"]["b"]),
            "c": fo}
     if "scale" in manifest["formats"]:                 # block dot units
         fin["sa"] = fin["sb"] = golden.parse(manifest["formats"]["scale"])
     bad = result["mismatches"]
-    lines = [f"first {min(rows, bad.size)} of {bad.size} mismatches:"]
-    for i in bad[:rows]:
+    lines = [] if indices is not None else [f"first {min(rows, bad.size)} of {bad.size} mismatches:"]
+    for i in (bad[:rows] if indices is None else indices):
         ins = []
         for p in ("a", "b", "c", "sa", "sb"):
             if p in stim and np.ndim(stim[p]) == 2:    # dot units: one code per lane
@@ -140,10 +153,121 @@ def _mismatch_table(manifest, stim, result, rows):
             ins.append(f"first={int(stim['first'][i])} clear={int(stim['clear'][i])} en={int(stim['en'][i])}")
         if "rnd" in stim:
             ins.append(f"rnd={int(stim['rnd'][i])}")
-        lines.append(f"  vector {i}: " + " ".join(ins))
-        lines.append(f"      expected {_fmt_code(fo, result['expected'][i])}"
+        lines.append(f"{indent}vector {i}: " + " ".join(ins))
+        lines.append(f"{indent}    expected {_fmt_code(fo, result['expected'][i])}"
                      f"   got {_fmt_code(fo, result['observed'][i])}")
     return "\n".join(lines)
+
+
+_EXPLAIN = {
+    "latency": "the outputs equal the golden model's {shift}: the unit's latency is {fit}, "
+               "not {lat} (rerun with --latency {fit})",
+    "nan-encoding": "NaN expected and NaN given, with another code (the canonical NaN is "
+                    "{nan}, see `macforge formats {fmt}`; --nan any accepts any NaN code)",
+    "zero-sign": "zero of the wrong sign",
+    "underflow-flushed": "a result below the smallest normal flushed to zero",
+    "overflow-inf-vs-max": "infinity (NaN in a format without infinity) where the largest "
+                           "finite value is expected, or the other way round (saturation)",
+    "ulp": "off by k units in the last place; k: {hist}",
+    "other": "none of the above",
+}
+
+
+def _diagnosis_lines(manifest, stim, result, diag, spec) -> list[str]:
+    """The diagnosis after the count: each class, its count, a few rows of it."""
+    fo = output_format(manifest)
+    bad = result["mismatches"]
+    lat = int(manifest.get("latency", 0))
+    fit = diag.latency_fit
+    shift = ("" if fit is None else
+             f"{abs(fit - lat)} cycle{'s' * (abs(fit - lat) > 1)} "
+             f"{'later' if fit > lat else 'earlier'}")
+    nan = f"0x{int(fo.nan_code):0{(fo.bits + 3) // 4}x}" if getattr(fo, "nan_code", None) \
+        is not None else "none"
+    hist = ", ".join(f"{k}: {v:,}" for k, v in diag.histogram().items())
+    lines = ["diagnosis: " + "; ".join(f"{c} {n:,}" for c, n in diag.counts.items())]
+    for cls, count in diag.counts.items():
+        text = _EXPLAIN[cls].format(shift=f"read {shift}", fit=fit, lat=lat, nan=nan,
+                                    fmt=fo.name, hist=hist)
+        lines.append(f"  {cls} ({count:,}): {text}")
+        idx = bad[diag.classes == cls][:spec.class_rows]
+        lines += _mismatch_table(manifest, stim, result, 0, indices=idx,
+                                 indent="    ").splitlines()
+    return lines
+
+
+RESET_LEVELS = ("high", "low")
+LATENCY_PROBE = 2048          # --latency auto: vectors of the probe
+LATENCY_MAX = 32              # --latency auto: latencies tried (1..LATENCY_MAX)
+
+
+def _user_manifest(manifest: dict, spec: SimSpec) -> dict:
+    """Our manifest with the user's clock/reset names, reset polarity and latency."""
+    m = copy.deepcopy(manifest)
+    names = {p["name"] for p in m["ports"]}
+    for role, name in (("clock", spec.clock), ("reset", spec.reset)):
+        if name is None:
+            continue
+        if m.get(role) is None:
+            raise golden.FormatError(f"--{role} names the {role} port of a clocked unit; "
+                                     f"{m['module']} has no {role} (give --stages N)")
+        try:
+            check_module_name(name)
+        except golden.FormatError:
+            raise golden.FormatError(f"--{role} {name!r} is not a Verilog identifier") from None
+        if name != m[role] and name in names:
+            raise golden.FormatError(f"--{role} {name!r} is already the name of another port "
+                                     f"of {m['module']}")
+        next(p for p in m["ports"] if p["role"] == role)["name"] = name
+        m[role] = name
+    if spec.reset_active not in RESET_LEVELS:
+        raise golden.FormatError(f"unknown RESET_ACTIVE {spec.reset_active!r}; accepted: "
+                                 + ", ".join(RESET_LEVELS))
+    if spec.reset_active == "low":
+        m["reset_active"] = "low"
+    lat = spec.latency
+    if lat is not None and lat != "auto":
+        if not isinstance(lat, int) or lat < 0 or lat > 4096:
+            raise golden.FormatError(f"latency must be 0..4096 or auto, not {lat!r}")
+        if m.get("clock") is None and lat != 0:
+            raise golden.FormatError(f"{m['module']} has no clock, so its latency is 0, not "
+                                     f"{lat} (give --stages N for a clocked unit)")
+        if m.get("clock") is not None and lat < 1:
+            raise golden.FormatError(f"a clocked unit's latency is at least 1, not {lat}")
+        m["latency"] = lat
+    return m
+
+
+def _probe_latency(manifest, sources, top, build_root, info, stim) -> tuple[int, int]:
+    """--latency auto: (latency, mismatches) that fits the first LATENCY_PROBE vectors best.
+
+    The fast harness is run once at latency 1 over the probe plus LATENCY_MAX idle cycles
+    (controls low, data held), so the output of vector i at true latency L sits at slot
+    i + L - 1; every L in 1..LATENCY_MAX is compared with the golden model in turn.
+    """
+    from macforge.sim.fast import FastSim
+    if manifest.get("clock") is None:
+        return 0, 0
+    n = min(LATENCY_PROBE, len(next(iter(stim.values()))))
+    roles = {p["name"]: p["role"] for p in manifest["ports"]}
+    probe = {k: np.asarray(v)[:n] for k, v in stim.items()}
+    padded = {}
+    for k, v in probe.items():
+        tail = np.repeat(v[-1:], LATENCY_MAX, axis=0)
+        if roles.get(k) in ("enable", "first", "clear"):
+            tail = np.zeros_like(tail)
+        padded[k] = np.concatenate([v, tail])
+    with FastSim(dict(manifest, latency=1), sources, top=top, build_root=build_root,
+                 info=info) as dut:
+        out = dut.run(padded)
+    best = None
+    for lat in range(1, LATENCY_MAX + 1):
+        bad = compare(dict(manifest, latency=lat), probe, out[lat - 1:lat - 1 + n])[1].size
+        if best is None or bad < best[1]:
+            best = (lat, bad)
+        if bad == 0:
+            break
+    return best
 
 
 class _Quiet:
@@ -252,16 +376,22 @@ def run(spec: SimSpec, out=None) -> SimResult:
     ensure_verilator_on_path()
     if spec.mode not in MODES:
         raise golden.FormatError(f"unknown MODE {spec.mode!r}; accepted: {', '.join(MODES)}")
+    if spec.nan not in NAN_POLICIES:
+        raise golden.FormatError(f"unknown NAN policy {spec.nan!r}; accepted: "
+                                 + ", ".join(NAN_POLICIES))
     build_root = Path(spec.build_root).resolve()
     user = bool(_seq(spec.verilog) or _seq(spec.filelist))
     if user:
+        manifest = _user_manifest(manifest, spec)
         sources = RtlSources.from_options(_seq(spec.verilog), filelist=_seq(spec.filelist),
                                           include=_seq(spec.include), define=_seq(spec.define))
         top = check_module_name(spec.top or manifest["module"])
     else:
-        if _seq(spec.include) or _seq(spec.define) or spec.top:
-            raise golden.FormatError("--top, --include and --define apply to your RTL; give "
-                                     "--verilog or --filelist too")
+        if (_seq(spec.include) or _seq(spec.define) or spec.top or spec.latency is not None
+                or spec.clock or spec.reset or spec.reset_active != "high"):
+            raise golden.FormatError("--top, --include, --define, --latency, --clock, --reset "
+                                     "and --reset-active apply to your RTL; give --verilog "
+                                     "or --filelist too")
         sources = RtlSources.single(_generated_rtl(unit, build_root))
         top = manifest["module"]
     workdir = run_dir(build_root, top)
@@ -273,6 +403,12 @@ def run(spec: SimSpec, out=None) -> SimResult:
     mode = spec.mode
     if mode == "auto":
         mode = "fast" if meta["total"] >= FAST_FROM else "cocotb"
+    if spec.latency == "auto":
+        lat, lat_bad = _probe_latency(manifest, sources, top, build_root, info, stim)
+        manifest = dict(manifest, latency=lat)
+        out(f"macforge sim: --latency auto: {lat} (probe of the first "
+            f"{min(LATENCY_PROBE, meta['total']):,} vectors: {lat_bad:,} mismatches at that "
+            "latency)")
     vec_path = workdir / "vectors.npz"
     cfg = {"manifest": manifest, "stimulus": str(vec_path), "result": str(workdir / "result.npz")}
     cfg_path = workdir / "bench.json"
@@ -298,6 +434,9 @@ def run(spec: SimSpec, out=None) -> SimResult:
             raise golden.FormatError(f"the bench produced no result for {top}; see {log}")
         with np.load(res_path) as r:
             result = {k: r[k] for k in r.files}
+    if spec.nan == "any":                  # any NaN code where a NaN is expected
+        result["mismatches"] = accept_nans(manifest, result["expected"], result["observed"],
+                                           result["mismatches"])
     nbad = int(result["mismatches"].size)
     total = int(result["observed"].size)
     rate = total / sim_s if sim_s > 0 else 0.0
@@ -309,7 +448,14 @@ def run(spec: SimSpec, out=None) -> SimResult:
     else:
         summary = f"FAIL {manifest['module']}: {nbad:,} of {total:,} vectors mismatch the golden model"
         out(summary)
-        out(_mismatch_table(manifest, stim, result, spec.report_rows))
+        diag = diagnose(manifest, stim, result["expected"], result["observed"],
+                        result["mismatches"])
+        for line in _diagnosis_lines(manifest, stim, result, diag, spec):
+            out(line)
+        csv_path = Path(spec.csv) if spec.csv else workdir / "mismatches.csv"
+        rows = write_csv(csv_path, manifest, stim, result["expected"], result["observed"],
+                         result["mismatches"], diag)
+        out(f"all {rows:,} mismatches (inputs, expected, got, values, class): {csv_path}")
         if spec.waves:
             first_bad = int(result["mismatches"][0])
             lo = max(0, first_bad - 8)

@@ -45,7 +45,7 @@ def test_filelist_resolves_relative_to_the_list(tmp_path):
     r = (tmp_path / "rtl").resolve()
     assert src.files == (r / "pkg.sv", r / "top.sv", r / "sub" / "leaf.v")
     assert src.include_dirs == (r / "inc",)
-    assert src.defines == (("X", None), ("W", "8"), ("FAST", None), ("SEED", "3"))
+    assert src.defines == (("W", "8"), ("FAST", None), ("SEED", "3"), ("X", None))
     args = src.verilator_args()
     assert args[:3] == [f"-I{r / 'inc'}", f"-I{r}", f"-I{r / 'sub'}"]
     assert args[-3:] == [str(f) for f in src.files] and "-DW=8" in args and "-DX" in args
@@ -69,7 +69,7 @@ def test_cli_refuses_bad_sources(tmp_path, capsys):
     assert re.search(r"^macforge: error: --verilog file '.*' is a directory, not a file$",
                      capsys.readouterr().err, re.M)
     assert main(["sim", "--include", "x"]) == 2
-    assert "give --verilog FILE... or --filelist LIST.f too" in capsys.readouterr().err
+    assert "apply to your RTL; give --verilog FILE... or --filelist LIST.f too" in capsys.readouterr().err
 
 
 # -- with Verilator ---------------------------------------------------------------------------
@@ -93,3 +93,159 @@ def test_editing_an_included_file_rebuilds(tmp_path, mode):
     _design_with_include(tmp_path, "rtz")
     res, lines = simulate(**kw)
     assert not res.ok and res.mismatches > 1000, "\n".join(lines)
+
+
+def sv_design(d: Path, width_b: int = 8) -> Path:
+    """A multi-file SystemVerilog design as users bring it: a package, an include directory
+    with a macro header, the implementation and a wrapper top, named by a file list in its
+    own directory (the docs/verifying-rtl.md example)."""
+    (d / "rtl" / "include").mkdir(parents=True, exist_ok=True)
+    (d / "rtl" / "mf_pkg.sv").write_text(
+        "package mf_pkg;\n  localparam int W = 8;\n  typedef logic [W-1:0] code_t;\nendpackage\n")
+    (d / "rtl" / "include" / "mf_defs.svh").write_text(
+        "`ifndef MF_DEFS_SVH\n`define MF_DEFS_SVH\n`define MF_WB (`MF_B_BITS)\n`endif\n")
+    (d / "rtl" / "impl.v").write_text(unit_text())
+    (d / "rtl" / "user_mul.sv").write_text(
+        '`include "mf_defs.svh"\n'
+        "module user_mul import mf_pkg::*; (\n  input  code_t a,\n"
+        "  input  logic [`MF_WB-1:0] b,\n  output code_t y\n);\n"
+        f"  {MUL} u_core (.a(a), .b(b[W-1:0]), .y(y));\nendmodule\n")
+    (d / "rtl" / "design.f").write_text(
+        "// the user's file list: paths relative to this file\n+incdir+include\n"
+        f"+define+MF_B_BITS={width_b}\nmf_pkg.sv\nimpl.v\nuser_mul.sv\n")
+    return d / "rtl" / "design.f"
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("mode", ["fast", pytest.param("cocotb", marks=pytest.mark.slow)])
+def test_multifile_sv_with_package_and_include_dir(tmp_path, mode):
+    flist = sv_design(tmp_path)
+    res, lines = simulate(format="e4m3", unit="mul", n=0, mode=mode, waves=False,
+                          build_root=str(ROOT), filelist=(str(flist),), top="user_mul")
+    assert res.ok and res.vectors == 65536, "\n".join(lines)
+    assert "user RTL mf_pkg.sv + 2 more files, top user_mul" in lines[0]
+
+
+@pytest.mark.rtl
+def test_port_width_mismatch_is_one_line_in_cocotb_mode(tmp_path, capsys):
+    """Ports are checked against the manifest before anything is built or driven (#16 item 3:
+    cocotb mode used to say "no result" or report 64,777 mismatches)."""
+    flist = sv_design(tmp_path, width_b=14)
+    rc = main(["sim", "--format", "e4m3", "--unit", "mul", "-n", "0", "--mode", "cocotb",
+               "--build-dir", str(ROOT), "--filelist", str(flist), "--top", "user_mul"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert re.fullmatch(r"macforge: error: port 'b' of the RTL top 'user_mul' is input \[13:0\] "
+                        r"\(14 bits\); the manifest of fmul_e4m3fn_e4m3fn_rne_s0 says input "
+                        r"\[7:0\] \(8 bits\)\n", err), err
+    rc = main(["sim", "--format", "e4m3", "--unit", "mul", "--mode", "cocotb", "--build-dir",
+               str(ROOT), "--filelist", str(flist), "--top", "user_mul", "-D", "MF_B_BITS=8",
+               "--unit", "fma"])
+    err = capsys.readouterr().err
+    assert rc == 2 and re.fullmatch(r"macforge: error: the RTL top 'user_mul' has no port 'c', "
+                                    r"which the manifest of \S+ lists \(input \[\d+:0\]; the "
+                                    r"RTL's ports: a, b, y\)\n", err), err
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+def test_parallel_cocotb_runs_check_their_own_vectors(tmp_path):
+    """#15 item 2: two different cocotb runs of one unit at once each check exactly their own
+    vectors (they shared build/sim/<module>/vectors.npz before: one printed the other's count)."""
+    cmd = [sys.executable, "-m", "macforge", "sim", "--format", "e4m3", "--unit", "mac",
+           "--mode", "cocotb", "--no-waves", "--build-dir", str(tmp_path)]
+    procs = [subprocess.Popen(cmd + ["-n", n, "--seed", seed], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+             for n, seed in (("2000", "1"), ("50000", "2"))]
+    outs = [p.communicate(timeout=1800)[0] for p in procs]
+    for out, count in zip(outs, ("67,536", "115,536")):
+        assert re.search(rf"^PASS fmac_e4m3fn_fp32_rne_s0: {count} vectors, 0 mismatches",
+                         out, re.M), out
+    runs = list((tmp_path / "fmac_e4m3fn_fp32_rne_s0" / "runs").iterdir())
+    assert len(runs) == 2 and all((r / "result.npz").exists() for r in runs)
+
+
+# -- diagnosis (#16 item 4) -------------------------------------------------------------------
+FLAWED = f"""\
+// the e4m3 multiplier with four deliberate flaws, each on its own class of results
+module fmul_flawed (input [7:0] a, input [7:0] b, output [7:0] y);
+  wire [7:0] r;
+  {MUL} u_core (.a(a), .b(b), .y(r));
+  wire nan  = r[6:0] == 7'h7f;                       // NaN: the sign bit set (0xff)
+  wire sub  = r[6:3] == 4'd0 && r[2:0] != 3'd0;      // subnormal results flushed to zero
+  wire nz   = r == 8'h80;                            // -0 becomes +0
+  wire bump = a[0] & b[0] & (r[6:3] != 4'd0) & (r[6:0] < 7'h7d);   // one ulp too large
+  assign y = nan ? 8'hff : sub ? {{r[7], 7'd0}} : nz ? 8'h00 : bump ? r + 8'd1 : r;
+endmodule
+"""
+
+
+@pytest.mark.rtl
+def test_diagnosis_classes_each_flaw(tmp_path):
+    """Each flaw lands in its class, with exactly the count the golden model predicts for that
+    rule; the CSV holds every mismatch with its class; --nan any drops the NaN class."""
+    import csv as csvmod
+    import numpy as np
+    from macforge import golden
+    (tmp_path / "impl.v").write_text(unit_text())
+    (tmp_path / "flawed.v").write_text(FLAWED)
+    fmt = golden.parse("e4m3")
+    a, b = (c.ravel() for c in np.meshgrid(np.arange(256), np.arange(256), indexing="ij"))
+    r = golden.mul(a.astype(np.uint8), b.astype(np.uint8), fmt, fmt).astype(int)
+    nan = (r & 0x7f) == 0x7f
+    sub = ((r >> 3) & 0xf == 0) & (r & 7 != 0)
+    nz = r == 0x80
+    bump = (a & b & 1).astype(bool) & ((r >> 3) & 0xf != 0) & ((r & 0x7f) < 0x7d)
+    want = {"nan-encoding": int(nan.sum()), "zero-sign": int(nz.sum()),
+            "underflow-flushed": int(sub.sum()), "ulp": int(bump.sum())}
+    assert all(want.values())
+    csv_path = tmp_path / "bad.csv"
+    kw = dict(format="e4m3", unit="mul", n=0, mode="fast", waves=False, build_root=str(ROOT),
+              verilog=(str(tmp_path / "impl.v"), str(tmp_path / "flawed.v")), top="fmul_flawed")
+    res, lines = simulate(csv=str(csv_path), **kw)
+    text = "\n".join(lines)
+    assert res.mismatches == sum(want.values()), text
+    assert re.search(r"^diagnosis: nan-encoding {:,}; zero-sign {:,}; underflow-flushed {:,}; "
+                     r"ulp {:,}$".format(*want.values()), text, re.M), text
+    assert re.search(r"^  nan-encoding .*the canonical NaN is 0x7f, see `macforge formats "
+                     r"e4m3fn`", text, re.M), text
+    assert re.search(r"^  ulp \([\d,]+\): off by k units in the last place; k: 1: "
+                     + f"{want['ulp']:,}$", text, re.M), text
+    assert len(re.findall(r"^    vector \d+: a=", text, re.M)) == 4 * 3    # 3 rows a class
+    with open(csv_path) as fh:
+        rows = list(csvmod.DictReader(fh))
+    assert len(rows) == res.mismatches
+    assert {c: sum(r["class"] == c for r in rows) for c in want} == want
+    row = next(r for r in rows if r["class"] == "nan-encoding")
+    assert row["expected"] == "0x7f" and row["got"] == "0xff" and row["got_value"] == "nan"
+    assert f"all {res.mismatches:,} mismatches" in text and str(csv_path) in text
+    res, lines = simulate(nan="any", **kw)
+    assert res.mismatches == sum(want.values()) - want["nan-encoding"], "\n".join(lines)
+
+
+SLOW = """\
+// the 1-stage multiplier behind one more register, with its own clock and active-low reset
+module slow_mul (input clock, input rst_n, input [7:0] a, input [7:0] b, output reg [7:0] y);
+  wire [7:0] r;
+  fmul_e4m3fn_e4m3fn_rne_s1 u_core (.clk(clock), .rst(~rst_n), .a(a), .b(b), .y(r));
+  always @(posedge clock) y <= r;
+endmodule
+"""
+
+
+@pytest.mark.rtl
+def test_latency_error_is_diagnosed_and_auto_finds_it(tmp_path):
+    (tmp_path / "impl.v").write_text(hw.generate(hw.make_unit("mul", "e4m3", stages=1))[0])
+    (tmp_path / "slow.v").write_text(SLOW)
+    kw = dict(format="e4m3", unit="mul", stages=1, n=0, mode="fast", waves=False,
+              build_root=str(ROOT), verilog=(str(tmp_path / "impl.v"), str(tmp_path / "slow.v")),
+              top="slow_mul", clock="clock", reset="rst_n", reset_active="low")
+    res, lines = simulate(**kw)
+    text = "\n".join(lines)
+    assert not res.ok and re.search(
+        r"^  latency \([\d,]+\): the outputs equal the golden model's read 1 cycle later: the "
+        r"unit's latency is 2, not 1 \(rerun with --latency 2\)$", text, re.M), text
+    res, lines = simulate(latency="auto", **kw)
+    text = "\n".join(lines)
+    assert "--latency auto: 2 (probe of the first 2,048 vectors: 0 mismatches" in text, text
+    assert res.ok and res.vectors == 65536, text

@@ -1,6 +1,8 @@
 """``macforge sim``: co-simulate a unit (or the user's RTL) against the golden model."""
 from __future__ import annotations
 
+import argparse
+
 from macforge.errors import UsageError
 
 from ._common import nonneg_int
@@ -25,14 +27,37 @@ def add_parser(sub):
     s.add_argument("--define", "-D", action="append", default=None, metavar="NAME[=VAL]",
                    help="a Verilog macro for your RTL (repeatable)")
     s.add_argument("--top", default=None, help="top module of your RTL (default: our module name)")
+    s.add_argument("--latency", type=_latency, default=None, metavar="N|auto",
+                   help="your RTL's latency in cycles (default: our unit's, from --stages); "
+                        "auto: found by a short probe")
+    s.add_argument("--clock", default=None, metavar="NAME", help="your RTL's clock port (default clk)")
+    s.add_argument("--reset", default=None, metavar="NAME", help="your RTL's reset port (default rst)")
+    s.add_argument("--reset-active", choices=("high", "low"), default="high",
+                   help="your RTL's reset level (default high)")
     s.add_argument("--build-dir", default="build/sim")
     s.add_argument("--mode", choices=("auto", "fast", "cocotb"), default="auto",
                    help="fast: bulk Verilated harness (millions of vectors/s); cocotb: one vector "
                         "per cycle under cocotb; auto (default): fast from 200,000 vectors")
+    s.add_argument("--nan", choices=("canonical", "any"), default="canonical",
+                   help="canonical (default): a NaN result must be the format's canonical NaN "
+                        "code (macforge formats NAME shows it); any: every NaN code is accepted")
+    s.add_argument("--csv", default=None, metavar="PATH",
+                   help="write every mismatch as CSV here (default: mismatches.csv in the run's "
+                        "directory, named in the report)")
     s.add_argument("--no-waves", action="store_true", help="no FST re-run on mismatch")
     s.add_argument("--verbose", "-v", action="store_true", help="show the simulator's output")
     s.set_defaults(func=run)
     return s
+
+
+def _latency(text):
+    if text == "auto":
+        return text
+    try:
+        return nonneg_int("latency")(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"latency must be a non-negative integer or auto, "
+                                         f"not {text!r}") from None
 
 
 def run(args) -> int:
@@ -46,9 +71,14 @@ def run(args) -> int:
                    seed=args.seed, verilog=tuple(args.verilog or ()), top=args.top,
                    filelist=tuple(args.filelist or ()), include=tuple(args.include or ()),
                    define=tuple(args.define or ()), build_root=args.build_dir,
-                   waves=not args.no_waves, quiet=not args.verbose, mode=args.mode)
-    if not (spec.verilog or spec.filelist) and (spec.top or spec.include or spec.define):
-        raise UsageError("--top, --include and --define apply to your RTL; give --verilog "
-                         "FILE... or --filelist LIST.f too")
+                   waves=not args.no_waves, quiet=not args.verbose, mode=args.mode,
+                   nan=args.nan, csv=args.csv, latency=args.latency, clock=args.clock,
+                   reset=args.reset, reset_active=args.reset_active)
+    if not (spec.verilog or spec.filelist) and (
+            spec.top or spec.include or spec.define or spec.latency is not None or spec.clock
+            or spec.reset or spec.reset_active != "high"):
+        raise UsageError("--top, --include, --define, --latency, --clock, --reset and "
+                         "--reset-active apply to your RTL; give --verilog FILE... or "
+                         "--filelist LIST.f too")
     res = simulate(spec, out=print)
     return 0 if res.ok else 1

@@ -14,6 +14,7 @@ How names resolve (documented in docs/verifying-rtl.md):
   Verilator's ``-F``); a list may hold files, ``-I DIR`` / ``-IDIR``, ``+incdir+A[+B...]``,
   ``-D NAME[=VAL]``, ``+define+NAME[=VAL][+...]``, nested ``-f``/``-F`` lists, ``$VAR`` /
   ``${VAR}`` environment references and ``//``, ``/* */`` and ``#`` comments;
+- a macro defined twice takes its last value: the command line's ``-D`` override the lists';
 - `` `include "x.vh"`` is searched, in order, in the ``-I`` directories (command line first,
   then the lists'), then in the directory of each source file (as Questa and VCS do), then in
   the working directory the sources were given from (Verilator's own default).
@@ -94,11 +95,12 @@ class RtlSources:
         cwd = Path(cwd or os.getcwd()).resolve()
         files: list[Path] = []
         incs = [_dir(cwd, d, "--include directory ") for d in include]
-        defs = [_define(d, "--") for d in define]
+        defs: list = []
         for v in verilog:
             files.append(_file(cwd, v, "--verilog file "))
         for fl in filelist:
             _read_list(_file(cwd, fl, "--filelist "), files, incs, defs, depth=0)
+        defs += [_define(d, "--") for d in define]     # last: a command-line -D wins
         if not files:
             raise RtlSourcesError("no Verilog source given; give --verilog FILE... and/or "
                                   "--filelist LIST.f")
