@@ -22,6 +22,10 @@ the reference cycle (clock low + eval, clock high + eval); ``mode`` 0 may make a
 (``en``/``first``/``clear`` low, data held) that drain the pipeline, so consecutive calls
 continue one stream (a MAC keeps its accumulator); a C-slow MAC (manifest ``interleave`` S)
 idles a few more cycles, to a multiple of S, so each of its S accumulators keeps its turn.
+A unit with a handshake (ports of role ``valid_in``, ``valid_out``, ``ready_in``: user RTL)
+holds vector ``k`` until a rising edge where ``ready_in`` is high, and takes an output after
+every rising edge where ``valid_out`` is high; ``mf_run`` returns how many outputs it took
+(``n`` unless ``valid_out`` stayed low for ``HANDSHAKE_CYCLES * n + HANDSHAKE_SLACK`` cycles).
 
 The loop is generated per unit (typed column pointers, port masks as constants) and compiled
 in one translation unit with the Verilated model so ``eval()`` can be inlined into it. The
@@ -55,13 +59,18 @@ from macforge.toolchain.verilator import verilator_bin
 
 __all__ = ["ABI", "MAX_PORT_BITS", "FastSimError", "Layout", "harness_source", "build"]
 
-#: Bumped whenever the C ABI or the meaning of a call changes.
-ABI = 2
+#: Bumped whenever the C ABI or the meaning of a call changes (3: mf_run returns the outputs
+#: taken, fewer than n when a handshake unit's valid_out stayed low).
+ABI = 3
+#: A handshake run gives up after HANDSHAKE_CYCLES * n + HANDSHAKE_SLACK cycles.
+HANDSHAKE_CYCLES = 16
+HANDSHAKE_SLACK = 4096
 #: Widest port the harness moves as one column value (multi-lane input ports of dot units may
 #: be wider: they travel as rows of 32-bit words, see :mod:`sim._lanes`).
 MAX_PORT_BITS = 64
 
-_IDLE_ROLES = ("enable", "first", "clear")     # go low after the last vector, as in sim.bench
+_IDLE_ROLES = ("enable", "first", "clear", "valid_in")   # low after the last vector (sim.bench)
+_HANDSHAKE_OUT = ("valid_out", "ready_in")      # outputs that pace the run, not results
 _CXX_OPT = ["-O2"]                              # -O3 measured no faster on these models
 _DEFINES = ["-DVERILATOR=1", "-DVM_COVERAGE=0", "-DVM_SC=0", "-DVM_TIMING=0", "-DVM_TRACE=0",
             "-DVM_TRACE_FST=0", "-DVM_TRACE_VCD=0", "-DVM_TRACE_SAIF=0"]
@@ -113,7 +122,12 @@ class Layout:
                     "(use the cocotb mode for this unit)")
         self.inputs = [p for p in manifest["ports"]
                        if p["dir"] == "in" and p["name"] not in (self.clock, self.reset)]
-        outs = [p for p in manifest["ports"] if p["dir"] == "out"]
+        outs = [p for p in manifest["ports"]
+                if p["dir"] == "out" and p["role"] not in _HANDSHAKE_OUT]
+        # a handshake (user RTL, sim.runner --valid-out/--ready-in): outputs are taken when
+        # valid_out is high, a vector is taken at a rising edge where ready_in is high
+        hs = {p["role"]: p["name"] for p in manifest["ports"] if p["role"] in _HANDSHAKE_OUT}
+        self.valid_out, self.ready_in = hs.get("valid_out"), hs.get("ready_in")
         if len(outs) != 1:
             raise FastSimError(f"{self.module}: the fast mode reads exactly one output port, "
                                f"the manifest lists {len(outs)}")
@@ -133,7 +147,8 @@ class Layout:
 
     def key_material(self) -> dict:
         return {"top": self.top, "clock": self.clock, "reset": self.reset,
-                "reset_level": self.reset_level,
+                "reset_level": self.reset_level, "valid_out": self.valid_out,
+                "ready_in": self.ready_in,
                 "latency": self.latency, "interleave": self.interleave,
                 "inputs": self.inputs, "output": self.output}
 
@@ -229,6 +244,30 @@ def harness_source(lay: Layout, edge_member: str | None = None) -> str:
 {cycle_ref}
         }}
     }}"""
+        if lay.valid_out:
+            # handshake: the reference cycle always (ready_in is read with the clock low,
+            # after the inputs settled: the value the rising edge sees); outputs are taken
+            # after every rising edge where valid_out is high, until n arrived or the bound
+            ready = f"t.{lay.ready_in} != 0" if lay.ready_in else "true"
+            have_fast = 0
+            body = f"""\
+    const int64_t limit = {HANDSHAKE_CYCLES} * n + {HANDSHAKE_SLACK};
+    int64_t k = 0, j = 0;
+    for (int64_t cyc = 0; j < n && cyc < limit; ++cyc) {{
+        if (k < n) {{
+{set_k(" " * 12)}
+        }} else {{
+            idle(t);
+        }}
+        t.{c} = 0;
+        t.eval();
+        const bool take = k < n && ({ready});
+        t.{c} = 1;
+        t.eval();
+        if (take) ++k;
+        if (t.{lay.valid_out}) out[j++] = t.{o['name']};
+    }}
+    n = j;"""
         rst = lay.reset
         # sim.bench: idle controls, reset high for two rising edges, then one idle cycle; the
         # clock is left low and evaluated, so either cycle form sees the next rising edge

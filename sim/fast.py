@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from macforge.sim._fast_harness import ABI, MAX_PORT_BITS, FastSimError, build
+from macforge.sim._fast_harness import ABI, HANDSHAKE_CYCLES, MAX_PORT_BITS, FastSimError, build
 from macforge.sim._lanes import harness_column, random_column
 from macforge.sim.continuation import compare_chunked
 
@@ -161,7 +161,11 @@ class FastSim:
         out = np.empty(n, self.layout.out_dtype)
         if n:
             ptrs = (ctypes.c_void_p * max(1, len(cols)))(*[c.ctypes.data for c in cols])
-            self._lib.mf_run(handle, ptrs, out.ctypes.data, n, mode)
+            got = self._lib.mf_run(handle, ptrs, out.ctypes.data, n, mode)
+            if got != n:                   # a handshake unit's valid_out stayed low
+                raise FastSimError(
+                    f"{self.layout.top}: valid-out {self.layout.valid_out!r} gave {got:,} "
+                    f"outputs for {n:,} vectors within {HANDSHAKE_CYCLES} cycles per vector")
         return out
 
     def reset(self) -> None:

@@ -70,6 +70,9 @@ class SimSpec:
     clock: str | None = None             # your RTL's clock port (default: ours, clk)
     reset: str | None = None             # your RTL's reset port (default: ours, rst)
     reset_active: str = "high"           # high | low
+    valid_in: str | None = None          # handshake (your RTL): input valid, high with a vector
+    valid_out: str | None = None         # output valid: outputs are taken when it is high
+    ready_in: str | None = None          # the unit's input ready: a vector waits until it is high
     mode: str = "auto"                   # fast (bulk Verilated harness) | cocotb (per vector) | auto
     build_root: str = "build/sim"
     waves: bool = True                   # FST of a short re-run around the first mismatch
@@ -96,7 +99,9 @@ class SimSpec:
                ("INCLUDE", " ".join(_seq(self.include)) or None),
                ("DEFINE", " ".join(_seq(self.define)) or None),
                ("LATENCY", self.latency), ("CLOCK", self.clock), ("RESET", self.reset),
-               ("RESET_ACTIVE", None if self.reset_active == "high" else self.reset_active)]
+               ("RESET_ACTIVE", None if self.reset_active == "high" else self.reset_active),
+               ("VALID_IN", self.valid_in), ("VALID_OUT", self.valid_out),
+               ("READY_IN", self.ready_in)]
         parts += [f"{k}={v}" for k, v in opt if v is not None]
         return " ".join(shlex.quote(p) for p in parts)
 
@@ -225,7 +230,28 @@ def _user_manifest(manifest: dict, spec: SimSpec) -> dict:
                                  + ", ".join(RESET_LEVELS))
     if spec.reset_active == "low":
         m["reset_active"] = "low"
+    for role, name, d in (("valid_in", spec.valid_in, "in"), ("valid_out", spec.valid_out, "out"),
+                          ("ready_in", spec.ready_in, "out")):
+        if name is None:
+            continue
+        flag = "--" + role.replace("_", "-")
+        if m.get("clock") is None:
+            raise golden.FormatError(f"{flag} needs a clocked unit; {m['module']} has no clock "
+                                     "(give --stages N)")
+        try:
+            check_module_name(name)
+        except golden.FormatError:
+            raise golden.FormatError(f"{flag} {name!r} is not a Verilog identifier") from None
+        if name in {p["name"] for p in m["ports"]}:
+            raise golden.FormatError(f"{flag} {name!r} is already the name of a port")
+        m["ports"].append({"name": name, "dir": d, "width": 1, "role": role})
+    if spec.ready_in and not spec.valid_out:
+        raise golden.FormatError("--ready-in needs --valid-out: the outputs of a unit that "
+                                 "stalls are taken when they are valid")
     lat = spec.latency
+    if spec.valid_out and lat is not None:
+        raise golden.FormatError("--latency and --valid-out exclude each other: with "
+                                 "--valid-out outputs are taken when valid, at any latency")
     if lat is not None and lat != "auto":
         if not isinstance(lat, int) or lat < 0 or lat > 4096:
             raise golden.FormatError(f"latency must be 0..4096 or auto, not {lat!r}")
@@ -388,10 +414,11 @@ def run(spec: SimSpec, out=None) -> SimResult:
         top = check_module_name(spec.top or manifest["module"])
     else:
         if (_seq(spec.include) or _seq(spec.define) or spec.top or spec.latency is not None
-                or spec.clock or spec.reset or spec.reset_active != "high"):
-            raise golden.FormatError("--top, --include, --define, --latency, --clock, --reset "
-                                     "and --reset-active apply to your RTL; give --verilog "
-                                     "or --filelist too")
+                or spec.clock or spec.reset or spec.reset_active != "high" or spec.valid_in
+                or spec.valid_out or spec.ready_in):
+            raise golden.FormatError("--top, --include, --define, --latency, --clock, --reset, "
+                                     "--reset-active and the handshake apply to your RTL; "
+                                     "give --verilog or --filelist too")
         sources = RtlSources.single(_generated_rtl(unit, build_root))
         top = manifest["module"]
     workdir = run_dir(build_root, top)
@@ -400,6 +427,8 @@ def run(spec: SimSpec, out=None) -> SimResult:
     n_random = spec.n if spec.n is not None else DEFAULT_RANDOM
     stim = make_stimulus(manifest, n_random, spec.seed)
     meta = stim.pop("meta")
+    if spec.valid_in:                      # high with every vector, low when idle
+        stim[spec.valid_in] = np.ones(meta["total"], bool)
     mode = spec.mode
     if mode == "auto":
         mode = "fast" if meta["total"] >= FAST_FROM else "cocotb"

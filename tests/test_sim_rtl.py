@@ -249,3 +249,42 @@ def test_latency_error_is_diagnosed_and_auto_finds_it(tmp_path):
     text = "\n".join(lines)
     assert "--latency auto: 2 (probe of the first 2,048 vectors: 0 mismatches" in text, text
     assert res.ok and res.vectors == 65536, text
+
+
+HANDSHAKE = f"""\
+// one multiplication at a time, 1..4 cycles each (from the operand bits): variable latency,
+// backpressure through in_ready, results flagged by out_valid
+module hs_mul (input clk, input rst, input in_valid, output in_ready,
+               input [7:0] a, input [7:0] b, output reg [7:0] y, output reg out_valid);
+  reg busy;
+  reg [1:0] wait_n;
+  reg [7:0] ra, rb;
+  wire [7:0] r;
+  {MUL} u_core (.a(ra), .b(rb), .y(r));
+  assign in_ready = !busy;
+  always @(posedge clk) begin
+    out_valid <= 1'b0;
+    if (rst) begin
+      busy <= 1'b0;
+    end else if (!busy && in_valid) begin
+      ra <= a; rb <= b; busy <= 1'b1; wait_n <= a[1:0] ^ b[1:0];
+    end else if (busy) begin
+      if (wait_n == 2'd0) begin busy <= 1'b0; y <= r; out_valid <= 1'b1; end
+      else wait_n <= wait_n - 2'd1;
+    end
+  end
+endmodule
+"""
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("mode", ["fast", pytest.param("cocotb", marks=pytest.mark.slow)])
+def test_handshake_unit_with_variable_latency(tmp_path, mode):
+    (tmp_path / "impl.v").write_text(unit_text())
+    (tmp_path / "hs.v").write_text(HANDSHAKE)
+    res, lines = simulate(format="e4m3", unit="mul", stages=1, n=0 if mode == "fast" else 2000,
+                          mode=mode, waves=False, build_root=str(ROOT),
+                          verilog=(str(tmp_path / "impl.v"), str(tmp_path / "hs.v")),
+                          top="hs_mul", valid_in="in_valid", valid_out="out_valid",
+                          ready_in="in_ready")
+    assert res.ok, "\n".join(lines)

@@ -34,6 +34,12 @@ def add_parser(sub):
     s.add_argument("--reset", default=None, metavar="NAME", help="your RTL's reset port (default rst)")
     s.add_argument("--reset-active", choices=("high", "low"), default="high",
                    help="your RTL's reset level (default high)")
+    s.add_argument("--valid-in", default=None, metavar="NAME",
+                   help="handshake: your RTL's input-valid port (high with each vector)")
+    s.add_argument("--valid-out", default=None, metavar="NAME",
+                   help="handshake: your RTL's output-valid port (outputs taken when high)")
+    s.add_argument("--ready-in", default=None, metavar="NAME",
+                   help="handshake: your RTL's input-ready output (a vector waits until high)")
     s.add_argument("--build-dir", default="build/sim")
     s.add_argument("--mode", choices=("auto", "fast", "cocotb"), default="auto",
                    help="fast: bulk Verilated harness (millions of vectors/s); cocotb: one vector "
@@ -73,12 +79,14 @@ def run(args) -> int:
                    define=tuple(args.define or ()), build_root=args.build_dir,
                    waves=not args.no_waves, quiet=not args.verbose, mode=args.mode,
                    nan=args.nan, csv=args.csv, latency=args.latency, clock=args.clock,
-                   reset=args.reset, reset_active=args.reset_active)
+                   reset=args.reset, reset_active=args.reset_active, valid_in=args.valid_in,
+                   valid_out=args.valid_out, ready_in=args.ready_in)
     if not (spec.verilog or spec.filelist) and (
             spec.top or spec.include or spec.define or spec.latency is not None or spec.clock
-            or spec.reset or spec.reset_active != "high"):
-        raise UsageError("--top, --include, --define, --latency, --clock, --reset and "
-                         "--reset-active apply to your RTL; give --verilog FILE... or "
-                         "--filelist LIST.f too")
+            or spec.reset or spec.reset_active != "high" or spec.valid_in or spec.valid_out
+            or spec.ready_in):
+        raise UsageError("--top, --include, --define, --latency, --clock, --reset, "
+                         "--reset-active, --valid-in, --valid-out and --ready-in apply to your "
+                         "RTL; give --verilog FILE... or --filelist LIST.f too")
     res = simulate(spec, out=print)
     return 0 if res.ok else 1
