@@ -29,6 +29,7 @@ codes, their decoded values, class and ulp distance.
 from __future__ import annotations
 
 import csv
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,9 +56,12 @@ class Diagnosis:
     ulps: np.ndarray                  # ulp distance per mismatch (-1 where not both finite)
     latency_fit: int | None = None    # the latency the outputs fit, for class "latency"
     counts: dict = field(default_factory=dict)
+    hist: dict | None = None          # set when merged from chunks (:meth:`merge`)
 
     def histogram(self) -> dict:
         """{k: count} of the ``ulp`` class (k > 8 grouped by powers of two: ``"9-16"``, ...)."""
+        if self.hist is not None:
+            return dict(self.hist)
         ks = self.ulps[self.classes == "ulp"]
         hist = Counter()
         for k, c in zip(*np.unique(ks, return_counts=True)):
@@ -208,12 +212,15 @@ def diagnose(manifest: dict, stim: dict, expected, observed, bad) -> Diagnosis:
     return Diagnosis(classes, ulps, None, cnt)
 
 
-def write_csv(path, manifest: dict, stim: dict, expected, observed, bad, diag: Diagnosis) -> int:
+def write_csv(path, manifest: dict, stim: dict, expected, observed, bad, diag: Diagnosis, *,
+              base: int = 0, append: bool = False) -> int:
     """Write every mismatch as a CSV row; return the number of rows.
 
     Columns: ``vector``, one per input port (hex codes; lane ports as ``[k lanes: ...]``),
     ``acc_before`` (units with state), ``expected``, ``got`` (hex), ``expected_value``,
     ``got_value`` (decoded, ``repr`` of the float64), ``class``, ``ulp`` (-1: not counted).
+    ``base`` is added to the vector numbers; ``append`` adds rows to an existing file (a
+    streamed run writes one chunk at a time; the header is written when the file is new).
     """
     fo = model.output_format(manifest)
     ports = {p["name"]: p for p in manifest["ports"]}
@@ -233,13 +240,15 @@ def write_csv(path, manifest: dict, stim: dict, expected, observed, bad, diag: D
         w = (ports[name]["width"] + 3) // 4
         return [f"0x{int(v):0{w}x}" for v in col[idx]]
     cols = [hexcol(p, bad) for p in ins]
-    with open(path, "w", newline="") as fh:
+    new = not append or not os.path.exists(path) or os.path.getsize(path) == 0
+    with open(path, "a" if append else "w", newline="") as fh:
         wr = csv.writer(fh)
-        wr.writerow(["vector", *ins, *(["acc_before"] if stateful else []), "expected", "got",
-                     "expected_value", "got_value", "class", "ulp"])
+        if new:
+            wr.writerow(["vector", *ins, *(["acc_before"] if stateful else []), "expected", "got",
+                         "expected_value", "got_value", "class", "ulp"])
         for j, i in enumerate(bad.tolist()):
             acc = ([f"0x{int(observed[i - S]) if i >= S else 0:0{width}x}"] if stateful else [])
-            wr.writerow([i, *(c[j] for c in cols), *acc, f"0x{int(e[j]):0{width}x}",
+            wr.writerow([base + i, *(c[j] for c in cols), *acc, f"0x{int(e[j]):0{width}x}",
                          f"0x{int(o[j]):0{width}x}", repr(float(ev[j])), repr(float(ov[j])),
                          diag.classes[j], int(diag.ulps[j])])
     return int(bad.size)

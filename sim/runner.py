@@ -21,6 +21,7 @@ import shlex
 import shutil
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,10 +30,12 @@ import numpy as np
 from macforge import golden
 from macforge.sim._fast_harness import _tool_versions
 from macforge.sim._lanes import format_lanes
-from macforge.sim.diagnose import NAN_POLICIES, accept_nans, diagnose, write_csv
+from macforge.sim.diagnose import (CLASSES, NAN_POLICIES, Diagnosis, accept_nans, diagnose,
+                                   write_csv)
 from macforge.sim._rtl import cached_build, inspect as inspect_rtl, run_dir
 from macforge.sim.model import compare, interleave, output_format
-from macforge.sim.stimulus import make_stimulus
+from macforge.sim.stimulus import exhaustive_bits, make_stimulus
+from macforge.sim.sweeps import StimulusSweep
 from macforge.toolchain.sources import RtlSources, check_module_name
 from macforge.toolchain.verilator import ensure_verilator_on_path, fst_supported
 
@@ -134,8 +137,9 @@ def _fmt_code(fmt, code) -> str:
     return f"0x{int(code):0{width}x} ({val:.9g})"
 
 
-def _mismatch_table(manifest, stim, result, rows, indices=None, indent="  "):
-    """The first ``rows`` mismatches (or the vectors ``indices``) as report lines."""
+def _mismatch_table(manifest, stim, result, rows, indices=None, indent="  ", labels=None):
+    """The first ``rows`` mismatches (or the vectors ``indices``) as report lines; ``labels``
+    gives the vector numbers shown when ``stim`` holds only some rows of the run."""
     fo = output_format(manifest)
     fin = {"a": golden.parse(manifest["formats"]["a"]), "b": golden.parse(manifest["formats"]["b"]),
            "c": fo}
@@ -158,7 +162,7 @@ def _mismatch_table(manifest, stim, result, rows, indices=None, indent="  "):
             ins.append(f"first={int(stim['first'][i])} clear={int(stim['clear'][i])} en={int(stim['en'][i])}")
         if "rnd" in stim:
             ins.append(f"rnd={int(stim['rnd'][i])}")
-        lines.append(f"{indent}vector {i}: " + " ".join(ins))
+        lines.append(f"{indent}vector {i if labels is None else labels[i]}: " + " ".join(ins))
         lines.append(f"{indent}    expected {_fmt_code(fo, result['expected'][i])}"
                      f"   got {_fmt_code(fo, result['observed'][i])}")
     return "\n".join(lines)
@@ -178,7 +182,7 @@ _EXPLAIN = {
 }
 
 
-def _diagnosis_lines(manifest, stim, result, diag, spec) -> list[str]:
+def _diagnosis_lines(manifest, stim, result, diag, spec, labels=None) -> list[str]:
     """The diagnosis after the count: each class, its count, a few rows of it."""
     fo = output_format(manifest)
     bad = result["mismatches"]
@@ -196,8 +200,8 @@ def _diagnosis_lines(manifest, stim, result, diag, spec) -> list[str]:
                                     fmt=fo.name, hist=hist)
         lines.append(f"  {cls} ({count:,}): {text}")
         idx = bad[diag.classes == cls][:spec.class_rows]
-        lines += _mismatch_table(manifest, stim, result, 0, indices=idx,
-                                 indent="    ").splitlines()
+        lines += _mismatch_table(manifest, stim, result, 0, indices=idx, indent="    ",
+                                 labels=labels).splitlines()
     return lines
 
 
@@ -387,10 +391,121 @@ def _generated_rtl(unit, root: Path) -> Path:
     return path
 
 
-def run(spec: SimSpec, out=None) -> SimResult:
+STREAM_FROM = 1 << 22        # fast mode: stateless runs of more vectors stream in chunks
+STREAM_CHUNK = 1 << 20       # vectors per streamed chunk: columns + golden temporaries ~100 MB
+
+
+def _stream_sweep(manifest, spec, n_random):
+    """The :class:`sim.sweeps.StimulusSweep` of a run that streams, else None: fast mode (or
+    auto), a stateless unit without lanes whose space is not run exhaustively, more than
+    STREAM_FROM vectors, no --valid-in column (the sweep makes operand columns only)."""
+    if (manifest.get("state") != "none" or any("lanes" in p for p in manifest["ports"])
+            or exhaustive_bits(manifest) <= 24 or spec.mode == "cocotb" or spec.valid_in):
+        return None
+    sweep = StimulusSweep(manifest, n_random, spec.seed)
+    return sweep if sweep.total > STREAM_FROM else None
+
+
+class _ChunkReport:
+    """A streamed run's diagnosis and CSV, made chunk by chunk (``stream``'s ``on_chunk``):
+    counts per class merged, a few rows per class kept, every mismatch appended to the CSV."""
+
+    def __init__(self, manifest, spec, csv_path: Path):
+        self.manifest, self.spec, self.csv = manifest, spec, csv_path
+        self.counts, self.hist, self.fit = Counter(), Counter(), None
+        self.kept: list = []                 # (vector, class, stim row, expected, observed)
+        self.rows = 0
+
+    def __call__(self, lo, stim, observed, expected, bad):
+        if lo == 0:                          # the run starts over: a fresh CSV
+            self.csv.unlink(missing_ok=True)
+        if self.spec.nan == "any":
+            bad = accept_nans(self.manifest, expected, observed, bad)
+        if bad.size == 0:
+            return bad
+        d = diagnose(self.manifest, stim, expected, observed, bad)
+        self.counts.update(d.counts)
+        self.hist.update(d.histogram())
+        self.fit = self.fit if self.fit is not None else d.latency_fit
+        for cls in d.counts:
+            have = sum(k[1] == cls for k in self.kept)
+            for i in bad[d.classes == cls][:max(0, self.spec.class_rows - have)]:
+                self.kept.append((lo + int(i), cls, {k: np.asarray(v)[i] for k, v in stim.items()},
+                                  expected[i], observed[i]))
+        self.rows += write_csv(self.csv, self.manifest, stim, expected, observed, bad, d,
+                               base=lo, append=True)
+        return bad
+
+    def lines(self) -> list[str]:
+        order = {c: i for i, c in enumerate(CLASSES)}
+        kept = sorted(self.kept, key=lambda k: (order[k[1]], k[0]))
+        stim = {k: np.array([row[2][k] for row in kept]) for k in (kept[0][2] if kept else {})}
+        result = {"mismatches": np.arange(len(kept)),
+                  "expected": np.array([k[3] for k in kept]),
+                  "observed": np.array([k[4] for k in kept])}
+        counts = dict(sorted(self.counts.items(), key=lambda kv: order[kv[0]]))
+        diag = Diagnosis(np.array([k[1] for k in kept], dtype=object), np.zeros(len(kept)),
+                         self.fit, counts, dict(self.hist))
+        return _diagnosis_lines(self.manifest, stim, result, diag, self.spec,
+                                labels=[k[0] for k in kept])
+
+
+def _run_streamed(spec, manifest, sources, top, info, sweep, build_root, workdir, user, out,
+                  progress, t0) -> SimResult:
+    """A fast-mode run in chunks (:func:`sim.stream.stream` over a StimulusSweep): bounded
+    memory, no vectors file, progress with rate and ETA, Ctrl-C keeps finished chunks."""
+    from macforge.sim.stream import stream
+    if spec.latency == "auto":
+        lat, lat_bad = _probe_latency(manifest, sources, top, build_root, info,
+                                      sweep.chunk(0, LATENCY_PROBE))
+        manifest = dict(manifest, latency=lat)
+        out(f"macforge sim: --latency auto: {lat} (probe of the first "
+            f"{min(LATENCY_PROBE, sweep.total):,} vectors: {lat_bad:,} mismatches at that latency)")
+    desc = (f"{manifest['module']}" + (f" (user RTL {sources.describe()}, top {top})" if user else ""))
+    out(f"macforge sim: {desc}: {sweep.total:,} vectors (0 exhaustive, {sweep.n_corner:,} corner, "
+        f"{sweep.n_random:,} random; seed {spec.seed}); latency {manifest['latency']}; fast "
+        f"mode, streamed in chunks of {STREAM_CHUNK:,}")
+    pfile = build_root / top / "fast" / f"{sweep.name}_l{manifest['latency']}_nan-{spec.nan}.progress.json"
+    csv_path = Path(spec.csv) if spec.csv else pfile.with_name(
+        pfile.name.replace(".progress.json", ".mismatches.csv"))
+    report = _ChunkReport(manifest, spec, csv_path)
+    res = stream(manifest, sources, sweep, top=top, build_root=build_root, chunk=STREAM_CHUNK,
+                 jobs=1, progress=pfile, info=info, on_chunk=report, out=progress)
+    shutil.rmtree(info.mdir, ignore_errors=True)
+    if not res.complete:
+        summary = (f"INCOMPLETE {manifest['module']}: {res.vectors:,} of {res.total:,} vectors "
+                   f"checked, {res.mismatches:,} mismatches so far; run the same command again "
+                   "to resume")
+        out(summary)
+        return SimResult(manifest["module"], res.vectors, max(1, res.mismatches),
+                         time.time() - t0, summary, None, str(workdir))
+    if res.mismatches == 0:
+        summary = (f"PASS {manifest['module']}: {res.total:,} vectors, 0 mismatches vs golden "
+                   f"(this session {res.session_vectors:,} vectors in {res.seconds:.1f} s: "
+                   f"{res.rate / 1e3:.0f} k vectors/s checked)")
+        out(summary)
+    else:
+        summary = (f"FAIL {manifest['module']}: {res.mismatches:,} of {res.total:,} vectors "
+                   "mismatch the golden model")
+        out(summary)
+        if report.rows:
+            for line in report.lines():
+                out(line)
+        note = "" if report.rows == res.mismatches else \
+            f" (this session's {report.rows:,}; earlier sessions' rows are in it too when resumed)"
+        out(f"all mismatches (inputs, expected, got, values, class): {csv_path}{note}")
+        out(f"reproduce: {spec.command()}")
+    return SimResult(manifest["module"], res.total, res.mismatches, time.time() - t0, summary,
+                     None, str(workdir))
+
+
+def run(spec: SimSpec, out=None, progress=None) -> SimResult:
     """Simulate ``spec``; the summary (and mismatch report) lines go to ``out`` (a callable
-    taking one line; None: nothing is shown) and are returned in the result."""
+    taking one line; None: nothing is shown) and are returned in the result. A streamed run
+    (fast mode, more than STREAM_FROM vectors of a stateless unit) says its progress (rate,
+    ETA) to ``progress`` (default: ``out``)."""
     out = out or (lambda line: None)
+    progress = progress or out
     from macforge import hw
     t0 = time.time()
     dot = {"lanes": spec.lanes, "align": spec.align, "preset": spec.preset}
@@ -425,6 +540,10 @@ def run(spec: SimSpec, out=None) -> SimResult:
     # verilate once: the files read (cache keys) and the ports, checked before any vector
     info = inspect_rtl(manifest, sources, top, workdir)
     n_random = spec.n if spec.n is not None else DEFAULT_RANDOM
+    sweep = _stream_sweep(manifest, spec, n_random)
+    if sweep is not None:                  # fast mode, huge: chunks, bounded memory, resumable
+        return _run_streamed(spec, manifest, sources, top, info, sweep, build_root, workdir,
+                             user, out, progress, t0)
     stim = make_stimulus(manifest, n_random, spec.seed)
     meta = stim.pop("meta")
     if spec.valid_in:                      # high with every vector, low when idle

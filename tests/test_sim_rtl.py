@@ -288,3 +288,41 @@ def test_handshake_unit_with_variable_latency(tmp_path, mode):
                           top="hs_mul", valid_in="in_valid", valid_out="out_valid",
                           ready_in="in_ready")
     assert res.ok, "\n".join(lines)
+
+
+# -- streaming (#15 item 3) -------------------------------------------------------------------
+@pytest.mark.rtl
+def test_streamed_run_resumes_after_ctrl_c(monkeypatch):
+    """A fast-mode run above STREAM_FROM vectors streams in chunks (no vectors file), prints
+    progress with rate and ETA, and after Ctrl-C a rerun resumes from the finished chunks."""
+    from macforge.sim import runner
+    monkeypatch.setattr(runner, "STREAM_FROM", 10_000)
+    monkeypatch.setattr(runner, "STREAM_CHUNK", 8192)
+    calls = []
+    real = runner._ChunkReport.__call__
+
+    def interrupting(self, lo, *a):
+        calls.append(lo)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, lo, *a)
+    monkeypatch.setattr(runner._ChunkReport, "__call__", interrupting)
+    kw = dict(format="fp16", unit="mul", n=60_000, seed=7, mode="fast", waves=False,
+              build_root=str(ROOT))
+    for old in (ROOT / "fmul_fp16_fp16_rne_s0" / "fast").glob("stim_*_n60000_s7_*.progress.json"):
+        old.unlink()                       # a finished run from before would not resume
+    progress = []
+    res, lines = simulate(progress=progress.append, **kw)
+    text = "\n".join(lines + progress)
+    assert not res.ok and re.search(r"^INCOMPLETE fmul_fp16_fp16_rne_s0: 16,384 of ", text,
+                                    re.M), text
+    assert not (Path(res.run_dir) / "vectors.npz").exists()
+    monkeypatch.setattr(runner._ChunkReport, "__call__", real)
+    progress.clear()
+    res, lines = simulate(progress=progress.append, **kw)
+    text = "\n".join(lines + progress)
+    assert re.search(r"^resuming stim_fmul_fp16\S+: 16,384 of 6\d,\d{3} vectors done", text,
+                     re.M), text
+    assert re.search(r"M vectors/s  0 mismatches  ETA \d", text), text
+    corners = runner.StimulusSweep(hw.make_unit("mul", "fp16").manifest(), 1, 7).n_corner
+    assert res.ok and res.vectors == 60_000 + corners, text

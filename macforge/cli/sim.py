@@ -88,5 +88,6 @@ def run(args) -> int:
         raise UsageError("--top, --include, --define, --latency, --clock, --reset, "
                          "--reset-active, --valid-in, --valid-out and --ready-in apply to your "
                          "RTL; give --verilog FILE... or --filelist LIST.f too")
-    res = simulate(spec, out=print)
+    from macforge.progress import say
+    res = simulate(spec, out=print, progress=say)
     return 0 if res.ok else 1
