@@ -60,6 +60,8 @@ _L = [
           "the adder tree and Verilog grow with k; 256 is 8x the largest block size"),
     Limit("align", 0, 56, "fraction bits a tensor-core dot keeps below the largest exponent",
           "golden.dot sums the truncated terms in 62-bit significands"),
+    Limit("latency", 0, 1024, "cycles from inputs to outputs of the user's RTL (sim --latency)",
+          "the bench keeps one expected output per cycle in flight"),
     Limit("vectors", 1, 10**10, "random vectors or MAC steps of `sim -n`",
           "10^10 is hours of fast-mode simulation"),
     Limit("seed", 0, 2**32 - 1, "random seeds (sim, hwtest, error-stats)",

@@ -11,7 +11,8 @@ import numpy as np
 from macforge import golden
 from macforge.sim._dotstim import dot_stimulus
 
-__all__ = ["EXHAUSTIVE_LIMIT", "make_stimulus"]
+__all__ = ["EXHAUSTIVE_LIMIT", "make_stimulus", "exhaustive_bits", "corner_vectors",
+           "random_vectors"]
 
 EXHAUSTIVE_LIMIT = 1 << 24      # input spaces up to 2^24 vectors are run exhaustively
 
@@ -31,6 +32,47 @@ def _cancelling_addends(fa, fb, facc, a, b):
         p = fa.decode(a) * fb.decode(b)          # exact: products of <= 26-bit significands
     p = np.where(np.isfinite(p), p, 0.0)
     return facc.encode(-p)
+
+
+def _formats(manifest):
+    f = manifest["formats"]
+    return (golden.parse(f["a"]), golden.parse(f["b"]),
+            golden.parse(f.get("out") or f.get("acc")))
+
+
+def exhaustive_bits(manifest: dict) -> int:
+    """Bits of a stateless unit's operand space (a, b and an addend c)."""
+    fa, fb, fo = _formats(manifest)
+    fma = any(p["role"] == "addend" for p in manifest["ports"])
+    return fa.bits + fb.bits + (fo.bits if fma else 0)
+
+
+def corner_vectors(manifest: dict) -> dict:
+    """The cross-product of the operand formats' ``corner_codes()`` (a stateless unit's
+    directed vectors when its space is too large to run whole)."""
+    fa, fb, fo = _formats(manifest)
+    fma = any(p["role"] == "addend" for p in manifest["ports"])
+    codes = [fa.corner_codes(), fb.corner_codes()] + ([fo.corner_codes()] if fma else [])
+    grids = np.meshgrid(*codes, indexing="ij")
+    out = {"a": grids[0].ravel().astype(fa.dtype), "b": grids[1].ravel().astype(fb.dtype)}
+    if fma:
+        out["c"] = grids[2].ravel().astype(fo.dtype)
+    return out
+
+
+def random_vectors(manifest: dict, rng, n: int) -> dict:
+    """``n`` seeded random vectors of a stateless unit: uniform codes with corners mixed in;
+    a quarter of the FMA addends cancel the product (cancellation, tiny results)."""
+    fa, fb, fo = _formats(manifest)
+    fma = any(p["role"] == "addend" for p in manifest["ports"])
+    out = {"a": _random_codes(rng, fa, n, fa.corner_codes()),
+           "b": _random_codes(rng, fb, n, fb.corner_codes())}
+    if fma:
+        rc = _random_codes(rng, fo, n, fo.corner_codes())
+        sel = rng.random(n) < 0.25
+        rc[sel] = _cancelling_addends(fa, fb, fo, out["a"][sel], out["b"][sel]).astype(fo.dtype)
+        out["c"] = rc
+    return out
 
 
 def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
@@ -67,28 +109,13 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
             c = grids[2].ravel() if fma else None
             meta["exhaustive"] = a.size
         else:
-            parts_a, parts_b, parts_c = [], [], []
-            if fma:
-                cc = fo.corner_codes()
-                ga, gb, gc = np.meshgrid(ca, cb, cc, indexing="ij")
-                parts_a.append(ga.ravel()); parts_b.append(gb.ravel()); parts_c.append(gc.ravel())
-            else:
-                ga, gb = np.meshgrid(ca, cb, indexing="ij")
-                parts_a.append(ga.ravel()); parts_b.append(gb.ravel())
-            meta["corner"] = parts_a[0].size
-            ra = _random_codes(rng, fa, n_random, ca)
-            rb = _random_codes(rng, fb, n_random, cb)
-            parts_a.append(ra); parts_b.append(rb)
-            if fma:
-                rc = _random_codes(rng, fo, n_random, fo.corner_codes())
-                # a quarter of the random addends cancel the product (cancellation, tiny results)
-                sel = rng.random(n_random) < 0.25
-                rc[sel] = _cancelling_addends(fa, fb, fo, ra[sel], rb[sel]).astype(fo.dtype)
-                parts_c.append(rc)
+            corners = corner_vectors(manifest)
+            meta["corner"] = corners["a"].size
+            rand = random_vectors(manifest, rng, n_random)
             meta["random"] = n_random
-            a = np.concatenate([p.astype(fa.dtype) for p in parts_a])
-            b = np.concatenate([p.astype(fb.dtype) for p in parts_b])
-            c = np.concatenate([p.astype(fo.dtype) for p in parts_c]) if fma else None
+            a = np.concatenate([corners["a"], rand["a"]])
+            b = np.concatenate([corners["b"], rand["b"]])
+            c = np.concatenate([corners["c"], rand["c"]]) if fma else None
         stim["a"], stim["b"] = a.astype(fa.dtype), b.astype(fb.dtype)
         if c is not None:
             stim["c"] = c.astype(fo.dtype)
