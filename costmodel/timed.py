@@ -1,0 +1,403 @@
+"""Timed simulation of the mapped gate netlist: every transition, glitches included, and
+energy per operation from the library's figures.
+
+Delay model: inertial, with pin-to-pin arc delays
+--------------------------------------------------
+Each arc (input pin -> output pin) of a cell instance has a delay ``d`` (ps, from a *delay
+provider*, below). Let ``w`` be the output's fastest arc. The cell is a transport delay line
+of ``d - w`` on every input pin, its Boolean function, then an inertial delay ``w`` (VHDL's
+default ``after`` semantics): the output takes a new value ``w`` after the function does,
+provided the function holds that value for ``w``; a pulse narrower than ``w`` is rejected
+and the output keeps its value. So an arc still takes exactly ``d``, and a gate does not
+pass a glitch shorter than its own delay -- a gate that has not finished switching cannot
+switch back. Pure transport (``inertial=False``: every pulse propagates, however short)
+is kept for comparison; on the int8 x int8 multiplier it counts about 6x the zero-delay
+transitions against about 2x inertial, far more than array-multiplier measurements show,
+because 1-ps skews between a gate's inputs become full-swing pulses.
+
+Both models have an exact definition, which the tests check against an event-driven
+reference written independently (``tests/test_timed_energy.py``, a heapq simulator).
+``glitch_factor`` (timed over zero-delay transitions) is reported with every result.
+
+Delays are rounded to a grid of ``grid_ps`` (default 1 ps); events that round to the same
+instant are simultaneous.
+
+Vectorised across operand samples: every net's waveform is a set of candidate event times
+(the same for all samples: its inputs' times shifted by the arc delays, levelised in
+topological order) and, for each time, the net's value in all samples, 64 samples per
+``uint64`` word. Times at which no sample of the chunk changes are dropped as soon as they
+are found, so a net carries only the instants at which it really switches somewhere.
+A sample is one operation: the transition from the previous operand vector to the next
+(combinational units), or one clock cycle of one stream (units with flip-flops: primary
+inputs switch at t = 0, flip-flop outputs at their clock-to-Q delay).
+
+Delay providers
+---------------
+A delay provider is a function ``provider(netlist) -> list``: for each cell instance (in
+``netlist.cells`` order) a dict ``{(input pin, output pin): delay ps}``. Flip-flops give the
+arc ``(clock pin, Q)``. :func:`library_delays` is the default: the library's linear model
+(intrinsic + drive x (pin + wire load)), as :meth:`GateNetlist.timing` uses it.
+:func:`zero_delays` makes every arc 0 ps (then the timed counts equal the zero-delay ones).
+
+Energy
+------
+Per operation, in pJ, from the library's figures (no fitted constant):
+
+* switching: every transition of a net charges or discharges its load, C V^2 / 2, with C the
+  sink pins' capacitance plus the wire-load estimate (:mod:`costmodel.netlist`);
+* internal: every output transition of a cell costs the cell's internal energy from the
+  Nangate tables at that net's load; every transition of an input pin with hidden power
+  (a flip-flop's D) costs that pin's energy (:mod:`costmodel._power45`);
+* clock: every cycle, each flip-flop's CK pin toggles twice (its hidden energy, twice) and
+  the clock net's load is charged and discharged (C V^2);
+* leakage: the cells' leakage times the clock period (``period_ps``; default the unit's
+  critical path, one operation per cycle at its own fastest clock).
+
+V is the library's characterisation voltage (1.1 V, Nangate typical).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ._power45 import VDD, internal_fj, leakage_nw, pin_fj
+from .netlist import GateNetlist, NetlistError, _py_expr
+
+__all__ = ["DelayProvider", "library_delays", "zero_delays", "propagate", "timed_toggles",
+           "energy_breakdown", "timed_energy", "TIMED_VERSION", "MAX_SAMPLES"]
+
+#: Bump when the timed simulation or its energy model changes (part of cached keys).
+TIMED_VERSION = 1
+#: Upper bound of operand samples of one timed run (memory and time stay bounded).
+MAX_SAMPLES = 50_000
+
+DelayProvider = Callable[[GateNetlist], list]
+
+_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+_ZERO = np.uint64(0)
+
+
+def library_delays(net: GateNetlist) -> list:
+    """Per instance ``{(in pin, out pin): ps}`` from the library's linear delays."""
+    lib = net.library.cells
+    load = net.pin_cap + net.wire_cap
+    out = []
+    for c in net.cells:
+        lc = lib[c.type]
+        related = [lc.clock_pin] if lc.sequential else list(c.inputs)
+        arcs = {}
+        for op, n in c.outputs.items():
+            d0, k = lc.delay_ps.get(op, (0.0, 0.0))
+            for ip in related:
+                arcs[(ip, op)] = d0 + k * load[n]
+        out.append(arcs)
+    return out
+
+
+def zero_delays(net: GateNetlist) -> list:
+    """Every arc 0 ps: the timed simulation then counts the zero-delay transitions."""
+    return [{a: 0.0 for a in arcs} for arcs in library_delays(net)]
+
+
+_FN = {}
+
+
+def _cell_fn(lc, pin):
+    """Compiled ``f(*input pin words, ONES, ZERO)`` of output ``pin`` (pins sorted)."""
+    k = (lc.name, pin, lc.function[pin])
+    if k not in _FN:
+        args = sorted(lc.inputs)
+        expr = _py_expr(lc.function[pin], lambda p: f"_{p}")
+        _FN[k] = (eval(f"lambda {', '.join('_' + a for a in args)}, ONES, ZERO: {expr}"), args)
+    return _FN[k]
+
+
+def _grid(delays, cells, grid_ps):
+    out = []
+    for i, c in enumerate(cells):
+        arcs = delays[i]
+        g = {}
+        for a, ps in arcs.items():
+            if not ps >= 0:
+                raise NetlistError(f"delay of {c.name} {a[0]}->{a[1]} is {ps} ps; "
+                                   "delays must be >= 0")
+            g[a] = int(round(ps / grid_ps))
+        out.append(g)
+    return out
+
+
+def _reject_pulses(times, rows, w):
+    """Inertial filter: a change at ``times[k]`` survives in a sample only if that sample
+    does not change again before ``times[k] + w``; otherwise the output holds its value.
+
+    ``rows`` (K+1, W): the value before any event, then after each of the K ``times``.
+    """
+    k_n = times.size
+    change = rows[1:] ^ rows[:-1]
+    unstable = np.zeros_like(change)
+    o = 1
+    while o < k_n:
+        near = (times[o:] - times[:-o]) < w          # times ascend: near shrinks with o
+        if not near.any():
+            break
+        unstable[:-o] |= change[o:] & np.where(near, _ONES, _ZERO)[:, None]
+        o += 1
+    out = rows.copy()
+    for k in np.flatnonzero(unstable.any(axis=1)):
+        u = unstable[k]
+        out[k + 1] = (rows[k + 1] & ~u) | (out[k] & u)
+    return out
+
+
+def propagate(net: GateNetlist, before: dict, after: dict, launch: dict, delays: list,
+              grid_ps: float = 1.0, inertial: bool = True):
+    """Timed simulation of one chunk of samples through the combinational cells.
+
+    Parameters
+    ----------
+    before, after : dict
+        Source net -> (W,) uint64 words: its value before and after the sample's transition
+        (64 samples per word). Sources are the primary input nets and flip-flop outputs;
+        nets 0/1 are the constants.
+    launch : dict
+        Source net -> time (ps) at which it switches (missing: 0).
+    delays : list
+        A delay provider's result for ``net``.
+
+    Returns
+    -------
+    toggles : ndarray
+        (n_nets,) int64: value changes of every net, all samples, glitches included.
+    final : ndarray
+        (n_nets, W) uint64: every net's settled value after the transition.
+    """
+    lib = net.library.cells
+    words = len(next(iter(after.values()))) if after else 1
+    dgrid = _grid(delays, net.cells, grid_ps)
+    toggles = np.zeros(net.n_nets, dtype=np.int64)
+    final = np.zeros((net.n_nets, words), dtype=np.uint64)
+    final[1] = _ONES
+    empty = np.zeros(0, dtype=np.int64)
+    waves = {0: (empty, np.zeros((1, words), np.uint64)),
+             1: (empty, np.full((1, words), _ONES, np.uint64))}
+    for n, v1 in after.items():
+        v0 = np.asarray(before[n], dtype=np.uint64)
+        v1 = np.asarray(v1, dtype=np.uint64)
+        final[n] = v1
+        if np.array_equal(v0, v1):
+            waves[n] = (empty, v0[None, :])
+        else:
+            t = int(round(launch.get(n, 0.0) / grid_ps))
+            waves[n] = (np.array([t], dtype=np.int64), np.stack([v0, v1]))
+            toggles[n] += int(np.bitwise_count(v0 ^ v1).sum())
+    # free a net's waveform after its last reader
+    readers = np.zeros(net.n_nets, dtype=np.int64)
+    for i in net.comb:
+        for n in net.cells[i].inputs.values():
+            readers[n] += 1
+    for i in net.comb:
+        c = net.cells[i]
+        lc = lib[c.type]
+        for op, out_net in c.outputs.items():
+            fn, args = _cell_fn(lc, op)
+            ins = []
+            for p in args:
+                n = c.inputs[p]
+                if n not in waves:
+                    raise NetlistError(f"{c.name}.{p} reads net {n}, which nothing drives")
+                ins.append((waves[n], dgrid[i][(p, op)]))
+            # inertial width: the output's fastest arc; the rest of each arc is a line
+            w = min(d for _, d in ins) if inertial else 0
+            cand = np.unique(np.concatenate([t + (d - w) for (t, _), d in ins]))
+            if cand.size == 0:
+                rows = fn(*(r for (_, r), _ in ins), _ONES, _ZERO)
+                times = empty
+            else:
+                gathered = []
+                for (t_in, r_in), d in ins:
+                    idx = np.searchsorted(t_in, cand - (d - w), side="right")
+                    gathered.append(r_in[np.concatenate(([0], idx))])
+                rows = fn(*gathered, _ONES, _ZERO)
+                diff = rows[1:] ^ rows[:-1]
+                changed = diff.any(axis=1)
+                cand, rows = cand[changed], np.concatenate([rows[:1], rows[1:][changed]])
+                if w > 0 and cand.size > 1:
+                    rows = _reject_pulses(cand, rows, w)
+                    diff = rows[1:] ^ rows[:-1]
+                    changed = diff.any(axis=1)
+                    cand, rows = cand[changed], np.concatenate([rows[:1], rows[1:][changed]])
+                if out_net >= 2:
+                    toggles[out_net] += int(np.bitwise_count(rows[1:] ^ rows[:-1]).sum())
+                times = cand + w
+            rows = np.broadcast_to(rows, (rows.shape[0], words))
+            if out_net >= 2:
+                waves[out_net] = (times, rows)
+                final[out_net] = rows[-1]
+        for n in c.inputs.values():
+            readers[n] -= 1
+            if readers[n] == 0 and n >= 2:
+                waves.pop(n, None)
+    return toggles, final
+
+
+def _chunks(words: int, n_nets: int, budget_bytes: int = 64 << 20):
+    """Word ranges per chunk: keep n_nets x chunk x (a few candidate rows) in budget."""
+    per = max(1, budget_bytes // (8 * max(1, n_nets) * 16))
+    step = int(min(words, max(1, per)))
+    return [(s, min(words, s + step)) for s in range(0, words, step)]
+
+
+def _source_nets(net):
+    lib = net.library.cells
+    nets = {n for name, ns in net.inputs.items() if name != net.clock for n in ns if n >= 2}
+    q_launch = {}
+    for i in net.dffs:
+        for n in net.cells[i].outputs.values():
+            if n >= 2:
+                nets.add(n)
+                q_launch[n] = i
+    return sorted(nets), q_launch
+
+
+def timed_toggles(net: GateNetlist, inputs: dict, delays: DelayProvider | list = library_delays,
+                  grid_ps: float = 1.0, cycles: int | None = None, streams: int | None = None,
+                  warmup: int = 1, inertial: bool = True, progress=None) -> dict:
+    """Transitions of every net over a stimulus, timed and zero-delay.
+
+    ``inputs`` is what :meth:`GateNetlist.run_comb` (combinational; ``cycles`` None) or
+    :meth:`GateNetlist.run_seq` (with ``cycles``, ``streams``) takes. Returns ``timed`` and
+    ``zero`` ((n_nets,) int64 transition counts), ``ops`` (samples counted) and
+    ``cycles_counted`` (clock cycles per stream counted, 0 without flip-flops).
+    """
+    arcs = delays(net) if callable(delays) else delays
+    sources, q_of = _source_nets(net)
+    launch = {}
+    for n, i in q_of.items():
+        c = net.cells[i]
+        op = next(p for p, m in c.outputs.items() if m == n)
+        lc = net.library.cells[c.type]
+        launch[n] = arcs[i][(lc.clock_pin, op)]
+    if cycles is None:
+        if net.dffs:
+            raise NetlistError("netlist has flip-flops; give cycles and streams")
+        _, zero = net.run_comb(inputs)
+        n = len(next(iter(inputs.values())))
+        words = -(-(n - 1) // 64)
+        before = {}
+        after = {}
+        pad = words * 64 - (n - 1)
+        for name, ns in net.inputs.items():
+            v = np.asarray(inputs[name]).astype(np.uint64)
+            tail = np.repeat(v[-1:], pad)        # padding samples: last vector, held
+            p0 = GateNetlist._pack(np.concatenate([v[:-1], tail]), len(ns), words)
+            p1 = GateNetlist._pack(np.concatenate([v[1:], tail]), len(ns), words)
+            for k, m in enumerate(ns):
+                if m >= 2:
+                    before[m], after[m] = p0[k], p1[k]
+        ops, counted_cycles, scale = n - 1, 0, None
+    else:
+        record = []
+        _, zero, ops = net.run_seq(inputs, cycles, streams, warmup=warmup, record=record)
+        pairs = range(max(warmup, 1), cycles)
+        before = {m: np.concatenate([record[t - 1][m] for t in pairs]) for m in sources}
+        after = {m: np.concatenate([record[t][m] for t in pairs]) for m in sources}
+        lanes = record[0].shape[1] * 64
+        scale = (streams, lanes) if lanes != streams else None
+        counted_cycles = len(pairs)
+    words = len(next(iter(after.values()))) if after else 0
+    timed = np.zeros(net.n_nets, dtype=np.int64)
+    spans = _chunks(words, net.n_nets)
+    for j, (a, b) in enumerate(spans):
+        t, _ = propagate(net, {m: v[a:b] for m, v in before.items()},
+                         {m: v[a:b] for m, v in after.items()}, launch, arcs, grid_ps,
+                         inertial)
+        timed += t
+        if progress:
+            progress(min(ops, b * 64), ops)
+    if scale is not None:                   # padding lanes copy the last stream
+        timed = timed * scale[0] // scale[1]
+    return {"timed": timed, "zero": zero, "ops": int(ops), "cycles_counted": counted_cycles}
+
+
+def _energy_per_toggle(net: GateNetlist):
+    """(n_nets,) switching fJ and internal fJ per transition of each net."""
+    lib = net.library.cells
+    load = net.pin_cap + net.wire_cap
+    sw = 0.5 * VDD ** 2 * load
+    internal = np.zeros(net.n_nets)
+    for c in net.cells:
+        lc = lib[c.type]
+        for op, n in c.outputs.items():
+            if n >= 2:
+                internal[n] += internal_fj(c.type, op, load[n])
+        for p, n in c.inputs.items():
+            if p != lc.clock_pin and n >= 2:
+                internal[n] += pin_fj(c.type, p)
+    if net.clock is not None:
+        for n in net.inputs[net.clock]:
+            sw[n] = internal[n] = 0.0       # the clock is counted per cycle, below
+    sw[:2] = internal[:2] = 0.0
+    return sw, internal
+
+
+def energy_breakdown(net: GateNetlist, toggles: np.ndarray, ops: int, period_ps: float,
+                     cycles_per_op: float = 1.0) -> dict:
+    """pJ per operation: ``switching``, ``internal``, ``clock``, ``leakage`` and ``total``.
+
+    ``toggles``: (n_nets,) transitions over ``ops`` operations; a unit with flip-flops
+    spends ``cycles_per_op`` clock cycles per operation (1: one operation per cycle).
+    """
+    sw, internal = _energy_per_toggle(net)
+    lib = net.library.cells
+    ops = max(1, ops)
+    clock = 0.0
+    if net.dffs:
+        ck = net.inputs[net.clock][0]
+        c_clk = net.pin_cap[ck] + net.wire_cap[ck]
+        clock = sum(2 * pin_fj(net.cells[i].type, lib[net.cells[i].type].clock_pin)
+                    for i in net.dffs) + VDD ** 2 * c_clk          # fJ per cycle
+        clock *= cycles_per_op
+    leak_nw = sum(leakage_nw(c.type) for c in net.cells)
+    out = {"switching": float(toggles @ sw) / ops * 1e-3,
+           "internal": float(toggles @ internal) / ops * 1e-3,
+           "clock": clock * 1e-3,
+           "leakage": leak_nw * period_ps * 1e-9}          # nW x ps = 1e-21 J = 1e-9 pJ
+    out = {k: round(v, 6) for k, v in out.items()}
+    out["total"] = round(sum(out.values()), 6)
+    out["transitions_per_op"] = round(float(toggles.sum()) / ops, 2)
+    return out
+
+
+def timed_energy(net: GateNetlist, n_samples: int = 2000, manifest: dict | None = None,
+                 seed: int = 1, operands: dict | None = None,
+                 delays: DelayProvider | list = library_delays, period_ps: float | None = None,
+                 grid_ps: float = 1.0, inertial: bool = True, progress=None) -> dict:
+    """Zero-delay and timed energy per operation over ``n_samples`` operations.
+
+    The stimulus is :func:`costmodel.energy.stimulus`'s (the same operand streams as the
+    zero-delay activity). Returns ``zero_delay`` and ``timed`` (each an
+    :func:`energy_breakdown`), ``glitch_factor`` (timed over zero-delay transitions),
+    ``samples``, ``period_ps``, ``vdd``, ``grid_ps``.
+    """
+    from .energy import stimulus
+    if not 2 <= n_samples <= MAX_SAMPLES:
+        raise NetlistError(f"timed samples must be 2..{MAX_SAMPLES}, not {n_samples}")
+    inputs, sequential = stimulus(net, n_samples, manifest, seed, operands)
+    if period_ps is None:
+        period_ps = net.timing()["delay_ps"]
+    if sequential:
+        cycles, streams = next(v.shape[:2] for v in inputs.values() if np.ndim(v) >= 2)
+        res = timed_toggles(net, inputs, delays, grid_ps, cycles, streams, inertial=inertial,
+                            progress=progress)
+    else:
+        res = timed_toggles(net, inputs, delays, grid_ps, inertial=inertial, progress=progress)
+    zero = energy_breakdown(net, res["zero"], res["ops"], period_ps)
+    timed = energy_breakdown(net, res["timed"], res["ops"], period_ps)
+    tz = max(1, int(res["zero"].sum()))
+    return {"zero_delay": zero, "timed": timed,
+            "glitch_factor": round(float(res["timed"].sum()) / tz, 3),
+            "samples": res["ops"], "period_ps": round(float(period_ps), 1), "vdd": VDD,
+            "grid_ps": grid_ps,
+            "model": "inertial (pulses narrower than the cell's fastest arc rejected)" if inertial
+            else "transport (every pulse propagates)"}
