@@ -74,8 +74,8 @@ MAX_SAMPLES = 50_000
 
 DelayProvider = Callable[[GateNetlist], list]
 
-_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
-_ZERO = np.uint64(0)
+_ONES8 = np.uint8(0xFF)
+_ZERO8 = np.uint8(0)
 
 
 def library_delays(net: GateNetlist) -> list:
@@ -123,43 +123,75 @@ def _grid(delays, cells, grid_ps):
                 raise NetlistError(f"delay of {c.name} {a[0]}->{a[1]} is {ps} ps; "
                                    "delays must be >= 0")
             g[a] = int(round(ps / grid_ps))
+            if g[a] >= _T0 // 4:
+                raise NetlistError(f"delay of {c.name} {a[0]}->{a[1]} is {ps} ps; the timed "
+                                   f"simulation takes arcs below {_T0 // 4 * grid_ps:g} ps")
         out.append(g)
     return out
 
 
-def _reject_pulses(times, rows, w):
-    """Inertial filter: a change at ``times[k]`` survives in a sample only if that sample
-    does not change again before ``times[k] + w``; otherwise the output holds its value.
+_SHIFT = np.int64(32)              # event key: sample << 32 | time (grid units)
+_TMASK = np.int64((1 << 32) - 1)
+#: time origin on the grid: sources switch at _T0 + launch, so looking back by an arc
+#: delay (< _T0) never leaves the sample's part of the key space
+_T0 = 1 << 30
 
-    ``rows`` (K+1, W): the value before any event, then after each of the K ``times``.
-    """
-    k_n = times.size
-    change = rows[1:] ^ rows[:-1]
-    unstable = np.zeros_like(change)
-    o = 1
-    while o < k_n:
-        near = (times[o:] - times[:-o]) < w          # times ascend: near shrinks with o
-        if not near.any():
-            break
-        unstable[:-o] |= change[o:] & np.where(near, _ONES, _ZERO)[:, None]
-        o += 1
-    out = rows.copy()
-    for k in np.flatnonzero(unstable.any(axis=1)):
-        u = unstable[k]
-        out[k + 1] = (rows[k + 1] & ~u) | (out[k] & u)
-    return out
+
+class _Wave:
+    """A net's waveform over S samples: ``init`` (S,) uint8 value before any event, and its
+    events sorted by key (sample << 32 | time), each a change to ``val``."""
+    __slots__ = ("init", "key", "val")
+
+    def __init__(self, init, key, val):
+        self.init, self.key, self.val = init, key, val
+
+    def at(self, q):
+        """Values at query keys ``q`` (the latest event at or before, else ``init``)."""
+        if self.key.size == 0:
+            return self.init[q >> _SHIFT]
+        i = np.searchsorted(self.key, q, side="right") - 1
+        j = np.maximum(i, 0)
+        same = (i >= 0) & ((self.key[j] >> _SHIFT) == (q >> _SHIFT))
+        return np.where(same, self.val[j], self.init[q >> _SHIFT])
+
+
+def _changes(key, y, y0):
+    """Keep the candidates at which y differs from its previous value in the same sample."""
+    s = key >> _SHIFT
+    prev = np.empty_like(y)
+    prev[0:1] = y0[s[0:1]]
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = s[1:] != s[:-1]
+    prev[1:] = y[:-1]
+    prev = np.where(first, y0[s], prev)
+    keep = y != prev
+    return key[keep], y[keep]
+
+
+def _reject_pulses(key, val, y0, w):
+    """Inertial filter of the change list (``key``, ``val``; alternating per sample): a
+    change survives only if its sample does not change again within ``w``; the output
+    holds its value otherwise. Returns the output's changes (same times)."""
+    if key.size == 0:
+        return key, val
+    s = key >> _SHIFT
+    t = key & _TMASK
+    stable = np.ones(key.size, dtype=bool)
+    same = s[1:] == s[:-1]
+    stable[:-1] = ~same | (t[1:] - t[:-1] >= w)
+    return _changes(key[stable], val[stable], y0)
 
 
 def propagate(net: GateNetlist, before: dict, after: dict, launch: dict, delays: list,
-              grid_ps: float = 1.0, inertial: bool = True):
+              grid_ps: float = 1.0, inertial: bool = True) -> np.ndarray:
     """Timed simulation of one chunk of samples through the combinational cells.
 
     Parameters
     ----------
     before, after : dict
         Source net -> (W,) uint64 words: its value before and after the sample's transition
-        (64 samples per word). Sources are the primary input nets and flip-flop outputs;
-        nets 0/1 are the constants.
+        (sample i in bit i % 64 of word i // 64). Sources are the primary input nets and the
+        flip-flop outputs; nets 0/1 are the constants.
     launch : dict
         Source net -> time (ps) at which it switches (missing: 0).
     delays : list
@@ -167,30 +199,29 @@ def propagate(net: GateNetlist, before: dict, after: dict, launch: dict, delays:
 
     Returns
     -------
-    toggles : ndarray
+    ndarray
         (n_nets,) int64: value changes of every net, all samples, glitches included.
-    final : ndarray
-        (n_nets, W) uint64: every net's settled value after the transition.
     """
     lib = net.library.cells
     words = len(next(iter(after.values()))) if after else 1
+    n_s = 64 * words
     dgrid = _grid(delays, net.cells, grid_ps)
     toggles = np.zeros(net.n_nets, dtype=np.int64)
-    final = np.zeros((net.n_nets, words), dtype=np.uint64)
-    final[1] = _ONES
-    empty = np.zeros(0, dtype=np.int64)
-    waves = {0: (empty, np.zeros((1, words), np.uint64)),
-             1: (empty, np.full((1, words), _ONES, np.uint64))}
+    no_key = np.zeros(0, dtype=np.int64)
+    no_val = np.zeros(0, dtype=np.uint8)
+    waves = {0: _Wave(np.zeros(n_s, np.uint8), no_key, no_val),
+             1: _Wave(np.ones(n_s, np.uint8), no_key, no_val)}
+
+    def bits(w):
+        return np.unpackbits(np.ascontiguousarray(w, dtype=np.uint64).view(np.uint8),
+                             bitorder="little")
+
     for n, v1 in after.items():
-        v0 = np.asarray(before[n], dtype=np.uint64)
-        v1 = np.asarray(v1, dtype=np.uint64)
-        final[n] = v1
-        if np.array_equal(v0, v1):
-            waves[n] = (empty, v0[None, :])
-        else:
-            t = int(round(launch.get(n, 0.0) / grid_ps))
-            waves[n] = (np.array([t], dtype=np.int64), np.stack([v0, v1]))
-            toggles[n] += int(np.bitwise_count(v0 ^ v1).sum())
+        b0, b1 = bits(before[n]), bits(v1)
+        s = np.flatnonzero(b0 != b1).astype(np.int64)
+        t = _T0 + int(round(launch.get(n, 0.0) / grid_ps))
+        waves[n] = _Wave(b0, (s << _SHIFT) | t, b1[s])
+        toggles[n] += s.size
     # free a net's waveform after its last reader
     readers = np.zeros(net.n_nets, dtype=np.int64)
     for i in net.comb:
@@ -209,42 +240,32 @@ def propagate(net: GateNetlist, before: dict, after: dict, launch: dict, delays:
                 ins.append((waves[n], dgrid[i][(p, op)]))
             # inertial width: the output's fastest arc; the rest of each arc is a line
             w = min(d for _, d in ins) if inertial else 0
-            cand = np.unique(np.concatenate([t + (d - w) for (t, _), d in ins]))
-            if cand.size == 0:
-                rows = fn(*(r for (_, r), _ in ins), _ONES, _ZERO)
-                times = empty
+            y0 = fn(*(wv.init for wv, _ in ins), _ONES8, _ZERO8) & 1
+            cand = np.concatenate([wv.key + (d - w) for wv, d in ins])
+            if len(ins) > 1 and cand.size:
+                cand.sort()
+                cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))]
+            if cand.size:
+                y = fn(*(wv.at(cand - (d - w)) for wv, d in ins), _ONES8, _ZERO8) & 1
+                key, val = _changes(cand, y, y0)
+                if w > 0:
+                    key, val = _reject_pulses(key, val, y0, w)
+                key = key + w
             else:
-                gathered = []
-                for (t_in, r_in), d in ins:
-                    idx = np.searchsorted(t_in, cand - (d - w), side="right")
-                    gathered.append(r_in[np.concatenate(([0], idx))])
-                rows = fn(*gathered, _ONES, _ZERO)
-                diff = rows[1:] ^ rows[:-1]
-                changed = diff.any(axis=1)
-                cand, rows = cand[changed], np.concatenate([rows[:1], rows[1:][changed]])
-                if w > 0 and cand.size > 1:
-                    rows = _reject_pulses(cand, rows, w)
-                    diff = rows[1:] ^ rows[:-1]
-                    changed = diff.any(axis=1)
-                    cand, rows = cand[changed], np.concatenate([rows[:1], rows[1:][changed]])
-                if out_net >= 2:
-                    toggles[out_net] += int(np.bitwise_count(rows[1:] ^ rows[:-1]).sum())
-                times = cand + w
-            rows = np.broadcast_to(rows, (rows.shape[0], words))
+                key, val = no_key, no_val
             if out_net >= 2:
-                waves[out_net] = (times, rows)
-                final[out_net] = rows[-1]
+                waves[out_net] = _Wave(y0, key, val)
+                toggles[out_net] += key.size
         for n in c.inputs.values():
             readers[n] -= 1
             if readers[n] == 0 and n >= 2:
                 waves.pop(n, None)
-    return toggles, final
+    return toggles
 
 
-def _chunks(words: int, n_nets: int, budget_bytes: int = 64 << 20):
-    """Word ranges per chunk: keep n_nets x chunk x (a few candidate rows) in budget."""
-    per = max(1, budget_bytes // (8 * max(1, n_nets) * 16))
-    step = int(min(words, max(1, per)))
+def _chunks(words: int, n_nets: int, budget_bytes: int = 128 << 20):
+    """Word ranges per chunk: every net's per-sample initial value (a byte) in budget."""
+    step = int(min(words, max(1, budget_bytes // (64 * max(1, n_nets)))))
     return [(s, min(words, s + step)) for s in range(0, words, step)]
 
 
@@ -309,7 +330,7 @@ def timed_toggles(net: GateNetlist, inputs: dict, delays: DelayProvider | list =
     timed = np.zeros(net.n_nets, dtype=np.int64)
     spans = _chunks(words, net.n_nets)
     for j, (a, b) in enumerate(spans):
-        t, _ = propagate(net, {m: v[a:b] for m, v in before.items()},
+        t = propagate(net, {m: v[a:b] for m, v in before.items()},
                          {m: v[a:b] for m, v in after.items()}, launch, arcs, grid_ps,
                          inertial)
         timed += t
