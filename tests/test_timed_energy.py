@@ -6,6 +6,7 @@ line of d - w on every pin, the cell's function, an inertial delay w = the faste
 random netlists of library cells with random integer delays.
 """
 import heapq
+import re
 import itertools
 
 import numpy as np
@@ -256,3 +257,40 @@ def test_bad_arguments_are_one_line_errors(imul8):
     inp = {k: rng.integers(0, 256, 100).astype(np.uint64) for k in imul8.inputs}
     with pytest.raises(NetlistError, match="delays must be >= 0"):
         timed.timed_toggles(imul8, inp, d)
+
+
+def test_cli_cost_reports_both_energies(capsys, tmp_path, monkeypatch):
+    import json
+    from macforge.cli import main
+    monkeypatch.setenv("MACFORGE_CACHE", str(tmp_path))
+    args = ["cost", "--unit", "mul", "--format", "e2m1", "--acc", "e2m1", "-n", "500",
+            "--timed-samples", "300"]
+    assert main(args + ["--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    te = r["energy_breakdown"]
+    assert r["energy_zero_delay_pj"] == te["zero_delay"]["total"] > 0
+    assert r["energy_timed_pj"] == te["timed"]["total"] >= r["energy_zero_delay_pj"]
+    assert te["samples"] == 299
+    assert main(args) == 0                                  # text: cached, both lines
+    out = capsys.readouterr().out
+    assert re.search(r"^  zero-delay [\d.]+ pJ/op = switching .* leakage", out, re.M)
+    assert re.search(r"^  timed      [\d.]+ pJ/op = switching .* leakage", out, re.M)
+    assert main(args[:-1] + ["1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "--timed-samples must be 0 (off) or 2..50000, not 1" in err[-1]
+
+
+def test_calibrate_prints_timed_rows_and_causes(tmp_path):
+    from macforge.cli.calibrate import format_timed
+    from macforge.costmodel import Cache
+    from macforge.costmodel.calibrate import at_horowitz_vdd, calibration_table
+    t = calibration_table(cache=Cache(str(tmp_path / "c.sqlite")), n_ops=2000,
+                          rows=("int8 add",), timed_samples=300)
+    (row,) = t["rows"]
+    b = row["energy_breakdown"]["timed"]
+    assert row["timed_pj"] == pytest.approx(at_horowitz_vdd(b), abs=1e-4)
+    assert at_horowitz_vdd(b) < b["total"]                  # 0.9 V < 1.1 V
+    text = format_timed(t)
+    assert re.search(r"^int8 add +[\d.]+ +[\d.]+x +[\d.]+ +[\d.]+x +0\.03 ", text, re.M)
+    within = 1 / 1.5 <= row["timed_ratio"] <= 1.5
+    assert ("Rows outside the goal, measured causes:" in text) != within
