@@ -40,7 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from ._vocab import rewrite_argv
     try:
+        argv, notes = rewrite_argv(sys.argv[1:] if argv is None else argv)
+        for note in notes:
+            print(f"macforge: note: {note}", file=sys.stderr)
         args = build_parser().parse_args(argv)
         return args.func(args)
     except MacforgeError as exc:
