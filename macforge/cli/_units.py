@@ -53,6 +53,9 @@ def add_unit_args(p, need_format=True):
                         "exponent (default: exact sum)")
     p.add_argument("--preset", default=None,
                    help="dot: a tensor-core preset, e.g. h100-fp8 (sets lanes, align, acc)")
+    p.add_argument("--scale", default=None,
+                   help="convert: format of a power-of-two scale input applied before rounding "
+                        "(e8m0: 2^(code-127); int8 etc.: an integer exponent)")
 
 
 def unit_from_args(args: argparse.Namespace, **override):
@@ -64,7 +67,7 @@ def unit_from_args(args: argparse.Namespace, **override):
     from macforge import golden, hw
     opt = {**vars(args), **override}
     golden.parse(opt["format"])
-    dot = {k: opt[k] for k in ("lanes", "align", "preset") if opt.get(k) is not None}
+    dot = {k: opt[k] for k in ("lanes", "align", "preset", "scale") if opt.get(k) is not None}
     rnd_bits = DEFAULT_RND_BITS if opt["rnd_bits"] is None else opt["rnd_bits"]
     unit = hw.make_unit(opt["unit"], opt["format"], fmt_b=opt["format_b"], acc=opt["acc"],
                         rounding=opt["rounding"], saturate=opt["saturate"], stages=opt["stages"],
