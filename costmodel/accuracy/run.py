@@ -153,14 +153,19 @@ class EmulatedMatmul:
                 for k, v in self.activity.items()}
 
 
-def evaluate(model, spec, fast: bool = True, activity: int = 0, progress=None) -> dict:
+def evaluate(model, spec, fast: bool = True, activity: int = 0, progress=None,
+             keep_outputs: bool = False) -> dict:
     """Quantise ``model`` to ``spec`` (name, UnitSpec or per-layer dict) and score it.
 
-    Returns ``{"metrics": {...}, "specs": {layer: UnitSpec}, "activity": {...}}``; the float
-    model's outputs on the test inputs are the reference of ``model.score``.
+    Returns ``{"metrics": {...}, "specs": {layer: UnitSpec}, "activity": {...}}`` (and the
+    test ``outputs`` with ``keep_outputs``); the float model's outputs on the test inputs are
+    the reference of ``model.score``.
     """
     specs = layer_specs(spec, model.layer_names)
     amax = model.calibration(sorted({s.calibration for s in specs.values()}))
     mm = EmulatedMatmul(specs, amax, fast=fast, activity=activity)
     out = model.forward(model.test_inputs(), mm)
-    return {"metrics": model.score(out), "specs": specs, "activity": mm.activity_codes()}
+    res = {"metrics": model.score(out), "specs": specs, "activity": mm.activity_codes()}
+    if keep_outputs:
+        res["outputs"] = out
+    return res

@@ -32,14 +32,14 @@ from __future__ import annotations
 import math
 
 from ._zigzag import (MappingError, Precisions, accelerator, arch_data, architectures, layers,
-                      map_layers, precision_scale, zigzag_version)
+                      map_layers, precision_scale, zigzag_version, zigzag_workloads)
 
 __all__ = ["MappingError", "Precisions", "precisions", "architectures", "arch_data", "layers",
            "accelerator", "precision_scale", "map_workload", "price", "MAPPING_VERSION",
-           "zigzag_version"]
+           "zigzag_version", "zigzag_workloads"]
 
 #: Bump when what is stored per layer changes.
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 
 
 def precisions(spec) -> Precisions:
@@ -66,10 +66,12 @@ def _cache_key(layer, acc_sized, mapping_text, opt, lpf_limit):
                opt, lpf_limit)
 
 
-def map_workload(graph, arch: str, prec: Precisions, unit_energy_pj: float,
+def map_workload(graph, arch: str, prec, unit_energy_pj: float,
                  unit_area_um2: float, opt: str = "energy", lpf_limit: int = 6, cache=None,
                  progress=None) -> dict:
     """Map every MAC layer of ``graph`` onto ``arch`` made of one unit; the ZigZag results.
+
+    ``prec``: :class:`Precisions` of every layer, or a dict node name -> Precisions.
 
     Returns a dict: ``arch`` (name), ``arch_notes`` (adjustments, sentences), ``array_units``
     (MAC units in the operational array), ``levels`` (memory names, innermost first),
@@ -117,14 +119,16 @@ def map_workload(graph, arch: str, prec: Precisions, unit_energy_pj: float,
     sizes = acc["operational_array"]["sizes"]
     return {"arch": name, "arch_notes": notes, "array_units": math.prod(int(s) for s in sizes),
             "array_sizes": [int(s) for s in sizes], "levels": list(acc["memories"]),
-            "precisions": prec.as_dict(), "opt": opt, "layers": out_layers,
+            "opt": opt, "layers": out_layers,
             "cached": len(nodes) - sum(1 for k in keys if k in todo),
             "memory_area": sum(float(m.get("area", 0) or 0) for m in acc["memories"].values())}
 
 
-def price(mapped: dict, unit_energy_pj: float, unit_area_um2: float,
-          clock_mhz: float) -> dict:
+def price(mapped: dict, unit_energy_pj, unit_area_um2: float, clock_mhz: float) -> dict:
     """Energy per inference with its breakdown, latency and array area of a mapped workload.
+
+    ``unit_energy_pj``: pJ per MAC of the unit, or a dict layer name -> pJ (mixed precision);
+    ``unit_area_um2``: area of one processing element (a mixed array's PE holds each unit).
 
     ``energy_pj = mac_energy_pj + sum(memory_energy_pj.values())`` exactly: the MAC array is
     ``MACs x unit_energy_pj`` (ZigZag's own rule), each memory level the energy ZigZag counted
@@ -139,7 +143,9 @@ def price(mapped: dict, unit_energy_pj: float, unit_area_um2: float,
     for L in mapped["layers"]:
         for lvl, e in L["memory_energy_pj"].items():
             mem[lvl] = mem.get(lvl, 0.0) + e
-    mac_e = macs * unit_energy_pj
+    e = unit_energy_pj if isinstance(unit_energy_pj, dict) else \
+        {L["name"]: unit_energy_pj for L in mapped["layers"]}
+    mac_e = sum(L["macs"] * e[L["name"]] for L in mapped["layers"])
     cycles = sum(L["latency_cycles"] for L in mapped["layers"])
     ideal = sum(L["ideal_cycles"] for L in mapped["layers"])
     area_um2 = mapped["array_units"] * unit_area_um2

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import fractions
+import logging
 import math
 import os
 import tempfile
@@ -37,7 +38,7 @@ from macforge.errors import MacforgeError
 
 __all__ = ["MappingError", "Precisions", "ARCH_DIR", "MAPPING_DIR", "architectures",
            "arch_data", "layers", "accelerator", "precision_scale", "map_layers",
-           "zigzag_version"]
+           "zigzag_version", "zigzag_workloads"]
 
 
 class MappingError(MacforgeError, ValueError):
@@ -51,6 +52,13 @@ def _zigzag_dir() -> str:
 
 ARCH_DIR = os.path.join("inputs", "hardware")        #: under the zigzag package
 MAPPING_DIR = os.path.join("inputs", "mapping")
+
+
+def zigzag_workloads() -> dict:
+    """name -> path of the ONNX models shipped with ZigZag (``resnet18``, ``mobilenetv2``,
+    ``alexnet``): shapes for mapping, ``zigzag:<name>`` in ``macforge pareto``."""
+    d = os.path.join(_zigzag_dir(), "inputs", "workload")
+    return {f[:-5]: os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".onnx")}
 
 
 def zigzag_version() -> str:
@@ -134,24 +142,44 @@ def precision_scale(p: Precisions) -> int:
     return s
 
 
+def _joint_scale(prec) -> int:
+    """:func:`precision_scale` of one Precisions or of all values of a dict of them."""
+    if isinstance(prec, dict):
+        return math.lcm(1, *(precision_scale(p) for p in set(prec.values())))
+    return precision_scale(prec)
+
+
+def _widest(prec) -> Precisions:
+    """The element-wise widest of a dict of Precisions (what the memories must hold)."""
+    if not isinstance(prec, dict):
+        return prec
+    ps = list(set(prec.values()))
+    return Precisions(*(max(getattr(p, f) for p in ps) for f in ("weight", "act", "psum",
+                                                                  "out")))
+
+
 def _bits(v: float, s: int) -> int:
     x = fractions.Fraction(v).limit_denominator(1 << 16) * s
     assert x.denominator == 1, (v, s)
     return int(x)
 
 
-def layers(graph, prec: Precisions, scale: int | None = None) -> list[dict]:
+def layers(graph, prec, scale: int | None = None) -> list[dict]:
     """ZigZag layer dicts of the MAC nodes of ``graph`` (see module docstring), in graph order.
 
-    Attention products (``attn_score``, ``attn_value``) have activations on both operands:
-    their ``W`` precision is ``act``.
+    ``prec``: one :class:`Precisions` for every layer, or a dict node name -> Precisions
+    (mixed precision). Attention products (``attn_score``, ``attn_value``) have activations on
+    both operands: their ``W`` precision is ``act``.
     """
     from macforge.costmodel.workloads import MAC_OPS
-    s = precision_scale(prec) if scale is None else scale
+    by_layer = prec if isinstance(prec, dict) else None
+    s = (_joint_scale(prec) if scale is None else scale)
     out = []
     for n, d in graph.nodes(data=True):
         if d["op"] not in MAC_OPS:
             continue
+        if by_layer is not None:
+            prec = by_layer[n]
         sh = d["shape"]
         w_bits = prec.weight if d["op"] in ("matmul", "conv") else prec.act
         precision = {"W": _bits(w_bits, s), "I": _bits(prec.act, s), "O": _bits(prec.psum, s),
@@ -210,7 +238,7 @@ def _links(mapping: str | None, acc: dict) -> dict:
     return dict(entries[0]["memory_operand_links"])
 
 
-def accelerator(data: dict, unit_energy_pj: float, unit_area: float, prec: Precisions,
+def accelerator(data: dict, unit_energy_pj: float, unit_area: float, prec,
                 mapping: str | None = None) -> tuple[dict, list[str]]:
     """A copy of the accelerator ``data`` priced and sized for ``prec``, and the adjustments
     made (sentences for the report).
@@ -224,7 +252,8 @@ def accelerator(data: dict, unit_energy_pj: float, unit_area: float, prec: Preci
       accumulator (the shipped ``tpu_like`` has a 16-bit output register, an fp32 or int32
       accumulator needs 32 bits). Its access energy is kept.
     """
-    s = precision_scale(prec)
+    s = _joint_scale(prec)
+    prec = _widest(prec)
     acc = copy.deepcopy(data)
     acc["operational_array"]["unit_energy"] = float(unit_energy_pj)
     acc["operational_array"]["unit_area"] = float(unit_area)
@@ -286,6 +315,9 @@ def map_layers(layer_list: list[dict], acc: dict, mapping: str | None, opt: str 
                                                      MinimalLatencyStage)
     from zigzag.stages.workload_iterator import WorkloadStage
     from zigzag.mapping.temporal_mapping import TemporalMappingType
+    # ZigZag logs its choices (default mappings, reduced unrollings) as warnings: the library
+    # stays silent, what matters is in the returned mapping
+    logging.getLogger("zigzag").setLevel(logging.ERROR)
     reduce = {"energy": MinimalEnergyStage, "latency": MinimalLatencyStage,
               "edp": MinimalEDPStage}[opt]
     unique: dict[str, int] = {}
@@ -330,6 +362,15 @@ def map_layers(layer_list: list[dict], acc: dict, mapping: str | None, opt: str 
     return [results[unique[_layer_key(layer)]] for layer in layer_list]
 
 
+def _spatial(sm) -> str:
+    """``K 32 x C 16``: the layer dimensions unrolled over the array and by how much (from
+    the output operand's per-level unrollings, which cover every array dimension)."""
+    d = sm.mapping_dict_origin
+    op = next((k for k in d if str(k) == "O"), next(iter(d)))
+    f = [f"{ld} {v:g}" for level in d[op] for ld, v in level if v != 1]
+    return " x ".join(f) or "none"
+
+
 def _summary(cme, acc: dict) -> dict:
     """What the report keeps of one layer's best cost model evaluation: plain numbers."""
     hier = cme.accelerator.memory_hierarchy
@@ -350,5 +391,5 @@ def _summary(cme, acc: dict) -> dict:
             "latency_cycles": float(cme.latency_total2),
             "ideal_cycles": float(cme.ideal_cycle),
             "spatial_utilization": float(cme.mac_spatial_utilization),
-            "spatial_mapping": str(cme.spatial_mapping_int),
+            "spatial_mapping": _spatial(cme.spatial_mapping),
             "temporal_mapping": str(cme.temporal_mapping)}
