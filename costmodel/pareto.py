@@ -228,8 +228,8 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
                          "the lowest unit Fmax among the formats, so every array meets it"),
         "target": target, "mapping_objective": opt,
         "activity_pairs_per_layer": activity if model is not None else 0,
-        "activity_source": ("real operand codes sampled from the emulated layers (scalar "
-                            "formats); block formats: uniform element codes"
+        "activity_source": ("real operand codes sampled from the emulated layers (block "
+                            "formats: lane groups of element codes with their scale codes)"
                             if model is not None else
                             "uniform random operand codes for every format (the workload "
                             "has no weights or data)"),

@@ -2,9 +2,10 @@
 
 * energy per MAC: :func:`costmodel.api.asic_cost` of the unit of the
   :class:`~costmodel.accuracy.units.UnitSpec` (its ``hw.make_unit`` arguments), with activity
-  from real operand codes when given (the layers' codes sampled by the emulation), else
-  uniform random codes; a k-lane block dot unit's energy per step is divided by k (k =
-  ``units.PRICING_LANES``; activity: uniform element codes, scales within 2^-4..2^4);
+  from real operand codes when given (the layers' codes sampled by the emulation; block
+  formats: k-lane steps of element codes with their blocks' scale codes), else uniform random
+  codes (scales within 2^-4..2^4); a k-lane block dot unit's energy per step is divided by k
+  (k = ``units.PRICING_LANES``);
 * area and Fmax of one unit (ASIC: Liberty-mapped, Fmax = 1 / critical path); FPGA targets add
   LUTs, DSPs and nextpnr's Fmax (``--pnr`` flow).
 
@@ -38,7 +39,7 @@ def unit_cost(spec, target: str = "asic", operands=None, cache=None, n_ops: int 
     design = Design.from_unit(hw.make_unit(args.pop("unit"), args.pop("fmt"), **args))
     k = _lanes(spec)
     ops = None
-    if operands is not None and not spec.is_block:
+    if operands is not None:
         ops = {p: np.asarray(v, np.uint64) for p, v in operands.items()}
     a = asic_cost(design, n_ops=n_ops, operands=ops, cache=cache, progress=progress)
     out = {"module": design.top, "lanes": k, "energy_pj_per_mac": a["energy_pj"] / k,
