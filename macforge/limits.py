@@ -84,8 +84,6 @@ _L = [
     Limit("pnr_seed", 0, 2**31 - 1, "nextpnr placer seed", "nextpnr takes a signed int"),
     Limit("pnr_freq", 1, 1000, "clock target in MHz of the timing-driven placer",
           "no iCE40/ECP5 design closes above 1 GHz", real=True),
-    Limit("pe_lanes", 1, 4096, "MAC lanes of the PE array (pareto -P)",
-          "the array's cost is lanes x unit cost; 4096 is a large accelerator"),
     Limit("jobs", 1, 256, "local worker processes (sweep -j)", "one per core at the most"),
     Limit("sweep_points", 1, 10**6, "points of one sweep file (after exclusions)",
           "a 10^6-point dry run plans in under a minute and 500 MB"),
