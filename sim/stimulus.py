@@ -11,7 +11,8 @@ import numpy as np
 from macforge import golden
 from macforge.sim._dotstim import dot_stimulus
 
-__all__ = ["EXHAUSTIVE_LIMIT", "make_stimulus"]
+__all__ = ["EXHAUSTIVE_LIMIT", "make_stimulus", "exhaustive_bits", "corner_vectors",
+           "random_vectors"]
 
 EXHAUSTIVE_LIMIT = 1 << 24      # input spaces up to 2^24 vectors are run exhaustively
 
@@ -31,6 +32,53 @@ def _cancelling_addends(fa, fb, facc, a, b):
         p = fa.decode(a) * fb.decode(b)          # exact: products of <= 26-bit significands
     p = np.where(np.isfinite(p), p, 0.0)
     return facc.encode(-p)
+
+
+def _formats(manifest):
+    f = manifest["formats"]
+    names = {p["name"] for p in manifest["ports"]}
+    return (golden.parse(f["a"]), golden.parse(f["b"]) if "b" in names else None,
+            golden.parse(f.get("out") or f.get("acc")))
+
+
+def _inputs(manifest):
+    """A stateless unit's input ports and their formats, in stimulus order: the operands
+    (``a``, and ``b`` unless it is a one-operand unit such as a cast), an addend ``c`` in the
+    output format, a power-of-two ``scale`` (casts)."""
+    fa, fb, fo = _formats(manifest)
+    roles = {p["role"] for p in manifest["ports"]}
+    names = {p["name"] for p in manifest["ports"]}
+    ins = [("a", fa)] + ([("b", fb)] if fb is not None else [])
+    if "addend" in roles:
+        ins.append(("c", fo))
+    if "scale" in names:
+        ins.append(("scale", golden.parse(manifest["formats"]["scale"])))
+    return ins
+
+
+def exhaustive_bits(manifest: dict) -> int:
+    """Bits of a stateless unit's input space (operands, an addend c, a scale)."""
+    return sum(fmt.bits for _, fmt in _inputs(manifest))
+
+
+def corner_vectors(manifest: dict) -> dict:
+    """The cross-product of the input formats' ``corner_codes()`` (a stateless unit's
+    directed vectors when its space is too large to run whole)."""
+    ins = _inputs(manifest)
+    grids = np.meshgrid(*[fmt.corner_codes() for _, fmt in ins], indexing="ij")
+    return {name: g.ravel().astype(fmt.dtype) for (name, fmt), g in zip(ins, grids)}
+
+
+def random_vectors(manifest: dict, rng, n: int) -> dict:
+    """``n`` seeded random vectors of a stateless unit: uniform codes with corners mixed in;
+    a quarter of the FMA addends cancel the product (cancellation, tiny results)."""
+    fa, fb, fo = _formats(manifest)
+    out = {name: _random_codes(rng, fmt, n, fmt.corner_codes()) for name, fmt in _inputs(manifest)}
+    if "c" in out:
+        sel = rng.random(n) < 0.25
+        out["c"][sel] = _cancelling_addends(fa, fb, fo, out["a"][sel],
+                                            out["b"][sel]).astype(fo.dtype)
+    return out
 
 
 def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
@@ -66,11 +114,7 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     if manifest["state"] == "none":
         # the input ports and their formats: operands, an addend (in the output format), a
         # power-of-two scale (casts)
-        ins = [("a", fa)] + ([("b", fb)] if fb is not None else [])
-        if "addend" in roles:
-            ins.append(("c", fo))
-        if "scale" in names:
-            ins.append(("scale", golden.parse(f["scale"])))
+        ins = _inputs(manifest)
         space_bits = sum(fmt.bits for _, fmt in ins)
         rnd_bits = int(manifest["rnd_bits"]) if "random" in roles else 0
         # a one-operand unit (a cast) gets every rnd value for every input where that fits
@@ -86,18 +130,12 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
                 stim["rnd"] = grids[-1]
             meta["exhaustive"] = grids[0].size
         else:
-            grids = np.meshgrid(*[fmt.corner_codes() for _, fmt in ins], indexing="ij")
-            meta["corner"] = grids[0].size
-            rand = {name: _random_codes(rng, fmt, n_random, fmt.corner_codes())
-                    for name, fmt in ins}
-            if "c" in rand:
-                # a quarter of the random addends cancel the product (cancellation, tiny results)
-                sel = rng.random(n_random) < 0.25
-                rand["c"][sel] = _cancelling_addends(fa, fb, fo, rand["a"][sel],
-                                                     rand["b"][sel]).astype(fo.dtype)
+            corners = corner_vectors(manifest)
+            meta["corner"] = corners["a"].size
+            rand = random_vectors(manifest, rng, n_random)
             meta["random"] = n_random
-            for (name, fmt), g in zip(ins, grids):
-                stim[name] = np.concatenate([g.ravel().astype(fmt.dtype), rand[name]])
+            for name, fmt in ins:
+                stim[name] = np.concatenate([corners[name], rand[name]]).astype(fmt.dtype)
     else:
         seqs_a, seqs_b, first = [], [], []
         if fa.bits + fb.bits <= 24:

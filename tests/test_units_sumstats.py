@@ -37,10 +37,10 @@ def test_running_sum_errors():
 def test_cli_running_sum(capsys):
     from macforge.cli import main
     assert main(["error-stats", "--unit", "running-sum", "--format", "bf16", "--steps", "100",
-                 "-n", "20", "--rnd-bits", "12"]) == 0
+                 "-n", "20", "--sr-bits", "12"]) == 0
     out = capsys.readouterr().out
     assert "running sum in bf16, rne: 20 sums of 100 addends" in out
     assert "running sum in bf16, sr (R = 12)" in out
-    assert main(["error-stats", "--unit", "running-sum", "--format", "bf16", "--rnd-bits",
+    assert main(["error-stats", "--unit", "running-sum", "--format", "bf16", "--sr-bits",
                  "40"]) == 2                          # one line, status 2
-    assert "rnd-bits must be a comma list of integers 1..32, not '40'" in capsys.readouterr().err
+    assert "sr-bits must be a comma list of integers 1..32, not '40'" in capsys.readouterr().err
