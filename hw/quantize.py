@@ -92,7 +92,8 @@ class Quantize(Unit):
 
     def _manifest_extra(self) -> dict:
         return {"lanes": self._lanes, "align": None, "block": self._blk.block,
-                "scale": self._blk.scale.name, "elements": self._blk.element.name,
+                "scale": self._blk.scale.name,
+                "elements": {"a": self._formats["a"].name, "y": self._blk.element.name},
                 "element_exp": self._blk.element_exp, "preset": None}
 
     def manifest(self) -> dict:
