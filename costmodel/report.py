@@ -23,7 +23,7 @@ _CSV_COLS = ("format", "description", "top1", "agreement", "cosine_mean", "cosin
              "spearman", "rel_error", "ci_low", "ci_high", "energy_nj", "mac_energy_nj",
              "memory_energy_nj", "latency_us", "area_mm2", "energy_pj_per_mac",
              "unit_area_um2", "fmax_mhz", "meets_clock", "utilization", "lut", "dsp",
-             "fpga_fmax_mhz", "pareto_energy", "pareto_area")
+             "fpga_fmax_mhz", "pareto_energy", "pareto_area", "not_priced")
 
 #: Distinct marker/colour pairs: every format keeps its own in every plot (keyed legend).
 _MARKERS = "osD^vP*Xh<>pd"
@@ -356,6 +356,12 @@ def write_report(res: dict, out_dir: str) -> dict:
                     f"percentile bootstrap interval over the evaluation set. The fp32 model "
                     "scores " + html.escape(", ".join(f"{k} {v}" for k, v in
                                                      prm["float_reference"].items())) + ".</p>")
+    not_priced = [r for r in rows if r.get("not_priced")]
+    if not_priced:
+        acc_line += ("<p><b>Not priced</b> (no cost is invented; the format is left off the "
+                     "cost axes): " + "; ".join(f"{html.escape(r['format'])}: "
+                                                f"{html.escape(r['not_priced'])}"
+                                                for r in not_priced) + "</p>")
     sections = [
         f"<p class=\"basis\">{basis}</p>", _sentences(rows, prm, fronts) + acc_line,
         "<h2>Plots</h2><div class=\"plots\">"

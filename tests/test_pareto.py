@@ -105,3 +105,12 @@ def test_cli_rejects_bad_format(capsys):
     err = capsys.readouterr().err
     assert err.startswith("macforge: error: unknown format 'int99'; accepted: fp32, int8,")
     assert err.count("\n") == 1
+
+
+def test_cli_unknown_workload_lists_every_kind(capsys):
+    from macforge.cli import main
+    assert main(["pareto", "--workload", "resnet99"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("macforge: error: unknown workload 'resnet99'; accepted: digits, minilm, "
+                   "resnet18, resnet50, mobilenetv2, bert-base, llama2-7b, zigzag:<name> "
+                   "(alexnet, mobilenetv2, resnet18) or a path to an .onnx file\n")

@@ -39,6 +39,8 @@ def add_parser(sub):
                         "nextpnr Fmax")
     p.add_argument("--opt", choices=("energy", "latency", "edp"), default="energy",
                    help="what ZigZag's mapping search minimises per layer (default energy)")
+    p.add_argument("--jobs", "-j", type=int, default=2,
+                   help="processes for ZigZag's layer searches (default 2)")
     p.add_argument("-o", "--output", default="report", help="output directory (default report/)")
     p.add_argument("--from", dest="from_dir", default=None,
                    help="plot a finished sweep's results directory instead")
@@ -65,12 +67,15 @@ def run(args) -> int:
         formats = [f for f in (args.formats or ",".join(DEFAULT_FORMATS)).split(",") if f]
         for f in formats:
             unit_spec(f)                   # a bad spec is a one-line error before any work
+        if args.jobs < 1:
+            raise UsageError(f"--jobs must be a positive number of processes, not {args.jobs}")
         for flag, path in (("--inputs", args.inputs), ("--labels", args.labels)):
             if path is not None and not os.path.isfile(path):
                 raise UsageError(f"{flag} {path}: no such file")
         res = pareto.run(args.workload, formats, arch=args.arch, clock_mhz=args.clock_mhz,
                          inputs=args.inputs, labels=args.labels, target=args.target,
-                         opt=args.opt, cache=Cache(refresh=args.no_cache), progress=say)
+                         opt=args.opt, cache=Cache(refresh=args.no_cache), progress=say,
+                         workers=args.jobs)
         paths = report.write_report(res, out)
     for k, p in paths.items():
         print(f"{k}: {p}")
