@@ -8,6 +8,8 @@ import os
 from macforge.errors import UsageError
 from macforge.progress import say
 
+from ._common import check_output_dir
+
 __all__ = ["add_parser", "run"]
 
 
@@ -53,7 +55,7 @@ def run(args) -> int:
     from macforge.costmodel import Cache, report
     from macforge.costmodel import pareto
     from macforge.costmodel.accuracy import DEFAULT_FORMATS, unit_spec
-    out = args.output
+    out = check_output_dir(args.output, "-o")
     if args.from_dir:
         from macforge.costmodel.sweep import load_results
         if not os.path.isdir(args.from_dir):
