@@ -138,7 +138,7 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
     from macforge.costmodel.workloads import MAC_OPS, totals
     from macforge.toolchain.versions import tool_versions
     specs = [unit_spec(f) for f in formats]          # bad names fail before any work
-    if clock_mhz is not None and not clock_mhz > 0:
+    if clock_mhz is not None and not 0 < clock_mhz < float("inf"):
         raise mapping.MappingError(f"--clock-mhz must be a positive frequency, not {clock_mhz}")
     arch_name = mapping.arch_data(arch)[1]            # a bad architecture fails here too
     progress = progress or (lambda msg: None)

@@ -8,7 +8,7 @@ import os
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import check_output_dir
+from ._common import bounded, check_output_dir
 
 __all__ = ["add_parser", "run"]
 
@@ -41,8 +41,8 @@ def add_parser(sub):
                         "nextpnr Fmax")
     p.add_argument("--opt", choices=("energy", "latency", "edp"), default="energy",
                    help="what ZigZag's mapping search minimises per layer (default energy)")
-    p.add_argument("--jobs", "-j", type=int, default=2,
-                   help="processes for ZigZag's layer searches (default 2)")
+    p.add_argument("--jobs", "-j", type=bounded("jobs"), default=2,
+                   help="local worker processes (pareto: ZigZag's layer searches, default 2)")
     p.add_argument("-o", "--output", default="report", help="output directory (default report/)")
     p.add_argument("--from", dest="from_dir", default=None,
                    help="plot a finished sweep's results directory instead")
@@ -69,8 +69,6 @@ def run(args) -> int:
         formats = [f for f in (args.formats or ",".join(DEFAULT_FORMATS)).split(",") if f]
         for f in formats:
             unit_spec(f)                   # a bad spec is a one-line error before any work
-        if args.jobs < 1:
-            raise UsageError(f"--jobs must be a positive number of processes, not {args.jobs}")
         for flag, path in (("--inputs", args.inputs), ("--labels", args.labels)):
             if path is not None and not os.path.isfile(path):
                 raise UsageError(f"{flag} {path}: no such file")
