@@ -14,7 +14,8 @@ def bounded(limit):
     lim = LIMITS[limit]
 
     def conv(text):
-        msg = f"{limit.replace('_', '-')} must be {lim.describe()}, not {shown(text)}"
+        given = text if len(text) <= 40 else shown(text)      # the option's text as typed
+        msg = f"{limit.replace('_', '-')} must be {lim.describe()}, not {given}"
         try:
             return check(limit, float(text) if lim.real else int(text, 10))
         except (ValueError, BoundsError):
