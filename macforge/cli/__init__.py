@@ -20,6 +20,7 @@ import sys
 
 from macforge.errors import MacforgeError, UsageError
 
+from ._common import ignore_further_interrupts
 from . import (calibrate, cost, error_stats, formats, fpga, hwtest, pareto, reproduce, sim,
                sweep, verilog, workload)
 
@@ -52,6 +53,7 @@ def main(argv=None) -> int:
     except MacforgeError as exc:
         return _error(str(exc))
     except KeyboardInterrupt:
+        ignore_further_interrupts()
         print("macforge: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

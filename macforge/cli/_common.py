@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["bounded", "check_output_dir", "comma_choices", "add_run_args",
+__all__ = ["ignore_further_interrupts", "bounded", "check_output_dir", "comma_choices", "add_run_args",
            "cache_from_args", "strip_netlist"]
 
 
@@ -79,3 +79,13 @@ def strip_netlist(res):
     if isinstance(res, dict):
         return {k: strip_netlist(v) for k, v in res.items() if k != "netlist"}
     return res
+
+
+def ignore_further_interrupts():
+    """After the first Ctrl-C the command is ending: further ones must not interrupt its
+    clean-up (or the interpreter's exit) with a traceback."""
+    import signal
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):       # not the main thread: nothing to do
+        pass

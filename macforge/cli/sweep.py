@@ -6,7 +6,7 @@ import os
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import bounded, check_output_dir, comma_choices
+from ._common import bounded, check_output_dir, comma_choices, ignore_further_interrupts
 
 __all__ = ["add_parser", "run", "summary_table"]
 
@@ -60,6 +60,8 @@ def run(args) -> int:
             say(f"macforge sweep: moved {moved[0]} aside to {moved[1]}; starting a new store")
     rep = run_sweep(spec, args.output, jobs=args.jobs, scheduler=args.scheduler,
                     retry_failed=args.retry_failed)
+    if rep.interrupted:                 # Ctrl-C: say what was kept, let no second one cut in
+        ignore_further_interrupts()
     ok = [r for r in rep.rows if r["status"] == "ok"]
     failed = [r for r in rep.rows if r["status"] != "ok"]
     print(summary_table(rep.rows))
