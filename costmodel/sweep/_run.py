@@ -20,7 +20,8 @@ from ._point import code_digest, evaluate, worker_identity
 from ._spec import SweepError, load_spec
 from ._store import FILE, Store, load_results, read_planned
 
-__all__ = ["SweepReport", "run_sweep", "plan_sweep", "default_jobs"]
+__all__ = ["SweepReport", "run_sweep", "plan_sweep", "default_jobs", "dask_security",
+           "TLS_FIELDS"]
 
 #: A local worker process that dies this many times while a point runs fails the point.
 MAX_CRASHES = 3
@@ -110,14 +111,54 @@ def _failed(error):
             "trace": None, "seconds": 0.0, "host": None}
 
 
-def _connect_dask(address):
+#: TLS settings of a Dask connection: sweep-file key / CLI option -> distributed.Security field.
+TLS_FIELDS = {"tls_ca_file": "tls_ca_file", "tls_cert": "tls_client_cert",
+              "tls_key": "tls_client_key"}
+
+
+def dask_security(tls: dict | None):
+    """A ``distributed.Security`` for mutual TLS from ``{tls_ca_file, tls_cert, tls_key}``
+    (each a readable file; ``tls_key`` may be left out when the certificate file holds the
+    key), or None for no TLS. Encryption is then required on every connection."""
+    tls = {k: v for k, v in (tls or {}).items() if v is not None}
+    if not tls:
+        return None
+    unknown = [k for k in tls if k not in TLS_FIELDS]
+    if unknown:
+        raise SweepError(f"unknown TLS setting {unknown[0]!r}; accepted: " + ", ".join(TLS_FIELDS))
+    for k in ("tls_ca_file", "tls_cert"):
+        if k not in tls:
+            raise SweepError(f"TLS needs tls_ca_file (the CA that signed the scheduler's "
+                             f"certificate) and tls_cert (this driver's); {k} is missing")
+    for k, v in tls.items():
+        if not os.path.isfile(v) or not os.access(v, os.R_OK):
+            raise SweepError(f"{k} {v}: no such readable file")
+    from distributed.security import Security
+    return Security(require_encryption=True, **{TLS_FIELDS[k]: v for k, v in tls.items()})
+
+
+def _check_address(address, security):
+    scheme, sep, rest = address.partition("://")
+    if not sep or scheme not in ("tcp", "tls") or not rest:
+        raise SweepError(f"scheduler address {address!r}: give tcp://HOST:PORT or "
+                         "tls://HOST:PORT")
+    if security is not None and scheme != "tls":
+        raise SweepError(f"TLS settings need a tls:// scheduler address, not {address}")
+    if security is None and scheme == "tls":
+        raise SweepError(f"{address} is a TLS scheduler: give --tls-ca-file and --tls-cert "
+                         "(and --tls-key), or the sweep file's dask: settings")
+
+
+def _connect_dask(address, tls=None):
     try:
         from distributed import Client
     except ImportError:
         raise SweepError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") \
             from None
+    security = dask_security(tls)
+    _check_address(address, security)
     try:
-        return Client(address, timeout="20s")
+        return Client(address, timeout="20s", security=security)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         msg = " ".join(str(exc).split()) or type(exc).__name__
         raise SweepError(f"cannot reach the Dask scheduler at {address}: {msg}") from None
@@ -225,13 +266,15 @@ def plan_sweep(path: str, outdir: str = "results", retry_failed: bool = False, e
 
 def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
               scheduler: str | None = None, retry_failed: bool = False, dry_run: bool = False,
-              err=None, every: float = 10.0) -> SweepReport:
+              err=None, every: float = 10.0, tls: dict | None = None) -> SweepReport:
     """Run every point of ``spec`` not yet finished in ``outdir``; return what happened.
 
     ``jobs`` local worker processes (default: one per core), or the workers of the Dask
     scheduler at ``scheduler`` (``tcp://HOST:PORT``). Progress goes to ``err`` (stderr).
     Ctrl-C returns with ``interrupted=True`` after recording everything finished.
-    ``dry_run``: say what would run and write nothing (:func:`plan_sweep` does the same from
+    ``tls``: ``{tls_ca_file, tls_cert, tls_key}`` for a ``tls://`` scheduler
+    (:func:`dask_security`; the sweep file's ``dask:`` block gives the defaults of
+    ``scheduler`` and ``tls``). ``dry_run``: say what would run and write nothing (:func:`plan_sweep` does the same from
     the file, without holding the points).
     """
     from macforge.costmodel.cache import key
@@ -240,6 +283,14 @@ def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise SweepError(f"jobs must be a positive integer, not {jobs!r}")
     jobs = jobs or default_jobs()
+    dask = getattr(spec, "dask", None) or {}
+    scheduler = scheduler or dask.get("scheduler")
+    tls = {**{k: v for k, v in dask.items() if k in TLS_FIELDS}, **(tls or {})}
+    if scheduler:                            # a bad address or TLS file: before any work
+        _check_address(scheduler, dask_security(tls))
+    elif tls:
+        raise SweepError("TLS settings are for a Dask scheduler; give --scheduler "
+                         "tls://HOST:PORT (or dask: scheduler: in the sweep file)")
     code, tools = code_digest(), tool_versions()
     pkeys = [key("sweep-param", p.axes, spec.measure, code, tools) for p in spec.points]
     if dry_run:
@@ -267,7 +318,7 @@ def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
         client = None
         if todo:
             if scheduler:
-                client = _connect_dask(scheduler)
+                client = _connect_dask(scheduler, tls)
                 n = _check_workers(client, scheduler)
                 rep.workers = f"{n} Dask worker(s) at {scheduler}"
             else:

@@ -32,7 +32,9 @@ _ALIASES = {"format": "fmt", "format_b": "fmt_b"}
 MEASURES = ("asic", "fpga", "error_stats", "verify")
 FPGA_TARGETS = ("ice40", "ecp5", "xilinx")
 PNR_TARGETS = ("ice40", "ecp5")                       # what nextpnr places and routes
-_TOP_KEYS = ("name", "axes", "exclude", "skip_invalid", "measure")
+_TOP_KEYS = ("name", "axes", "exclude", "skip_invalid", "measure", "dask")
+#: The ``dask:`` block: the scheduler and the TLS files (costmodel.sweep._run.dask_security).
+DASK_KEYS = ("scheduler", "tls_ca_file", "tls_cert", "tls_key")
 
 
 class SweepError(MacforgeError, ValueError):
@@ -58,6 +60,7 @@ class Spec:
     measure: dict
     excluded: int = 0
     invalid: list = field(default_factory=list)    # (axes, reason) skipped by skip_invalid
+    dask: dict = field(default_factory=dict)       # the dask: block (paths made absolute)
     n_points: int = 0                              # len(points), also when points are not kept
 
 
@@ -317,6 +320,20 @@ def _measures(doc, node):
     return m
 
 
+def _dask(doc, node, path):
+    """The ``dask:`` block: strings; TLS file paths relative to the sweep file."""
+    if node is None:
+        return {}
+    out = {}
+    base = os.path.dirname(os.path.abspath(path)) if path != "<sweep>" else os.getcwd()
+    for k, _, v in doc.mapping(node, "dask", DASK_KEYS):
+        val = doc.scalar(v, _join("dask", k))
+        if not isinstance(val, str) or not val:
+            doc.fail(v, _join("dask", k), f"must be a non-empty string, not {shown(val)}")
+        out[k] = val if k == "scheduler" else os.path.join(base, os.path.expanduser(val))
+    return out
+
+
 def _pnr(doc, node, where):
     if isinstance(node, yaml.ScalarNode) and isinstance(doc.value(node), bool):
         return doc.value(node)
@@ -389,10 +406,11 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None, on_point=None) -
         skip_invalid = _bool(doc, top["skip_invalid"], "skip_invalid") \
             if "skip_invalid" in top else False
         measure = _measures(doc, top.get("measure"))
+        dask = _dask(doc, top.get("dask"), path)
     finally:
         doc.loader.dispose()
 
-    spec = Spec(path=path, name=str(name), text=text, points=[], measure=measure)
+    spec = Spec(path=path, name=str(name), text=text, points=[], measure=measure, dask=dask)
     combos = sum(math.prod(len(v) for v in axes.values()) for axes in blocks)
     if combos > LIMITS["sweep_product"].hi:
         raise SweepError(f"{path}: axes: {combos:,} combinations; at most "

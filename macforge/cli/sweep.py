@@ -25,7 +25,14 @@ def add_parser(sub):
     s.add_argument("--jobs", "-j", type=bounded("jobs"), default=None,
                    help="local worker processes (default: one per core)")
     s.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                   help="run the points on this Dask scheduler's workers instead")
+                   help="run the points on this Dask scheduler's workers instead "
+                        "(tls://HOST:PORT with the --tls-* files; see docs/security.md)")
+    s.add_argument("--tls-ca-file", default=None, metavar="FILE",
+                   help="Dask TLS: the CA certificate that signed the scheduler's")
+    s.add_argument("--tls-cert", default=None, metavar="FILE",
+                   help="Dask TLS: this driver's certificate (PEM)")
+    s.add_argument("--tls-key", default=None, metavar="FILE",
+                   help="Dask TLS: this driver's private key (PEM; if not in --tls-cert)")
     s.add_argument("--retry-failed", action="store_true",
                    help="run the points that failed in earlier runs again")
     s.add_argument("--export", type=comma_choices("export format", _export_kinds, "comma-separated"),
@@ -45,6 +52,12 @@ def run(args) -> int:
     from macforge.costmodel.sweep import export, load_spec, plan_sweep, run_sweep
     if args.rebuild and args.dry_run:
         raise UsageError("--rebuild starts a new store; a --dry-run writes nothing")
+    tls_given = [o for o, v in (("--scheduler", args.scheduler),
+                                ("--tls-ca-file", args.tls_ca_file), ("--tls-cert", args.tls_cert),
+                                ("--tls-key", args.tls_key)) if v is not None]
+    if tls_given and args.dry_run:
+        raise UsageError(f"{tls_given[0]} is for connecting to a Dask scheduler; a --dry-run "
+                         "connects to none")
     if args.scheduler and args.jobs:
         raise UsageError("--jobs sets the local worker processes; with --scheduler the Dask "
                          "cluster's workers run the points")
@@ -58,8 +71,10 @@ def run(args) -> int:
         moved = rebuild(args.output)
         if moved:
             say(f"macforge sweep: moved {moved[0]} aside to {moved[1]}; starting a new store")
+    tls = {"tls_ca_file": args.tls_ca_file, "tls_cert": args.tls_cert, "tls_key": args.tls_key}
     rep = run_sweep(spec, args.output, jobs=args.jobs, scheduler=args.scheduler,
-                    retry_failed=args.retry_failed)
+                    retry_failed=args.retry_failed,
+                    tls={k: v for k, v in tls.items() if v is not None})
     if rep.interrupted:                 # Ctrl-C: say what was kept, let no second one cut in
         ignore_further_interrupts()
     ok = [r for r in rep.rows if r["status"] == "ok"]
