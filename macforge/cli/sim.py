@@ -35,6 +35,7 @@ def run(args) -> int:
     if args.verilog is None and args.top is not None:
         raise UsageError("--top names the module of a --verilog file; give --verilog too")
     unit = unit_from_args(args)     # bad or inapplicable unit options: one line, before any build
+    unit._MustUse__silence = True   # the runner builds its own from the same options
     check_output_dir(args.build_dir, "--build-dir")
     top = args.top
     if args.verilog is not None:
