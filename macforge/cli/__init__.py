@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from macforge.errors import MacforgeError, UsageError
@@ -45,6 +46,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    previous = _first_ctrl_c_only()
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None and signal.getsignal(signal.SIGINT) is _interrupt:
+            signal.signal(signal.SIGINT, previous)      # not interrupted: as we found it
+
+
+def _interrupt(signum, frame):
+    """The first Ctrl-C interrupts; the command then ends, and later ones are ignored so
+    that they cannot cut into its clean-up (workers stopped, results recorded) or exit."""
+    ignore_further_interrupts()
+    raise KeyboardInterrupt
+
+
+def _first_ctrl_c_only():
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _interrupt)
+            return previous
+    except ValueError:                  # not the main thread
+        pass
+    return None
+
+
+def _main(argv) -> int:
     try:
         args = build_parser().parse_args(argv)
         status = args.func(args)
