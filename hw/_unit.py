@@ -114,7 +114,7 @@ class Unit(wiring.Component):
         """
         f = self._formats
         parts = [self._prefix, _token(f["a"])]
-        if f["b"] != f["a"]:
+        if f.get("b", f["a"]) != f["a"]:        # one-operand units (convert) have no b
             parts.append(_token(f["b"]))
         parts.append(_token(f.get("out", f.get("acc"))))
         if self._rounding is None:

@@ -73,7 +73,11 @@ def _first_ctrl_c_only():
 
 
 def _main(argv) -> int:
+    from ._vocab import rewrite_argv
     try:
+        argv, notes = rewrite_argv(sys.argv[1:] if argv is None else argv)
+        for note in notes:
+            print(f"macforge: note: {note}", file=sys.stderr)
         args = build_parser().parse_args(argv)
         status = args.func(args)
         sys.stdout.flush()              # a closed pipe shows here, not at interpreter exit

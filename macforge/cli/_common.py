@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["ignore_further_interrupts", "bounded", "check_output_dir", "comma_choices", "add_run_args",
-           "cache_from_args", "strip_netlist"]
+__all__ = ["ignore_further_interrupts", "bounded", "check_output_dir", "comma_choices",
+           "add_run_args", "cache_from_args", "strip_netlist", "add_timed_arg"]
 
 
 def bounded(limit):
@@ -67,6 +67,27 @@ def add_run_args(p):
     p.add_argument("-n", type=bounded("ops"), default=100_000)
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-cache", action="store_true")
+
+
+#: --timed-samples: default and upper bound (costmodel.timed.MAX_SAMPLES; docs/energy.md)
+TIMED_DEFAULT, TIMED_MAX = 2000, 50_000
+
+
+def add_timed_arg(p):
+    """``--timed-samples N``: operations of the timed (glitch-counting) energy run, 0: off."""
+    def conv(text):
+        try:
+            v = int(text, 10)
+        except ValueError:
+            v = -1
+        if v < 0 or v == 1 or v > TIMED_MAX:
+            from macforge.limits import shown
+            raise argparse.ArgumentTypeError(f"--timed-samples must be 0 (off) or 2..{TIMED_MAX}, "
+                                             f"not {shown(text)}")
+        return v
+    p.add_argument("--timed-samples", type=conv, default=TIMED_DEFAULT,
+                   help=f"operations of the timed energy simulation (glitches, clock, leakage; "
+                        f"default {TIMED_DEFAULT}, at most {TIMED_MAX}, 0: off)")
 
 
 def cache_from_args(args):

@@ -45,7 +45,8 @@ def add_parser(sub):
     p.add_argument("--pnr-freq", type=bounded("pnr_freq"), default=None,
                    help="clock target in MHz for the timing-driven placer (default: ice40 100, "
                         "ecp5 200); Fmax is what it achieves")
-    p.add_argument("--out", default=BUILD_ROOT, help=f"build root (default {BUILD_ROOT}/)")
+    p.add_argument("-o", "--output", dest="out", default=BUILD_ROOT,
+                   help=f"build root (default {BUILD_ROOT}/)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
     return p
@@ -54,7 +55,7 @@ def add_parser(sub):
 def run(args) -> int:
     from macforge.fpga.flow import build, build_board, format_report
     targets = args.target or ([] if args.board else ["ice40"])
-    check_output_dir(args.out, "--out")
+    check_output_dir(args.out, "--output")
     if args.baud is not None and not args.board:
         raise UsageError("--baud sets the UART harness's rate; it goes with --board")
     try:
