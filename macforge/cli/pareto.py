@@ -66,7 +66,15 @@ def run(args) -> int:
             raise UsageError(f"--from {args.from_dir}: no results in it")
         paths = report.write_sweep_report(rows, out, source=args.from_dir)
     else:
-        formats = [f for f in (args.formats or ",".join(DEFAULT_FORMATS)).split(",") if f]
+        text = ",".join(DEFAULT_FORMATS) if args.formats is None else args.formats
+        formats = [f.strip() for f in text.split(",") if f.strip()]
+        if not formats:
+            raise UsageError(f"--formats {args.formats!r} names no unit spec; give a comma "
+                             f"list such as {','.join(DEFAULT_FORMATS[:3])} (or leave it out "
+                             "for the default set)")
+        if args.workload == "minilm":
+            from macforge.costmodel.accuracy import get_model
+            get_model("minilm").model_dir       # the optional extra: checked before any work
         for f in formats:
             unit_spec(f)                   # a bad spec is a one-line error before any work
         for flag, path in (("--inputs", args.inputs), ("--labels", args.labels)):
