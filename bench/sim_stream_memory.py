@@ -44,10 +44,14 @@ def main():
     cmd = [sys.executable, "-m", "macforge", "sim", "--format", "fp32", "--unit", "mul",
            "-n", str(args.n), "--build-dir", args.build_dir]
     ok = True
+    # build (or find) the harness first: /usr/bin/time's peak RSS covers the compiler too
+    subprocess.run(cmd[:-4] + ["-n", "1000", "--build-dir", args.build_dir], check=True,
+                   capture_output=True)
     if args.interrupt is not None:
         out, rss = run(cmd, args.interrupt)
         print(f"interrupted run: peak RSS {rss:.0f} MB")
-        print("\n".join(l for l in out.splitlines() if "interrupted" in l or "INCOMPLETE" in l))
+        print("\n".join(l for l in out.splitlines() if "interrupted" in l or "INCOMPLETE" in l
+                        or "Traceback" in l or "Error" in l))
         t0 = time.time()
         out, rss = run(cmd)
         resumed = "resuming" in out

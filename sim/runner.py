@@ -17,6 +17,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import shlex
 import shutil
 import tempfile
@@ -371,6 +372,16 @@ def _build_and_test(info, top: str, build_root: Path, run: Path, cfg_path: Path,
     return t1 - t0, time.time() - t1
 
 
+def _last_error(log: Path) -> str:
+    """': <the last exception line>' of a cocotb log, or ''."""
+    try:
+        text = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    errs = [t.strip() for t in text if re.match(r"\s*\w+(Error|Exception): ", t)]
+    return f": {errs[-1]}" if errs else ""
+
+
 def _generated_rtl(unit, root: Path) -> Path:
     """Our unit's Verilog at ``<root>/<module>/rtl/<module>.v``, replaced atomically when its
     text changes (parallel runs of one unit write the same text; none sees half a file)."""
@@ -579,7 +590,8 @@ def run(spec: SimSpec, out=None, progress=None) -> SimResult:
                                              waves=False, log=log)
         res_path = workdir / "result.npz"
         if not res_path.exists():
-            raise golden.FormatError(f"the bench produced no result for {top}; see {log}")
+            raise golden.FormatError(f"the bench produced no result for {top}"
+                                     f"{_last_error(log)}; see {log}")
         with np.load(res_path) as r:
             result = {k: r[k] for k in r.files}
     if spec.nan == "any":                  # any NaN code where a NaN is expected
