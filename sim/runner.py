@@ -63,6 +63,7 @@ class SimSpec:
     lanes: int | None = None             # dot units: k (default: the block size, else 32)
     align: int | None = None             # dot units: tensor-core alignment W (None: exact)
     preset: str | None = None            # dot units: a golden tensor-core preset (h100-fp8)
+    scale: str | None = None             # convert: format of a power-of-two scale input
     n: int | None = None                 # random vectors (default 1M where not exhaustive)
     seed: int = 1
     verilog: tuple | str | None = None   # the user's RTL files: same ports as our unit
@@ -95,7 +96,7 @@ class SimSpec:
                ("STAGES", self.stages or None), ("LOOP_STAGES", self.loop_stages or None),
                ("SAT", 1 if self.saturate else None),
                ("FUSED", None if self.fused else 0), ("LANES", self.lanes),
-               ("ALIGN", self.align), ("PRESET", self.preset), ("N", self.n), ("SEED", self.seed),
+               ("ALIGN", self.align), ("PRESET", self.preset), ("SCALE", self.scale), ("N", self.n), ("SEED", self.seed),
                ("MODE", None if self.mode == "auto" else self.mode),
                ("NAN", None if self.nan == "canonical" else self.nan),
                ("VERILOG", " ".join(_seq(self.verilog)) or None), ("TOP", self.top),
@@ -142,15 +143,15 @@ def _mismatch_table(manifest, stim, result, rows, indices=None, indent="  ", lab
     """The first ``rows`` mismatches (or the vectors ``indices``) as report lines; ``labels``
     gives the vector numbers shown when ``stim`` holds only some rows of the run."""
     fo = output_format(manifest)
-    fin = {"a": golden.parse(manifest["formats"]["a"]), "b": golden.parse(manifest["formats"]["b"]),
-           "c": fo}
-    if "scale" in manifest["formats"]:                 # block dot units
-        fin["sa"] = fin["sb"] = golden.parse(manifest["formats"]["scale"])
+    f = manifest["formats"]
+    fin = {"a": golden.parse(f["a"]), "b": golden.parse(f.get("b", f["a"])), "c": fo}
+    if "scale" in f:                 # block dot units (sa, sb), casts (scale)
+        fin["sa"] = fin["sb"] = fin["scale"] = golden.parse(f["scale"])
     bad = result["mismatches"]
     lines = [] if indices is not None else [f"first {min(rows, bad.size)} of {bad.size} mismatches:"]
     for i in (bad[:rows] if indices is None else indices):
         ins = []
-        for p in ("a", "b", "c", "sa", "sb"):
+        for p in ("a", "b", "c", "sa", "sb", "scale"):
             if p in stim and np.ndim(stim[p]) == 2:    # dot units: one code per lane
                 bits = next(q["lane_bits"] for q in manifest["ports"] if q["name"] == p)
                 ins.append(f"{p}={format_lanes(stim[p][i], bits)}")
@@ -519,7 +520,7 @@ def run(spec: SimSpec, out=None, progress=None) -> SimResult:
     progress = progress or out
     from macforge import hw
     t0 = time.time()
-    dot = {"lanes": spec.lanes, "align": spec.align, "preset": spec.preset}
+    dot = {"lanes": spec.lanes, "align": spec.align, "preset": spec.preset, "scale": spec.scale}
     unit = hw.make_unit(spec.unit, spec.format, fmt_b=spec.fmt_b, acc=spec.acc,
                         rounding=spec.rounding, saturate=spec.saturate, stages=spec.stages,
                         fused=spec.fused, rnd_bits=spec.rnd_bits, loop_stages=spec.loop_stages,

@@ -36,42 +36,48 @@ def _cancelling_addends(fa, fb, facc, a, b):
 
 def _formats(manifest):
     f = manifest["formats"]
-    return (golden.parse(f["a"]), golden.parse(f["b"]),
+    names = {p["name"] for p in manifest["ports"]}
+    return (golden.parse(f["a"]), golden.parse(f["b"]) if "b" in names else None,
             golden.parse(f.get("out") or f.get("acc")))
 
 
-def exhaustive_bits(manifest: dict) -> int:
-    """Bits of a stateless unit's operand space (a, b and an addend c)."""
+def _inputs(manifest):
+    """A stateless unit's input ports and their formats, in stimulus order: the operands
+    (``a``, and ``b`` unless it is a one-operand unit such as a cast), an addend ``c`` in the
+    output format, a power-of-two ``scale`` (casts)."""
     fa, fb, fo = _formats(manifest)
-    fma = any(p["role"] == "addend" for p in manifest["ports"])
-    return fa.bits + fb.bits + (fo.bits if fma else 0)
+    roles = {p["role"] for p in manifest["ports"]}
+    names = {p["name"] for p in manifest["ports"]}
+    ins = [("a", fa)] + ([("b", fb)] if fb is not None else [])
+    if "addend" in roles:
+        ins.append(("c", fo))
+    if "scale" in names:
+        ins.append(("scale", golden.parse(manifest["formats"]["scale"])))
+    return ins
+
+
+def exhaustive_bits(manifest: dict) -> int:
+    """Bits of a stateless unit's input space (operands, an addend c, a scale)."""
+    return sum(fmt.bits for _, fmt in _inputs(manifest))
 
 
 def corner_vectors(manifest: dict) -> dict:
-    """The cross-product of the operand formats' ``corner_codes()`` (a stateless unit's
+    """The cross-product of the input formats' ``corner_codes()`` (a stateless unit's
     directed vectors when its space is too large to run whole)."""
-    fa, fb, fo = _formats(manifest)
-    fma = any(p["role"] == "addend" for p in manifest["ports"])
-    codes = [fa.corner_codes(), fb.corner_codes()] + ([fo.corner_codes()] if fma else [])
-    grids = np.meshgrid(*codes, indexing="ij")
-    out = {"a": grids[0].ravel().astype(fa.dtype), "b": grids[1].ravel().astype(fb.dtype)}
-    if fma:
-        out["c"] = grids[2].ravel().astype(fo.dtype)
-    return out
+    ins = _inputs(manifest)
+    grids = np.meshgrid(*[fmt.corner_codes() for _, fmt in ins], indexing="ij")
+    return {name: g.ravel().astype(fmt.dtype) for (name, fmt), g in zip(ins, grids)}
 
 
 def random_vectors(manifest: dict, rng, n: int) -> dict:
     """``n`` seeded random vectors of a stateless unit: uniform codes with corners mixed in;
     a quarter of the FMA addends cancel the product (cancellation, tiny results)."""
     fa, fb, fo = _formats(manifest)
-    fma = any(p["role"] == "addend" for p in manifest["ports"])
-    out = {"a": _random_codes(rng, fa, n, fa.corner_codes()),
-           "b": _random_codes(rng, fb, n, fb.corner_codes())}
-    if fma:
-        rc = _random_codes(rng, fo, n, fo.corner_codes())
+    out = {name: _random_codes(rng, fmt, n, fmt.corner_codes()) for name, fmt in _inputs(manifest)}
+    if "c" in out:
         sel = rng.random(n) < 0.25
-        rc[sel] = _cancelling_addends(fa, fb, fo, out["a"][sel], out["b"][sel]).astype(fo.dtype)
-        out["c"] = rc
+        out["c"][sel] = _cancelling_addends(fa, fb, fo, out["a"][sel],
+                                            out["b"][sel]).astype(fo.dtype)
     return out
 
 
@@ -86,39 +92,50 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     every (a, b) pair as a sequence-starting step when the pair space allows (else the corner
     pairs), then ``n_random`` steps in random-length sequences (each begins with ``first``),
     with occasional ``clear`` and idle (``en`` = 0) cycles. An ``rnd`` port gets uniform
-    random integers of its width.
+    random integers of its width, except on a one-operand unit (a cast: ``a`` and no scale)
+    whose inputs and rnd values together are at most 2^24: it gets every rnd value for every
+    input (bf16 -> e4m3 with R = 8: 2^24 vectors). A ``scale`` port (casts) is one more input
+    axis, exhaustive with the others where the space allows.
     """
     if any("lanes" in p for p in manifest["ports"]):
         return dot_stimulus(manifest, n_random, seed)
     rng = np.random.default_rng(seed)
     roles = {p["role"]: p["name"] for p in manifest["ports"]}
+    names = {p["name"] for p in manifest["ports"]}
     f = manifest["formats"]
-    fa, fb = golden.parse(f["a"]), golden.parse(f["b"])
+    fa = golden.parse(f["a"])
+    fb = golden.parse(f["b"]) if "b" in names else None      # one-operand units: a only
     fo = golden.parse(f.get("out") or f.get("acc"))
     stim: dict = {}
     meta = {"exhaustive": 0, "corner": 0, "random": 0, "seed": seed}
-    ca, cb = fa.corner_codes(), fb.corner_codes()
+    ca = fa.corner_codes()
+    cb = fb.corner_codes() if fb is not None else None
 
     if manifest["state"] == "none":
-        fma = "addend" in roles
-        space_bits = fa.bits + fb.bits + (fo.bits if fma else 0)
+        # the input ports and their formats: operands, an addend (in the output format), a
+        # power-of-two scale (casts)
+        ins = _inputs(manifest)
+        space_bits = sum(fmt.bits for _, fmt in ins)
+        rnd_bits = int(manifest["rnd_bits"]) if "random" in roles else 0
+        # a one-operand unit (a cast) gets every rnd value for every input where that fits
+        with_rnd = rnd_bits and len(ins) == 1 and space_bits + rnd_bits <= 24
         if space_bits <= 24:
-            grids = np.meshgrid(*([fa.codes(), fb.codes()] + ([fo.codes()] if fma else [])),
-                                indexing="ij")
-            a, b = grids[0].ravel(), grids[1].ravel()
-            c = grids[2].ravel() if fma else None
-            meta["exhaustive"] = a.size
+            axes = [fmt.codes() for _, fmt in ins]
+            if with_rnd:
+                axes.append(np.arange(1 << rnd_bits, dtype=np.uint32))
+            grids = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
+            for (name, fmt), g in zip(ins, grids):
+                stim[name] = g.astype(fmt.dtype)
+            if with_rnd:
+                stim["rnd"] = grids[-1]
+            meta["exhaustive"] = grids[0].size
         else:
             corners = corner_vectors(manifest)
             meta["corner"] = corners["a"].size
             rand = random_vectors(manifest, rng, n_random)
             meta["random"] = n_random
-            a = np.concatenate([corners["a"], rand["a"]])
-            b = np.concatenate([corners["b"], rand["b"]])
-            c = np.concatenate([corners["c"], rand["c"]]) if fma else None
-        stim["a"], stim["b"] = a.astype(fa.dtype), b.astype(fb.dtype)
-        if c is not None:
-            stim["c"] = c.astype(fo.dtype)
+            for name, fmt in ins:
+                stim[name] = np.concatenate([corners[name], rand[name]]).astype(fmt.dtype)
     else:
         seqs_a, seqs_b, first = [], [], []
         if fa.bits + fb.bits <= 24:
@@ -152,7 +169,7 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
         clear[tail] = rng.random(n_random) < 0.002        # rare clears, even mid-sequence
         stim["en"], stim["clear"] = en, clear
     total = stim["a"].size
-    if "random" in roles:
+    if "random" in roles and "rnd" not in stim:
         rnd_bits = int(manifest["rnd_bits"])
         stim["rnd"] = rng.integers(0, 1 << rnd_bits, size=total, dtype=np.uint64).astype(np.uint32)
     meta["total"] = int(total)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import argparse
 
 from macforge.errors import UsageError
+from macforge.toolchain.names import require_module
 
-from ._common import nonneg_int
-from ._units import add_unit_args
+from ._common import bounded, check_output_dir
+from ._units import DEFAULT_RND_BITS, add_unit_args, unit_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -14,9 +15,9 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub):
     s = sub.add_parser("sim", help="co-simulate a unit (or your own RTL) against the golden model")
     add_unit_args(s, need_format=False)
-    s.add_argument("-n", type=nonneg_int("n"), default=None,
+    s.add_argument("-n", type=bounded("vectors"), default=None,
                    help="random vectors / MAC steps (default 1,000,000; exhaustive spaces are always run whole)")
-    s.add_argument("--seed", type=nonneg_int("seed"), default=1)
+    s.add_argument("--seed", type=bounded("seed"), default=1)
     s.add_argument("--verilog", nargs="+", action="extend", default=None, metavar="FILE",
                    help="your RTL files (.v/.sv, packages first), with the same ports as our unit")
     s.add_argument("--filelist", "-F", action="append", default=None, metavar="LIST.f",
@@ -60,21 +61,29 @@ def _latency(text):
     if text == "auto":
         return text
     try:
-        return nonneg_int("latency")(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"latency must be a non-negative integer or auto, "
-                                         f"not {text!r}") from None
+        return bounded("latency")(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (or auto)") from None
 
 
 def run(args) -> int:
     # sim.runner builds the unit from the same fields (SimSpec), defaults included, so the
     # simulated unit is the one `macforge verilog` writes for these options.
     from macforge.sim.runner import SimSpec, run as simulate
+    unit = unit_from_args(args)     # bad or inapplicable unit options: one line, before any build
+    check_output_dir(args.build_dir, "--build-dir")
+    top = args.top
+    if args.verilog and not args.filelist:
+        # the module is looked up in what the parser read (a comment never satisfies it);
+        # with a file list, Verilator's own elaboration of the list checks it
+        top = require_module(args.top or unit.module_name, args.verilog, args.include or ())
+    rnd_bits = DEFAULT_RND_BITS if args.rnd_bits is None else args.rnd_bits
     spec = SimSpec(format=args.format, unit=args.unit, acc=args.acc, fmt_b=args.format_b,
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,
-                   loop_stages=args.loop_stages, fused=not args.unfused, rnd_bits=args.rnd_bits,
-                   lanes=args.lanes, align=args.align, preset=args.preset, n=args.n,
-                   seed=args.seed, verilog=tuple(args.verilog or ()), top=args.top,
+                   loop_stages=args.loop_stages, fused=args.fused is not False, rnd_bits=rnd_bits,
+                   lanes=args.lanes, align=args.align, preset=args.preset, scale=args.scale,
+                   n=args.n,
+                   seed=args.seed, verilog=tuple(args.verilog or ()), top=top,
                    filelist=tuple(args.filelist or ()), include=tuple(args.include or ()),
                    define=tuple(args.define or ()), build_root=args.build_dir,
                    waves=not args.no_waves, quiet=not args.verbose, mode=args.mode,
