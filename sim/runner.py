@@ -37,7 +37,8 @@ from macforge.sim._rtl import cached_build, inspect as inspect_rtl, run_dir
 from macforge.sim.model import compare, interleave, output_format
 from macforge.sim.stimulus import exhaustive_bits, make_stimulus
 from macforge.sim.sweeps import StimulusSweep
-from macforge.toolchain.sources import RtlSources, check_module_name
+from macforge.toolchain.names import check_module_name
+from macforge.toolchain.sources import RtlSources
 from macforge.toolchain.verilator import ensure_verilator_on_path, fst_supported
 
 __all__ = ["SimSpec", "SimResult", "run"]
@@ -212,6 +213,13 @@ LATENCY_PROBE = 2048          # --latency auto: vectors of the probe
 LATENCY_MAX = 32              # --latency auto: latencies tried (1..LATENCY_MAX)
 
 
+def _check_port_name(name: str, flag: str) -> None:
+    """A port named by the user: a plain Verilog identifier (the fast harness' C++ member)."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,1023}", name):
+        raise golden.FormatError(f"{flag} {name!r} is not a port name; accepted: a Verilog "
+                                 "identifier (a letter or _, then letters, digits or _)")
+
+
 def _user_manifest(manifest: dict, spec: SimSpec) -> dict:
     """Our manifest with the user's clock/reset names, reset polarity and latency."""
     m = copy.deepcopy(manifest)
@@ -222,10 +230,7 @@ def _user_manifest(manifest: dict, spec: SimSpec) -> dict:
         if m.get(role) is None:
             raise golden.FormatError(f"--{role} names the {role} port of a clocked unit; "
                                      f"{m['module']} has no {role} (give --stages N)")
-        try:
-            check_module_name(name)
-        except golden.FormatError:
-            raise golden.FormatError(f"--{role} {name!r} is not a Verilog identifier") from None
+        _check_port_name(name, f"--{role}")
         if name != m[role] and name in names:
             raise golden.FormatError(f"--{role} {name!r} is already the name of another port "
                                      f"of {m['module']}")
@@ -244,10 +249,7 @@ def _user_manifest(manifest: dict, spec: SimSpec) -> dict:
         if m.get("clock") is None:
             raise golden.FormatError(f"{flag} needs a clocked unit; {m['module']} has no clock "
                                      "(give --stages N)")
-        try:
-            check_module_name(name)
-        except golden.FormatError:
-            raise golden.FormatError(f"{flag} {name!r} is not a Verilog identifier") from None
+        _check_port_name(name, flag)
         if name in {p["name"] for p in m["ports"]}:
             raise golden.FormatError(f"{flag} {name!r} is already the name of a port")
         m["ports"].append({"name": name, "dir": d, "width": 1, "role": role})

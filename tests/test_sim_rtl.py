@@ -131,7 +131,7 @@ def test_port_width_mismatch_is_one_line_in_cocotb_mode(tmp_path, capsys):
     """Ports are checked against the manifest before anything is built or driven (#16 item 3:
     cocotb mode used to say "no result" or report 64,777 mismatches)."""
     flist = sv_design(tmp_path, width_b=14)
-    rc = main(["sim", "--format", "e4m3", "--unit", "mul", "-n", "0", "--mode", "cocotb",
+    rc = main(["sim", "--format", "e4m3", "--unit", "mul", "--mode", "cocotb",
                "--build-dir", str(ROOT), "--filelist", str(flist), "--top", "user_mul"])
     err = capsys.readouterr().err
     assert rc == 2
@@ -145,6 +145,13 @@ def test_port_width_mismatch_is_one_line_in_cocotb_mode(tmp_path, capsys):
     assert rc == 2 and re.fullmatch(r"macforge: error: the RTL top 'user_mul' has no port 'c', "
                                     r"which the manifest of \S+ lists \(input \[\d+:0\]; the "
                                     r"RTL's ports: a, b, y\)\n", err), err
+    # a top that is not there: looked up in what Verilator read, with the list's defines
+    rc = main(["sim", "--format", "e4m3", "--unit", "mul", "--build-dir", str(ROOT),
+               "--filelist", str(flist), "--top", "nosuch"])
+    err = capsys.readouterr().err
+    assert rc == 2 and re.fullmatch(r"macforge: error: no module nosuch in \S+mf_pkg\.sv, "
+                                    r"\S+impl\.v, \S+user_mul\.sv \(modules: "
+                                    r"fmul_e4m3fn_e4m3fn_rne_s0, .*, user_mul\)\n", err), err
 
 
 @pytest.mark.rtl
