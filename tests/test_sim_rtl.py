@@ -353,3 +353,21 @@ def test_run_dirs_are_fresh_and_pruned(tmp_path):
     assert a != b and a.is_dir() and b.is_dir()
     left = sorted(d.name for d in base.iterdir())
     assert len(left) == KEEP_RUNS and recent.name in left and a.name in left
+
+
+def test_stimulus_sweep_chunks_are_pure():
+    """Any chunk of a StimulusSweep is the same slice of the whole run, whatever was drawn
+    before (corners first, then random blocks seeded per block)."""
+    import numpy as np
+    from macforge.sim.sweeps import StimulusSweep
+    man = hw.make_unit("fma", "fp32").manifest()
+    whole = StimulusSweep(man, 5000, 3, block=700).chunk(0, 10**9)
+    s = StimulusSweep(man, 5000, 3, block=700)
+    assert whole["a"].size == s.total == s.n_corner + 5000
+    rng = np.random.default_rng(0)
+    for lo, hi in [(0, 10), (s.n_corner - 3, s.n_corner + 800), (s.total - 5, s.total)] + [
+            tuple(sorted(rng.integers(0, s.total, 2))) for _ in range(20)]:
+        part = s.chunk(int(lo), int(hi))
+        assert all(np.array_equal(part[k], whole[k][lo:hi]) for k in whole)
+    assert not np.array_equal(whole["a"][-5000:], StimulusSweep(man, 5000, 4).chunk(
+        s.n_corner, s.total)["a"])                       # another seed, other vectors
