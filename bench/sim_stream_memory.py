@@ -22,8 +22,11 @@ TARGET_MB = 300
 
 
 def run(cmd, interrupt=None):
+    # SIGINT back to its default in the child: a job started in the background of a
+    # non-interactive shell inherits it ignored, and Python then never raises KeyboardInterrupt
     proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     if interrupt is not None:
         time.sleep(interrupt)
         # SIGINT to the macforge process (time's child), as a terminal's Ctrl-C would send it
@@ -55,7 +58,7 @@ def main():
                         or "Traceback" in l or "Error" in l))
         t0 = time.time()
         out, rss = run(cmd)
-        resumed = "resuming" in out
+        resumed = "resuming" in out and "this session 0 vectors" not in out
         print(f"rerun: {'resumed' if resumed else 'did NOT resume'}; peak RSS {rss:.0f} MB; "
               f"{time.time() - t0:.0f} s")
         ok &= resumed
