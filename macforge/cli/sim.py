@@ -69,7 +69,8 @@ def run(args) -> int:
     # sim.runner builds the unit from the same fields (SimSpec), defaults included, so the
     # simulated unit is the one `macforge verilog` writes for these options.
     from macforge.sim.runner import SimSpec, run as simulate
-    unit_from_args(args)            # bad or inapplicable unit options: one line, before any build
+    unit = unit_from_args(args)     # bad or inapplicable unit options: one line, before any build
+    unit._MustUse__silence = True   # the runner builds its own from the same options
     check_output_dir(args.build_dir, "--build-dir")
     # --top is checked (toolchain.names) and looked up in what Verilator read, with the file
     # lists, include directories and defines, by sim.runner before anything is built
