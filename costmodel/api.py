@@ -127,7 +127,8 @@ def _timed_cached(res, design, samples, seed, operands, stim, cache, progress):
     te = cache.get(k) if cache is not None else None
     if te is None:
         net = GateNetlist(res["netlist"], top=design.top)
-        te = timed_energy(net, samples, design.manifest, seed, operands, progress=progress)
+        te = timed_energy(net, res["delay_ps"], samples, design.manifest, seed, operands,
+                          progress=progress)
         if cache is not None:
             cache.put(k, "timed-energy", te)
     return {"energy_zero_delay_pj": te["zero_delay"]["total"],

@@ -205,7 +205,7 @@ def test_glitch_of_xor_with_delayed_copy_is_counted():
 
 
 def test_energy_components_sum_and_library_figures(imul8):
-    e = timed.timed_energy(imul8, 600)
+    e = timed.timed_energy(imul8, 700.0, 600)
     for kind in ("zero_delay", "timed"):
         b = e[kind]
         parts = b["switching"] + b["internal"] + b["clock"] + b["leakage"]
@@ -250,7 +250,7 @@ def test_sequential_zero_delays_and_clock_energy():
 
 def test_bad_arguments_are_one_line_errors(imul8):
     with pytest.raises(NetlistError, match="timed samples"):
-        timed.timed_energy(imul8, 1)
+        timed.timed_energy(imul8, 700.0, 1)
     d = timed.library_delays(imul8)
     d[0] = {a: -1.0 for a in d[0]}
     rng = np.random.default_rng(0)
@@ -294,3 +294,15 @@ def test_calibrate_prints_timed_rows_and_causes(tmp_path):
     assert re.search(r"^int8 add +[\d.]+ +[\d.]+x +[\d.]+ +[\d.]+x +0\.03 ", text, re.M)
     within = 1 / 1.5 <= row["timed_ratio"] <= 1.5
     assert ("Rows outside the goal, measured causes:" in text) != within
+
+
+def test_static_timing_arcs_become_a_delay_provider(imul8):
+    """costmodel.sta.arc_delays' form ({pin: (rise, fall)} per instance) plugs in as the
+    delay source: each arc takes its worse edge."""
+    from types import SimpleNamespace
+    lib = timed.library_delays(imul8)
+    ad = SimpleNamespace(delay_ps=[{ip: (ps, ps / 2) for (ip, _), ps in arcs.items()}
+                                   for arcs in lib])
+    assert timed.from_arc_delays(ad, imul8) == lib
+    ad.delay_ps[0] = {ip: (1.0, 9.0) for ip in ad.delay_ps[0]}
+    assert set(timed.from_arc_delays(ad, imul8)[0].values()) == {9.0}
