@@ -7,7 +7,7 @@ import time
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import add_timed_arg, cache_from_args, positive_int, strip_netlist
+from ._common import add_timed_arg, bounded, cache_from_args, strip_netlist
 from ._units import add_unit_args, unit_from_args
 
 __all__ = ["add_parser", "run", "format_asic", "format_fpga", "format_energy_models"]
@@ -23,7 +23,7 @@ def add_parser(sub):
     c.add_argument("--activity", default="uniform",
                    help="operand stream for energy: uniform (random codes, default) or a .npy "
                         "((N, 2) codes of a and b) / .npz (arrays named by port) file")
-    c.add_argument("-n", type=positive_int("n"), default=100_000, help="operations simulated "
+    c.add_argument("-n", type=bounded("ops"), default=100_000, help="operations simulated "
                                                                         "(default 100,000)")
     add_timed_arg(c)
     c.add_argument("--verilog", default=None, help="cost your own RTL instead of a macforge unit")
