@@ -72,7 +72,7 @@ __all__ = ["DelayProvider", "library_delays", "zero_delays", "from_arc_delays", 
            "energy_breakdown", "timed_energy", "TIMED_VERSION", "MAX_SAMPLES"]
 
 #: Bump when the timed simulation or its energy model changes (part of cached keys).
-TIMED_VERSION = 1
+TIMED_VERSION = 2
 #: Upper bound of operand samples of one timed run (memory and time stay bounded).
 MAX_SAMPLES = 50_000
 
@@ -413,18 +413,18 @@ def energy_breakdown(net: GateNetlist, toggles: np.ndarray, ops: int, period_ps:
 def timed_energy(net: GateNetlist, period_ps: float, n_samples: int = 2000,
                  manifest: dict | None = None, seed: int = 1, operands: dict | None = None,
                  delays: DelayProvider | list = library_delays, grid_ps: float = 1.0,
-                 inertial: bool = True, progress=None) -> dict:
+                 inertial: bool = True, zero: bool = False, progress=None) -> dict:
     """Zero-delay and timed energy per operation over ``n_samples`` operations.
 
     The stimulus is :func:`costmodel.energy.stimulus`'s (the same operand streams as the
-    zero-delay activity). Returns ``zero_delay`` and ``timed`` (each an
+    zero-delay activity; ``operands`` and ``zero`` as there). Returns ``zero_delay`` and ``timed`` (each an
     :func:`energy_breakdown`), ``glitch_factor`` (timed over zero-delay transitions),
     ``samples``, ``period_ps``, ``vdd``, ``grid_ps``.
     """
     from .energy import stimulus
     if not 2 <= n_samples <= MAX_SAMPLES:
         raise NetlistError(f"timed samples must be 2..{MAX_SAMPLES}, not {n_samples}")
-    inputs, sequential = stimulus(net, n_samples, manifest, seed, operands)
+    inputs, sequential = stimulus(net, n_samples, manifest, seed, operands, zero)
     if sequential:
         cycles, streams = next(v.shape[:2] for v in inputs.values() if np.ndim(v) >= 2)
         res = timed_toggles(net, inputs, delays, grid_ps, cycles, streams, inertial=inertial,

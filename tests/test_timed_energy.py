@@ -276,6 +276,8 @@ def test_energy_components_sum_and_library_figures(imul8):
     assert e["glitch_factor"] > 1
     leak = sum(leakage_nw(c.type) for c in imul8.cells) * e["period_ps"] * 1e-9
     assert e["timed"]["leakage"] == pytest.approx(leak, rel=1e-3)
+    idle = timed.timed_energy(imul8, 700.0, 600, zero=True)["timed"]   # all-zero operands
+    assert idle["switching"] == idle["internal"] == 0.0 and idle["leakage"] == e["timed"]["leakage"]
 
 
 def _toggle_register():
