@@ -44,7 +44,7 @@ def main():
         t0 = time.perf_counter()
         res = timed.timed_toggles(net, inputs, cycles=cycles, streams=streams)
         t_timed = time.perf_counter() - t0
-        period = net.timing()["delay_ps"]
+        period = r["delay_ps"]
         ez = timed.energy_breakdown(net, res["zero"], res["ops"], period)["total"]
         et = timed.energy_breakdown(net, res["timed"], res["ops"], period)["total"]
         glitch = res["timed"].sum() / max(1, res["zero"].sum())

@@ -116,18 +116,19 @@ def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
     res["calibration"] = {k2: calib[k2] for k2 in ("k_pj_per_ff", "ref_cap_ff_per_op",
                                                    "ref_area_um2", "source")}
     if timed_samples:
-        res.update(_timed_cached(res, design, timed_samples, seed, operands, stim, cache,
-                                 progress))
+        res.update(_timed_cached(res, design, timed_samples, seed, operands, zero, stim,
+                                 cache, progress))
     return res
 
 
-def _timed_cached(res, design, samples, seed, operands, stim, cache, progress):
+def _timed_cached(res, design, samples, seed, operands, zero, stim, cache, progress):
     """Zero-delay and timed energy of a synthesised design (cached with its netlist)."""
     k = key("timed-energy", TIMED_VERSION, res["key"], samples, seed, stim, design.manifest)
     te = cache.get(k) if cache is not None else None
     if te is None:
         net = GateNetlist(res["netlist"], top=design.top)
-        te = timed_energy(net, samples, design.manifest, seed, operands, progress=progress)
+        te = timed_energy(net, res["delay_ps"], samples, design.manifest, seed, operands,
+                          zero=zero, progress=progress)
         if cache is not None:
             cache.put(k, "timed-energy", te)
     return {"energy_zero_delay_pj": te["zero_delay"]["total"],

@@ -53,8 +53,9 @@ Per operation, in pJ, from the library's figures (no fitted constant):
   (a flip-flop's D) costs that pin's energy (:mod:`costmodel._power45`);
 * clock: every cycle, each flip-flop's CK pin toggles twice (its hidden energy, twice) and
   the clock net's load is charged and discharged (C V^2);
-* leakage: the cells' leakage times the clock period (``period_ps``; default the unit's
-  critical path, one operation per cycle at its own fastest clock).
+* leakage: the cells' leakage times the clock period (``period_ps``: the clock the unit
+  runs at; :func:`costmodel.api.asic_cost` gives the unit's critical path, one operation
+  per cycle at its own fastest clock).
 
 V is the library's characterisation voltage (1.1 V, Nangate typical).
 """
@@ -67,11 +68,11 @@ import numpy as np
 from ._power45 import VDD, internal_fj, leakage_nw, pin_fj
 from .netlist import GateNetlist, NetlistError, _py_expr
 
-__all__ = ["DelayProvider", "library_delays", "zero_delays", "propagate", "timed_toggles",
+__all__ = ["DelayProvider", "library_delays", "zero_delays", "from_arc_delays", "propagate", "timed_toggles",
            "energy_breakdown", "timed_energy", "TIMED_VERSION", "MAX_SAMPLES"]
 
 #: Bump when the timed simulation or its energy model changes (part of cached keys).
-TIMED_VERSION = 1
+TIMED_VERSION = 2
 #: Upper bound of operand samples of one timed run (memory and time stay bounded).
 MAX_SAMPLES = 50_000
 
@@ -79,6 +80,17 @@ DelayProvider = Callable[[GateNetlist], list]
 
 _ONES8 = np.uint8(0xFF)
 _ZERO8 = np.uint8(0)
+
+
+def from_arc_delays(ad, net: GateNetlist) -> list:
+    """A delay provider's result from static timing's per-instance arcs: ``ad.delay_ps``
+    aligned with ``net.cells``, ``{input pin: (rise ps, fall ps)}`` (the form of
+    ``costmodel.sta.arc_delays``). Each arc takes its worse edge, as the critical path does,
+    so the timed simulation settles within the reported critical path."""
+    out = []
+    for c, arcs in zip(net.cells, ad.delay_ps):
+        out.append({(ip, op): float(max(rf)) for ip, rf in arcs.items() for op in c.outputs})
+    return out
 
 
 def library_delays(net: GateNetlist) -> list:
@@ -398,23 +410,21 @@ def energy_breakdown(net: GateNetlist, toggles: np.ndarray, ops: int, period_ps:
     return out
 
 
-def timed_energy(net: GateNetlist, n_samples: int = 2000, manifest: dict | None = None,
-                 seed: int = 1, operands: dict | None = None,
-                 delays: DelayProvider | list = library_delays, period_ps: float | None = None,
-                 grid_ps: float = 1.0, inertial: bool = True, progress=None) -> dict:
+def timed_energy(net: GateNetlist, period_ps: float, n_samples: int = 2000,
+                 manifest: dict | None = None, seed: int = 1, operands: dict | None = None,
+                 delays: DelayProvider | list = library_delays, grid_ps: float = 1.0,
+                 inertial: bool = True, zero: bool = False, progress=None) -> dict:
     """Zero-delay and timed energy per operation over ``n_samples`` operations.
 
     The stimulus is :func:`costmodel.energy.stimulus`'s (the same operand streams as the
-    zero-delay activity). Returns ``zero_delay`` and ``timed`` (each an
+    zero-delay activity; ``operands`` and ``zero`` as there). Returns ``zero_delay`` and ``timed`` (each an
     :func:`energy_breakdown`), ``glitch_factor`` (timed over zero-delay transitions),
     ``samples``, ``period_ps``, ``vdd``, ``grid_ps``.
     """
     from .energy import stimulus
     if not 2 <= n_samples <= MAX_SAMPLES:
         raise NetlistError(f"timed samples must be 2..{MAX_SAMPLES}, not {n_samples}")
-    inputs, sequential = stimulus(net, n_samples, manifest, seed, operands)
-    if period_ps is None:
-        period_ps = net.timing()["delay_ps"]
+    inputs, sequential = stimulus(net, n_samples, manifest, seed, operands, zero)
     if sequential:
         cycles, streams = next(v.shape[:2] for v in inputs.values() if np.ndim(v) >= 2)
         res = timed_toggles(net, inputs, delays, grid_ps, cycles, streams, inertial=inertial,

@@ -65,8 +65,9 @@ def _settle(net, src):
     return val
 
 
-def reference(net, before, after, delays, inertial):
-    """Event-driven simulation of one sample; returns {net: transitions}."""
+def reference(net, before, after, delays, inertial, launch=None):
+    """Event-driven simulation of one sample; returns {net: transitions}. Sources switch at
+    ``launch[net]`` (default 0)."""
     val = _settle(net, before)
     rank = {i: r for r, i in enumerate(net.comb)}
     sinks = {}
@@ -91,7 +92,7 @@ def reference(net, before, after, delays, inertial):
 
     for n, v in after.items():
         if v != before[n]:
-            heapq.heappush(heap, (0, -1, 1, next(seq), None, n, v))
+            heapq.heappush(heap, ((launch or {}).get(n, 0), -1, 1, next(seq), None, n, v))
     while heap:
         t, r, kind, s, i, p, v = heapq.heappop(heap)
         if i is None:
@@ -120,6 +121,30 @@ def reference(net, before, after, delays, inertial):
     return count
 
 
+def _random_sequential(rng, n_in=3, n_ff=3, n_cells=12):
+    """Inputs a (n_in bits) and clk, n_ff flip-flops whose Q/QN feed a random DAG of cells
+    that feeds their D pins back."""
+    a = list(range(2, 2 + n_in))
+    clk = 2 + n_in
+    q = [clk + 1 + 2 * j for j in range(n_ff)]
+    qn = [b + 1 for b in q]
+    nets = a + q + qn
+    nxt = qn[-1] + 1
+    cells = []
+    for _ in range(n_cells):
+        lc = COMB[rng.integers(len(COMB))]
+        conn = {p: int(nets[rng.integers(len(nets))]) for p in sorted(lc.inputs)}
+        conn[next(iter(lc.function))] = nxt
+        cells.append((lc.name, conn))
+        nets.append(nxt)
+        nxt += 1
+    comb_out = nets[len(a) + 2 * n_ff:]
+    for j in range(n_ff):
+        d = int(comb_out[rng.integers(len(comb_out))])
+        cells.append(("DFF_X1", {"D": d, "CK": clk, "Q": q[j], "QN": qn[j]}))
+    return GateNetlist(_json({"a": a, "clk": [clk]}, cells, {"y": comb_out}))
+
+
 def _random_delays(rng, net, hi=6):
     return [{a: float(rng.integers(0, hi)) for a in arcs} for arcs in timed.library_delays(net)]
 
@@ -145,6 +170,42 @@ def test_equals_event_driven_reference(inertial):
                 want[m] += c
         assert np.array_equal(got, want), (trial, np.flatnonzero(got != want))
     assert glitched >= 6            # the netlists do glitch: the comparison is not trivial
+
+
+def test_clocked_equals_event_driven_reference():
+    """Flip-flop outputs launch at their clock-to-Q delay; the reference steps each stream's
+    state itself (scalar settle per cycle), independent of run_seq."""
+    rng = np.random.default_rng(11)
+    cycles, streams = 9, 64
+    glitched = 0
+    for trial in range(6):
+        net = _random_sequential(rng)
+        delays = _random_delays(rng, net, hi=8)
+        a = rng.integers(0, 8, (cycles, streams)).astype(np.uint64)
+        r = timed.timed_toggles(net, {"a": a}, delays, cycles=cycles, streams=streams)
+        glitched += int(r["timed"].sum() > r["zero"].sum())
+        ins = net.inputs["a"]
+        ffs = [net.cells[i] for i in net.dffs]
+        launch = {}
+        for i in net.dffs:
+            for pin, n in net.cells[i].outputs.items():
+                launch[n] = delays[i][("CK", pin)]
+        want = np.zeros(net.n_nets, dtype=np.int64)
+        for s in range(streams):
+            state = [0] * len(ffs)
+            src = []
+            for t in range(cycles):
+                v = {m: int(a[t, s] >> np.uint64(k)) & 1 for k, m in enumerate(ins)}
+                for c, q in zip(ffs, state):
+                    v[c.outputs["Q"]], v[c.outputs["QN"]] = q, 1 - q
+                src.append(v)
+                val = _settle(net, v)
+                state = [val[c.inputs["D"]] for c in ffs]
+            for t in range(1, cycles):
+                for m, c in reference(net, src[t - 1], src[t], delays, True, launch).items():
+                    want[m] += c
+        assert np.array_equal(r["timed"], want), (trial, np.flatnonzero(r["timed"] != want))
+    assert glitched >= 3
 
 
 def test_zero_delays_equal_zero_delay_counts():
@@ -205,7 +266,7 @@ def test_glitch_of_xor_with_delayed_copy_is_counted():
 
 
 def test_energy_components_sum_and_library_figures(imul8):
-    e = timed.timed_energy(imul8, 600)
+    e = timed.timed_energy(imul8, 700.0, 600)
     for kind in ("zero_delay", "timed"):
         b = e[kind]
         parts = b["switching"] + b["internal"] + b["clock"] + b["leakage"]
@@ -215,6 +276,8 @@ def test_energy_components_sum_and_library_figures(imul8):
     assert e["glitch_factor"] > 1
     leak = sum(leakage_nw(c.type) for c in imul8.cells) * e["period_ps"] * 1e-9
     assert e["timed"]["leakage"] == pytest.approx(leak, rel=1e-3)
+    idle = timed.timed_energy(imul8, 700.0, 600, zero=True)["timed"]   # all-zero operands
+    assert idle["switching"] == idle["internal"] == 0.0 and idle["leakage"] == e["timed"]["leakage"]
 
 
 def _toggle_register():
@@ -250,7 +313,7 @@ def test_sequential_zero_delays_and_clock_energy():
 
 def test_bad_arguments_are_one_line_errors(imul8):
     with pytest.raises(NetlistError, match="timed samples"):
-        timed.timed_energy(imul8, 1)
+        timed.timed_energy(imul8, 700.0, 1)
     d = timed.library_delays(imul8)
     d[0] = {a: -1.0 for a in d[0]}
     rng = np.random.default_rng(0)
@@ -277,7 +340,7 @@ def test_cli_cost_reports_both_energies(capsys, tmp_path, monkeypatch):
     assert re.search(r"^  timed      [\d.]+ pJ/op = switching .* leakage", out, re.M)
     assert main(args[:-1] + ["1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert "--timed-samples must be 0 (off) or 2..50000, not 1" in err[-1]
+    assert re.search(r"--timed-samples must be 0 \(off\) or 2\.\.50000, not '?1'?$", err[-1])
 
 
 def test_calibrate_prints_timed_rows_and_causes(tmp_path):
@@ -294,3 +357,15 @@ def test_calibrate_prints_timed_rows_and_causes(tmp_path):
     assert re.search(r"^int8 add +[\d.]+ +[\d.]+x +[\d.]+ +[\d.]+x +0\.03 ", text, re.M)
     within = 1 / 1.5 <= row["timed_ratio"] <= 1.5
     assert ("Rows outside the goal, measured causes:" in text) != within
+
+
+def test_static_timing_arcs_become_a_delay_provider(imul8):
+    """costmodel.sta.arc_delays' form ({pin: (rise, fall)} per instance) plugs in as the
+    delay source: each arc takes its worse edge."""
+    from types import SimpleNamespace
+    lib = timed.library_delays(imul8)
+    ad = SimpleNamespace(delay_ps=[{ip: (ps, ps / 2) for (ip, _), ps in arcs.items()}
+                                   for arcs in lib])
+    assert timed.from_arc_delays(ad, imul8) == lib
+    ad.delay_ps[0] = {ip: (1.0, 9.0) for ip in ad.delay_ps[0]}
+    assert set(timed.from_arc_delays(ad, imul8)[0].values()) == {9.0}
