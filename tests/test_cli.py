@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from macforge.cli import main
+from macforge import provenance
+from macforge.cli import COMMANDS, main
 
 
 def run_cli(*args):
@@ -25,9 +26,31 @@ def test_formats_table_lists_every_known_format(capsys):
 
 def test_formats_json(capsys):
     assert main(["formats", "e4m3", "fp16", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["macforge"] == provenance.stamp()
+    rows = doc["formats"]
     assert [r["canonical"] for r in rows] == ["e4m3fn", "fp16"]
-    assert rows[1]["max"] == "65504"
+    e4m3, fp16 = rows
+    assert fp16["max"] == {"value": 65504.0, "hex": "0x1.ffcp+15", "fraction": "65504"}
+    assert e4m3["min_subnormal"] == {"value": 2.0 ** -9, "hex": "0x1p-9", "fraction": "1/512"}
+    assert (e4m3["fields"], e4m3["bias"], e4m3["specials"]) == (
+        {"sign": 1, "exponent": 4, "mantissa": 3}, 7, "fn")
+    assert (e4m3["nan_codes"], e4m3["inf_code"], fp16["inf_code"], fp16["nan_code"]) == (
+        [0x7F, 0xFF], None, 0x7C00, 0x7E00)
+    assert all(isinstance(r["bits"], int) for r in rows)
+
+
+def test_version_and_bare_command(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert re.match(r"^macforge \d+\.\d+\.\d+\S*( \(git [0-9a-f]{12}(\+dirty)?\))?$", out.strip()), out
+    assert out.strip() == f"macforge {provenance.describe()}"
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("usage: macforge") and all(c.__name__.rsplit(".", 1)[1].replace("_", "-") in out
+                                                     for c in COMMANDS)
 
 
 @pytest.mark.parametrize("args,pattern", [

@@ -77,10 +77,10 @@ def test_report_is_well_formed(tmp_path):
         assert os.path.getsize(tmp_path / r) > 1000, r
     rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert [r["format"] for r in rows] == ["int8", "int4"]
-    assert all(r["energy_nj"] > 0 and r["area_mm2"] > 0 for r in rows)
+    assert all(r["energy_pj"] > 0 and r["area_um2"] > 0 for r in rows)
     # int4 products switch fewer gates than int8 ones: cheaper per inference
-    assert rows[1]["energy_nj"] < rows[0]["energy_nj"]
-    assert (tmp_path / "results.csv").read_text().startswith("format,description,top1")
+    assert rows[1]["energy_pj"] < rows[0]["energy_pj"]
+    assert (tmp_path / "results.csv").read_text().splitlines()[1].startswith("format,description,top1")
 
 
 def test_cli_rejects_bad_format(capsys):

@@ -6,14 +6,18 @@ gives one line on stderr naming what was wrong and what is accepted, and exit st
 (:class:`macforge.errors.UsageError`, and every typed library error: the
 :class:`macforge.errors.MacforgeError` family, which ``golden.FormatError`` and the toolchain's
 errors belong to).
-Ctrl-C gives ``macforge: interrupted`` and 130. Library modules return data and raise; only
+Ctrl-C gives ``macforge: interrupted`` and 130. ``macforge --version`` prints the version and
+the git commit of the checkout it runs from (:mod:`macforge.provenance`); bare ``macforge``
+prints the command list on stdout and returns 2, as a usage error does (nothing was run). Library modules return data and raise; only
 this package prints, parses arguments and chooses exit codes.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from macforge import provenance
 from macforge.errors import MacforgeError, UsageError
 
 from . import (calibrate, cost, error_stats, formats, fpga, hwtest, pareto, reproduce, sim,
@@ -33,19 +37,29 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="macforge", description="Hardware-arithmetic lab: formats, RTL generators, co-simulation.")
-    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    p.add_argument("--version", action="version", version=f"macforge {provenance.describe()}")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
         command.add_parser(sub)
     return p
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    provenance.set_command(argv)
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.cmd is None:                    # bare `macforge`: the command list
+            parser.print_help()
+            return 2
         return args.func(args)
     except MacforgeError as exc:
         print(f"macforge: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:                     # `macforge ... | head`: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("macforge: interrupted", file=sys.stderr)
         return 130

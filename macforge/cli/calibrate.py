@@ -1,8 +1,8 @@
 """``macforge calibrate``: our energy and area per operation next to Horowitz's 45 nm table."""
 from __future__ import annotations
 
-import json
 
+from macforge import provenance
 from macforge.progress import say
 
 from ._common import add_run_args, cache_from_args
@@ -21,7 +21,7 @@ def run(args) -> int:
     from macforge.costmodel.calibrate import calibration_table
     say("macforge: calibration against Horowitz (ISSCC 2014, 45 nm)")
     table = calibration_table(cache=cache_from_args(args), n_ops=args.n, progress=say)
-    print(json.dumps(table, indent=1) if args.json else format_table(table))
+    print(provenance.dumps(table) if args.json else format_table(table))
     return 0
 
 

@@ -1,9 +1,9 @@
 """``macforge cost``: area, timing and energy (ASIC) or resources (FPGA) of a unit or RTL."""
 from __future__ import annotations
 
-import json
 import time
 
+from macforge import provenance
 from macforge.errors import UsageError
 from macforge.progress import say
 
@@ -63,7 +63,7 @@ def run(args) -> int:
     res = cost(design, target=args.target, pnr=args.pnr, cache=cache_from_args(args),
                n_ops=args.n, operands=operands, progress=_simulating())
     if args.json:
-        print(json.dumps(strip_netlist(res), indent=1))
+        print(provenance.dumps(strip_netlist(res)))
     else:
         print(format_asic(res) if args.target == "asic" else format_fpga(res))
     return 0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from macforge import provenance
 from macforge.errors import UsageError
 from macforge.progress import say
 
@@ -54,7 +54,7 @@ def run(args) -> int:
                                 samples=args.samples, dist=d, seed=args.seed, out=args.out)
              for d in dists]
     if args.json:
-        print(json.dumps([s.as_dict() for s in stats], indent=1))
+        print(provenance.dumps([s.as_dict() for s in stats]))
     else:
         print("\n\n".join(s.report() for s in stats))
     return 0
@@ -79,7 +79,7 @@ def _run_preset(args) -> int:
             out.append(preset_stats(p, k=args.k, promote=pr, m=args.size, n=args.size, fmt=fmt,
                                     dist=d, seed=args.seed))
     if args.json:
-        print(json.dumps([s.as_dict() for s in out], indent=1))
+        print(provenance.dumps([s.as_dict() for s in out]))
     else:
         print(p.describe())
         print("sources: " + "; ".join(p.sources) + "\n")
