@@ -8,7 +8,10 @@ gives one line on stderr naming what was wrong and what is accepted, and exit st
 errors belong to).
 Ctrl-C gives ``macforge: interrupted`` and 130. ``macforge --version`` prints the version and
 the git commit of the checkout it runs from (:mod:`macforge.provenance`); bare ``macforge``
-prints the command list on stdout and returns 2, as a usage error does (nothing was run). Library modules return data and raise; only
+prints the command list on stdout and returns 2, as a usage error does (nothing was run).
+Every subcommand runs under a live status line on a terminal (:func:`macforge.progress.task`:
+elapsed time and the latest progress message); ``--quiet`` (before or after the subcommand)
+silences progress, results and errors still print. Library modules return data and raise; only
 this package prints, parses arguments and chooses exit codes.
 """
 from __future__ import annotations
@@ -17,7 +20,7 @@ import argparse
 import os
 import sys
 
-from macforge import provenance
+from macforge import progress, provenance
 from macforge.errors import MacforgeError, UsageError
 
 from . import (calibrate, cost, error_stats, formats, fpga, hwtest, pareto, reproduce, sim,
@@ -39,9 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="macforge", description="Hardware-arithmetic lab: formats, RTL generators, co-simulation.")
     p.add_argument("--version", action="version", version=f"macforge {provenance.describe()}")
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
+    quiet_help = "no progress messages, bars or status line (results and errors still print)"
+    p.add_argument("--quiet", "-q", action="store_true", help=quiet_help)
     for command in COMMANDS:
-        command.add_parser(sub)
+        _add_quiet(command.add_parser(sub), quiet_help)
     return p
+
+
+def _add_quiet(parser, quiet_help):
+    """``--quiet`` also after the subcommand and its own subcommands (``macforge sim
+    --quiet``, Make's QUIET=1); SUPPRESS keeps the top-level value when it is not given there."""
+    parser.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
+                        help=quiet_help)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_quiet(child, quiet_help)
 
 
 def main(argv=None) -> int:
@@ -53,7 +69,9 @@ def main(argv=None) -> int:
         if args.cmd is None:                    # bare `macforge`: the command list
             parser.print_help()
             return 2
-        return args.func(args)
+        progress.set_quiet(args.quiet)
+        with progress.task(f"macforge {args.cmd}"):
+            return args.func(args)
     except MacforgeError as exc:
         print(f"macforge: error: {exc}", file=sys.stderr)
         return 2
