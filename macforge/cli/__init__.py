@@ -61,9 +61,12 @@ def _add_quiet(parser, quiet_help):
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    provenance.set_command(argv)
+    from ._vocab import rewrite_argv
     try:
+        argv, notes = rewrite_argv(sys.argv[1:] if argv is None else list(argv))
+        provenance.set_command(argv)
+        for note in notes:
+            print(f"macforge: note: {note}", file=sys.stderr)
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.cmd is None:                    # bare `macforge`: the command list

@@ -27,16 +27,19 @@ def add_unit_args(p, need_format=True):
                         "dot-product-accumulate, block formats too)")
     p.add_argument("--acc", default=None, help="output/accumulator format (default fp32; int32 for integers; "
                                                 "for mul: the operand format)")
-    p.add_argument("--round", dest="rounding", choices=_roundings(), default="rne", help="rounding mode")
+    p.add_argument("--rounding", choices=_roundings(), default="rne",
+                   help="rounding mode (default rne; sr: stochastic, with --rnd-bits)")
     p.add_argument("--stages", type=nonneg_int("stages"), default=0, help="pipeline registers")
     p.add_argument("--loop-stages", type=nonneg_int("loop-stages"), default=0,
                    help="mac with a float accumulator: registers inside the accumulate loop "
                         "(0..4); the unit then interleaves loop-stages + 1 accumulators, the "
                         "command of cycle t stepping accumulator t mod (loop-stages + 1)")
     p.add_argument("--saturate", action="store_true", help="clamp overflow to the largest finite value")
-    p.add_argument("--unfused", action="store_true", help="MAC rounds the product, then the sum")
+    p.add_argument("--fused", action=argparse.BooleanOptionalAction, default=True,
+                   help="MAC: round once, a*b + acc (default); --no-fused rounds the product, "
+                        "then the sum")
     p.add_argument("--rnd-bits", type=nonneg_int("rnd-bits"), default=8,
-                   help="random bits per element for --round sr (default 8)")
+                   help="random bits per element for --rounding sr (default 8)")
     p.add_argument("--lanes", type=nonneg_int("lanes"), default=None,
                    help="dot: products per step k (default: the block size, 32 for MX and 16 "
                         "for NVFP4/NVINT4; 32 for plain formats)")
@@ -59,5 +62,5 @@ def unit_from_args(args: argparse.Namespace, **override):
     dot = {k: opt[k] for k in ("lanes", "align", "preset") if opt.get(k) is not None}
     return hw.make_unit(opt["unit"], opt["format"], fmt_b=opt["format_b"], acc=opt["acc"],
                         rounding=opt["rounding"], saturate=opt["saturate"], stages=opt["stages"],
-                        fused=not opt["unfused"], rnd_bits=opt["rnd_bits"],
+                        fused=opt["fused"], rnd_bits=opt["rnd_bits"],
                         loop_stages=opt["loop_stages"], **dot)

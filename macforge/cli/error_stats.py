@@ -22,7 +22,14 @@ def add_parser(sub):
                    help="mul (rounded exact product, default) or lmul (L-Mul)")
     e.add_argument("--variant", choices=("formula", "intadd"), default="formula",
                    help="L-Mul variant (default formula)")
-    e.add_argument("--out", default=None, help="result format (default: the operand format)")
+    e.add_argument("--acc", dest="out", default=None,
+                   help="result format (default: the operand format)")
+    from macforge.golden import Rounding
+    e.add_argument("--rounding", choices=tuple(m.value for m in Rounding), default="rne",
+                   help="rounding of the result (default rne; sr draws --rnd-bits random bits)")
+    e.add_argument("--saturate", action="store_true", help="clamp overflow to the largest finite value")
+    e.add_argument("--rnd-bits", type=nonneg_int("rnd-bits"), default=8,
+                   help="random bits per element for --rounding sr (default 8)")
     e.add_argument("--samples", "-n", type=nonneg_int("samples"), default=100_000,
                    help="operand pairs (default 100,000)")
     e.add_argument("--dist", choices=("uniform", "gaussian", "both", "exhaustive"), default="both",
@@ -51,7 +58,9 @@ def run(args) -> int:
         raise UsageError("error-stats needs --format (or --preset)")
     dists = ("uniform", "gaussian") if args.dist == "both" else (args.dist,)
     stats = [golden.error_stats(args.format, unit=args.unit, variant=args.variant,
-                                samples=args.samples, dist=d, seed=args.seed, out=args.out)
+                                samples=args.samples, dist=d, seed=args.seed, out=args.out,
+                                rounding=args.rounding, saturate=args.saturate,
+                                rnd_bits=args.rnd_bits)
              for d in dists]
     if args.json:
         print(provenance.dumps([s.as_dict() for s in stats]))

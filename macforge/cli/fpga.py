@@ -45,7 +45,8 @@ def add_parser(sub):
     p.add_argument("--pnr-freq", type=float, default=None,
                    help="clock target in MHz for the timing-driven placer (default: ice40 100, "
                         "ecp5 200); Fmax is what it achieves")
-    p.add_argument("--out", default=BUILD_ROOT, help=f"build root (default {BUILD_ROOT}/)")
+    p.add_argument("-o", "--output", dest="out", default=BUILD_ROOT,
+                   help=f"build root (default {BUILD_ROOT}/)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
     return p

@@ -33,7 +33,7 @@ def run(args) -> int:
     from macforge.sim.runner import SimSpec, run as simulate
     spec = SimSpec(format=args.format, unit=args.unit, acc=args.acc, fmt_b=args.format_b,
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,
-                   loop_stages=args.loop_stages, fused=not args.unfused, rnd_bits=args.rnd_bits,
+                   loop_stages=args.loop_stages, fused=args.fused, rnd_bits=args.rnd_bits,
                    lanes=args.lanes, align=args.align, preset=args.preset, n=args.n,
                    seed=args.seed, verilog=args.verilog, top=args.top, build_root=args.build_dir,
                    waves=not args.no_waves, quiet=not args.verbose, mode=args.mode)
