@@ -64,6 +64,20 @@ def _accepted() -> str:
             f"(results and accumulators: {result_families()})")
 
 
+def _accepted_for(fmt) -> str:
+    """What runs on ``fmt`` operands, for a message about a unit it does not run on:
+    ``accepted for mxfp8 (block format): dot (--unit dot, make UNIT=dot)``; the whole list when
+    no unit takes ``fmt``."""
+    kinds = units_for(fmt)
+    if not kinds:
+        return _accepted()
+    own = own_units(fmt)
+    return (f"accepted for {fmt.name} ({fmt.family} format): "
+            + ", ".join(f"{k} ({own[k] + ': ' if k in own and own[k] != k else ''}"
+                        f"{UNITS[own.get(k, k)].split(' (')[0]})" for k in kinds)
+            + f" (--unit {kinds[0]}, make UNIT={kinds[0]})")
+
+
 def units_for(fmt) -> list:
     """The unit kinds that take ``fmt`` operands: its family's own units, or the shared ones
     (with the L-Mul units for minifloats)."""
@@ -141,7 +155,7 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
         if unit not in own and unit not in own.values():
             kinds = list(dict.fromkeys(own.values()))
             raise FormatError(f"{fa.name} operands take unit {' or '.join(kinds)}, not {unit!r}; "
-                              f"{_accepted()}")
+                              f"{_accepted_for(fa)}")
         unit = own.get(unit, unit)
     if unit != "dot" and (lanes is not None or align is not None or preset is not None):
         raise FormatError(f"lanes, align and preset apply to unit 'dot', not {unit!r}")
@@ -222,7 +236,7 @@ def _mac(fa, fb, acc, rounding, saturate, stages, fused, rnd_bits, multiplier, l
 def _lmul_operands(unit, fa, fb, multiplier):
     if fa.family != "minifloat" or fb != fa:
         raise FormatError(f"unit {unit!r} takes two operands of one minifloat format, not "
-                          f"{fa.name} x {fb.name}; {_accepted()}")
+                          f"{fa.name} x {fb.name}; {_accepted_for(fa)}")
     if multiplier != "star":
         raise FormatError(f"unit {unit!r} has no multiplier array (multiplier {multiplier!r})")
 
@@ -246,7 +260,7 @@ def _posit(unit, cls):
         out = parse(acc) if acc is not None else fa
         if not (fa.family == "posit" and fb == fa and out == fa):
             raise FormatError(f"unit {unit!r} takes and returns one posit format, not "
-                              f"{fa.name} x {fb.name} -> {out.name}; {_accepted()}")
+                              f"{fa.name} x {fb.name} -> {out.name}; {_accepted_for(fa)}")
         return cls(fa, rounding=rounding, stages=stages,
                    multiplier=_check_multiplier(multiplier))
     return build
@@ -255,7 +269,7 @@ def _posit(unit, cls):
 def _lns_operands(unit, fa, fb):
     if not (fa.family == "lns" and fb == fa):
         raise FormatError(f"unit {unit!r} takes two operands of one LNS format, not "
-                          f"{fa.name} x {fb.name}; {_accepted()}")
+                          f"{fa.name} x {fb.name}; {_accepted_for(fa)}")
 
 
 def _lnsmul(fa, fb, acc, rounding, saturate, stages, **_):

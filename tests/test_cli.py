@@ -80,3 +80,24 @@ def test_verilog_writes_verilog_and_manifest(tmp_path):
     text = (tmp_path / "fmac_e4m3fn_fp32_rne_s2.v").read_text()
     assert "module fmac_e4m3fn_fp32_rne_s2" in text
     assert text.startswith("//") or text.startswith("/*")
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["verilog", "--format", "mxfp8"],
+     r"^macforge: error: mxfp8 operands take unit dot, not 'mac'; accepted for mxfp8 \(block "
+     r"format\): dot \(k-lane dot-product-accumulate\) \(--unit dot, make UNIT=dot\)$"),
+    (["verilog", "--format", "nvfp4", "--unit", "mul"],
+     r"^macforge: error: nvfp4 operands take unit dot, not 'mul'; accepted for nvfp4 .*UNIT=dot\)$"),
+    (["verilog", "--format", "lns8", "--unit", "fma"],
+     r"^macforge: error: lns8f3 operands take unit lnsmul or lnsmac, not 'fma'; accepted for "
+     r"lns8f3 \(lns format\): mul \(lnsmul: .*\), mac \(lnsmac: .*\) \(--unit mul, make UNIT=mul\)$"),
+    (["verilog", "--format", "hif8", "--unit", "lmul"],
+     r"^macforge: error: unit 'lmul' takes two operands of one minifloat format, not hif8 x hif8; "
+     r"accepted for hif8 \(hif8 format\): mul \(.*\), fma \(.*\), mac \(.*\), dot \(.*\) "
+     r"\(--unit mul, make UNIT=mul\)$"),
+])
+def test_unit_format_errors_name_the_units_of_the_format(capsys, argv, message):
+    """A unit/format pair that does not exist names the units that exist for that format."""
+    assert main(argv + ["-o", "/nonexistent/never-written"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and len(err) < 400 and re.match(message, err), err
