@@ -101,3 +101,11 @@ def test_unit_format_errors_name_the_units_of_the_format(capsys, argv, message):
     assert main(argv + ["-o", "/nonexistent/never-written"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and len(err) < 400 and re.match(message, err), err
+
+
+def test_missing_cxx_compiler_is_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("CXX", "/nonexistent/c++")
+    assert main(["sim", "--format", "e2m1", "--unit", "mul", "--build-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.match(r"^macforge: error: a C\+\+ compiler \(c\+\+ or g\+\+\) is required: Verilator "
+                    r"compiles every simulation with it \(Debian/Ubuntu: apt-get install g\+\+\)$", err), err
