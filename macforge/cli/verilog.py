@@ -1,6 +1,7 @@
 """``macforge verilog``: a unit's Verilog and JSON manifest."""
 from __future__ import annotations
 
+from ._common import check_output_dir
 from ._units import add_unit_args, unit_from_args
 
 __all__ = ["add_parser", "run"]
@@ -16,6 +17,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from macforge import hw
+    check_output_dir(args.output, "-o")
     unit = unit_from_args(args)
     paths = hw.write(unit, args.output)
     man = unit.manifest()

@@ -7,8 +7,9 @@ Two checks stand between the user's text and those tools:
   and 3.7.2): a *simple* identifier (a letter or ``_``, then letters, digits, ``_`` or ``$``)
   or an *escaped* one (``\\`` then printable ASCII up to white space). Characters the Yosys
   command language gives a meaning to (``;`` ends a command, ``#`` starts a comment, ``"``
-  quotes, ``*?[]`` are selection patterns) are refused even in escaped names, so a valid name
-  is always one token of a Yosys command and one argv entry of a tool.
+  quotes, ``*?[]`` are selection patterns) are refused even in escaped names, and so is ``/``
+  (module names become file and directory names), so a valid name is always one token of a
+  Yosys command, one argv entry of a tool and one path component.
 - :func:`modules_in` -- the modules the Verilog parser (Verilator's ``--json-only`` output)
   read from the files: a module named only in a comment or a string is not there.
   :func:`require_module` joins the two and names the modules there are when one is missing.
@@ -47,10 +48,10 @@ MAX_NAME_LEN = 1024
 
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 # printable ASCII without white space, minus what Yosys' command language interprets
-_ESCAPED = re.compile(r"\\([!$%&()+,\-./0-9:<=>@A-Z^_`a-z{|}~]+)\Z")
+_ESCAPED = re.compile(r"\\([!$%&()+,\-.0-9:<=>@A-Z^_`a-z{|}~]+)\Z")
 
 _ACCEPTED = ("accepted: a Verilog identifier (a letter or _, then letters, digits, _ or $) or "
-             "an escaped one (\\ then printable ASCII without spaces or ;#\"'*?[]\\)")
+             "an escaped one (\\ then printable ASCII without spaces or ;#\"'*?[]/\\)")
 
 
 class ModuleNameError(ValueError, MacforgeError):
@@ -71,7 +72,7 @@ def check_module_name(name) -> str:
     if _SIMPLE.match(name):
         return name
     m = _ESCAPED.match(name)
-    if m:
+    if m and m.group(1).strip("."):          # not "." or "..": names become path components
         return m.group(1)
     raise ModuleNameError(f"module name {name!r} is not a Verilog identifier; {_ACCEPTED}")
 
