@@ -73,7 +73,11 @@ def unit_from_args(args: argparse.Namespace, **override):
                         rounding=opt["rounding"], saturate=opt["saturate"], stages=opt["stages"],
                         fused=opt["fused"] is not False, rnd_bits=rnd_bits,
                         loop_stages=opt["loop_stages"], **dot)
-    _check_applies(opt, unit.manifest())
+    try:
+        _check_applies(opt, unit.manifest())
+    except UsageError:
+        unit._MustUse__silence = True       # refused, so never elaborated: no Amaranth warning
+        raise
     return unit
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from macforge import provenance
-from macforge.errors import UsageError
+from macforge.errors import MacforgeError, UsageError
 from macforge.progress import say
 
 from ._common import add_timed_arg, bounded, cache_from_args, strip_netlist
@@ -23,8 +23,8 @@ def add_parser(sub):
     c.add_argument("--activity", default="uniform",
                    help="operand stream for energy: uniform (random codes, default) or a .npy "
                         "((N, 2) codes of a and b) / .npz (arrays named by port) file")
-    c.add_argument("-n", type=bounded("ops"), default=100_000, help="operations simulated "
-                                                                        "(default 100,000)")
+    c.add_argument("-n", type=bounded("ops"), default=None,
+                   help="operations simulated (default 100,000; with --activity: the file's)")
     add_timed_arg(c)
     c.add_argument("--verilog", default=None, help="cost your own RTL instead of a macforge unit")
     c.add_argument("--top", default=None, help="top module of --verilog")
@@ -36,9 +36,10 @@ def add_parser(sub):
 
 def run(args) -> int:
     from macforge.costmodel import Design, cost
-    from macforge.costmodel.energy import load_activity
+    from macforge.costmodel.energy import check_activity, load_activity
     if args.pnr and args.target not in ("ice40", "ecp5"):
         raise UsageError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {args.target}")
+    unit = design = None
     if args.verilog:
         if not args.top:
             raise UsageError("--verilog needs --top (the module to cost)")
@@ -46,23 +47,31 @@ def run(args) -> int:
     else:
         if args.top:
             raise UsageError("--top names the module of a --verilog file; give --verilog too")
-        design = Design.from_unit(unit_from_args(args))
-    operands = None
-    if args.activity != "uniform":
-        operands = load_activity(args.activity)
-        widths = {p["name"]: p["width"] for p in (design.manifest or {}).get("ports", [])}
-        for port, codes in operands.items():
-            if widths and port not in widths:
-                raise UsageError(f"--activity names port {port!r}; {design.top} has "
-                                 + ", ".join(widths))
-            w = widths.get(port)
-            if w is not None and int(codes.max()) >> w:
-                raise UsageError(f"--activity: code {int(codes.max()):#x} of {port} does not "
-                                 f"fit in {w} bits")
+        unit = unit_from_args(args)
+    try:        # every check before the unit's Verilog is generated
+        manifest = unit.manifest() if unit is not None else design.manifest
+        operands, n_ops = None, 100_000 if args.n is None else args.n
+        if args.activity != "uniform":
+            if args.target != "asic":
+                raise UsageError(f"--activity sets the operands of the ASIC energy estimate; "
+                                 f"--target {args.target} has no energy")
+            operands = load_activity(args.activity)
+            rows = check_activity(operands, manifest, f"--activity {args.activity}")
+            if args.n is not None and args.n > rows:
+                raise UsageError(f"-n {args.n} is more than the {rows:,} operations in "
+                                 f"{args.activity}; leave -n out to simulate them all")
+            n_ops = rows if args.n is None else args.n
+        cache = cache_from_args(args)
+    except MacforgeError:
+        if unit is not None:
+            unit._MustUse__silence = True       # refused: never elaborated, no warning
+        raise
+    if design is None:
+        design = Design.from_unit(unit)
     say(f"macforge: costing {design.top} on {args.target}"
         + (" (place and route)" if args.pnr else ""))
-    res = cost(design, target=args.target, pnr=args.pnr, cache=cache_from_args(args),
-               n_ops=args.n, operands=operands, progress=_simulating(),
+    res = cost(design, target=args.target, pnr=args.pnr, cache=cache,
+               n_ops=n_ops, operands=operands, progress=_simulating(),
                timed_samples=args.timed_samples if args.target == "asic" else 0)
     if args.json:
         print(provenance.dumps(strip_netlist(res)))

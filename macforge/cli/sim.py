@@ -71,6 +71,7 @@ def run(args) -> int:
     # simulated unit is the one `macforge verilog` writes for these options.
     from macforge.sim.runner import SimSpec, run as simulate
     unit = unit_from_args(args)     # bad or inapplicable unit options: one line, before any build
+    unit._MustUse__silence = True   # the runner builds its own from the same options
     check_output_dir(args.build_dir, "--build-dir")
     top = args.top
     if args.verilog and not args.filelist:
