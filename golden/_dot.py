@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._formats import FormatError
 from ._ops import dot as _exact_dot, dot_operands
 from ._presets import preset_dot
-from ._formats import FormatError
 from ._registry import parse
 
 __all__ = ["dot", "matmul"]
 
 
 def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
-        saturate=False, fmt_b=None, preset=None, output="codes"):
+        saturate=False, fmt_b=None, preset=None, scales=None, output="codes"):
     """N-lane fused dot product: round(sum(A[..., i] * B[..., i]) + c) once into ``acc``.
 
     ``A``, ``B``: codes shaped ``(..., N)`` (the dot runs over the last axis, lane-wise; leading
@@ -26,6 +26,8 @@ def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
     zero to a multiple of 2^(emax-W), the truncated terms are summed exactly, then rounded once.
     ``preset`` (e.g. ``"h100-fp8"``) replaces the single rounding by a modelled tensor core's
     chunked accumulation (:mod:`golden._presets`); it supplies ``align`` and the rounding.
+    ``scales = (sa, sb)``: the fp32 operand scales of a scaled preset (deepseek-fp8), one code
+    per ``scale_block`` elements along K.
     ``c`` is a code of ``acc`` (its additive identity, ``parse(acc).additive_identity``, adds
     nothing). For matrices use :func:`matmul`. Operands may be ml_dtypes arrays and
     ``output="ml_dtypes"`` returns one (as in :func:`golden.mul`).
@@ -39,11 +41,13 @@ def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
     7.0
     """
     if preset is None:
+        if scales is not None:
+            raise FormatError("scales apply to a scaled preset (preset='deepseek-fp8')")
         res = _exact_dot(A, B, c, fmt, acc, align, rounding, rnd, rnd_bits, saturate, fmt_b)
     else:
         fa, fb, fc, A, B, c, _, rounding, _, _ = dot_operands(A, B, c, fmt, acc, align, rounding,
                                                               rnd, rnd_bits, fmt_b)
-        res = preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate)
+        res = preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate, scales)
     return parse(acc).output(res, output)
 
 
@@ -79,5 +83,5 @@ def matmul(A, B, fmt, acc, c=None, align=None, rounding="rne", rnd=None, rnd_bit
         c = fc.additive_identity
     lanes_a = A[..., :, None, :]                      # (..., M, 1, K)
     lanes_b = np.swapaxes(B, -1, -2)[..., None, :, :]   # (..., 1, N, K)
-    return dot(lanes_a, lanes_b, c, fa, fc, align, rounding, rnd, rnd_bits, saturate, fb,
-               preset, output)
+    return dot(lanes_a, lanes_b, c, fa, fc, align=align, rounding=rounding, rnd=rnd,
+               rnd_bits=rnd_bits, saturate=saturate, fmt_b=fb, preset=preset, output=output)

@@ -33,7 +33,7 @@ from macforge.sim._lanes import format_lanes
 from macforge.sim.diagnose import (CLASSES, NAN_POLICIES, Diagnosis, accept_nans, diagnose,
                                    write_csv)
 from macforge.sim._rtl import cached_build, inspect as inspect_rtl, run_dir
-from macforge.sim.model import compare, interleave, output_format
+from macforge.sim.model import MODELS, compare, interleave, output_format
 from macforge.sim.stimulus import exhaustive_bits, make_stimulus
 from macforge.sim.sweeps import StimulusSweep
 from macforge.toolchain.sources import RtlSources, check_module_name
@@ -515,6 +515,10 @@ def run(spec: SimSpec, out=None, progress=None) -> SimResult:
                         fused=spec.fused, rnd_bits=spec.rnd_bits, loop_stages=spec.loop_stages,
                         **{k: v for k, v in dot.items() if v is not None})
     manifest = unit.manifest()
+    if manifest["model"] not in MODELS:            # e.g. the block quantiser (two outputs)
+        raise golden.FormatError(f"macforge sim has no bench for unit {manifest['unit']!r} "
+                                 f"({manifest['module']}); its tests run it in process "
+                                 f"(units the bench checks: models {', '.join(MODELS)})")
     ensure_verilator_on_path()
     if spec.mode not in MODES:
         raise golden.FormatError(f"unknown MODE {spec.mode!r}; accepted: {', '.join(MODES)}")
