@@ -17,11 +17,11 @@ Vivado) and ``report.json`` + ``report.txt``.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
+from macforge import provenance
 from macforge.limits import check as check_limit, shown
 from macforge.hw.wrapper import wrapper_verilog
 from macforge.toolchain.errors import SynthError
@@ -106,7 +106,7 @@ def _unit_dir(unit, root, leaf):
 
 
 def _write_report(wd: Path, rep: dict):
-    (wd / "report.json").write_text(json.dumps(rep, indent=1) + "\n")
+    provenance.write_json(wd / "report.json", rep)
     (wd / "report.txt").write_text(format_report(rep) + "\n")
 
 

@@ -8,7 +8,11 @@ Public API (docs/formats.md, "Public Python API"; outside tests rely on it)::
     f.encode(x, rounding="rne", saturate=False, rnd=None) -> np.ndarray[unsigned]
     golden.mul(a, b, fmt, out, rounding="rne", fmt_b=None, rnd=None)
     golden.fma(a, b, c, fmt, acc, rounding="rne", rnd=None)
-    golden.dot(A, B, c, fmt, acc, align=None, rounding="rne")
+    golden.dot(A, B, c, fmt, acc, align=None, rounding="rne")   # lane-wise over the last axis
+    golden.matmul(A, B, fmt, acc, c=None, preset=None)        # (..., M, K) @ (..., K, N)
+
+Operands may be codes or arrays of the format's ml_dtypes type (``f.ml_dtype``);
+``output="ml_dtypes"`` returns results as that type.
     golden.lmul(a, b, fmt, out=None, variant="formula")
 
 Families: integers and minifloats (``_formats``), posits with their quire (``_posit``,
@@ -20,7 +24,7 @@ from ._int import Int
 from ._minifloat import Minifloat
 from ._registry import parse, known_names, FAMILIES
 from ._ops import mul, fma, add, mac_step
-from ._dot import dot
+from ._dot import dot, matmul
 from ._convert import convert, scale_exponent
 from ._posit import Posit
 from ._quire import quire_limbs, quire_zero, quire_step, quire_read, quire_to_int
@@ -36,7 +40,7 @@ from ._blockops import BlockTensor, quantize, dequantize, block_dot
 
 __all__ = [
     "FormatError", "Rounding", "Specials", "Format", "Int", "Minifloat", "storage_dtype",
-    "parse", "known_names", "FAMILIES", "mul", "fma", "add", "dot", "mac_step", "convert",
+    "parse", "known_names", "FAMILIES", "mul", "fma", "add", "dot", "matmul", "mac_step", "convert",
     "scale_exponent",
     "Posit", "quire_limbs", "quire_zero", "quire_step", "quire_read", "quire_to_int",
     "Lns", "lns_mul", "lns_add", "lns_gauss_tables", "lns_mac_table", "lns_mac_terms", "lns_mac_step",

@@ -6,15 +6,18 @@ module sits above both so that neither imports the other.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ._formats import FormatError
 from ._ops import dot as _exact_dot, dot_operands
 from ._presets import preset_dot
+from ._registry import parse
 
-__all__ = ["dot"]
+__all__ = ["dot", "matmul"]
 
 
 def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
-        saturate=False, fmt_b=None, preset=None, scales=None):
+        saturate=False, fmt_b=None, preset=None, scales=None, output="codes"):
     """N-lane fused dot product: round(sum(A[..., i] * B[..., i]) + c) once into ``acc``.
 
     ``A``, ``B``: codes shaped ``(..., N)`` (the dot runs over the last axis, lane-wise; leading
@@ -25,6 +28,9 @@ def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
     chunked accumulation (:mod:`golden._presets`); it supplies ``align`` and the rounding.
     ``scales = (sa, sb)``: the fp32 operand scales of a scaled preset (deepseek-fp8), one code
     per ``scale_block`` elements along K.
+    ``c`` is a code of ``acc`` (its additive identity, ``parse(acc).additive_identity``, adds
+    nothing). For matrices use :func:`matmul`. Operands may be ml_dtypes arrays and
+    ``output="ml_dtypes"`` returns one (as in :func:`golden.mul`).
 
     Examples
     --------
@@ -37,7 +43,45 @@ def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
     if preset is None:
         if scales is not None:
             raise FormatError("scales apply to a scaled preset (preset='deepseek-fp8')")
-        return _exact_dot(A, B, c, fmt, acc, align, rounding, rnd, rnd_bits, saturate, fmt_b)
-    fa, fb, fc, A, B, c, _, rounding, _, _ = dot_operands(A, B, c, fmt, acc, align, rounding,
-                                                          rnd, rnd_bits, fmt_b)
-    return preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate, scales)
+        res = _exact_dot(A, B, c, fmt, acc, align, rounding, rnd, rnd_bits, saturate, fmt_b)
+    else:
+        fa, fb, fc, A, B, c, _, rounding, _, _ = dot_operands(A, B, c, fmt, acc, align, rounding,
+                                                              rnd, rnd_bits, fmt_b)
+        res = preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate, scales)
+    return parse(acc).output(res, output)
+
+
+def matmul(A, B, fmt, acc, c=None, align=None, rounding="rne", rnd=None, rnd_bits=None,
+           saturate=False, fmt_b=None, preset=None, output="codes"):
+    """Matrix product with every output element one :func:`dot`: ``C[..., i, j] =
+    round(sum_k A[..., i, k] * B[..., k, j] + c[..., i, j])`` once into ``acc`` (or by the
+    tensor-core ``preset``'s accumulation).
+
+    ``A``: codes (or ml_dtypes values) of ``fmt`` shaped ``(..., M, K)``; ``B``: of ``fmt_b``
+    (default ``fmt``) shaped ``(..., K, N)``; leading axes broadcast as in ``numpy.matmul``;
+    ``c``: codes of ``acc`` broadcastable to ``(..., M, N)``, default the accumulator's
+    additive identity (nothing added). Returns ``acc`` codes shaped ``(..., M, N)``. The
+    work is M*N*K products at once, so memory grows with that product.
+
+    Examples
+    --------
+    >>> import numpy as np; from macforge import golden
+    >>> e4m3, fp32 = golden.parse("e4m3"), golden.parse("fp32")
+    >>> A = e4m3.encode([[1.0, 2.0], [3.0, 4.0]]); B = e4m3.encode([[0.5, 1.0], [0.25, -1.0]])
+    >>> fp32.decode(golden.matmul(A, B, e4m3, fp32))
+    array([[ 1. , -1. ],
+           [ 2.5, -1. ]])
+    """
+    fa = parse(fmt)
+    fb = parse(fmt_b) if fmt_b is not None else fa
+    fc = parse(acc)
+    A, B = fa._checked(A), fb._checked(B)
+    if A.ndim < 2 or B.ndim < 2 or A.shape[-1] != B.shape[-2]:
+        raise FormatError(f"matmul needs A (..., M, K) and B (..., K, N), not {A.shape} and "
+                         f"{B.shape}")
+    if c is None:
+        c = fc.additive_identity
+    lanes_a = A[..., :, None, :]                      # (..., M, 1, K)
+    lanes_b = np.swapaxes(B, -1, -2)[..., None, :, :]   # (..., 1, N, K)
+    return dot(lanes_a, lanes_b, c, fa, fc, align=align, rounding=rounding, rnd=rnd,
+               rnd_bits=rnd_bits, saturate=saturate, fmt_b=fb, preset=preset, output=output)

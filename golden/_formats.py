@@ -111,7 +111,32 @@ class Format:
 
     @property
     def dtype(self) -> np.dtype:
+        """The numpy dtype codes are stored in (``uint8`` for e4m3): what every operation
+        takes and returns. The matching float type, where one exists, is :attr:`ml_dtype`."""
         return storage_dtype(self.bits)
+
+    #: The ml_dtypes (or numpy) float dtype whose values and bit layout are exactly this
+    #: format's (``float8_e4m3fn`` for e4m3, ``float16`` for fp16), or None. Arrays of it are
+    #: accepted wherever codes are (viewed as codes, no rounding); ``output="ml_dtypes"``
+    #: returns one. Families with such types override it (:class:`golden.Minifloat`).
+    ml_dtype = None
+
+    def as_ml_dtype(self, codes) -> np.ndarray:
+        """``codes`` viewed as :attr:`ml_dtype` values (the same bits; no rounding)."""
+        if self.ml_dtype is None:
+            raise FormatError(f"{self.name} has no ml_dtypes type; output='ml_dtypes' is for "
+                              "the minifloats ml_dtypes has (float8_*, float6_*, float4_*, "
+                              "bfloat16, float16, float32, float64)")
+        return np.asarray(self._checked(codes)).astype(self.dtype).view(self.ml_dtype)
+
+    def output(self, codes, output: str = "codes"):
+        """Result ``codes`` in the form an operation's ``output=`` asks for: ``"codes"`` (the
+        unsigned bit patterns, the default) or ``"ml_dtypes"`` (:meth:`as_ml_dtype`)."""
+        if output == "codes":
+            return codes
+        if output == "ml_dtypes":
+            return self.as_ml_dtype(codes)
+        raise FormatError(f"unknown output {output!r}; accepted: codes, ml_dtypes")
 
     @property
     def mask(self) -> int:
@@ -132,8 +157,13 @@ class Format:
         arr = np.asarray(codes)
         if arr.dtype.kind == "u" and arr.dtype.itemsize * 8 <= self.bits:
             return arr                                 # every value of the dtype is a code
-        if arr.dtype.kind == "f":
-            raise FormatError(f"{self.name}: codes must be integers (bit patterns), not {arr.dtype}")
+        if self.ml_dtype is not None and arr.dtype == self.ml_dtype:
+            u = arr.view(self.dtype)                   # the format's own values: their bits
+            return u & self.dtype.type(self.mask) if self.dtype.itemsize * 8 > self.bits else u
+        if arr.dtype.kind in "fV":
+            own = f" or an array of {self.ml_dtype}" if self.ml_dtype is not None else ""
+            raise FormatError(f"{self.name}: codes must be integers (bit patterns), not "
+                              f"{arr.dtype}; pass codes (golden.parse({self.name!r}).encode(x)){own}")
         if arr.dtype.kind not in "ui" and arr.dtype != np.bool_:
             raise FormatError(f"{self.name}: codes must be integers, not {arr.dtype}")
         if arr.dtype.kind == "i" and arr.size and int(arr.min()) < 0:

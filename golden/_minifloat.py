@@ -5,6 +5,7 @@ Its canonical name follows the ml_dtypes / LLVM vocabulary (``e4m3fn``, ``e5m2fn
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -244,6 +245,12 @@ class Minifloat(Format):
         return table
 
     @cached_property
+    def ml_dtype(self):
+        """The ml_dtypes / numpy float dtype with exactly this format (``float8_e4m3fn`` for
+        e4m3, ``bfloat16``, ``float16``), or None: the type whose name parses to this format."""
+        return _ML_DTYPES.get(self)
+
+    @cached_property
     def native_dtype(self):
         """The numpy float type with exactly this format's values and IEEE semantics, if any
         (fp16 -> float16, fp32 -> float32): its casts are used as a proven-equal fast path."""
@@ -442,3 +449,28 @@ def round_minifloat(fmt: Minifloat, sign, m, e, sticky, kind, rounding, saturate
     if fmt.has_nan:
         out = np.where(nan, np.uint64(fmt.nan_code), out)
     return out.astype(fmt.dtype)
+
+
+def _ml_dtypes() -> dict:
+    """Minifloat -> the ml_dtypes / numpy float dtype whose name parses to it."""
+    import ml_dtypes
+    types = [np.dtype(getattr(ml_dtypes, n)) for n in dir(ml_dtypes)
+             if n.startswith(("float", "bfloat"))]
+    types += [np.dtype(t) for t in (np.float16, np.float32, np.float64)]
+    out = {}
+    for dt in types:
+        key = MINIFLOAT_ALIASES.get(dt.name) or dt.name.partition("_")[2]
+        m = re.fullmatch(NAME_PATTERN, key)
+        if m is None:
+            continue
+        groups = {k: (int(v) if v is not None and k != "suffix" else v)
+                  for k, v in m.groupdict().items()}
+        try:
+            fmt = Minifloat.from_name(groups, literal=True)
+        except FormatError:                    # a type outside the grammar's ranges
+            continue
+        out.setdefault(fmt, dt)
+    return out
+
+
+_ML_DTYPES = _ml_dtypes()

@@ -71,8 +71,12 @@ def _mul_table(fa, fb, fo, rounding, saturate):
 
 
 def mul(a, b, fmt, out=None, rounding="rne", fmt_b=None, rnd=None, rnd_bits=None,
-        saturate=False):
+        saturate=False, output="codes"):
     """Round ``a * b`` once into ``out`` (default: ``fmt``); ``fmt_b`` for a mixed pair.
+
+    Operands are codes, or arrays of the format's ml_dtypes type (``fmt.ml_dtype``, viewed as
+    codes); ``output="ml_dtypes"`` returns the result as ``out``'s ml_dtypes type instead of
+    codes (every operation of golden takes the same two conventions).
 
     Examples
     --------
@@ -87,7 +91,8 @@ def mul(a, b, fmt, out=None, rounding="rne", fmt_b=None, rnd=None, rnd_bits=None
     fo = parse(out) if out is not None else fa
     domain_mul = getattr(fa, "domain_mul", None)
     if domain_mul is not None:      # a family without exact triples multiplies in its own domain (LNS)
-        return domain_mul(a, b, fmt_b=fb, out=fo, rounding=rounding, saturate=saturate, rnd=rnd)
+        return fo.output(domain_mul(a, b, fmt_b=fb, out=fo, rounding=rounding,
+                                    saturate=saturate, rnd=rnd), output)
     a = fa._checked(a)
     b = fb._checked(b)
     shape = np.broadcast_shapes(a.shape, b.shape)
@@ -97,9 +102,9 @@ def mul(a, b, fmt, out=None, rounding="rne", fmt_b=None, rnd=None, rnd_bits=None
         table = _mul_table(fa, fb, fo, rounding, bool(saturate))
         idx = a.astype(np.uint16) << np.uint16(fb.bits)
         idx = idx | b.astype(np.uint16, copy=False)      # broadcasts (a and b may differ in shape)
-        return table[idx]
+        return fo.output(table[idx], output)
     a, b = np.broadcast_arrays(a.astype(np.uint64), b.astype(np.uint64))
-    return _mul_general(fa, fb, fo, a, b, rounding, saturate, rnd, R)
+    return fo.output(_mul_general(fa, fb, fo, a, b, rounding, saturate, rnd, R), output)
 
 
 def _sum_exact2(p, c, rounding):
@@ -116,8 +121,14 @@ def _sum_exact2(p, c, rounding):
 
 
 def fma(a, b, c, fmt, acc, rounding="rne", rnd=None, rnd_bits=None, saturate=False,
-        fmt_b=None):
-    """Round ``a * b + c`` once into ``acc``; ``c`` is a code of ``acc``."""
+        fmt_b=None, output="codes"):
+    """Round ``a * b + c`` once into ``acc``; ``c`` is a code of ``acc``. ``output`` as in
+    :func:`mul`."""
+    return parse(acc).output(_fma(a, b, c, fmt, acc, rounding, rnd, rnd_bits, saturate, fmt_b),
+                             output)
+
+
+def _fma(a, b, c, fmt, acc, rounding, rnd, rnd_bits, saturate, fmt_b):
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
     fc = parse(acc)
@@ -184,15 +195,16 @@ def _fma_round_to_odd(fa, fb, fc, a, b, c, rounding, saturate):
     return encode_float64(fc, s, rounding, saturate)
 
 
-def add(x, y, fmt, out=None, rounding="rne", rnd=None, rnd_bits=None, saturate=False, fmt_y=None):
-    """Round ``x + y`` once into ``out`` (default ``fmt``)."""
+def add(x, y, fmt, out=None, rounding="rne", rnd=None, rnd_bits=None, saturate=False, fmt_y=None,
+        output="codes"):
+    """Round ``x + y`` once into ``out`` (default ``fmt``). ``output`` as in :func:`mul`."""
     fx = parse(fmt)
     fy = parse(fmt_y) if fmt_y is not None else fx
     fo = parse(out) if out is not None else fx
     x, y = np.broadcast_arrays(fx.check_codes(x), fy.check_codes(y))
     rounding, rnd, R = _setup(rounding, rnd, rnd_bits, x.shape)
     sign, m, e, sticky, kind = _sum_exact2(unpack(fx, x), unpack(fy, y), rounding)
-    return round_to(fo, sign, m, e, sticky, kind, rounding, saturate, rnd, R)
+    return fo.output(round_to(fo, sign, m, e, sticky, kind, rounding, saturate, rnd, R), output)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,13 +395,14 @@ def sum_round(terms, c, fc, align, rounding, saturate, rnd, R, lead):
 
 
 def mac_step(acc, a, b, fmt, acc_fmt, first=False, clear=False, fused=True, rounding="rne",
-             rnd=None, rnd_bits=None, saturate=False, fmt_b=None):
+             rnd=None, rnd_bits=None, saturate=False, fmt_b=None, output="codes"):
     """One step of the MAC unit: the next accumulator codes.
 
     ``clear`` gives +0 (integer 0). Otherwise, where ``first``, a new sum starts: the step
     loads round(a*b) into ``acc_fmt``, exactly ``mul`` (adding -0 instead would differ under
     rdn, where +0 + -0 = -0). Elsewhere ``fused`` rounds a*b + acc once, and ``fused=False``
     rounds the product into ``acc_fmt`` first, then the sum (same rnd for both roundings).
+    ``output`` as in :func:`mul`.
     """
     fc = parse(acc_fmt)
     acc = fc.check_codes(acc)
@@ -401,4 +414,4 @@ def mac_step(acc, a, b, fmt, acc_fmt, first=False, clear=False, fused=True, roun
     else:
         nxt = add(p, acc, fc, fc, rounding, rnd, rnd_bits, saturate)
     nxt = np.where(first, p, nxt)
-    return np.where(clear, np.zeros((), fc.dtype), nxt).astype(fc.dtype)
+    return fc.output(np.where(clear, np.zeros((), fc.dtype), nxt).astype(fc.dtype), output)

@@ -4,5 +4,7 @@ The packages: ``golden`` (numpy bit-exact models), ``hw`` (Amaranth generators),
 (cocotb + Verilator co-simulation), ``costmodel`` and ``fpga``; ``macforge.cli`` is the
 command line.
 """
-__version__ = "0.1.0"
+from macforge.provenance import version as _version
+
+__version__ = _version()     # pyproject.toml is the one place the version is written
 __all__ = ["__version__"]

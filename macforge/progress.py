@@ -1,23 +1,56 @@
-"""Progress lines for the user: one line each on stderr, flushed at once.
+"""Progress for the user, on stderr, through tqdm: lines, bars and a live status line.
 
 A leaf module (it imports nothing of macforge). Library functions take a ``progress`` callable
 that defaults to None (silent); the command line passes :func:`say`, or :func:`prefixed` for a
-subcommand that labels its lines.
+subcommand that labels its lines, and runs every subcommand inside :func:`task`, a status line
+with the elapsed time and the latest message that tqdm redraws in place. Loops with a known
+length (a sweep's points) draw a :func:`bar`. On a terminal only: when stderr is not a TTY
+(a log file, CI) bars and status lines stay silent and messages are plain lines.
+:func:`set_quiet` (the command line's ``--quiet``) silences all of it; errors still print.
 
 Examples
 --------
 >>> from macforge import progress
 >>> progress.say("macforge: costing fmul_e4m3fn_e4m3fn_rne_s0 on asic")   # doctest: +SKIP
+>>> with progress.bar(3, "points") as b:                                  # doctest: +SKIP
+...     for _ in range(3):
+...         b.update(1)
 """
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 
-__all__ = ["say", "prefixed"]
+__all__ = ["say", "prefixed", "set_quiet", "is_quiet", "bar", "task"]
+
+_QUIET = False
+_TASKS: list = []                # the live status lines (tqdm objects), innermost last
+
+
+def set_quiet(quiet: bool = True) -> None:
+    """Silence (or restore) every message, bar and status line."""
+    global _QUIET
+    _QUIET = bool(quiet)
+
+
+def is_quiet() -> bool:
+    return _QUIET
+
+
+def _live(stream) -> bool:
+    return not _QUIET and hasattr(stream, "isatty") and stream.isatty()
 
 
 def say(msg: str) -> None:
-    """Write ``msg`` and a newline to stderr and flush it."""
+    """Write ``msg`` and a newline to stderr (above the status line, if one is drawn)."""
+    if _QUIET:
+        return
+    if _TASKS:
+        from tqdm import tqdm
+        tqdm.write(msg, file=sys.stderr)
+        _TASKS[-1].set_postfix_str(msg.strip()[-60:], refresh=True)
+        return
     sys.stderr.write(f"{msg}\n")
     sys.stderr.flush()
 
@@ -25,3 +58,63 @@ def say(msg: str) -> None:
 def prefixed(prefix: str):
     """A progress callable that says every message after ``prefix``."""
     return lambda msg: say(f"{prefix}{msg}")
+
+
+def bar(total: int, desc: str, unit: str = "it", stream=None):
+    """A tqdm bar of ``total`` steps on ``stream`` (stderr), drawn on a terminal only; use
+    as a context manager and call ``update(n)``."""
+    from tqdm import tqdm
+    stream = stream or sys.stderr
+    return tqdm(total=total, desc=desc, unit=unit, file=stream, disable=not _live(stream),
+                dynamic_ncols=True, leave=True)
+
+
+class _StdoutAbove:
+    """stdout that clears the status line before writing, so results do not run into it."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def write(self, text):
+        from tqdm import tqdm
+        with tqdm.external_write_mode(file=sys.stderr):
+            return self._real.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+@contextlib.contextmanager
+def task(desc: str, delay: float = 1.0):
+    """A status line ``desc: <elapsed> <latest message>`` redrawn every half second while
+    the block runs (after ``delay`` seconds, so quick commands show nothing); on a terminal
+    only."""
+    if not _live(sys.stderr):
+        yield
+        return
+    from tqdm import tqdm
+    line = tqdm(total=None, desc=desc, file=sys.stderr, delay=delay, leave=False,
+                bar_format="{desc}: {elapsed}{postfix}", dynamic_ncols=True)
+    stop = threading.Event()
+
+    def tick():
+        if stop.wait(delay):
+            return
+        while True:
+            line.refresh()
+            if stop.wait(0.5):
+                return
+    ticker = threading.Thread(target=tick, daemon=True)
+    _TASKS.append(line)
+    real = sys.stdout
+    if hasattr(real, "isatty") and real.isatty():
+        sys.stdout = _StdoutAbove(real)
+    ticker.start()
+    try:
+        yield line
+    finally:
+        stop.set()
+        ticker.join()
+        sys.stdout = real
+        _TASKS.remove(line)
+        line.close()

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from macforge.cli import main
+from macforge import provenance
+from macforge.cli import COMMANDS, main
 
 
 def run_cli(*args):
@@ -25,9 +26,31 @@ def test_formats_table_lists_every_known_format(capsys):
 
 def test_formats_json(capsys):
     assert main(["formats", "e4m3", "fp16", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["macforge"] == provenance.stamp()
+    rows = doc["formats"]
     assert [r["canonical"] for r in rows] == ["e4m3fn", "fp16"]
-    assert rows[1]["max"] == "65504"
+    e4m3, fp16 = rows
+    assert fp16["max"] == {"value": 65504.0, "hex": "0x1.ffcp+15", "fraction": "65504"}
+    assert e4m3["min_subnormal"] == {"value": 2.0 ** -9, "hex": "0x1p-9", "fraction": "1/512"}
+    assert (e4m3["fields"], e4m3["bias"], e4m3["specials"]) == (
+        {"sign": 1, "exponent": 4, "mantissa": 3}, 7, "fn")
+    assert (e4m3["nan_codes"], e4m3["inf_code"], fp16["inf_code"], fp16["nan_code"]) == (
+        [0x7F, 0xFF], None, 0x7C00, 0x7E00)
+    assert all(isinstance(r["bits"], int) for r in rows)
+
+
+def test_version_and_bare_command(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert re.match(r"^macforge \d+\.\d+\.\d+\S*( \(git [0-9a-f]{12}(\+dirty)?\))?$", out.strip()), out
+    assert out.strip() == f"macforge {provenance.describe()}"
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("usage: macforge") and all(c.__name__.rsplit(".", 1)[1].replace("_", "-") in out
+                                                     for c in COMMANDS)
 
 
 @pytest.mark.parametrize("args,pattern", [
@@ -57,3 +80,32 @@ def test_verilog_writes_verilog_and_manifest(tmp_path):
     text = (tmp_path / "fmac_e4m3fn_fp32_rne_s2.v").read_text()
     assert "module fmac_e4m3fn_fp32_rne_s2" in text
     assert text.startswith("//") or text.startswith("/*")
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["verilog", "--format", "mxfp8"],
+     r"^macforge: error: mxfp8 operands take unit dot, not 'mac'; accepted for mxfp8 \(block "
+     r"format\): dot \(k-lane dot-product-accumulate\) \(--unit dot, make UNIT=dot\)$"),
+    (["verilog", "--format", "nvfp4", "--unit", "mul"],
+     r"^macforge: error: nvfp4 operands take unit dot, not 'mul'; accepted for nvfp4 .*UNIT=dot\)$"),
+    (["verilog", "--format", "lns8", "--unit", "fma"],
+     r"^macforge: error: lns8f3 operands take unit lnsmul or lnsmac, not 'fma'; accepted for "
+     r"lns8f3 \(lns format\): mul \(lnsmul: .*\), mac \(lnsmac: .*\) \(--unit mul, make UNIT=mul\)$"),
+    (["verilog", "--format", "hif8", "--unit", "lmul"],
+     r"^macforge: error: unit 'lmul' takes two operands of one minifloat format, not hif8 x hif8; "
+     r"accepted for hif8 \(hif8 format\): mul \(.*\), fma \(.*\), mac \(.*\), dot \(.*\) "
+     r"\(--unit mul, make UNIT=mul\)$"),
+])
+def test_unit_format_errors_name_the_units_of_the_format(capsys, argv, message):
+    """A unit/format pair that does not exist names the units that exist for that format."""
+    assert main(argv + ["-o", "/nonexistent/never-written"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and len(err) < 400 and re.match(message, err), err
+
+
+def test_missing_cxx_compiler_is_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("CXX", "/nonexistent/c++")
+    assert main(["sim", "--format", "e2m1", "--unit", "mul", "--build-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.match(r"^macforge: error: a C\+\+ compiler \(c\+\+ or g\+\+\) is required: Verilator "
+                    r"compiles every simulation with it \(Debian/Ubuntu: apt-get install g\+\+\)$", err), err

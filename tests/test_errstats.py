@@ -97,7 +97,7 @@ def test_cli_report(capsys):
 
 def test_cli_json(capsys):
     assert main(["error-stats", "-f", "e5m2", "--dist", "exhaustive", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["rows"]
     assert len(rows) == 1 and rows[0]["dist"] == "exhaustive" and rows[0]["samples"] == 246 ** 2
     assert rows[0]["max"] <= 1.0 and set(rows[0]["percentiles"]) == {"p50", "p90", "p99", "p99.9"}
 
@@ -124,6 +124,8 @@ def test_formats_lists_the_new_families(capsys):
                                 ("lns8", "lns8f3", "234.753"), ("lns12f6", "lns12f6", "64830")]:
         assert re.search(rf"^{name}\s+{canonical}\s+\d+\s+\S+\s+{re.escape(mx)}\s+-\s", out, re.M), name
     assert main(["formats", "posit8es0", "lns6f2", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["formats"]
     assert [r["canonical"] for r in rows] == ["posit8es0", "lns6f2"]
-    assert rows[0]["max"] == "64" and rows[0]["min_positive_or_min"] == "0.01562"
+    assert rows[0]["max"] == {"value": 64.0, "hex": "0x1p+6", "fraction": "64"}
+    assert rows[0]["min_positive"]["fraction"] == "1/64" and rows[0]["es"] == 0
+    assert rows[1]["frac"] == 2 and rows[1]["max"]["exact"] is False

@@ -118,14 +118,14 @@ def test_loop_stage_sweep_raises_fmax(tmp_path, capsys):
     argv = ["fpga", "--format", "e4m3", "--acc", "fp32", "--target", "ecp5", "--sweep-stages",
             "1", "--sweep-loop-stages", "0,3", "--output", str(tmp_path), "--json"]
     assert main(argv) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["rows"]
     assert [(r["stages"], r["loop_stages"], r["interleave"], r["latency"]) for r in rows] == [
         (1, 0, 1, 2), (1, 3, 4, 5)]
     assert [r["module"] for r in rows] == ["fmac_e4m3fn_fp32_rne_s1",
                                            "fmac_e4m3fn_fp32_rne_l3_s1"]
     assert rows[1]["fmax_mhz"] > 2 * rows[0]["fmax_mhz"], rows
     table = (tmp_path / "sweep_fmac_e4m3fn_fp32_rne_loops_ecp5.md").read_text()
-    assert "| stages | loop |" in table and "interleaves L + 1 accumulators" in table
+    assert table.startswith("<!-- macforge ") and "| stages | loop |" in table and "interleaves L + 1 accumulators" in table
     # the loop-free unit's path still runs from the accumulator back into itself
     rep = json.loads((tmp_path / rows[0]["module"] / "ecp5" / "report.json").read_text())
     cp = rep["critical_path"]

@@ -85,7 +85,9 @@ def test_names_manifest_and_errors():
         PMul(fmt="posit8", rounding="rtz")
     assert elaborated(make_unit("mac", "posit8")).module_name == "pmac_posit8_posit8_rne_s0"
     with pytest.raises(golden.FormatError, match=r"^posit8 operands take unit pmul or pmac, "
-                                                 r"not 'fma'; accepted: .*$"):
+                                                 r"not 'fma'; accepted for posit8 \(posit format\): "
+                                                 r"mul \(pmul: posit multiplier, rounding on the "
+                                                 r"encoding\), mac \(pmac: .*\) \(--unit mul, make UNIT=mul\)$"):
         make_unit("fma", "posit8")
 
 

@@ -17,7 +17,7 @@ import pytest
 from amaranth.hdl import Elaboratable, Fragment, Module, Signal
 from amaranth.sim import Simulator
 
-from macforge import golden
+from macforge import golden, provenance
 from macforge.golden import FormatError, Rounding
 from macforge.hw import FFma, FMac, FMul, IntMac, ArrayMultiplier, generate, make_unit, write
 
@@ -669,6 +669,8 @@ def test_manifest_and_files(tmp_path):
     assert sorted(os.path.basename(p) for p in paths.values()) == [
         "fmac_e4m3fn_fp32_rne_s2.json", "fmac_e4m3fn_fp32_rne_s2.v"]
     manifest = json.loads(open(paths["manifest"]).read())
+    assert manifest.pop("macforge") == {"version": provenance.version()}
+    assert f"// macforge {provenance.version()}\n" in open(paths["verilog"]).read()
     assert manifest == unit.manifest()
     assert manifest == {
         "module": "fmac_e4m3fn_fp32_rne_s2", "unit": "mac",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from macforge import provenance
 from macforge.costmodel.sweep import export, load_results, parse_spec, run_sweep
 from macforge.cli import main
 
@@ -141,8 +142,11 @@ def test_local_pool_and_dask_cluster_give_the_same_table(cache, tmp_path):
     paths = export(ok, str(tmp_path / "local"), ["csv", "json", "parquet"])
     import pyarrow.parquet as pq
     assert pq.read_table(paths[2]).to_pylist() == ok
-    assert json.loads(Path(paths[1]).read_text()) == ok
-    header = Path(paths[0]).read_text().splitlines()[0].split(",")
+    doc = json.loads(Path(paths[1]).read_text())
+    assert doc["macforge"] == provenance.stamp() and doc["rows"] == provenance.tidy(ok)
+    assert Path(paths[0]).read_text().startswith(f"# {provenance.line()}\n")
+    assert provenance.read_csv(paths[0])[0]["format"] == ok[0]["format"]
+    header = Path(paths[0]).read_text().splitlines()[1].split(",")
     assert header[:4] == ["unit", "format", "format_b", "acc"] and "area_ge" in header
 
 

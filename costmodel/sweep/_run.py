@@ -14,7 +14,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from macforge.jobs import WorkerDied, hms, run_pool
+from macforge import progress
+from macforge.jobs import WorkerDied, run_pool
 
 from ._point import code_digest, evaluate, worker_identity
 from ._spec import SweepError, load_spec
@@ -32,39 +33,6 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:                       # not Linux
         return os.cpu_count() or 1
-
-
-class _Progress:
-    """One line on stderr: a bar, points done, failures, rate and ETA (redrawn in place on a
-    terminal, a line every ``every`` seconds otherwise)."""
-
-    def __init__(self, total, stream, every=10.0):
-        self.total, self.stream, self.every = total, stream, every
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.t0 = self.last = time.perf_counter()
-        self.shown = False
-
-    def update(self, done, failed, force=False):
-        now = time.perf_counter()
-        if not force and now - self.last < (0.2 if self.tty else self.every):
-            return
-        self.last = now
-        rate = done / (now - self.t0) if now > self.t0 else 0.0
-        eta = (self.total - done) / rate if rate > 0 else float("inf")
-        n = int(30 * done / self.total) if self.total else 30
-        line = (f"[{'#' * n}{'.' * (30 - n)}] {done}/{self.total} points  {failed} failed  "
-                f"{rate * 3600:,.0f} points/h  ETA {hms(eta)}")
-        if self.tty:
-            self.stream.write("\r" + line + "\x1b[K")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-        self.shown = True
-
-    def close(self):
-        if self.tty and self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 @dataclass
@@ -266,7 +234,7 @@ def plan_sweep(path: str, outdir: str = "results", retry_failed: bool = False, e
 
 def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
               scheduler: str | None = None, retry_failed: bool = False, dry_run: bool = False,
-              err=None, every: float = 10.0, tls: dict | None = None) -> SweepReport:
+              err=None, tls: dict | None = None) -> SweepReport:
     """Run every point of ``spec`` not yet finished in ``outdir``; return what happened.
 
     ``jobs`` local worker processes (default: one per core), or the workers of the Dask
@@ -334,7 +302,7 @@ def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
         tasks = [{"param_key": pk, "index": i, "kwargs": p.kwargs, "axes": p.axes,
                   "measure": spec.measure, "known": store.known(p.module, measure_json)}
                  for i, (pk, p) in enumerate(todo)]
-        bar = _Progress(len(tasks), err, every)
+        bar = progress.bar(len(tasks), f"macforge sweep {spec.name}", unit="point", stream=err)
 
         def handle(t, r):
             store.record(t["param_key"], r, measure_json, session)
@@ -345,11 +313,11 @@ def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
                 rep.ok += 1
             else:
                 rep.failed += 1
-            bar.update(rep.ran, rep.failed, force=rep.ran == len(tasks))
+            bar.set_postfix_str(f"{rep.failed} failed", refresh=False)
+            bar.update(1)
 
         t0 = time.perf_counter()
         try:
-            bar.update(0, 0, force=True)
             if client is not None:
                 try:
                     _run_dask(tasks, client, handle)

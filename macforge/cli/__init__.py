@@ -9,7 +9,12 @@ errors belong to).
 Ctrl-C gives ``macforge: interrupted`` and 130. A reader that stops reading (``macforge
 formats --json | head -1``) ends the command quietly with 0. A file-system error that reaches
 here (a file where a directory is needed, no permission, a full disk) is one line naming the
-file, exit 2. Library modules return data and raise; only this package prints, parses
+file, exit 2. ``macforge --version`` prints the version and the git commit of the checkout it
+runs from (:mod:`macforge.provenance`); bare ``macforge`` prints the command list on stdout and
+returns 2, as a usage error does (nothing was run). Every subcommand runs under a live status
+line on a terminal (:func:`macforge.progress.task`: elapsed time and the latest progress
+message); ``--quiet`` (before or after the subcommand) silences progress, results and errors
+still print. Library modules return data and raise; only this package prints, parses
 arguments and chooses exit codes.
 """
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import signal
 import sys
 
+from macforge import progress, provenance
 from macforge.errors import MacforgeError, UsageError
 
 from ._common import ignore_further_interrupts
@@ -39,10 +45,24 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="macforge", description="Hardware-arithmetic lab: formats, RTL generators, co-simulation.")
-    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    p.add_argument("--version", action="version", version=f"macforge {provenance.describe()}")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
+    quiet_help = "no progress messages, bars or status line (results and errors still print)"
+    p.add_argument("--quiet", "-q", action="store_true", help=quiet_help)
     for command in COMMANDS:
-        command.add_parser(sub)
+        _add_quiet(command.add_parser(sub), quiet_help)
     return p
+
+
+def _add_quiet(parser, quiet_help):
+    """``--quiet`` also after the subcommand and its own subcommands (``macforge sim
+    --quiet``, Make's QUIET=1); SUPPRESS keeps the top-level value when it is not given there."""
+    parser.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
+                        help=quiet_help)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_quiet(child, quiet_help)
 
 
 def main(argv=None) -> int:
@@ -75,12 +95,19 @@ def _first_ctrl_c_only():
 def _main(argv) -> int:
     from ._vocab import rewrite_argv
     try:
-        argv, notes = rewrite_argv(sys.argv[1:] if argv is None else argv)
+        argv, notes = rewrite_argv(sys.argv[1:] if argv is None else list(argv))
+        provenance.set_command(argv)
         for note in notes:
             print(f"macforge: note: {note}", file=sys.stderr)
-        args = build_parser().parse_args(argv)
-        status = args.func(args)
-        sys.stdout.flush()              # a closed pipe shows here, not at interpreter exit
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.cmd is None:                    # bare `macforge`: the command list
+            parser.print_help()
+            return 2
+        progress.set_quiet(args.quiet)
+        with progress.task(f"macforge {args.cmd}"):
+            status = args.func(args)
+            sys.stdout.flush()          # a closed pipe shows here, not at interpreter exit
         return status
     except MacforgeError as exc:
         return _error(str(exc))

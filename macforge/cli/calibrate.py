@@ -1,8 +1,8 @@
 """``macforge calibrate``: our energy and area per operation next to Horowitz's 45 nm table."""
 from __future__ import annotations
 
-import json
 
+from macforge import provenance
 from macforge.progress import say
 
 from ._common import add_run_args, add_timed_arg, cache_from_args
@@ -26,7 +26,7 @@ def run(args) -> int:
     text = format_table(table)
     if table["rows"] and "timed_pj" in table["rows"][0]:
         text += "\n\n" + format_timed(table)
-    print(json.dumps(table, indent=1) if args.json else text)
+    print(provenance.dumps(table) if args.json else text)
     return 0
 
 

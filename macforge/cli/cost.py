@@ -1,9 +1,9 @@
 """``macforge cost``: area, timing and energy (ASIC) or resources (FPGA) of a unit or RTL."""
 from __future__ import annotations
 
-import json
 import time
 
+from macforge import provenance
 from macforge.errors import MacforgeError, UsageError
 from macforge.progress import say
 
@@ -74,7 +74,7 @@ def run(args) -> int:
                n_ops=n_ops, operands=operands, progress=_simulating(),
                timed_samples=args.timed_samples if args.target == "asic" else 0)
     if args.json:
-        print(json.dumps(strip_netlist(res), indent=1))
+        print(provenance.dumps(strip_netlist(res)))
     else:
         print(format_asic(res) if args.target == "asic" else format_fpga(res))
     return 0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from macforge import provenance
 from macforge.errors import UsageError
 from macforge.progress import say
 
@@ -98,7 +98,7 @@ def run(args) -> int:
                                 rnd_bits=args.rnd_bits)
              for d in dists]
     if args.json:
-        print(json.dumps([s.as_dict() for s in stats], indent=1))
+        print(provenance.dumps([s.as_dict() for s in stats]))
     else:
         print("\n\n".join(s.report() for s in stats))
     return 0
@@ -154,7 +154,7 @@ def _run_preset(args) -> int:
             out.append(preset_stats(p, k=k, promote=pr, m=size, n=size, fmt=fmt,
                                     dist=d, seed=args.seed))
     if args.json:
-        print(json.dumps([s.as_dict() for s in out], indent=1))
+        print(provenance.dumps([s.as_dict() for s in out]))
     else:
         print(p.describe())
         print("sources: " + "; ".join(p.sources) + "\n")

@@ -2,9 +2,9 @@
 (utilisation and a Vivado script), a board's UART harness, or a pipeline-depth sweep."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from macforge import provenance
 from macforge.errors import UsageError
 from macforge.progress import prefixed, say
 
@@ -84,7 +84,7 @@ def run(args) -> int:
     except ValueError as exc:       # amaranth-boards / pyserial input errors
         raise UsageError(str(exc)) from None
     if args.json:
-        print(json.dumps(reports, indent=1))
+        print(provenance.dumps(reports))
     else:
         print("\n\n".join(format_report(r) for r in reports))
     bad = [r for r in reports if r.get("timing_met") is False]
@@ -117,9 +117,9 @@ def _run_sweep(args, targets) -> int:
         base += "_loops"
     dest = Path(args.out) / f"sweep_{base}_{'_'.join(placed)}"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.with_suffix(".md").write_text(table + "\n")
-    dest.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
-    print(json.dumps(rows, indent=1) if args.json else table)
+    dest.with_suffix(".md").write_text(f"<!-- {provenance.line()} -->\n{table}\n")
+    provenance.write_json(dest.with_suffix(".json"), {"rows": rows})
+    print(provenance.dumps(rows) if args.json else table)
     say(f"macforge fpga: sweep table in {dest.with_suffix('.md')}")
     return 0
 

@@ -1,8 +1,8 @@
 """``macforge reproduce``: regenerate a published comparison with our own units."""
 from __future__ import annotations
 
-import json
 
+from macforge import provenance
 from macforge.errors import UsageError
 from macforge.progress import say
 
@@ -26,7 +26,7 @@ def run(args) -> int:
                          + ", ".join(REPRODUCTIONS))
     say(f"macforge: reproducing {args.name}")
     rep = reproduce(args.name, cache=cache_from_args(args), n_ops=args.n, progress=say)
-    print(json.dumps(rep, indent=1) if args.json else format_report(rep))
+    print(provenance.dumps(rep) if args.json else format_report(rep))
     return 0
 
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from macforge import provenance
 from macforge.errors import UsageError
 
 __all__ = ["add_parser", "run", "format_table", "describe_shape"]
@@ -38,7 +38,7 @@ def run(args) -> int:
         return 0
     g = workloads.load(args.target, _parse_params(args.param))
     if args.json:
-        print(json.dumps(workloads.as_json(g), indent=1))
+        print(provenance.dumps(workloads.as_json(g)))
     else:
         print(format_table(g, bits=args.bits, summary=args.summary))
     return 0
