@@ -6,7 +6,7 @@
 #            [STAGES=n] [SATURATE=1] [FUSED=0] [N=vectors] [VERILOG="a.v b.sv" TOP=my_module]
 #   make verilog|cost|fpga|hwtest FORMAT=... [the same unit variables]
 #   make pareto|reproduce|calibrate|sweep|formats|error-stats|workload [their variables]
-#   make test | test-full | bench | docs
+#   make test | test-full | bench | docs | figures
 #   make help     # every target and every variable (each is the option of the same name)
 
 PYTHON ?= python3
@@ -32,7 +32,7 @@ endif
 
 CLI_GOALS := sim verilog formats cost pareto reproduce calibrate error-stats workload sweep fpga hwtest
 
-.PHONY: help setup test test-full bench docs clean distclean $(CLI_GOALS)
+.PHONY: help setup test test-full bench docs figures clean distclean $(CLI_GOALS)
 .DEFAULT_GOAL := help
 
 help: $(STAMP)
@@ -47,7 +47,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "macforge: error: Python 3.11 or newer is required (set PYTHON=python3.11)"; exit 2; }
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,docs]'
 	@touch $(STAMP)
 
 $(CLI_GOALS): $(STAMP)
@@ -69,6 +69,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/sim_stream_memory.py
 	$(BIN)/python bench/timed_energy.py
 	$(BIN)/python bench/pareto_resnet18.py
+
+# the documentation site (MkDocs, API reference from the numpydoc docstrings) -> build/site
+docs: $(STAMP)
+	@$(MF) --check $@
+	$(BIN)/python -m mkdocs build --strict -d build/site
+
+# regenerate the measured tables in README/docs from the commands that measure them
+figures: $(STAMP)
+	@$(MF) --check $@
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/figures.py
 
 clean:
 	rm -rf build out .pytest_cache

@@ -48,6 +48,7 @@ OTHER_GOALS = {
     "test-full": (("PYTHON",), "the CI suite plus the slow exhaustive sweeps"),
     "bench": (("PYTHON",), "benchmarks, each against its named baseline measured in the same run"),
     "docs": (("PYTHON",), "build the documentation site into build/site"),
+    "figures": (("PYTHON",), "regenerate the measured tables of README/docs (scripts/figures.py)"),
     "clean": ((), "remove build/, out/ and test caches"),
     "distclean": ((), "clean, and remove .venv"),
 }
