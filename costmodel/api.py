@@ -24,7 +24,8 @@ from .energy import (HOROWITZ_INT8_MUL_PJ, HOROWITZ_VDD, MODEL_VERSION, energy_p
                      switched_capacitance)
 from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
-from .synth import Design, TARGETS, asic_script, pnr_flow, pnr_fpga, synth_asic, synth_fpga
+from .synth import (ASIC_CONSTR, Design, TARGETS, asic_script, pnr_flow, pnr_fpga, synth_asic,
+                    synth_fpga)
 
 __all__ = ["asic_cost", "fpga_cost", "cost", "calibration", "get_calibration", "resolve_cache"]
 
@@ -46,14 +47,14 @@ def _operands_digest(operands):
     return "file:" + h.hexdigest()[:16]
 
 
-def _synth_asic_cached(design, cache, library=LIB_PATH):
+def _synth_asic_cached(design, cache, library=LIB_PATH, clock_ps=None):
     lib = load(library)
-    k = key("asic-synth", design.digest(), asic_script(design.top, "LIB"), lib.text,
-            tool_versions())
+    k = key("asic-synth", design.digest(), asic_script(design.top, "LIB", clock_ps), lib.text,
+            ASIC_CONSTR if clock_ps else "", tool_versions())
     hit = cache.get(k) if cache is not None else None
     if hit is not None:
         return hit, True
-    res = synth_asic(design, library)
+    res = synth_asic(design, library, clock_ps=clock_ps)
     res["tools"] = tool_versions()
     res["key"] = k
     if cache is not None:
@@ -81,8 +82,11 @@ def get_calibration(cache=None, n_ops=100_000, seed=1):
 
 def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
               energy: bool = True, operands: dict | None = None, zero: bool = False,
-              progress=None) -> dict:
+              progress=None, clock_ps: float | None = None) -> dict:
     """ASIC area, timing and (with ``energy``) energy per operation of ``design``.
+
+    ``clock_ps`` maps timing-driven for that clock period (:func:`costmodel.synth.asic_script`):
+    the area is the area at that clock.
 
     Returns the :func:`~costmodel.synth.synth_asic` result plus ``energy_pj`` (calibrated
     switching energy per operation), ``static_pj`` (area-proportional cross-check),
@@ -90,7 +94,7 @@ def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
     ``cached`` (whether synthesis came from the cache).
     """
     cache = resolve_cache(cache)
-    res, hit = _synth_asic_cached(design, cache)
+    res, hit = _synth_asic_cached(design, cache, clock_ps=clock_ps)
     res = dict(res)
     res["cached"] = hit
     if not energy:
