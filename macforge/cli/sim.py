@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from macforge.errors import UsageError
 
+from macforge.progress import say
+
 from ._common import nonneg_int
-from ._units import add_unit_args
+from ._units import add_clock_args, add_unit_args, choose_pipeline
 
 __all__ = ["add_parser", "run"]
 
@@ -23,6 +25,7 @@ def add_parser(sub):
                         "per cycle under cocotb; auto (default): fast from 200,000 vectors")
     s.add_argument("--no-waves", action="store_true", help="no FST re-run on mismatch")
     s.add_argument("--verbose", "-v", action="store_true", help="show the simulator's output")
+    add_clock_args(s)
     s.set_defaults(func=run)
     return s
 
@@ -31,6 +34,13 @@ def run(args) -> int:
     # sim.runner builds the unit from the same fields (SimSpec), defaults included, so the
     # simulated unit is the one `macforge verilog` writes for these options.
     from macforge.sim.runner import SimSpec, run as simulate
+    if args.clock_mhz is not None:
+        # costmodel chooses (sim is below costmodel in the layers), sim verifies that unit
+        if args.verilog:
+            raise UsageError("--clock-mhz chooses a macforge unit's pipeline; it does not apply "
+                             "to --verilog")
+        choice = choose_pipeline(args, say)
+        args.stages, args.loop_stages = choice["stages"], choice["loop_stages"]
     spec = SimSpec(format=args.format, unit=args.unit, acc=args.acc, fmt_b=args.format_b,
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,
                    loop_stages=args.loop_stages, fused=not args.unfused, rnd_bits=args.rnd_bits,
