@@ -131,3 +131,19 @@ def test_cli_cost_at_clock_json(capsys, tmp_path, monkeypatch):
     p = res["pipeline"]
     assert p["met"] and p["stages"] == 0 and res["clock_ps"] == pytest.approx(1e6 / 300, abs=1)
     assert res["module"] == p["module"] and res["energy_pj"] > 0
+
+
+def test_contributions_add_up():
+    """The two steps of the split add up to the change of the ratio, and a step that changes
+    nothing contributes nothing."""
+    from macforge.costmodel.reproduce import contributions
+    old_fp, old_int = {"a": 1000.0, "r": 100.0}, {"a": 1200.0, "r": 150.0}
+    new_fp, new_int = {"a": 3000.0, "r": 1300.0}, {"a": 1300.0, "r": 300.0}
+    c = contributions(old_fp, old_int, new_fp, new_int, "a", "r")
+    assert c["old"] == pytest.approx(100 * (1000 / 1200 - 1), abs=0.05)
+    assert c["new"] == pytest.approx(100 * (3000 / 1300 - 1), abs=0.05)
+    assert c["old"] + c["registers"] + c["mapping"] == pytest.approx(c["new"], abs=0.15)
+    # same logic, only registers added: all of the change is the registers'
+    same = contributions(old_fp, old_int, {"a": 1000.0 + 500, "r": 600.0},
+                         {"a": 1200.0, "r": 150.0}, "a", "r")
+    assert same["mapping"] == 0.0 and same["registers"] == same["new"] - same["old"]
