@@ -1,84 +1,71 @@
 # macforge — every target sets itself up: a .venv is created and the project installed into it
 # on first use (and again when pyproject.toml changes). Only Python 3.11+ and make are needed.
+# Python 3.11+, make and a C++ compiler (Verilator compiles the simulations) are needed.
 #
-#   make sim FORMAT=e4m3 [UNIT=mul|fma|mac] [ACC=fp32] [FORMAT_B=e5m2] [ROUND=rne|rtz|rna|rup|rdn|sr]
-#            [STAGES=n] [LOOP_STAGES=0..4] [SAT=1] [FUSED=0] [N=vectors] [SEED=s] [MODE=auto|fast|cocotb]
-#            [LANES=k ALIGN=W PRESET=h100-fp8]   (UNIT=dot: k-lane dot product, block formats too)
-#            [VERILOG=my.v TOP=my_module]
-#   make verilog FORMAT=e4m3 [same unit variables] [OUT=out]
-#   make test        # the CI suite (< 30 min on 2 cores)
-#   make test-full   # plus the slow exhaustive sweeps
-#   make bench       # golden-model throughput against ml_dtypes, measured in the same run
-#   make sweep [SWEEP=file.yaml] [JOBS=n] [SCHEDULER=tcp://host:8786]   # sweep -> results/
-#   make fpga FORMAT=e4m3 [unit variables] [TARGET=ice40|ecp5|xilinx[,...]] [BOARD=icebreaker|ulx3s]
-#            [SWEEP_STAGES=0..4 [SWEEP_LOOP_STAGES=0..4]] [SEED=s]   # synth + PnR + bitstream -> fpga/build/<module>/<target>/
-#   make hwtest FORMAT=e4m3 [unit variables] [BOARD=icebreaker] [PORT=/dev/ttyUSB1] [N=vectors]
-#            [SIM=1]                        # vectors through the UART harness on a board (or simulated)
+#   make sim FORMAT=e4m3 [UNIT=mul|fma|mac|dot|...] [ACC=fp32] [ROUNDING=rne|rtz|rna|rup|rdn|sr]
+#            [STAGES=n] [SATURATE=1] [FUSED=0] [N=vectors] [VERILOG="a.v b.sv" TOP=my_module]
+#   make verilog|cost|fpga|hwtest FORMAT=... [the same unit variables]
+#   make pareto|reproduce|calibrate|sweep|formats|error-stats|workload [their variables]
+#   make test | test-full | bench | docs
+#   make help     # every target and every variable (each is the option of the same name)
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-FORMAT ?= e4m3
-SEED   ?= 1
-OUT    ?= out
+# Every recipe that runs macforge is `$(MF) GOAL`: macforge.cli.make reads the variables given on
+# make's command line (make exports them to the recipe; MAKEFLAGS names them), checks each against
+# the options of the goal's subcommand (FORMAT= is --format, LOOP_STAGES= is --loop-stages, flags
+# take 1/0, one token per value), refuses unknown ones naming the closest valid name, and runs the
+# CLI in-process: no variable is ever pasted into a shell command. `make help` lists them all.
+MF := $(BIN)/python -m macforge.cli.make
+export MAKECMDGOALS
 
-UNIT_ARGS = --format $(FORMAT) \
-	$(if $(UNIT),--unit $(UNIT)) $(if $(ACC),--acc $(ACC)) $(if $(FORMAT_B),--format-b $(FORMAT_B)) \
-	$(if $(ROUND),--round $(ROUND)) $(if $(STAGES),--stages $(STAGES)) \
-	$(if $(LOOP_STAGES),--loop-stages $(LOOP_STAGES)) \
-	$(if $(filter 1 yes true,$(SAT)),--saturate) $(if $(filter 0 no false,$(FUSED)),--unfused) \
-	$(if $(RND_BITS),--rnd-bits $(RND_BITS)) \
-	$(if $(LANES),--lanes $(LANES)) $(if $(ALIGN),--align $(ALIGN)) $(if $(PRESET),--preset $(PRESET))
+# PYTHON is the one variable make itself uses (to create .venv): one word, no quotes.
+ifneq ($(words $(PYTHON)),1)
+$(error PYTHON must be one word (an interpreter name or path), not '$(PYTHON)')
+endif
+ifneq ($(findstring ',$(PYTHON))$(findstring $$,$(PYTHON)),)
+$(error PYTHON may not contain quotes or $$)
+endif
 
-.PHONY: setup sim verilog formats test test-full bench sweep fpga hwtest clean distclean
+CLI_GOALS := sim verilog formats cost pareto reproduce calibrate error-stats workload sweep fpga hwtest
+
+.PHONY: help setup test test-full bench docs clean distclean $(CLI_GOALS)
+.DEFAULT_GOAL := help
+
+help: $(STAMP)
+	@$(MF) --help-text
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || '$(PYTHON)' -m venv $(VENV)
+	@command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1 || \
+		{ echo "macforge: error: a C++ compiler (c++ or g++) is required: Verilator builds the simulations with it"; exit 2; }
 	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "macforge: error: Python 3.11 or newer is required (set PYTHON=python3.11)"; exit 2; }
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
-sim: $(STAMP)
-	$(BIN)/macforge sim $(UNIT_ARGS) --seed $(SEED) $(if $(N),-n $(N)) \
-		$(if $(VERILOG),--verilog $(VERILOG)) $(if $(TOP),--top $(TOP)) $(if $(MODE),--mode $(MODE))
-
-verilog: $(STAMP)
-	$(BIN)/macforge verilog $(UNIT_ARGS) -o $(OUT)
-
-formats: $(STAMP)
-	$(BIN)/macforge formats
+$(CLI_GOALS): $(STAMP)
+	@$(MF) $@
 
 test: $(STAMP)
+	@$(MF) --check $@
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 test-full: $(STAMP)
+	@$(MF) --check $@
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "slow or not slow"
 
 bench: $(STAMP)
+	@$(MF) --check $@
 	$(BIN)/python bench/golden_throughput.py
 	$(BIN)/python bench/cosim_throughput.py
 	$(BIN)/python bench/sweep_scaling.py
-
-# make sweep [SWEEP=examples/sweep_small.yaml] [RESULTS=results] [JOBS=n] [SCHEDULER=tcp://host:8786]
-sweep: $(STAMP)
-	$(BIN)/macforge sweep $(or $(SWEEP),examples/sweep_small.yaml) -o $(or $(RESULTS),results) \
-		$(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) --export csv
-
-# nextpnr's placer seed is fixed (SEED defaults to 1 here too), so builds are reproducible
-fpga: $(STAMP)
-	$(BIN)/macforge fpga $(UNIT_ARGS) $(if $(TARGET),--target $(TARGET)) $(if $(BOARD),--board $(BOARD)) \
-		$(if $(SWEEP_STAGES),--sweep-stages $(SWEEP_STAGES)) \
-		$(if $(SWEEP_LOOP_STAGES),--sweep-loop-stages $(SWEEP_LOOP_STAGES)) --seed $(SEED)
-
-hwtest: $(STAMP)
-	$(BIN)/macforge hwtest $(UNIT_ARGS) $(if $(BOARD),--board $(BOARD)) $(if $(PORT),--port $(PORT)) \
-		$(if $(N),--vectors $(N)) $(if $(filter 1 yes true,$(SIM)),--sim) --seed $(SEED)
 
 clean:
 	rm -rf build out .pytest_cache

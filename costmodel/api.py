@@ -26,6 +26,7 @@ from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
 from .synth import (ASIC_CONSTR, Design, TARGETS, asic_script, pnr_flow, pnr_fpga, synth_asic,
                     synth_fpga)
+from .timed import TIMED_VERSION, timed_energy
 
 __all__ = ["asic_cost", "fpga_cost", "cost", "calibration", "get_calibration", "resolve_cache"]
 
@@ -82,7 +83,7 @@ def get_calibration(cache=None, n_ops=100_000, seed=1):
 
 def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
               energy: bool = True, operands: dict | None = None, zero: bool = False,
-              progress=None, clock_ps: float | None = None) -> dict:
+              progress=None, timed_samples: int = 0, clock_ps: float | None = None) -> dict:
     """ASIC area, timing and (with ``energy``) energy per operation of ``design``.
 
     ``clock_ps`` maps timing-driven for that clock period (:func:`costmodel.synth.asic_script`):
@@ -91,7 +92,10 @@ def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
     Returns the :func:`~costmodel.synth.synth_asic` result plus ``energy_pj`` (calibrated
     switching energy per operation), ``static_pj`` (area-proportional cross-check),
     ``activity`` (switched capacitance and toggle statistics), ``calibration`` and
-    ``cached`` (whether synthesis came from the cache).
+    ``cached`` (whether synthesis came from the cache). With ``timed_samples`` (0: off),
+    also ``energy_zero_delay_pj`` and ``energy_timed_pj`` from the library's energy figures
+    (no fitted constant) and ``energy_breakdown`` (:func:`costmodel.timed.timed_energy`:
+    switching / internal / clock / leakage of both, the glitch factor).
     """
     cache = resolve_cache(cache)
     res, hit = _synth_asic_cached(design, cache, clock_ps=clock_ps)
@@ -115,7 +119,23 @@ def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
     res["static_pj"] = round(HOROWITZ_INT8_MUL_PJ * res["area_um2"] / calib["ref_area_um2"], 4)
     res["calibration"] = {k2: calib[k2] for k2 in ("k_pj_per_ff", "ref_cap_ff_per_op",
                                                    "ref_area_um2", "source")}
+    if timed_samples:
+        res.update(_timed_cached(res, design, timed_samples, seed, operands, stim, cache,
+                                 progress))
     return res
+
+
+def _timed_cached(res, design, samples, seed, operands, stim, cache, progress):
+    """Zero-delay and timed energy of a synthesised design (cached with its netlist)."""
+    k = key("timed-energy", TIMED_VERSION, res["key"], samples, seed, stim, design.manifest)
+    te = cache.get(k) if cache is not None else None
+    if te is None:
+        net = GateNetlist(res["netlist"], top=design.top)
+        te = timed_energy(net, samples, design.manifest, seed, operands, progress=progress)
+        if cache is not None:
+            cache.put(k, "timed-energy", te)
+    return {"energy_zero_delay_pj": te["zero_delay"]["total"],
+            "energy_timed_pj": te["timed"]["total"], "energy_breakdown": te}
 
 
 def fpga_cost(design: Design, target: str, dsp: bool = True, pnr: bool = False,
@@ -161,7 +181,8 @@ def fpga_cost(design: Design, target: str, dsp: bool = True, pnr: bool = False,
 
 
 def cost(design: Design, target: str = "asic", pnr: bool = False, cache=None,
-         n_ops: int = 100_000, seed: int = 1, operands=None, progress=None) -> dict:
+         n_ops: int = 100_000, seed: int = 1, operands=None, progress=None,
+         timed_samples: int = 0) -> dict:
     """One target's cost: ASIC (area, delay, energy) or FPGA (with and without DSPs)."""
     if target not in TARGETS:
         raise SynthError(f"unknown target {target!r}; accepted: " + ", ".join(TARGETS))
@@ -169,7 +190,7 @@ def cost(design: Design, target: str = "asic", pnr: bool = False, cache=None,
         if pnr:
             raise SynthError("--pnr applies to the FPGA targets ice40 and ecp5, not asic")
         return asic_cost(design, n_ops=n_ops, seed=seed, cache=cache, operands=operands,
-                         progress=progress)
+                         progress=progress, timed_samples=timed_samples)
     return {"target": target, "module": design.top,
             "dsp": fpga_cost(design, target, dsp=True, pnr=pnr, cache=cache),
             "nodsp": fpga_cost(design, target, dsp=False, pnr=pnr, cache=cache)}

@@ -187,7 +187,8 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
     plus control ports (reset 0, enable 1, ``first`` every :data:`BLOCK` cycles, clear 0).
 
     Ports with a manifest role ``operand``/``addend`` get uniform random finite codes of
-    their format (or the caller's ``operands[port]``, or zeros when ``zero``); ``random``
+    their format (or the caller's ``operands[port]``, or zeros when ``zero``); ``scale`` ports
+    (block dot units) codes within 2^-4..2^4 (or the caller's); ``random``
     ports (stochastic rounding) uniform bits; ports of a plain design (no manifest) uniform
     bits over their width.
     """
@@ -221,8 +222,11 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
             words = _lane_words(codes, port)
             inputs[name] = words.reshape(shape + (words.shape[1],))
         elif role == "scale":
-            v = np.zeros(size, np.uint64) if zero else \
-                _scale_codes(_port_format(manifest, port), size, rng)
+            if operands is not None and name in operands:       # the caller's real scales
+                v = np.resize(np.asarray(operands[name]).astype(np.uint64).ravel(), size)
+            else:
+                v = np.zeros(size, np.uint64) if zero else \
+                    _scale_codes(_port_format(manifest, port), size, rng)
             inputs[name] = v.reshape(shape)
         elif role in ("operand", "addend"):
             if operands is not None and name in operands:

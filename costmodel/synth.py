@@ -33,17 +33,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 import time
 from dataclasses import dataclass, field
 
 from macforge.hw.wrapper import wrapper_verilog
 from macforge.toolchain.errors import SynthError
+from macforge.toolchain.names import check_source_file, require_module, yosys_id
 from macforge.toolchain.nextpnr import DEVICES, SEED, critical_path, place_and_route
 from macforge.toolchain.yosys import (fpga_script, fpga_summary, run_script, synth_fpga_hier,
-                                      version_from_stat)
+                                      version_from_stat, yosys_path)
 
+from .cache import logs_dir
 from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
 from .sta import critical_path
@@ -89,14 +90,12 @@ class Design:
 
     @classmethod
     def from_file(cls, path: str, top: str) -> "Design":
-        try:
-            with open(path) as f:
-                text = f.read()
-        except OSError as e:
-            raise SynthError(f"cannot read {path}: {e.strerror}") from None
-        if not re.search(rf"\bmodule\s+\\?{re.escape(top)}\b", text):
-            raise SynthError(f"{path} has no module {top!r}")
-        return cls(text, top, None, top)
+        """The module ``top`` of the Verilog file ``path``: ``top`` must be a Verilog
+        identifier and a module Verilator's parser reads from the file
+        (:func:`toolchain.names.require_module`), checked before any Yosys script is made."""
+        src = check_source_file(path)
+        top = require_module(top, src)
+        return cls(src.read_text(encoding="utf-8"), top, None, top)
 
     def digest(self, *parts: str) -> str:
         """sha256 of the Verilog, the top and any further text (script, library, versions)."""
@@ -119,7 +118,8 @@ def asic_script(top: str, library: str = LIB_PATH, clock_ps: float | None = None
     :data:`ASIC_CONSTR` (``-constr constr.txt``), so it buffers, upsizes to the X2/X4 cells
     and downsizes where the period allows. Without it the mapping is the area-oriented one of
     before: X1 cells only (``-dont_use`` on the X2/X4 ones), no delay target."""
-    lib = library
+    lib = yosys_path(library)
+    top = yosys_id(top)
     if clock_ps is None:
         abc = f"abc -liberty {lib} -dont_use *_X2 -dont_use *_X4"
     else:
@@ -169,15 +169,17 @@ def _workdir(keep):
     return tmp.name, tmp
 
 
-def _run_on(design: Design, script: str, wd: str, timeout: float) -> float:
+def _run_on(design: Design, script: str, wd: str, timeout: float, scratch: bool) -> float:
     """Write ``design`` as ``wd/design.v`` (and the ABC constraints ``constr.txt``) and run
-    the Yosys ``script`` there; return the start time."""
+    the Yosys ``script`` there; return the start time. When ``wd`` is ``scratch`` (deleted
+    afterwards), a failure's log is kept in the cache's ``logs/`` and the error names that
+    copy."""
     with open(os.path.join(wd, "design.v"), "w") as f:
         f.write(design.verilog)
     with open(os.path.join(wd, "constr.txt"), "w") as f:
         f.write(ASIC_CONSTR)
     t0 = time.time()
-    run_script(script, wd, timeout=timeout)
+    run_script(script, wd, timeout=timeout, keep_log_in=logs_dir() if scratch else None)
     return t0
 
 
@@ -202,7 +204,7 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
     script = asic_script(design.top, os.path.abspath(library), clock_ps)
     wd, tmp = _workdir(keep_dir)
     try:
-        t0 = _run_on(design, script, wd, timeout)
+        t0 = _run_on(design, script, wd, timeout, scratch=tmp is not None)
         secs = time.time() - t0
         with open(os.path.join(wd, "stat_asic.json")) as f:
             stat = json.load(f)
@@ -335,7 +337,7 @@ def synth_fpga(design: Design, target: str, dsp: bool = True, pnr: bool = False,
     script = fpga_script(target, design.top, dsp)
     wd, tmp = _workdir(keep_dir)
     try:
-        t0 = _run_on(design, script, wd, timeout)
+        t0 = _run_on(design, script, wd, timeout, scratch=tmp is not None)
         with open(os.path.join(wd, "stat.json")) as f:
             stat = json.load(f)
         cells = dict(sorted(_stat_module(stat).get("num_cells_by_type", {}).items()))

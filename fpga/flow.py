@@ -22,6 +22,7 @@ import os
 import time
 from pathlib import Path
 
+from macforge.limits import check as check_limit, shown
 from macforge.hw.wrapper import wrapper_verilog
 from macforge.toolchain.errors import SynthError
 from macforge.toolchain.nextpnr import (DEVICES, SEED, critical_path, pack_bitstream,
@@ -43,20 +44,23 @@ _BELS = {
 }
 
 
-def parse_stages(text: str, option: str = "--sweep-stages") -> list:
-    """'0..4' -> [0, 1, 2, 3, 4]; '0,2,4' -> [0, 2, 4]."""
+def parse_stages(text: str, option: str = "--sweep-stages", limit: str = "stages") -> list:
+    """'0..4' -> [0, 1, 2, 3, 4]; '0,2,4' -> [0, 2, 4]; every value within
+    ``macforge.limits.LIMITS[limit]`` (checked before the range is made)."""
     try:
         if ".." in text:
             lo, hi = (int(x) for x in text.split("..", 1))
-            vals = list(range(lo, hi + 1))
+            ends = [lo, hi]
         else:
-            vals = [int(x) for x in text.split(",")]
+            ends = [int(x) for x in text.split(",")]
     except ValueError:
-        vals = []
-    if not vals or min(vals) < 0:
+        ends = []
+    if not ends or min(ends) < 0 or (".." in text and ends[0] > ends[1]):
         raise SynthError(f"{option} takes a range like 0..4 or a list like 0,2,4 of "
-                         f"non-negative integers, not {text!r}")
-    return vals
+                         f"non-negative integers, not {shown(text)}")
+    for v in ends:
+        check_limit(limit, v, f"{option} {shown(text)}: each value")
+    return list(range(ends[0], ends[1] + 1)) if ".." in text else ends
 
 
 def _utilisation(target, placed: dict, total: dict) -> dict:
@@ -314,13 +318,10 @@ def sweep(make, stages, targets, root: str = BUILD_ROOT, seed: int = SEED, progr
     """Build ``make(s)`` for every s and target -- or ``make(s, l)`` for every s and every
     ``l`` of ``loop_stages`` (a float MAC's accumulate-loop registers, hw.FMac) -- and return
     one row per build."""
-    rows = []
-    for target in targets:
-        for l in (loop_stages if loop_stages is not None else (None,)):
-            for s in stages:
-                rows.append(_sweep_row(make(s) if l is None else make(s, l), s, target, root,
-                                       seed, progress))
-    return rows
+    # every unit is made (and so checked) before the first build starts
+    units = [(target, s, make(s) if l is None else make(s, l)) for target in targets
+             for l in (loop_stages if loop_stages is not None else (None,)) for s in stages]
+    return [_sweep_row(unit, s, target, root, seed, progress) for target, s, unit in units]
 
 
 def _sweep_row(unit, s, target, root, seed, progress) -> dict:

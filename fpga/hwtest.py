@@ -23,7 +23,7 @@ from macforge.sim.stimulus import make_stimulus
 
 from .protocol import TIMEOUT_BYTES, LinkError, PortLayout, Session
 
-__all__ = ["HwTestError", "HwTestResult", "hwtest_stimulus", "simulate", "on_board", "report",
+__all__ = ["HwTestError", "HwTestResult", "check_drivable", "hwtest_stimulus", "simulate", "on_board", "report",
            "SerialLink"]
 
 
@@ -48,6 +48,18 @@ class HwTestResult:
 
 def _silent(msg):
     pass
+
+
+def check_drivable(manifest: dict) -> None:
+    """HwTestError unless the harness can drive the unit: it packs one scalar code per port
+    into a frame, so units with lane ports (dot) are refused before anything is built."""
+    lanes = [p for p in manifest["ports"] if p.get("lanes")]
+    if lanes:
+        p = lanes[0]
+        raise HwTestError(f"hwtest cannot drive {manifest['module']}: port {p['name']} has "
+                          f"{p['lanes']} lanes of {p['lane_bits']} bits and the UART harness "
+                          "packs one scalar code per port; verify dot units with "
+                          "`macforge sim --unit dot` instead")
 
 
 def hwtest_stimulus(manifest: dict, n: int, seed: int) -> dict:
@@ -119,6 +131,7 @@ def simulate(unit, n: int = 200, seed: int = 1, divisor: int = 8, corrupt_to_boa
     from .harness import HarnessCore
 
     manifest = unit.manifest()
+    check_drivable(manifest)
     layout = PortLayout.from_manifest(manifest)
     core = HarnessCore(manifest, divisor)
     workdir = (Path(build_root) / f"{manifest['module']}_d{divisor}").resolve()
@@ -197,7 +210,8 @@ def on_board(unit, board: str, port: str, n: int, seed: int = 1, baud: int | Non
     the report go to ``out`` (None: silent)."""
     out = out or _silent
     from .harness import BOARDS, DEFAULT_BAUD
-    baud = baud or DEFAULT_BAUD
+    baud = DEFAULT_BAUD if baud is None else baud
+    check_drivable(unit.manifest())
     if not os.path.exists(port):
         raise HwTestError(f"serial port {port} does not exist (is the {board} plugged in? "
                           "`python -m serial.tools.list_ports` lists the ports)")

@@ -21,6 +21,7 @@ from ._minifloat import Minifloat
 from ._registry import parse, known_names, FAMILIES
 from ._ops import mul, fma, add, mac_step
 from ._dot import dot
+from ._convert import convert, scale_exponent
 from ._posit import Posit
 from ._quire import quire_limbs, quire_zero, quire_step, quire_read, quire_to_int
 from ._lns import Lns
@@ -34,7 +35,8 @@ from ._blockops import BlockTensor, quantize, dequantize, block_dot
 
 __all__ = [
     "FormatError", "Rounding", "Specials", "Format", "Int", "Minifloat", "storage_dtype",
-    "parse", "known_names", "FAMILIES", "mul", "fma", "add", "dot", "mac_step",
+    "parse", "known_names", "FAMILIES", "mul", "fma", "add", "dot", "mac_step", "convert",
+    "scale_exponent",
     "Posit", "quire_limbs", "quire_zero", "quire_step", "quire_read", "quire_to_int",
     "Lns", "lns_mul", "lns_add", "lns_gauss_tables", "lns_mac_table", "lns_mac_terms", "lns_mac_step",
     "lns_acc_value",

@@ -18,6 +18,8 @@ Units (``wiring.Component``; formats are ``golden`` format objects or names)::
     LnsMac(fmt="lns8", P=8, A=24)                      # acc += T[r] << q (LNS-Madam)
     FDot(fmt="mxfp4", align=13)                        # acc <- round(scale * sum of 32 products + acc)
     IDot(fmt="int8", lanes=16)                         # acc <- sum of 16 int products + acc
+    Convert(fmt="bf16", out="e4m3", rounding="sr")     # y = round(a) (optionally a * 2^scale)
+    FAdd(fmt="e5m2")                                   # y = round(a + b)
 
 Every unit has ``.module_name``, ``.latency`` and ``.manifest()``; :mod:`hw.build` turns
 one into Verilog (``generate``, ``write``) and builds units from CLI strings (``make_unit``).
@@ -36,9 +38,11 @@ from .lmul import LMul, LMulMac
 from ._lns import LnsMac, LnsMul
 from .posit import PMac, PMul
 from .dot import FDot, IDot
+from .convert import Convert
+from .fadd import FAdd
 
 __all__ = [
     "FMul", "FFma", "FMac", "IntMac", "LMul", "LMulMac", "PMul", "PMac", "LnsMul", "LnsMac", "Rounding",
     "Multiplier", "StarMultiplier", "ArrayMultiplier", "MULTIPLIERS",
-    "FDot", "IDot", "make_unit", "generate", "write",
+    "FDot", "IDot", "Convert", "FAdd", "make_unit", "generate", "write",
 ]

@@ -17,7 +17,8 @@ from macforge.golden import FAMILIES, FormatError, parse
 from ._family import HwFamily
 
 __all__ = ["hw_family", "decoder", "packer", "code_shape", "raw_layout_of", "own_units",
-           "operand_families", "result_families", "as_operand", "as_result"]
+           "operand_families", "result_families", "as_operand", "as_result", "cast_packer",
+           "cast_families", "as_cast_result"]
 
 _NONE = HwFamily()
 
@@ -89,6 +90,31 @@ def decoder(fmt, normalise: bool = False):
 def packer(fmt):
     """The packer class that rounds a normalised raw record into ``fmt``."""
     return _need(fmt, "packer").packer
+
+
+def cast_packer(fmt):
+    """The packer a cast (:class:`~hw.Convert`) rounds into ``fmt`` with: the family's packer,
+    else its ``cast_packer`` (integers)."""
+    fam = hw_family(fmt)
+    return fam.packer or _need(fmt, "cast_packer").cast_packer
+
+
+def cast_families() -> str:
+    """The families a cast rounds into."""
+    return _names(n for n, f in _families().items() if f.packer or f.cast_packer)
+
+
+def as_cast_result(value, what: str):
+    """A result format of a cast: a result format of the shared units, or a family with a
+    ``cast_packer``."""
+    fmt = parse(value)
+    fam = hw_family(fmt)
+    if fam.packer is not None:
+        return as_result(fmt, what)
+    if fam.cast_packer is None:
+        raise FormatError(f"{what} must be a cast result format ({cast_families()}), not "
+                          f"{fmt.name} ({fmt.family})")
+    return fmt
 
 
 def code_shape(fmt):

@@ -41,6 +41,10 @@ class HwFamily:
     result_check : callable, optional
         ``result_check(fmt)`` returns why ``fmt`` cannot be a packer's output (e.g. a minifloat
         without zero), or None.
+    cast_packer : class, optional
+        A packer on the same contract that only casts (:class:`~hw.Convert`) use, for a family
+        that is no result of the shared units (integers: :class:`~hw._int.IntRound`,
+        saturating). A cast takes ``packer`` where there is one, else this.
     units : dict
         The family's own units for the generic unit names (posit: ``{"mul": "pmul", "mac":
         "pmac"}``; a block format runs only on ``{"dot": "dot"}``). Empty for families that
@@ -51,4 +55,5 @@ class HwFamily:
     decoder: Callable | None = None
     packer: type | None = None
     result_check: Callable | None = None
+    cast_packer: type | None = None
     units: dict = field(default_factory=dict)

@@ -15,7 +15,7 @@ from ._families import code_shape, decoder, raw_layout_of
 __all__ = ["AlignAdd", "fused_add", "window_bits"]
 
 
-def window_bits(p_width: int, acc, round_bits: int) -> int:
+def window_bits(p_width: int, acc, round_bits: int, c_fmt=None) -> int:
     """Width M + 2 of the adder window; M = max(Wp, pc + R + 1) bits below the larger top.
 
     With X the operand whose top bit position T_x is higher (Y the other, shifted right by
@@ -36,6 +36,8 @@ def window_bits(p_width: int, acc, round_bits: int) -> int:
     # pc: the accumulator's widest significand (hif8: 4 -- its grid is never finer than a
     # 4-bit significand's, so the argument below holds with pc = 4)
     pc = raw_layout_of(acc).sig_width
+    if c_fmt is not None:          # an addend of another format (FAdd): it must fit too
+        pc = max(pc, raw_layout_of(c_fmt).sig_width)
     return max(p_width, pc + round_bits + 1) + 2
 
 
@@ -64,6 +66,8 @@ class AlignAdd(wiring.Component):
         Only rdn matters here (the sign of an exact zero).
     round_bits : int
         Exact bits the rounder needs under its rounding point (see :func:`window_bits`).
+    c_fmt : format, optional
+        Format of ``c`` when it is not ``acc`` (an adder's second operand); default ``acc``.
     plan : PipelinePlan
         Its ``"swapped"`` cut (if active) registers the operands ordered by exponent, before
         the alignment shifter; its ``"aligned"`` cut the aligned operands, before the add.
@@ -77,18 +81,19 @@ class AlignAdd(wiring.Component):
     """
 
     def __init__(self, p_layout: RawFloatLayout, acc, rounding: Rounding, round_bits: int,
-                 plan=COMBINATIONAL):
+                 plan=COMBINATIONAL, c_fmt=None):
         self._plan = plan
         self._p_layout = p_layout
         self._acc = acc
+        self._c_fmt = acc if c_fmt is None else c_fmt
         self._rounding = rounding
-        c_layout = raw_layout_of(acc)
-        self._width = window_bits(p_layout.sig_width, acc, round_bits)
+        c_layout = raw_layout_of(self._c_fmt)
+        self._width = window_bits(p_layout.sig_width, acc, round_bits, c_fmt)
         exp_min = min(p_layout.exp_min, c_layout.exp_min) + 1
         exp_max = max(p_layout.exp_max, c_layout.exp_max) + 1
         super().__init__({
             "p": In(p_layout),
-            "c": In(code_shape(acc)),
+            "c": In(code_shape(self._c_fmt)),
             "c_identity": In(1),
             "sum": Out(RawFloatLayout(exp_min, exp_max, self._width)),
         })
@@ -96,7 +101,7 @@ class AlignAdd(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p, out = self.p, self.sum
-        m.submodules.unpack_c = uc = decoder(self._acc)
+        m.submodules.unpack_c = uc = decoder(self._c_fmt)
         m.d.comb += uc.code.eq(self.c)
         c = uc.raw
         slot = self._width - 1                      # X's bits: T_x down to T_x - M
@@ -163,16 +168,17 @@ class AlignAdd(wiring.Component):
 
 
 def fused_add(m, plan, p, c, c_identity, rnd, acc, rounding: Rounding, saturate: bool,
-              rnd_bits: int, *, prefix: str = ""):
+              rnd_bits: int, *, prefix: str = "", c_fmt=None):
     """Build round(p + c) into ``acc`` in module ``m``: AlignAdd (``"swapped"`` and
     ``"aligned"`` cuts inside), a ``"sum"`` cut, the rounder (a ``"normalised"`` cut inside).
 
     The one fused-add datapath of the project: FFma pipelines it (``plan`` with cuts at
     ``"sum"`` and ``"normalised"``), FMac runs it as its accumulate loop: one cycle
     (:data:`~hw._pipeline.COMBINATIONAL`) or a C-slow ring with cuts among ``"swapped"``,
-    ``"aligned"``, ``"sum"``, ``"normalised"``. Returns the code.
+    ``"aligned"``, ``"sum"``, ``"normalised"``; FAdd runs it on a decoded operand (``c`` of
+    ``c_fmt``). Returns the code.
     """
-    align = AlignAdd(p.shape(), acc, rounding, round_bits_for(rounding, rnd_bits), plan)
+    align = AlignAdd(p.shape(), acc, rounding, round_bits_for(rounding, rnd_bits), plan, c_fmt)
     m.submodules[prefix + "align_add"] = align
     m.d.comb += [align.p.eq(p), align.c.eq(c), align.c_identity.eq(c_identity)]
     rnd = plan.cut(m, "swapped", rnd)

@@ -9,16 +9,17 @@ __all__ = ["round_pack"]
 
 
 def round_pack(m, plan, raw, rnd, fmt, rounding: Rounding, saturate: bool, rnd_bits: int,
-               *, prefix: str = ""):
+               *, prefix: str = "", packer=None):
     """The shared rounder: :class:`~hw._normalise.Normalise`, a ``"normalised"`` cut, and the
     packer of ``fmt``'s family (:func:`hw._families.packer`: :class:`~hw._round.Round` for
     minifloats, :class:`~hw._hif8.HiF8Round` for hif8, ...).
 
+    ``packer`` replaces the family's packer (a cast into an integer: its ``cast_packer``).
     Adds both halves to module ``m`` (names prefixed by ``prefix``) and returns
     ``(code, rnd)``: ``rnd`` (None unless ``rounding`` is SR) comes back delayed as the value
     was, for a second rounding that reuses it.
     """
-    packer = packer_of(fmt)
+    packer = packer or packer_of(fmt)
     norm = Normalise(packer.grid(fmt), raw.shape(), round_bits_for(rounding, rnd_bits))
     m.submodules[prefix + "normalise"] = norm
     m.d.comb += norm.raw.eq(raw)

@@ -5,6 +5,7 @@ import re
 from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
+from macforge.limits import check as check_limit
 from macforge.golden import FormatError, Rounding
 
 from ._families import as_operand, as_result
@@ -32,16 +33,12 @@ def as_rounding(value) -> Rounding:
 
 
 def check_stages(stages) -> int:
-    if not isinstance(stages, int) or isinstance(stages, bool) or stages < 0:
-        raise TypeError(f"stages must be a non-negative integer, not {stages!r}")
-    return stages
+    return check_limit("stages", stages)
 
 
 def check_rnd_bits(rnd_bits) -> int:
     # 1..32 as golden.resolve_rnd accepts; the rnd port is an integer of that width
-    if not isinstance(rnd_bits, int) or isinstance(rnd_bits, bool) or not 1 <= rnd_bits <= 32:
-        raise TypeError(f"rnd_bits must be an integer 1..32, not {rnd_bits!r}")
-    return rnd_bits
+    return check_limit("rnd_bits", rnd_bits)
 
 
 def check_bool(value, what: str) -> bool:
@@ -117,7 +114,7 @@ class Unit(wiring.Component):
         """
         f = self._formats
         parts = [self._prefix, _token(f["a"])]
-        if f["b"] != f["a"]:
+        if f.get("b", f["a"]) != f["a"]:        # one-operand units (convert) have no b
             parts.append(_token(f["b"]))
         parts.append(_token(f.get("out", f.get("acc"))))
         if self._rounding is None:

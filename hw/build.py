@@ -29,6 +29,8 @@ from .lmul import LMul, LMulMac
 from ._lns import LnsMac, LnsMul
 from .posit import PMac, PMul
 from .dot import make_dot
+from .convert import Convert
+from .fadd import FAdd
 
 __all__ = ["UNITS", "DEFAULT_UNIT", "make_unit", "units_for", "generate", "write"]
 
@@ -50,6 +52,9 @@ UNITS = {
     "lnsmac": "LNS-Madam MAC: linear terms from a table into an int<A> accumulator",
     "dot": "k-lane dot-product-accumulate (minifloat, integer and block formats; integer "
            "elements with an integer accumulator: the integer dot)",
+    "add": "a + b -> result (acc, default the operand format), one rounding",
+    "convert": "cast a -> result format (acc), one rounding, optional power-of-two scale "
+               "input (scale=e8m0 or int<N>); integer results saturate",
 }
 
 
@@ -73,7 +78,7 @@ def units_for(fmt) -> list:
         as_operand(fmt, "fmt")
     except FormatError:
         return []
-    shared = ["mul", "fma", "mac", "dot"]
+    shared = ["mul", "fma", "mac", "dot", "add", "convert"]
     return shared + (["lmul", "lmulmac"] if parse(fmt).family == "minifloat" else [])
 
 
@@ -86,7 +91,7 @@ def _check_multiplier(multiplier):
 
 def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, stages=0,
               fused=True, rnd_bits=8, multiplier="star", variant="formula", P=8, A=None,
-              lanes=None, align=None, preset=None, loop_stages=0):
+              lanes=None, align=None, preset=None, loop_stages=0, scale=None):
     """Build a unit from CLI-level parameters (strings allowed everywhere).
 
     Parameters
@@ -122,6 +127,8 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     loop_stages : int
         ``mac`` with a float accumulator only (:class:`~hw.FMac`): registers inside the
         accumulate loop, making the unit interleave ``loop_stages + 1`` accumulators.
+    scale : format or name, optional
+        ``convert`` only: the format of a power-of-two scale input (e8m0 or int<N>).
 
     Raises
     ------
@@ -135,6 +142,10 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     fb = parse(fmt_b) if fmt_b is not None else fa
     if loop_stages:
         _check_loop_unit(unit, fa, acc)
+    if unit != "convert" and scale is not None:
+        raise FormatError(f"scale applies to unit 'convert', not {unit!r}")
+    if unit == "convert":             # a cast: any source with a decoder, its own check
+        return _convert(fa, fb, acc, rounding, saturate, stages, rnd_bits, scale)
     own = own_units(fa)
     if own:
         if unit not in own and unit not in own.values():
@@ -169,14 +180,19 @@ def _shared_operands(unit, fa, fb):
                               f"{_accepted()}") from None
 
 
-def _mul(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier, **_):
-    _shared_operands("mul", fa, fb)
+def _result(unit, fa, acc):
+    """The result format of a unit whose result defaults to the operand format."""
     out = parse(acc) if acc is not None else fa
     try:
-        as_result(out, "out")
+        return as_result(out, "out")
     except FormatError:
-        raise FormatError(f"unit 'mul' gives a {result_families()} result, not {out.name} "
+        raise FormatError(f"unit {unit!r} gives a {result_families()} result, not {out.name} "
                           f"(pass acc=<minifloat>); {_accepted()}") from None
+
+
+def _mul(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier, **_):
+    _shared_operands("mul", fa, fb)
+    out = _result("mul", fa, acc)
     return FMul(fa, out=out, rounding=Rounding.parse(rounding), rnd_bits=rnd_bits, fmt_b=fb,
                 saturate=saturate, stages=stages, multiplier=_check_multiplier(multiplier))
 
@@ -287,9 +303,33 @@ def _dot(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier, lanes, a
                     lanes=lanes, align=align, preset=preset)
 
 
+def _add(fa, fb, acc, rounding, saturate, stages, rnd_bits, **_):
+    _shared_operands("add", fa, fb)
+    if fb != fa:
+        raise FormatError(f"unit 'add' adds two operands of one format, not {fa.name} + "
+                          f"{fb.name}; {_accepted()}")
+    out = _result("add", fa, acc)
+    return FAdd(fa, out=out, rounding=Rounding.parse(rounding), saturate=saturate,
+                stages=stages, rnd_bits=rnd_bits)
+
+
+def _convert(fa, fb, acc, rounding, saturate, stages, rnd_bits, scale):
+    if fb != fa:
+        raise FormatError("unit 'convert' takes one operand (no fmt_b)")
+    if acc is None:
+        raise FormatError(f"unit 'convert' needs the result format as acc (e.g. acc=e4m3); "
+                          f"{_accepted()}")
+    try:
+        as_operand(fa, "fmt")
+    except FormatError:
+        raise FormatError(f"unit 'convert' does not take {fa.name} sources; {_accepted()}") from None
+    return Convert(fa, out=acc, rounding=Rounding.parse(rounding), saturate=saturate,
+                   stages=stages, rnd_bits=rnd_bits, scale=scale)
+
+
 _BUILDERS = {"mul": _mul, "fma": _fma, "mac": _mac, "lmul": _lmul, "lmulmac": _lmulmac,
              "pmul": _posit("pmul", PMul), "pmac": _posit("pmac", PMac), "lnsmul": _lnsmul,
-             "lnsmac": _lnsmac, "dot": _dot}
+             "lnsmac": _lnsmac, "dot": _dot, "add": _add}
 
 
 def _header(manifest) -> str:

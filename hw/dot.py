@@ -33,6 +33,7 @@ from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for
 
+from macforge.limits import LIMITS, check as check_limit
 from macforge.golden import FormatError, Rounding, parse
 
 from ._addertree import AdderTree, MaxTree, Term, aligned_sum, sign_magnitude, term_lead
@@ -55,8 +56,8 @@ __all__ = ["FDot", "IDot", "make_dot", "DEFAULT_LANES", "MAX_LANES", "default_la
 #: the H100 FP8 tensor core (DeepSeek ISCA'25, docs/anchors.md). Block formats default to their
 #: block size (32 for MX, 16 for NVFP4/NVINT4).
 DEFAULT_LANES = 32
-MAX_LANES = 256
-MAX_ALIGN = 56          # golden.dot's bound on W
+MAX_LANES = LIMITS["lanes"].hi
+MAX_ALIGN = LIMITS["align"].hi          # golden.dot's bound on W
 
 
 def block_of(fmt):
@@ -71,18 +72,13 @@ def default_lanes(fmt) -> int:
 
 
 def _check_lanes(lanes) -> int:
-    if not isinstance(lanes, int) or isinstance(lanes, bool) or not 1 <= lanes <= MAX_LANES:
-        raise TypeError(f"lanes must be an integer 1..{MAX_LANES}, not {lanes!r}")
-    return lanes
+    return check_limit("lanes", lanes)
 
 
 def _check_align(align):
     if align is None:
         return None
-    if not isinstance(align, int) or isinstance(align, bool) or not 0 <= align <= MAX_ALIGN:
-        raise TypeError(f"align must be None or an integer 0..{MAX_ALIGN} (fraction bits kept), "
-                        f"not {align!r}")
-    return align
+    return check_limit("align", align)
 
 
 def _element(value, what):

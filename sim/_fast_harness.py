@@ -22,16 +22,22 @@ the reference cycle (clock low + eval, clock high + eval); ``mode`` 0 may make a
 (``en``/``first``/``clear`` low, data held) that drain the pipeline, so consecutive calls
 continue one stream (a MAC keeps its accumulator); a C-slow MAC (manifest ``interleave`` S)
 idles a few more cycles, to a multiple of S, so each of its S accumulators keeps its turn.
+A unit with a handshake (ports of role ``valid_in``, ``valid_out``, ``ready_in``: user RTL)
+holds vector ``k`` until a rising edge where ``ready_in`` is high, and takes an output after
+every rising edge where ``valid_out`` is high; ``mf_run`` returns how many outputs it took
+(``n`` unless ``valid_out`` stayed low for ``HANDSHAKE_CYCLES * n + HANDSHAKE_SLACK`` cycles).
 
 The loop is generated per unit (typed column pointers, port masks as constants) and compiled
 in one translation unit with the Verilated model so ``eval()`` can be inlined into it. The
 Verilator runtime (``verilated.o`` ...) does not depend on the unit: it is compiled once per
 Verilator + compiler and shared (it is 80 % of a from-scratch build's compile time).
 
-Builds are cached under ``<build_root>/<top>/fast/<key>/``, the key hashing the Verilog text,
-the top module, the ports/latency from the manifest, this generator, the Verilator version
-and the compiler; a build is made in a temporary directory and renamed into place, so
-concurrent test workers never see half a library.
+Builds are cached under ``<build_root>/<top>/fast/<key>/``, the key hashing the content of
+every file Verilator read for the top (its ``--MMD`` dependency list: included files and
+packages too, :meth:`macforge.toolchain.sources.RtlSources.inspect`), the include directories
+and defines, the ports/latency from the manifest, this generator, the Verilator version and the
+compiler; a build is made in a temporary directory under a lock and renamed into place
+(:func:`sim._rtl.cached_build`), so concurrent runs never see half a library.
 """
 from __future__ import annotations
 
@@ -47,18 +53,24 @@ from pathlib import Path
 
 from macforge import golden
 
+from macforge.sim import _rtl
 from macforge.sim._lanes import is_lane_port, words_of
 from macforge.toolchain.verilator import verilator_bin
 
 __all__ = ["ABI", "MAX_PORT_BITS", "FastSimError", "Layout", "harness_source", "build"]
 
-#: Bumped whenever the C ABI or the meaning of a call changes.
-ABI = 2
+#: Bumped whenever the C ABI or the meaning of a call changes (3: mf_run returns the outputs
+#: taken, fewer than n when a handshake unit's valid_out stayed low).
+ABI = 3
+#: A handshake run gives up after HANDSHAKE_CYCLES * n + HANDSHAKE_SLACK cycles.
+HANDSHAKE_CYCLES = 16
+HANDSHAKE_SLACK = 4096
 #: Widest port the harness moves as one column value (multi-lane input ports of dot units may
 #: be wider: they travel as rows of 32-bit words, see :mod:`sim._lanes`).
 MAX_PORT_BITS = 64
 
-_IDLE_ROLES = ("enable", "first", "clear")     # go low after the last vector, as in sim.bench
+_IDLE_ROLES = ("enable", "first", "clear", "valid_in")   # low after the last vector (sim.bench)
+_HANDSHAKE_OUT = ("valid_out", "ready_in")      # outputs that pace the run, not results
 _CXX_OPT = ["-O2"]                              # -O3 measured no faster on these models
 _DEFINES = ["-DVERILATOR=1", "-DVM_COVERAGE=0", "-DVM_SC=0", "-DVM_TIMING=0", "-DVM_TRACE=0",
             "-DVM_TRACE_FST=0", "-DVM_TRACE_VCD=0", "-DVM_TRACE_SAIF=0"]
@@ -90,6 +102,8 @@ class Layout:
                                "the fast mode names the Verilated C++ class after it")
         self.clock = manifest.get("clock")
         self.reset = manifest.get("reset")
+        # user RTL may reset on a low level (sim.runner: --reset-active low)
+        self.reset_level = 0 if manifest.get("reset_active") == "low" else 1
         self.latency = int(manifest["latency"])
         # a C-slow MAC (sim.model) steps accumulator t mod S at cycle t: every call's cycle
         # count is padded to a multiple of S so the next call continues each stream
@@ -108,7 +122,12 @@ class Layout:
                     "(use the cocotb mode for this unit)")
         self.inputs = [p for p in manifest["ports"]
                        if p["dir"] == "in" and p["name"] not in (self.clock, self.reset)]
-        outs = [p for p in manifest["ports"] if p["dir"] == "out"]
+        outs = [p for p in manifest["ports"]
+                if p["dir"] == "out" and p["role"] not in _HANDSHAKE_OUT]
+        # a handshake (user RTL, sim.runner --valid-out/--ready-in): outputs are taken when
+        # valid_out is high, a vector is taken at a rising edge where ready_in is high
+        hs = {p["role"]: p["name"] for p in manifest["ports"] if p["role"] in _HANDSHAKE_OUT}
+        self.valid_out, self.ready_in = hs.get("valid_out"), hs.get("ready_in")
         if len(outs) != 1:
             raise FastSimError(f"{self.module}: the fast mode reads exactly one output port, "
                                f"the manifest lists {len(outs)}")
@@ -128,6 +147,8 @@ class Layout:
 
     def key_material(self) -> dict:
         return {"top": self.top, "clock": self.clock, "reset": self.reset,
+                "reset_level": self.reset_level, "valid_out": self.valid_out,
+                "ready_in": self.ready_in,
                 "latency": self.latency, "interleave": self.interleave,
                 "inputs": self.inputs, "output": self.output}
 
@@ -223,11 +244,36 @@ def harness_source(lay: Layout, edge_member: str | None = None) -> str:
 {cycle_ref}
         }}
     }}"""
+        if lay.valid_out:
+            # handshake: the reference cycle always (ready_in is read with the clock low,
+            # after the inputs settled: the value the rising edge sees); outputs are taken
+            # after every rising edge where valid_out is high, until n arrived or the bound
+            ready = f"t.{lay.ready_in} != 0" if lay.ready_in else "true"
+            have_fast = 0
+            body = f"""\
+    const int64_t limit = {HANDSHAKE_CYCLES} * n + {HANDSHAKE_SLACK};
+    int64_t k = 0, j = 0;
+    for (int64_t cyc = 0; j < n && cyc < limit; ++cyc) {{
+        if (k < n) {{
+{set_k(" " * 12)}
+        }} else {{
+            idle(t);
+        }}
+        t.{c} = 0;
+        t.eval();
+        const bool take = k < n && ({ready});
+        t.{c} = 1;
+        t.eval();
+        if (take) ++k;
+        if (t.{lay.valid_out}) out[j++] = t.{o['name']};
+    }}
+    n = j;"""
         rst = lay.reset
         # sim.bench: idle controls, reset high for two rising edges, then one idle cycle; the
         # clock is left low and evaluated, so either cycle form sees the next rising edge
-        rst_on = f"\n    t.{rst} = 1;" if rst else ""
-        rst_off = f"\n        if (i == 2) t.{rst} = 0;" if rst else ""
+        on = lay.reset_level
+        rst_on = f"\n    t.{rst} = {on};" if rst else ""
+        rst_off = f"\n        if (i == 2) t.{rst} = {1 - on};" if rst else ""
         reset = f"""\
     idle(t);{rst_on}
     for (int i = 0; i < 3; ++i) {{{rst_off}
@@ -436,35 +482,6 @@ def _runtime_objects(names: list[str], build_root: Path) -> list[Path]:
 
 
 # -- one unit ----------------------------------------------------------------------------------
-_PORT_RE = re.compile(r"VL_(IN|OUT|INOUT)(8|16|64|W)?\(&(\w+),(\d+),(\d+)")
-
-
-def _header_ports(header: Path) -> dict:
-    """{port: (dir, width)} as Verilator declared them in ``V<top>.h``."""
-    ports = {}
-    for d, _, name, msb, lsb in _PORT_RE.findall(header.read_text()):
-        ports[name] = (d.lower(), int(msb) - int(lsb) + 1)
-    return ports
-
-
-def _check_ports(lay: Layout, header: Path):
-    have = _header_ports(header)
-    want = lay.inputs + [lay.output]
-    for name in (lay.clock, lay.reset):
-        if name:
-            want.append({"name": name, "dir": "in", "width": 1})
-    for p in want:
-        if p["name"] not in have:
-            raise FastSimError(f"the RTL top {lay.top!r} has no port {p['name']!r}, which the "
-                               f"manifest of {lay.module} lists "
-                               f"(its ports: {', '.join(sorted(have)) or 'none'})")
-        d, w = have[p["name"]]
-        if d != p["dir"] or w != p["width"]:
-            raise FastSimError(f"port {p['name']!r} of the RTL top {lay.top!r} is {d}put "
-                               f"[{w - 1}:0]; the manifest of {lay.module} says {p['dir']}put "
-                               f"[{p['width'] - 1}:0]")
-
-
 def _mk_list(mk: str, var: str) -> list[str]:
     """Names listed under ``VAR +=`` (one per continuation line) in a Verilator .mk file."""
     names, inside = [], False
@@ -479,77 +496,78 @@ def _mk_list(mk: str, var: str) -> list[str]:
 
 
 def build(manifest: dict, verilog, top: str | None = None,
-          build_root="build/sim") -> tuple[Path, Layout, bool]:
+          build_root="build/sim", info=None) -> tuple[Path, Layout, bool]:
     """Build (or find in the cache) the harness library; return (library, layout, was_cached).
+
+    ``verilog`` is a path or a :class:`macforge.toolchain.sources.RtlSources`; ``info`` the
+    :func:`sim._rtl.inspect` result when the caller has verilated it already. The cache key
+    is the content of every file Verilator read (its dependency list), the sources' include
+    directories and defines, the manifest's ports and clocking, this generator, the tools.
 
     Raises
     ------
     FastSimError
-        A port wider than 64 bits, a port missing from the RTL or of another width, or a
-        failed Verilator/compiler run (the message names the log).
+        A port wider than 64 bits, or a failed compiler run (the message names the log).
+    PortError
+        A port missing from the RTL or of another direction or width.
     """
     lay = Layout(manifest, top)
-    verilog = Path(verilog).resolve()
-    if not verilog.is_file():
-        raise FastSimError(f"Verilog file {str(verilog)!r} does not exist")
     build_root = Path(build_root).resolve()
     tools = _tool_versions()
-    generator = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # any edit rebuilds
-    key = _digest({"abi": ABI, "verilog": hashlib.sha256(verilog.read_bytes()).hexdigest(),
-                   "layout": lay.key_material(), "generator": generator, "tools": tools,
-                   "opt": _CXX_OPT})[:16]
     moddir = build_root / lay.top / "fast"
-    final = moddir / key
-    lib = final / f"lib{lay.top}_fast.so"
-    if lib.exists():
-        return lib, lay, True
     moddir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=moddir))
-    blog = tmp / "build.log"
-    saved_log = moddir / "build.log"          # the log of the last build, kept on failure
+    scratch = None
+    if info is None:
+        scratch = Path(tempfile.mkdtemp(prefix=".inspect.", dir=moddir))
     try:
-        obj = tmp / "obj"
-        cmd = [tools["verilator"], "--cc", "-O3", "-Wno-fatal", "--top-module", lay.top,
-               "-Mdir", obj, verilog]
-        if not _run(cmd, blog):
-            raise FastSimError(f"Verilator failed on {verilog.name} (top {lay.top}); see "
-                               f"{saved_log}\n{_tail(blog)}")
-        _check_ports(lay, obj / f"V{lay.top}.h")
-        mk = (obj / f"V{lay.top}_classes.mk").read_text()
-        units = []
-        for var in ("VM_CLASSES_FAST", "VM_CLASSES_SLOW", "VM_SUPPORT_FAST", "VM_SUPPORT_SLOW"):
-            units += _mk_list(mk, var)
-        runtime = []
-        for var in ("VM_GLOBAL_FAST", "VM_GLOBAL_SLOW"):
-            runtime += _mk_list(mk, var)
-        if not units:
-            raise FastSimError(f"no model sources found in {obj}/V{lay.top}_classes.mk")
-        # one translation unit: the model, then the harness loop, so eval() can be inlined
-        includes = "".join(f'#include "{u}.cpp"\n' for u in units)
-        source = harness_source(lay, _fast_edge_member(lay, obj))
-        (tmp / "harness.cpp").write_text(includes + source)
-        objs = _runtime_objects(runtime, build_root)
-        inc = _include_dir()
-        cmd = [tools["cxx"], "-shared", "-fPIC", *_CXX_OPT, *_DEFINES, f"-I{obj}", f"-I{inc}",
-               f"-I{inc / 'vltstd'}", "-o", tmp / lib.name, tmp / "harness.cpp", *objs,
-               "-pthread", "-Wl,-Bsymbolic"]
-        if not _run(cmd, blog):
-            raise FastSimError(f"compiling the fast harness of {lay.top} failed; see "
-                               f"{saved_log}\n{_tail(blog)}")
-        (tmp / "key.json").write_text(json.dumps(
-            {"key": key, "verilog": str(verilog), "layout": lay.key_material(),
-             "tools": tools}, indent=1, sort_keys=True))
-        shutil.copyfile(blog, saved_log)
-        try:
-            os.rename(tmp, final)
-        except OSError:                          # another process finished first: use theirs
-            if not lib.exists():
-                raise
-    except FastSimError:
-        if blog.exists():
-            shutil.copyfile(blog, saved_log)
-        raise
+        if info is None:
+            info = _rtl.inspect(manifest, verilog, lay.top, scratch)
+        generator = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # any edit rebuilds
+        key = info.digest(abi=ABI, layout=lay.key_material(), generator=generator,
+                          tools=tools, opt=_CXX_OPT, verilate=_rtl.VERILATE_ARGS)[:16]
+        lib_name = f"lib{lay.top}_fast.so"
+        saved_log = moddir / "build.log"          # the log of the last build, kept on failure
+
+        def make(tmp: Path):
+            blog = tmp / "build.log"
+            try:
+                _compile(lay, info, tmp, tmp / lib_name, blog, build_root, saved_log, tools, key)
+            finally:
+                if blog.exists():
+                    shutil.copyfile(blog, saved_log)
+        final, cached = _rtl.cached_build(moddir, key, make)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return lib, lay, False
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return final / lib_name, lay, cached
+
+
+def _compile(lay, info, tmp, lib, blog, build_root, saved_log, tools, key):
+    """The harness library of ``lay`` from the model ``info`` verilated, into ``tmp``."""
+    obj = tmp / "obj"
+    shutil.copytree(info.mdir, obj)
+    mk = (obj / f"V{lay.top}_classes.mk").read_text()
+    units = []
+    for var in ("VM_CLASSES_FAST", "VM_CLASSES_SLOW", "VM_SUPPORT_FAST", "VM_SUPPORT_SLOW"):
+        units += _mk_list(mk, var)
+    runtime = []
+    for var in ("VM_GLOBAL_FAST", "VM_GLOBAL_SLOW"):
+        runtime += _mk_list(mk, var)
+    if not units:
+        raise FastSimError(f"no model sources found in {obj}/V{lay.top}_classes.mk")
+    # one translation unit: the model, then the harness loop, so eval() can be inlined
+    includes = "".join(f'#include "{u}.cpp"\n' for u in units)
+    source = harness_source(lay, _fast_edge_member(lay, obj))
+    (tmp / "harness.cpp").write_text(includes + source)
+    objs = _runtime_objects(runtime, build_root)
+    inc = _include_dir()
+    cmd = [tools["cxx"], "-shared", "-fPIC", *_CXX_OPT, *_DEFINES, f"-I{obj}", f"-I{inc}",
+           f"-I{inc / 'vltstd'}", "-o", lib, tmp / "harness.cpp", *objs,
+           "-pthread", "-Wl,-Bsymbolic"]
+    if not _run(cmd, blog):
+        raise FastSimError(f"compiling the fast harness of {lay.top} failed; see "
+                           f"{saved_log}\n{_tail(blog)}")
+    (tmp / "key.json").write_text(json.dumps(
+        {"key": key, "sources": info.sources.key_material(),
+         "files_read": [str(f) for f in info.files_read], "layout": lay.key_material(),
+         "tools": tools}, indent=1, sort_keys=True))

@@ -16,14 +16,16 @@ import numpy as np
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, Timer
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, Timer
 
 from macforge.sim import model
 from macforge.sim._lanes import is_lane_port, pack_ints
 
 __all__ = ["unit_vectors"]
 
-_CONTROL_DEFAULTS = {"en": 0, "first": 0, "clear": 0}
+_IDLE_ROLES = ("enable", "first", "clear", "valid_in")   # go low after the last vector
+_HANDSHAKE_OUT = ("valid_out", "ready_in")
+HANDSHAKE_CYCLES, HANDSHAKE_SLACK = 16, 4096                 # as sim._fast_harness
 
 
 class Driver:
@@ -40,7 +42,7 @@ class Driver:
         # multi-lane ports (dot units): (n, lanes) codes packed into one integer per vector
         self.columns = [pack_ints(stim[p], by_name[p]) if is_lane_port(by_name[p])
                         else stim[p].astype(np.uint64).tolist() for p in self.ports]
-        self.idle = [_CONTROL_DEFAULTS.get(p) for p in self.ports]
+        self.idle = [0 if by_name[p]["role"] in _IDLE_ROLES else None for p in self.ports]
         self.n = len(self.columns[0])
 
     def apply(self, i):
@@ -57,7 +59,8 @@ class Monitor:
     """Samples the output port into an in-order queue."""
 
     def __init__(self, dut, manifest):
-        (self.port,) = [p["name"] for p in manifest["ports"] if p["dir"] == "out"]
+        (self.port,) = [p["name"] for p in manifest["ports"]
+                        if p["dir"] == "out" and p["role"] not in _HANDSHAKE_OUT]
         self.handle = getattr(dut, self.port)
         self.queue: list[int] = []
 
@@ -92,18 +95,38 @@ async def unit_vectors(dut):
         driver.apply(n)                                  # idle controls during reset
         rst = getattr(dut, manifest["reset"]) if manifest.get("reset") else None
         if rst is not None:
-            rst.value = 1
+            on = 0 if manifest.get("reset_active") == "low" else 1
+            rst.value = on
             for _ in range(2):
                 await FallingEdge(clk)
-            rst.value = 0
+            rst.value = 1 - on
         await FallingEdge(clk)
-        # The vector applied at falling edge i is taken by the next rising edge; its result
-        # is visible at falling edge i + latency.
-        for i in range(n + latency - 1):
-            driver.apply(i)
-            await FallingEdge(clk)
-            if i >= latency - 1:
-                monitor.sample()
+        hs = {p["role"]: getattr(dut, p["name"]) for p in manifest["ports"]
+              if p["role"] in _HANDSHAKE_OUT}
+        if "valid_out" in hs:
+            # handshake: vector i is held until a rising edge where ready_in is high (read
+            # once the inputs settled: the value the edge sees); an output is taken after
+            # every rising edge where valid_out is high
+            i = 0
+            for _ in range(HANDSHAKE_CYCLES * n + HANDSHAKE_SLACK):
+                if len(monitor.queue) >= n:
+                    break
+                driver.apply(i)
+                await ReadOnly()
+                take = i < n and ("ready_in" not in hs or hs["ready_in"].value.to_unsigned())
+                await RisingEdge(clk)
+                i += int(take)
+                await FallingEdge(clk)
+                if hs["valid_out"].value.to_unsigned():
+                    monitor.sample()
+        else:
+            # The vector applied at falling edge i is taken by the next rising edge; its
+            # result is visible at falling edge i + latency.
+            for i in range(n + latency - 1):
+                driver.apply(i)
+                await FallingEdge(clk)
+                if i >= latency - 1:
+                    monitor.sample()
     observed = np.array(monitor.queue, dtype=np.uint64)
     assert observed.size == n, f"monitor queue holds {observed.size} outputs for {n} vectors"
     expected, bad = model.compare(manifest, stim, observed)

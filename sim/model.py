@@ -27,7 +27,8 @@ def _common(manifest):
     kw = dict(rounding=manifest.get("rounding") or "rne", saturate=bool(manifest.get("saturate")))
     if manifest.get("rounding") == "sr":
         kw["rnd_bits"] = int(manifest["rnd_bits"])
-    return golden.parse(f["a"]), golden.parse(f["b"]), output_format(manifest), kw
+    # one-operand units (convert) have no b
+    return golden.parse(f["a"]), golden.parse(f.get("b", f["a"])), output_format(manifest), kw
 
 
 def _mul(manifest, stim, fa, fb, fo, kw, observed):
@@ -36,6 +37,16 @@ def _mul(manifest, stim, fa, fb, fo, kw, observed):
 
 def _fma(manifest, stim, fa, fb, fo, kw, observed):
     return golden.fma(stim["a"], stim["b"], stim["c"], fa, fo, fmt_b=fb, **kw)
+
+
+def _add(manifest, stim, fa, fb, fo, kw, observed):
+    return golden.add(stim["a"], stim["b"], fa, fo, fmt_y=fb, **kw)
+
+
+def _convert(manifest, stim, fa, fb, fo, kw, observed):
+    scale = manifest["formats"].get("scale")
+    return golden.convert(stim["a"], fa, fo, scale=stim.get("scale"),
+                          scale_fmt=scale or "e8m0", **kw)
 
 
 def _lmul(manifest, stim, fa, fb, fo, kw, observed):
@@ -85,7 +96,7 @@ def _dot(manifest, stim, fa, fb, fo, kw, observed):
 
 #: The reference model of each golden operation a unit declares (manifest ``model``).
 MODELS = {
-    "mul": _mul, "fma": _fma, "lmul": _lmul,
+    "mul": _mul, "fma": _fma, "lmul": _lmul, "convert": _convert, "add": _add,
     "mac_step": _stepped(_mac_step), "lmul_mac_step": _stepped(_lmul_mac_step),
     "lns_mac_step": _stepped(_lns_mac_step), "quire_mac": _quire_mac, "dot": _dot,
 }

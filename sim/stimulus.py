@@ -11,7 +11,8 @@ import numpy as np
 from macforge import golden
 from macforge.sim._dotstim import dot_stimulus
 
-__all__ = ["EXHAUSTIVE_LIMIT", "make_stimulus"]
+__all__ = ["EXHAUSTIVE_LIMIT", "make_stimulus", "exhaustive_bits", "corner_vectors",
+           "random_vectors"]
 
 EXHAUSTIVE_LIMIT = 1 << 24      # input spaces up to 2^24 vectors are run exhaustively
 
@@ -33,6 +34,53 @@ def _cancelling_addends(fa, fb, facc, a, b):
     return facc.encode(-p)
 
 
+def _formats(manifest):
+    f = manifest["formats"]
+    names = {p["name"] for p in manifest["ports"]}
+    return (golden.parse(f["a"]), golden.parse(f["b"]) if "b" in names else None,
+            golden.parse(f.get("out") or f.get("acc")))
+
+
+def _inputs(manifest):
+    """A stateless unit's input ports and their formats, in stimulus order: the operands
+    (``a``, and ``b`` unless it is a one-operand unit such as a cast), an addend ``c`` in the
+    output format, a power-of-two ``scale`` (casts)."""
+    fa, fb, fo = _formats(manifest)
+    roles = {p["role"] for p in manifest["ports"]}
+    names = {p["name"] for p in manifest["ports"]}
+    ins = [("a", fa)] + ([("b", fb)] if fb is not None else [])
+    if "addend" in roles:
+        ins.append(("c", fo))
+    if "scale" in names:
+        ins.append(("scale", golden.parse(manifest["formats"]["scale"])))
+    return ins
+
+
+def exhaustive_bits(manifest: dict) -> int:
+    """Bits of a stateless unit's input space (operands, an addend c, a scale)."""
+    return sum(fmt.bits for _, fmt in _inputs(manifest))
+
+
+def corner_vectors(manifest: dict) -> dict:
+    """The cross-product of the input formats' ``corner_codes()`` (a stateless unit's
+    directed vectors when its space is too large to run whole)."""
+    ins = _inputs(manifest)
+    grids = np.meshgrid(*[fmt.corner_codes() for _, fmt in ins], indexing="ij")
+    return {name: g.ravel().astype(fmt.dtype) for (name, fmt), g in zip(ins, grids)}
+
+
+def random_vectors(manifest: dict, rng, n: int) -> dict:
+    """``n`` seeded random vectors of a stateless unit: uniform codes with corners mixed in;
+    a quarter of the FMA addends cancel the product (cancellation, tiny results)."""
+    fa, fb, fo = _formats(manifest)
+    out = {name: _random_codes(rng, fmt, n, fmt.corner_codes()) for name, fmt in _inputs(manifest)}
+    if "c" in out:
+        sel = rng.random(n) < 0.25
+        out["c"][sel] = _cancelling_addends(fa, fb, fo, out["a"][sel],
+                                            out["b"][sel]).astype(fo.dtype)
+    return out
+
+
 def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     """Build the stimulus for ``manifest``'s unit, from its ports and its state trait.
 
@@ -44,54 +92,50 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     every (a, b) pair as a sequence-starting step when the pair space allows (else the corner
     pairs), then ``n_random`` steps in random-length sequences (each begins with ``first``),
     with occasional ``clear`` and idle (``en`` = 0) cycles. An ``rnd`` port gets uniform
-    random integers of its width.
+    random integers of its width, except on a one-operand unit (a cast: ``a`` and no scale)
+    whose inputs and rnd values together are at most 2^24: it gets every rnd value for every
+    input (bf16 -> e4m3 with R = 8: 2^24 vectors). A ``scale`` port (casts) is one more input
+    axis, exhaustive with the others where the space allows.
     """
     if any("lanes" in p for p in manifest["ports"]):
         return dot_stimulus(manifest, n_random, seed)
     rng = np.random.default_rng(seed)
     roles = {p["role"]: p["name"] for p in manifest["ports"]}
+    names = {p["name"] for p in manifest["ports"]}
     f = manifest["formats"]
-    fa, fb = golden.parse(f["a"]), golden.parse(f["b"])
+    fa = golden.parse(f["a"])
+    fb = golden.parse(f["b"]) if "b" in names else None      # one-operand units: a only
     fo = golden.parse(f.get("out") or f.get("acc"))
     stim: dict = {}
     meta = {"exhaustive": 0, "corner": 0, "random": 0, "seed": seed}
-    ca, cb = fa.corner_codes(), fb.corner_codes()
+    ca = fa.corner_codes()
+    cb = fb.corner_codes() if fb is not None else None
 
     if manifest["state"] == "none":
-        fma = "addend" in roles
-        space_bits = fa.bits + fb.bits + (fo.bits if fma else 0)
+        # the input ports and their formats: operands, an addend (in the output format), a
+        # power-of-two scale (casts)
+        ins = _inputs(manifest)
+        space_bits = sum(fmt.bits for _, fmt in ins)
+        rnd_bits = int(manifest["rnd_bits"]) if "random" in roles else 0
+        # a one-operand unit (a cast) gets every rnd value for every input where that fits
+        with_rnd = rnd_bits and len(ins) == 1 and space_bits + rnd_bits <= 24
         if space_bits <= 24:
-            grids = np.meshgrid(*([fa.codes(), fb.codes()] + ([fo.codes()] if fma else [])),
-                                indexing="ij")
-            a, b = grids[0].ravel(), grids[1].ravel()
-            c = grids[2].ravel() if fma else None
-            meta["exhaustive"] = a.size
+            axes = [fmt.codes() for _, fmt in ins]
+            if with_rnd:
+                axes.append(np.arange(1 << rnd_bits, dtype=np.uint32))
+            grids = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
+            for (name, fmt), g in zip(ins, grids):
+                stim[name] = g.astype(fmt.dtype)
+            if with_rnd:
+                stim["rnd"] = grids[-1]
+            meta["exhaustive"] = grids[0].size
         else:
-            parts_a, parts_b, parts_c = [], [], []
-            if fma:
-                cc = fo.corner_codes()
-                ga, gb, gc = np.meshgrid(ca, cb, cc, indexing="ij")
-                parts_a.append(ga.ravel()); parts_b.append(gb.ravel()); parts_c.append(gc.ravel())
-            else:
-                ga, gb = np.meshgrid(ca, cb, indexing="ij")
-                parts_a.append(ga.ravel()); parts_b.append(gb.ravel())
-            meta["corner"] = parts_a[0].size
-            ra = _random_codes(rng, fa, n_random, ca)
-            rb = _random_codes(rng, fb, n_random, cb)
-            parts_a.append(ra); parts_b.append(rb)
-            if fma:
-                rc = _random_codes(rng, fo, n_random, fo.corner_codes())
-                # a quarter of the random addends cancel the product (cancellation, tiny results)
-                sel = rng.random(n_random) < 0.25
-                rc[sel] = _cancelling_addends(fa, fb, fo, ra[sel], rb[sel]).astype(fo.dtype)
-                parts_c.append(rc)
+            corners = corner_vectors(manifest)
+            meta["corner"] = corners["a"].size
+            rand = random_vectors(manifest, rng, n_random)
             meta["random"] = n_random
-            a = np.concatenate([p.astype(fa.dtype) for p in parts_a])
-            b = np.concatenate([p.astype(fb.dtype) for p in parts_b])
-            c = np.concatenate([p.astype(fo.dtype) for p in parts_c]) if fma else None
-        stim["a"], stim["b"] = a.astype(fa.dtype), b.astype(fb.dtype)
-        if c is not None:
-            stim["c"] = c.astype(fo.dtype)
+            for name, fmt in ins:
+                stim[name] = np.concatenate([corners[name], rand[name]]).astype(fmt.dtype)
     else:
         seqs_a, seqs_b, first = [], [], []
         if fa.bits + fb.bits <= 24:
@@ -125,7 +169,7 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
         clear[tail] = rng.random(n_random) < 0.002        # rare clears, even mid-sequence
         stim["en"], stim["clear"] = en, clear
     total = stim["a"].size
-    if "random" in roles:
+    if "random" in roles and "rnd" not in stim:
         rnd_bits = int(manifest["rnd_bits"])
         stim["rnd"] = rng.integers(0, 1 << rnd_bits, size=total, dtype=np.uint64).astype(np.uint32)
     meta["total"] = int(total)

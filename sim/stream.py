@@ -114,7 +114,7 @@ def _checker_digest() -> str:
     files = sorted(Path(golden.__file__).parent.glob("*.py"))
     here = Path(__file__).parent
     files += [here / f for f in ("model.py", "_fast_harness.py", "_lanes.py", "fast.py",
-                                 "continuation.py", "sweeps.py", "stream.py")]
+                                 "continuation.py", "sweeps.py", "stimulus.py", "stream.py")]
     for f in files:
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
@@ -137,10 +137,11 @@ def _covered(ranges) -> int:
 class _ChunkChecker:
     """Simulates and checks chunks of a sweep; in-process or in a worker process."""
 
-    def __init__(self, manifest, verilog, top, build_root, sweep, report_rows):
+    def __init__(self, manifest, verilog, top, build_root, sweep, report_rows, info=None):
         self.manifest, self.sweep, self.report_rows = manifest, sweep, report_rows
-        self.dut = FastSim(manifest, verilog, top=top, build_root=build_root)
+        self.dut = FastSim(manifest, verilog, top=top, build_root=build_root, info=info)
         self.cont = Continuation(manifest)     # this model's state between its chunks
+        self.hook = None                       # in-process: called with every checked chunk
 
     def __call__(self, lo, hi):
         t0 = time.perf_counter()
@@ -151,6 +152,8 @@ class _ChunkChecker:
         acc_before = self.cont.state
         expected, bad = self.cont.compare(stim, observed)
         t3 = time.perf_counter()
+        if self.hook is not None:            # may drop mismatches it accepts (--nan any)
+            bad = self.hook(lo, stim, observed, expected, bad)
         rows = _mismatch_rows(self.manifest, stim, observed, expected, bad, lo, acc_before,
                               self.report_rows)
         return lo, hi, int(bad.size), rows, {"stimulus": t1 - t0, "sim": t2 - t1,
@@ -172,7 +175,7 @@ def _worker_chunk(task):
 def stream(manifest: dict, verilog, sweep: Sweep, *, top: str | None = None,
            build_root="build/sim", chunk: int = 1 << 22, jobs: int = 1, progress=None,
            resume: bool = True, limit: int | None = None, report_rows: int = 10,
-           every: float = 10.0, out=None) -> StreamResult:
+           every: float = 10.0, out=None, info=None, on_chunk=None) -> StreamResult:
     """Verify every vector of ``sweep`` in chunks: generate, simulate, compare, accumulate.
 
     Parameters
@@ -197,6 +200,15 @@ def stream(manifest: dict, verilog, sweep: Sweep, *, top: str | None = None,
         Stop after about this many vectors in this session (timing samples); progress is kept.
     every : float
         Seconds between progress lines (rate, mismatches so far, ETA).
+    info : RtlInfo, optional
+        :func:`sim._rtl.inspect` of ``verilog`` when the caller has it (``verilog`` may be a
+        path or a :class:`macforge.toolchain.sources.RtlSources`).
+    on_chunk : callable, optional
+        ``on_chunk(lo, stim, observed, expected, bad)`` after every chunk checked in this
+        process (``jobs`` = 1), returning the mismatches that count (``bad`` or fewer): how
+        :mod:`sim.runner` writes the CSV and the diagnosis of a streamed run without holding
+        it, and accepts any NaN code under ``--nan any``. Its policy must be part of
+        ``progress`` 's name or the sweep's, so sessions under other policies do not mix.
     out : callable, optional
         Called with each progress line (what is resumed, the plan, progress, a worker
         restarted, an interruption); by default nothing is printed. ``out=print`` shows them.
@@ -222,8 +234,14 @@ def stream(manifest: dict, verilog, sweep: Sweep, *, top: str | None = None,
     out = out or _silent
     if not isinstance(jobs, int) or jobs < 1:
         raise FastSimError(f"jobs must be a positive integer, not {jobs!r}")
-    ident = {"format": 2, "sweep": sweep.name, "total": sweep.total, "chunk": chunk, "top": top,
-             "verilog": hashlib.sha256(Path(verilog).read_bytes()).hexdigest(),
+    if on_chunk is not None and jobs != 1:
+        raise FastSimError("on_chunk sees the chunks checked in this process: give jobs=1")
+    args = (manifest, verilog, top, build_root, sweep, report_rows)
+    local = _ChunkChecker(*args, info=info)   # builds (or finds) the harness first, here
+    local.hook = on_chunk
+    # the harness' cache key covers every file Verilator read (includes too) and the tools
+    ident = {"format": 3, "sweep": sweep.name, "total": sweep.total, "chunk": chunk, "top": top,
+             "rtl": local.dut.library.parent.name,
              "checker": _checker_digest(),
              "manifest": {k: manifest[k] for k in sorted(manifest) if k != "multiplier"}}
     key = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
@@ -236,18 +254,20 @@ def stream(manifest: dict, verilog, sweep: Sweep, *, top: str | None = None,
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.close()
+        local.dut.close()
         raise FastSimError(f"another run is using the progress file {pfile}") from None
     except ImportError:                 # no flock (Windows): no protection against two runs
         pass
     try:
-        return _stream_locked(manifest, verilog, sweep, top, build_root, chunk, jobs, pfile,
-                              key, resume, limit, report_rows, every, out)
+        return _stream_locked(manifest, sweep, top, chunk, jobs, pfile, key, resume, limit,
+                              report_rows, every, out, local, args)
     finally:
+        local.dut.close()
         lock.close()
 
 
-def _stream_locked(manifest, verilog, sweep, top, build_root, chunk, jobs, pfile, key, resume,
-                   limit, report_rows, every, out) -> StreamResult:
+def _stream_locked(manifest, sweep, top, chunk, jobs, pfile, key, resume, limit, report_rows,
+                   every, out, local, args) -> StreamResult:
     state = {"key": key, "sweep": sweep.name, "module": manifest["module"], "total": sweep.total,
              "chunk": chunk, "done": [], "mismatches": 0, "first": [], "seconds": 0.0}
     if resume and pfile.exists():
@@ -280,8 +300,6 @@ def _stream_locked(manifest, verilog, sweep, top, build_root, chunk, jobs, pfile
     t_start = time.perf_counter()
     if pending:
         todo = sum(hi - lo for lo, hi in pending)
-        args = (manifest, verilog, top, build_root, sweep, report_rows)
-        local = _ChunkChecker(*args)          # builds (or finds) the harness first, here
         timing["build"] = local.dut.build_seconds
         out(f"{sweep.describe or sweep.name} on {top}: {todo:,} vectors to check in "
             f"{len(pending):,} chunks of {chunk:,}"

@@ -25,9 +25,10 @@ import numpy as np
 
 from macforge import golden
 from macforge.sim._fast_harness import FastSimError
+from macforge.sim.stimulus import corner_vectors, random_vectors
 
-__all__ = ["Sweep", "PairSweep", "FmaSweep", "ArraySweep", "pair_sweep", "fma_sweep",
-           "stratified_codes"]
+__all__ = ["Sweep", "PairSweep", "FmaSweep", "ArraySweep", "StimulusSweep", "pair_sweep",
+           "fma_sweep", "stratified_codes"]
 
 
 class Sweep:
@@ -117,6 +118,49 @@ class ArraySweep(Sweep):
 
     def _make(self, lo, hi):
         return {k: v[lo:hi] for k, v in self.stim.items()}
+
+
+class StimulusSweep(Sweep):
+    """A stateless unit's corners-plus-random stimulus, made block by block.
+
+    Vectors ``0 .. corners-1`` are the corner cross-product (:func:`sim.stimulus.corner_vectors`),
+    then ``n_random`` random vectors (:func:`sim.stimulus.random_vectors`) in blocks of
+    ``block``, block ``j`` drawn from ``default_rng([seed, j])``: any chunk is a pure function of
+    its range, so a run of 10^8 vectors streams in bounded memory and resumes after Ctrl-C.
+    (The in-memory :func:`sim.stimulus.make_stimulus` draws from one generator instead: the same
+    kind of vectors, other values.)
+    """
+
+    def __init__(self, manifest: dict, n_random: int, seed: int, block: int = 1 << 20):
+        if manifest.get("state", "none") != "none" or any("lanes" in p for p in manifest["ports"]):
+            raise FastSimError(f"{manifest['module']}: a StimulusSweep takes a stateless "
+                               "unit without lane ports")
+        self.manifest, self.seed, self.block = manifest, int(seed), int(block)
+        self.corners = corner_vectors(manifest)
+        self.n_corner = int(self.corners["a"].size)
+        self.n_random = int(n_random)
+        self.total = self.n_corner + self.n_random
+        self.name = f"stim_{manifest['module']}_n{self.n_random}_s{self.seed}_b{self.block}"
+        self.describe = (f"{self.n_corner:,} corner and {self.n_random:,} random vectors "
+                         f"(seed {self.seed})")
+
+    def _block(self, j: int) -> dict:
+        size = min(self.block, self.n_random - j * self.block)
+        return random_vectors(self.manifest, np.random.default_rng([self.seed, j]), size)
+
+    def _make(self, lo, hi):
+        parts = []
+        if lo < self.n_corner:
+            parts.append({k: v[lo:min(hi, self.n_corner)] for k, v in self.corners.items()})
+        r0, r1 = max(lo, self.n_corner) - self.n_corner, hi - self.n_corner
+        for j in range(r0 // self.block, -(-r1 // self.block) if r1 > 0 else 0):
+            blk = self._block(j)
+            b0 = j * self.block
+            parts.append({k: v[max(r0, b0) - b0:min(r1, b0 + self.block) - b0]
+                          for k, v in blk.items()})
+        if not parts:
+            return {k: v[:0] for k, v in self.corners.items()}
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def pair_sweep(fmt, fmt_b=None) -> PairSweep:

@@ -20,5 +20,6 @@ def simulate(**kw):
     kw.setdefault("build_root", str(BUILD))
     kw.setdefault("quiet", True)
     kw.setdefault("mode", "cocotb")       # these tests are about the cocotb bench; fast mode has its own
-    res = run(SimSpec(**kw), out=lines.append)
+    progress = kw.pop("progress", None)
+    res = run(SimSpec(**kw), out=lines.append, progress=progress)
     return res, lines

@@ -140,3 +140,34 @@ def test_minilm_missing_extra_message(monkeypatch):
     monkeypatch.setattr(minilm, "_find_package", lambda: None)
     with pytest.raises(SpecError, match=re.escape(minilm.MISSING)):
         minilm.MiniLM().params
+
+
+@pytest.mark.skipif(not HAVE_BLOCK, reason="golden block formats not in this checkout")
+def test_block_activity_is_lane_groups_with_their_scales(digits):
+    """A block format's sampled steps are k consecutive element codes of one row of each
+    quantised operand, inside one block, with that block's scale code (what the k-lane dot
+    unit sees); the energy stimulus drives its scale ports with them."""
+    from macforge.costmodel.energy import stimulus
+    spec = unit_spec("mxfp4")
+    k = spec.unit_args()["lanes"]
+    r = evaluate(digits, spec, activity=64)
+    act = r["activity"]["fc1"]
+    w = golden.quantize(np.asarray(digits.params["w0"], np.float64), spec.fmt, axis=-1)
+    assert act["a"].shape == act["b"].shape == (64, k) and act["sb"].shape == (64,)
+    found = 0
+    for b, sb in zip(act["b"], act["sb"]):
+        hits = [(j, k0) for j in range(w.elements.shape[0])
+                for k0 in range(0, w.elements.shape[1], k)
+                if np.array_equal(w.elements[j, k0:k0 + k], b)
+                and w.scales[j, k0 // spec.fmt.block] == sb]
+        found += bool(hits)
+    assert found == 64
+
+    class _Net:                                   # the ports stimulus() reads of a netlist
+        dffs = [1]
+        clock = "clk"
+        inputs = {"clk": [0], "sa": [0] * 8}
+    man = {"ports": [{"name": "sa", "role": "scale", "format": "e8m0"}],
+           "formats": {"scale": "e8m0"}}
+    inputs, _ = stimulus(_Net(), 64 * 16, man, operands={"sa": act["sa"]})
+    assert np.array_equal(inputs["sa"].ravel()[:64], act["sa"])

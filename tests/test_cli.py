@@ -34,7 +34,7 @@ def test_formats_json(capsys):
     (["formats", "e4m9x"], r"^macforge: error: unknown format 'e4m9x'; accepted: int<N>/uint<N> .*$"),
     (["formats", "int64"], r"^macforge: error: unknown format 'int64' \(integer width must be 2\.\.32, not 64\); accepted: .*$"),
     (["formats", "e12m3"], r"^macforge: error: unknown format 'e12m3' \(exponent bits must be 1\.\.11 and mantissa bits 0\.\.52, not E=12, M=3\); accepted: .*$"),
-    (["verilog", "--format", "e4m3", "--stages", "-1"], r"^macforge: error: argument --stages: stages must be a non-negative integer, not -1$"),
+    (["verilog", "--format", "e4m3", "--stages", "-1"], r"^macforge: error: argument --stages: stages must be an integer 0\.\.32 \(pipeline registers of a unit\), not -1$"),
     (["verilog", "--format", "e4m3", "--unit", "div"], r"^macforge: error: argument --unit/-u: invalid choice: 'div' .*$"),
     (["sim", "--format", "nosuch"], r"^macforge: error: unknown format 'nosuch'; accepted: .*$"),
 ])

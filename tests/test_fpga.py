@@ -116,7 +116,7 @@ def test_loop_stage_sweep_raises_fmax(tmp_path, capsys):
     """The e4m3 -> fp32 MAC's rounding loop bounds Fmax whatever STAGES is; registers inside
     the loop (a C-slow MAC, hw.FMac loop_stages) lift it: on the ECP5 from ~23 to ~59 MHz."""
     argv = ["fpga", "--format", "e4m3", "--acc", "fp32", "--target", "ecp5", "--sweep-stages",
-            "1", "--sweep-loop-stages", "0,3", "--out", str(tmp_path), "--json"]
+            "1", "--sweep-loop-stages", "0,3", "--output", str(tmp_path), "--json"]
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["stages"], r["loop_stages"], r["interleave"], r["latency"]) for r in rows] == [

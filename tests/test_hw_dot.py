@@ -152,13 +152,14 @@ def test_cocotb_equals_fast_on_wide_ports():
     from macforge.sim import fast
     res, lines = simulate(format="mxfp4", unit="dot", lanes=32, n=500, waves=False)
     assert res.ok, "\n".join(lines)
-    work = BUILD / res.module
+    work = Path(res.run_dir)
     with np.load(work / "result.npz") as r:
         observed = r["observed"]
     with np.load(work / "vectors.npz") as v:
         stim = {k: v[k] for k in v.files}
     man = json.loads((work / "bench.json").read_text())["manifest"]
-    got = fast.check_fast(man, work / "rtl" / f"{res.module}.v", stim, build_root=BUILD)
+    got = fast.check_fast(man, BUILD / res.module / "rtl" / f"{res.module}.v", stim,
+                          build_root=BUILD)
     assert np.array_equal(got["observed"].astype(np.uint64), observed)
     assert got["mismatches"].size == 0
 

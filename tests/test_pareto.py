@@ -59,28 +59,44 @@ class _Checker(HTMLParser):
             self.stack.pop()
 
 
+def _check_html(path):
+    c = _Checker()
+    with open(path) as f:
+        c.feed(f.read())
+    c.close()
+    assert not c.errors and not c.stack, (c.errors, c.stack)
+    return c
+
+
 def test_report_is_well_formed(tmp_path):
     from macforge.costmodel import report
     from macforge.costmodel.pareto import run
     res = run("digits", ["int8", "int4"], progress=lambda m: None)
     paths = report.write_report(res, str(tmp_path))
-    c = _Checker()
-    with open(paths["report"]) as f:
-        text = f.read()
-    c.feed(text)
-    c.close()
-    assert not c.errors and not c.stack, (c.errors, c.stack)
+    c = _check_html(paths["report"])
     imgs = [r for r in c.refs if r.endswith((".png", ".svg"))]
-    assert {"accuracy_vs_energy.png", "accuracy_vs_energy.svg", "accuracy_vs_area.png",
-            "accuracy_vs_area.svg"} <= set(imgs)
+    assert {f"{n}.{e}" for n in ("accuracy_vs_energy", "accuracy_vs_area", "energy_breakdown")
+            for e in ("png", "svg")} <= set(imgs)
     for r in imgs:
         assert os.path.getsize(tmp_path / r) > 1000, r
     rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert [r["format"] for r in rows] == ["int8", "int4"]
-    assert all(r["energy_nj"] > 0 and r["area_mm2"] > 0 for r in rows)
-    # int4 products switch fewer gates than int8 ones: cheaper per inference
+    assert all(r["energy_nj"] > 0 and r["area_mm2"] > 0 and r["latency_us"] > 0 for r in rows)
+    # int4 moves half the bits and its products switch fewer gates: cheaper per inference
     assert rows[1]["energy_nj"] < rows[0]["energy_nj"]
-    assert (tmp_path / "results.csv").read_text().startswith("format,description,top1")
+    for r in rows:
+        # the breakdown (MAC array + every memory level of tpu_like) sums to the total
+        parts = r["energy_breakdown_nj"]
+        assert list(parts) == ["MAC array", "rf_128B", "rf_2B", "sram_2MB", "dram"]
+        assert sum(parts.values()) == pytest.approx(r["energy_nj"], rel=1e-12)
+        assert parts["MAC array"] == pytest.approx(17024 * r["energy_pj_per_mac"] / 1000)
+        lo, hi = r["ci"]                                   # bootstrap interval around top-1
+        assert lo <= r["top1"] <= hi and hi - lo > 0
+    text = (tmp_path / "results.csv").read_text()
+    assert text.startswith("format,description,top1")
+    html_text = open(paths["report"]).read()
+    assert "Every format is priced on the same basis" in html_text
+    assert "{" not in html_text.split("<body>")[1]                     # no dicts printed
 
 
 def test_cli_rejects_bad_format(capsys):

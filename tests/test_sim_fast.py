@@ -7,7 +7,6 @@ generated Verilog as VERILOG= files that are only rewritten when the generator's
 so a warm run re-simulates without recompiling (about 1 min instead of 4 on 2 busy cores).
 """
 import functools
-import hashlib
 import json
 import os
 import re
@@ -43,8 +42,7 @@ def cocotb(verilog, top, **kw):
     """Run the cocotb bench on ``verilog``; return (SimResult, result.npz dict, stimulus dict,
     manifest, printed lines)."""
     res, lines = simulate(build_root=str(ROOT), waves=False, verilog=str(verilog), top=top, **kw)
-    tag = hashlib.sha256(Path(verilog).read_bytes()).hexdigest()[:10]
-    workdir = ROOT / f"user_{top}_{tag}"                  # sim.runner's naming of user RTL runs
+    workdir = Path(res.run_dir)                           # the run's own scratch
     with np.load(workdir / "result.npz") as r:
         result = {k: r[k] for k in r.files}
     with np.load(workdir / "vectors.npz") as v:

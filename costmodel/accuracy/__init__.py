@@ -8,7 +8,7 @@
   proven bit-identical by the tests;
 * :mod:`~costmodel.accuracy.run` -- the float model, calibration, the emulated network;
 * :mod:`~costmodel.accuracy.digits`, :mod:`~costmodel.accuracy.minilm` -- the two models;
-* :mod:`~costmodel.accuracy.costmap` -- energy/area/throughput of a workload on a unit.
+* :mod:`~costmodel.accuracy.costmap` -- energy per MAC, area and Fmax of the unit of a spec.
 """
 from .units import Accumulate, UnitSpec, unit_spec, SPEC_NAMES, DEFAULT_FORMATS, SpecError
 from .run import evaluate, layer_specs

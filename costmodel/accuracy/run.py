@@ -132,7 +132,9 @@ class EmulatedMatmul:
             self._w[name] = (w, qw)
         scale = scale_for(self._amax(name, spec), spec) if spec.scaled else 1.0
         qa = quantize_act(x2, spec, scale)
-        if self.n_activity and not spec.is_block:
+        if self.n_activity and spec.is_block:
+            self._sample_block(name, qa.block, qw.block, spec.unit_args()["lanes"])
+        elif self.n_activity:
             self._sample(name, qa.codes, qw.codes)
         y = matmul(spec, qa, qw, self.fast)
         return y.reshape(*lead, -1)
@@ -146,21 +148,44 @@ class EmulatedMatmul:
         d["a"].append(A[m, k].astype(np.uint64))
         d["b"].append(W[j, k].astype(np.uint64))
 
+    def _sample_block(self, name, A, W, k):
+        """Steps of a k-lane block dot unit: k consecutive element codes of a random row of
+        each operand (a lane group inside one block) and the two blocks' scale codes."""
+        n = self.n_activity
+        A2 = A.elements.reshape(-1, A.elements.shape[-1])
+        As = A.scales.reshape(-1, A.scales.shape[-1])
+        m = self.rng.integers(0, A2.shape[0], n)
+        j = self.rng.integers(0, W.elements.shape[0], n)
+        k0 = self.rng.integers(0, A2.shape[1] // k, n) * k
+        lanes = k0[:, None] + np.arange(k)
+        blk = k0 // A.fmt.block
+        d = self.activity.setdefault(name, {"a": [], "b": [], "sa": [], "sb": []})
+        d["a"].append(A2[m[:, None], lanes].astype(np.uint64))
+        d["b"].append(W.elements[j[:, None], lanes].astype(np.uint64))
+        d["sa"].append(As[m, blk].astype(np.uint64))
+        d["sb"].append(W.scales[j, blk].astype(np.uint64))
+
     def activity_codes(self) -> dict:
         """layer -> {"a": codes, "b": codes}: real operand pairs in the order a MAC sees them
-        within a dot product's random positions (uniformly sampled)."""
+        within a dot product's random positions (uniformly sampled); block formats: (n, k)
+        lane codes and the ``sa``/``sb`` scale codes of a k-lane dot unit's steps."""
         return {k: {p: np.concatenate(v[p])[: self.n_activity] for p in v}
                 for k, v in self.activity.items()}
 
 
-def evaluate(model, spec, fast: bool = True, activity: int = 0, progress=None) -> dict:
+def evaluate(model, spec, fast: bool = True, activity: int = 0, progress=None,
+             keep_outputs: bool = False) -> dict:
     """Quantise ``model`` to ``spec`` (name, UnitSpec or per-layer dict) and score it.
 
-    Returns ``{"metrics": {...}, "specs": {layer: UnitSpec}, "activity": {...}}``; the float
-    model's outputs on the test inputs are the reference of ``model.score``.
+    Returns ``{"metrics": {...}, "specs": {layer: UnitSpec}, "activity": {...}}`` (and the
+    test ``outputs`` with ``keep_outputs``); the float model's outputs on the test inputs are
+    the reference of ``model.score``.
     """
     specs = layer_specs(spec, model.layer_names)
     amax = model.calibration(sorted({s.calibration for s in specs.values()}))
     mm = EmulatedMatmul(specs, amax, fast=fast, activity=activity)
     out = model.forward(model.test_inputs(), mm)
-    return {"metrics": model.score(out), "specs": specs, "activity": mm.activity_codes()}
+    res = {"metrics": model.score(out), "specs": specs, "activity": mm.activity_codes()}
+    if keep_outputs:
+        res["outputs"] = out
+    return res

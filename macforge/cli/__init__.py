@@ -6,12 +6,16 @@ gives one line on stderr naming what was wrong and what is accepted, and exit st
 (:class:`macforge.errors.UsageError`, and every typed library error: the
 :class:`macforge.errors.MacforgeError` family, which ``golden.FormatError`` and the toolchain's
 errors belong to).
-Ctrl-C gives ``macforge: interrupted`` and 130. Library modules return data and raise; only
-this package prints, parses arguments and chooses exit codes.
+Ctrl-C gives ``macforge: interrupted`` and 130. A reader that stops reading (``macforge
+formats --json | head -1``) ends the command quietly with 0. A file-system error that reaches
+here (a file where a directory is needed, no permission, a full disk) is one line naming the
+file, exit 2. Library modules return data and raise; only this package prints, parses
+arguments and chooses exit codes.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from macforge.errors import MacforgeError, UsageError
@@ -40,15 +44,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from ._vocab import rewrite_argv
     try:
+        argv, notes = rewrite_argv(sys.argv[1:] if argv is None else argv)
+        for note in notes:
+            print(f"macforge: note: {note}", file=sys.stderr)
         args = build_parser().parse_args(argv)
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()              # a closed pipe shows here, not at interpreter exit
+        return status
     except MacforgeError as exc:
-        print(f"macforge: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
     except KeyboardInterrupt:
         print("macforge: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
+    except OSError as exc:              # the file system said no: one line naming the file
+        where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+        return _error(f"{where}: {exc.strerror or exc}" if where else
+                      (exc.strerror or str(exc) or type(exc).__name__))
+
+
+def _error(message: str) -> int:
+    text = " ".join(message.split())    # one line, whatever a library message holds
+    try:
+        print(f"macforge: error: {text}", file=sys.stderr)
+    except BrokenPipeError:
+        pass
+    return 2
+
+
+def _quiet_stdout():
+    """The reader is gone: point stdout at /dev/null so the interpreter's final flush does
+    not fail again (the Python documentation's recipe for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):      # no real stdout (tests): nothing to do
+        pass
 
 
 if __name__ == "__main__":

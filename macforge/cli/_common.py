@@ -3,31 +3,48 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["nonneg_int", "positive_int", "comma_choices", "add_run_args", "cache_from_args",
-           "strip_netlist"]
+__all__ = ["bounded", "check_output_dir", "comma_choices", "add_run_args",
+           "cache_from_args", "strip_netlist", "add_timed_arg"]
 
 
-def nonneg_int(name):
-    """An argparse type: a non-negative integer, else a message naming the option."""
+def bounded(limit):
+    """An argparse type: a number within :data:`macforge.limits.LIMITS` ``[limit]``, checked
+    while the command line is parsed (before any work), else a one-line message."""
+    from macforge.limits import LIMITS, BoundsError, check, shown
+    lim = LIMITS[limit]
+
     def conv(text):
+        msg = f"{limit.replace('_', '-')} must be {lim.describe()}, not {shown(text)}"
         try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a non-negative integer, not {text!r}") from None
-        if v < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a non-negative integer, not {v}")
-        return v
+            return check(limit, float(text) if lim.real else int(text, 10))
+        except (ValueError, BoundsError):
+            raise argparse.ArgumentTypeError(msg) from None
     return conv
 
 
-def positive_int(name):
-    """An argparse type: an integer >= 2 (operation counts of the cost model)."""
-    def conv(text):
-        v = nonneg_int(name)(text)
-        if v < 2:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer >= 2, not {v}")
-        return v
-    return conv
+def check_output_dir(path, option: str) -> str:
+    """``path`` if it is a directory or can be made one (created later, by the command's
+    work); else a one-line UsageError: a file where the directory or one of its parents
+    should be (``-o /etc/passwd``)."""
+    import os
+    from macforge.errors import UsageError
+    if not path:
+        raise UsageError(f"{option} needs a directory, not an empty string")
+    p = os.path.abspath(path)
+    while True:
+        if os.path.exists(p):
+            if not os.path.isdir(p):
+                what = "" if p == os.path.abspath(path) else f" ({p} is a file)"
+                raise UsageError(f"{option} {path} is not a directory{what}; give a directory "
+                                 "(it is created if missing)")
+            if not os.access(p, os.W_OK | os.X_OK):
+                raise UsageError(f"{option} {path}: {p} is not writable; give a directory you "
+                                 "can write")
+            return path
+        parent = os.path.dirname(p)
+        if parent == p:
+            return path
+        p = parent
 
 
 def comma_choices(noun, accepted, hint):
@@ -46,9 +63,30 @@ def comma_choices(noun, accepted, hint):
 
 def add_run_args(p):
     """``-n``, ``--json`` and ``--no-cache`` of the commands that run the cost model's table."""
-    p.add_argument("-n", type=positive_int("n"), default=100_000)
+    p.add_argument("-n", type=bounded("ops"), default=100_000)
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-cache", action="store_true")
+
+
+#: --timed-samples: default and upper bound (costmodel.timed.MAX_SAMPLES; docs/energy.md)
+TIMED_DEFAULT, TIMED_MAX = 2000, 50_000
+
+
+def add_timed_arg(p):
+    """``--timed-samples N``: operations of the timed (glitch-counting) energy run, 0: off."""
+    def conv(text):
+        try:
+            v = int(text, 10)
+        except ValueError:
+            v = -1
+        if v < 0 or v == 1 or v > TIMED_MAX:
+            from macforge.limits import shown
+            raise argparse.ArgumentTypeError(f"--timed-samples must be 0 (off) or 2..{TIMED_MAX}, "
+                                             f"not {shown(text)}")
+        return v
+    p.add_argument("--timed-samples", type=conv, default=TIMED_DEFAULT,
+                   help=f"operations of the timed energy simulation (glitches, clock, leakage; "
+                        f"default {TIMED_DEFAULT}, at most {TIMED_MAX}, 0: off)")
 
 
 def cache_from_args(args):

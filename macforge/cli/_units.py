@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import nonneg_int
+from macforge.errors import UsageError
 
-__all__ = ["add_unit_args", "unit_from_args", "unit_spec_from_args", "add_clock_args",
-           "choose_pipeline", "clocked_unit_from_args"]
+from ._common import bounded
+
+__all__ = ["add_unit_args", "unit_from_args", "DEFAULT_RND_BITS", "unit_spec_from_args",
+           "add_clock_args", "choose_pipeline", "describe_choice", "clocked_unit_from_args"]
+
+#: R of ``--round sr`` unless ``--rnd-bits`` says otherwise.
+DEFAULT_RND_BITS = 8
 
 def _roundings():
     from macforge.golden import Rounding
@@ -28,37 +33,30 @@ def add_unit_args(p, need_format=True):
                         "dot-product-accumulate, block formats too)")
     p.add_argument("--acc", default=None, help="output/accumulator format (default fp32; int32 for integers; "
                                                 "for mul: the operand format)")
-    p.add_argument("--round", dest="rounding", choices=_roundings(), default="rne", help="rounding mode")
-    p.add_argument("--stages", type=nonneg_int("stages"), default=0, help="pipeline registers")
-    p.add_argument("--loop-stages", type=nonneg_int("loop-stages"), default=0,
+    p.add_argument("--rounding", choices=_roundings(), default="rne",
+                   help="rounding mode (default rne; sr: stochastic, with --rnd-bits)")
+    p.add_argument("--stages", type=bounded("stages"), default=0, help="pipeline registers")
+    p.add_argument("--loop-stages", type=bounded("loop_stages"), default=0,
                    help="mac with a float accumulator: registers inside the accumulate loop "
                         "(0..4); the unit then interleaves loop-stages + 1 accumulators, the "
                         "command of cycle t stepping accumulator t mod (loop-stages + 1)")
     p.add_argument("--saturate", action="store_true", help="clamp overflow to the largest finite value")
-    p.add_argument("--unfused", action="store_true", help="MAC rounds the product, then the sum")
-    p.add_argument("--rnd-bits", type=nonneg_int("rnd-bits"), default=8,
-                   help="random bits per element for --round sr (default 8)")
-    p.add_argument("--lanes", type=nonneg_int("lanes"), default=None,
+    p.add_argument("--fused", action=argparse.BooleanOptionalAction, default=None,
+                   help="MAC: round once, a*b + acc (default); --no-fused rounds the product, "
+                        "then the sum")
+    p.add_argument("--rnd-bits", type=bounded("rnd_bits"), default=None,
+                   help="random bits per element for --rounding sr (default 8; sr only)")
+    p.add_argument("--lanes", type=bounded("lanes"), default=None,
                    help="dot: products per step k (default: the block size, 32 for MX and 16 "
                         "for NVFP4/NVINT4; 32 for plain formats)")
-    p.add_argument("--align", type=nonneg_int("align"), default=None,
+    p.add_argument("--align", type=bounded("align"), default=None,
                    help="dot: tensor-core alignment, W fraction bits kept below the largest "
                         "exponent (default: exact sum)")
     p.add_argument("--preset", default=None,
                    help="dot: a tensor-core preset, e.g. h100-fp8 (sets lanes, align, acc)")
-
-
-def unit_spec_from_args(args: argparse.Namespace, **override) -> dict:
-    """The :func:`macforge.hw.make_unit` keyword arguments the parsed unit options describe
-    (the *spec* :func:`costmodel.pipelining.unit_at_clock` takes)."""
-    from macforge import golden
-    opt = {**vars(args), **override}
-    golden.parse(opt["format"])
-    dot = {k: opt[k] for k in ("lanes", "align", "preset") if opt.get(k) is not None}
-    return dict(unit=opt["unit"], fmt=opt["format"], fmt_b=opt["format_b"], acc=opt["acc"],
-                rounding=opt["rounding"], saturate=opt["saturate"], stages=opt["stages"],
-                fused=not opt["unfused"], rnd_bits=opt["rnd_bits"],
-                loop_stages=opt["loop_stages"], **dot)
+    p.add_argument("--scale", default=None,
+                   help="convert: format of a power-of-two scale input applied before rounding "
+                        "(e8m0: 2^(code-127); int8 etc.: an integer exponent)")
 
 
 def unit_from_args(args: argparse.Namespace, **override):
@@ -68,7 +66,35 @@ def unit_from_args(args: argparse.Namespace, **override):
     sweep). The defaults (unit mac; the accumulator: fp32, int32 for integers, the operand
     format for multipliers and posits, int24 for LNS MACs) are make_unit's own."""
     from macforge import hw
-    return hw.make_unit(**unit_spec_from_args(args, **override))
+    opt = {**vars(args), **override}
+    unit = hw.make_unit(**unit_spec_from_args(args, **override))
+    _check_applies(opt, unit.manifest())
+    return unit
+
+
+def unit_spec_from_args(args: argparse.Namespace, **override) -> dict:
+    """The :func:`macforge.hw.make_unit` keyword arguments the parsed unit options describe
+    (the *spec* :func:`costmodel.pipelining.unit_at_clock` takes)."""
+    from macforge import golden
+    opt = {**vars(args), **override}
+    golden.parse(opt["format"])
+    dot = {k: opt[k] for k in ("lanes", "align", "preset", "scale") if opt.get(k) is not None}
+    rnd_bits = DEFAULT_RND_BITS if opt["rnd_bits"] is None else opt["rnd_bits"]
+    return dict(unit=opt["unit"], fmt=opt["format"], fmt_b=opt["format_b"], acc=opt["acc"],
+                rounding=opt["rounding"], saturate=opt["saturate"], stages=opt["stages"],
+                fused=opt["fused"] is not False, rnd_bits=rnd_bits,
+                loop_stages=opt["loop_stages"], **dot)
+
+
+def _check_applies(opt, manifest):
+    """Options the built unit has no use for are errors, not silently dropped."""
+    name = f"{manifest['module']} (unit {manifest['unit']})"
+    if opt["fused"] is False and manifest.get("fused") is not False:
+        raise UsageError(f"--no-fused does not apply to {name}: only a float mac rounds its "
+                         "product separately (unit mac with a minifloat accumulator)")
+    if opt["rnd_bits"] is not None and manifest.get("rnd_bits") is None:
+        raise UsageError(f"--rnd-bits applies to stochastic rounding (--rounding sr) only, not "
+                         f"to {name} rounding {manifest.get('rounding')}")
 
 
 def _mhz(text):

@@ -7,10 +7,10 @@ import time
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import cache_from_args, positive_int, strip_netlist
+from ._common import add_timed_arg, bounded, cache_from_args, strip_netlist
 from ._units import add_clock_args, add_unit_args, choose_pipeline, unit_from_args
 
-__all__ = ["add_parser", "run", "format_asic", "format_fpga"]
+__all__ = ["add_parser", "run", "format_asic", "format_fpga", "format_energy_models"]
 
 
 def add_parser(sub):
@@ -24,8 +24,9 @@ def add_parser(sub):
     c.add_argument("--activity", default="uniform",
                    help="operand stream for energy: uniform (random codes, default) or a .npy "
                         "((N, 2) codes of a and b) / .npz (arrays named by port) file")
-    c.add_argument("-n", type=positive_int("n"), default=100_000, help="operations simulated "
+    c.add_argument("-n", type=bounded("ops"), default=100_000, help="operations simulated "
                                                                         "(default 100,000)")
+    add_timed_arg(c)
     c.add_argument("--verilog", default=None, help="cost your own RTL instead of a macforge unit")
     c.add_argument("--top", default=None, help="top module of --verilog")
     c.add_argument("--json", action="store_true")
@@ -73,14 +74,16 @@ def run(args) -> int:
                                  f"fit in {w} bits")
     say(f"macforge: costing {design.top} on {args.target}"
         + (" (place and route)" if args.pnr else ""))
+    timed = args.timed_samples if args.target == "asic" else 0
     if choice is not None and args.target == "asic":
         from macforge.costmodel import asic_cost
         res = asic_cost(design, n_ops=args.n, cache=cache_from_args(args), operands=operands,
-                        progress=_simulating(), clock_ps=choice["period_ps"])
+                        progress=_simulating(), clock_ps=choice["period_ps"],
+                        timed_samples=timed)
     else:
         res = cost(design, target=args.target, pnr=args.pnr or choice is not None,
                    cache=cache_from_args(args), n_ops=args.n, operands=operands,
-                   progress=_simulating())
+                   progress=_simulating(), timed_samples=timed)
     if choice is not None:
         res["pipeline"] = choice
     if args.json:
@@ -133,9 +136,26 @@ def format_asic(r) -> str:
         f"  timing   depth {r['depth']} cells, critical path {r['delay_ps']:.0f} ps{fmax}",
         f"  energy   {r['energy_pj']:.4g} pJ/op switching, zero-delay ({act['cap_ff_per_op']:.0f} fF/op"
         f"{clock}; {act['ops']} ops, {act['stimulus']}); static cross-check {r['static_pj']:.4g} pJ",
+        *format_energy_models(r),
         f"  tools    {r['tools']['yosys']}, pyosys {r['tools'].get('pyosys', '?')}, amaranth "
         f"{r['tools'].get('amaranth', '?')}; key {r['key'][:12]}{' (cached)' if r['cached'] else ''}",
     ])
+
+
+def format_energy_models(r) -> list:
+    """Lines of the zero-delay and timed energy (library figures), if they were run."""
+    te = r.get("energy_breakdown")
+    if not te:
+        return []
+
+    def parts(b):
+        return (f"{b['total']:.4g} pJ/op = switching {b['switching']:.3g} + internal "
+                f"{b['internal']:.3g} + clock {b['clock']:.3g} + leakage {b['leakage']:.3g}")
+    return [f"  zero-delay {parts(te['zero_delay'])}",
+            f"  timed      {parts(te['timed'])}",
+            f"             glitch factor {te['glitch_factor']:.2f} (timed / zero-delay "
+            f"transitions); {te['samples']} ops, {te['vdd']} V, leakage over "
+            f"{te['period_ps']:.0f} ps; Nangate 45 nm figures, nothing fitted (docs/energy.md)"]
 
 
 def format_fpga(r) -> str:

@@ -8,7 +8,7 @@ import json
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import nonneg_int
+from ._common import bounded
 
 __all__ = ["add_parser", "run"]
 
@@ -22,19 +22,27 @@ def add_parser(sub):
                    help="mul (rounded exact product, default) or lmul (L-Mul)")
     e.add_argument("--variant", choices=("formula", "intadd"), default="formula",
                    help="L-Mul variant (default formula)")
-    e.add_argument("--out", default=None, help="result format (default: the operand format)")
-    e.add_argument("--samples", "-n", type=nonneg_int("samples"), default=100_000,
+    e.add_argument("--acc", dest="out", default=None,
+                   help="result format (default: the operand format)")
+    from macforge.golden import Rounding
+    e.add_argument("--rounding", choices=tuple(m.value for m in Rounding), default="rne",
+                   help="rounding of the result (default rne; sr draws --rnd-bits random bits)")
+    e.add_argument("--saturate", action="store_true", help="clamp overflow to the largest finite value")
+    e.add_argument("--rnd-bits", type=bounded("rnd_bits"), default=8,
+                   help="random bits per element for --rounding sr (default 8)")
+    e.add_argument("--samples", "-n", type=bounded("samples"), default=100_000,
                    help="operand pairs (default 100,000)")
     e.add_argument("--dist", choices=("uniform", "gaussian", "both", "exhaustive"), default="both",
                    help="uniform over the finite nonzero codes, N(0,1) data quantised to the "
                         "format, both (default), or exhaustive (every pair of codes; <= 12 bits)")
-    e.add_argument("--seed", type=nonneg_int("seed"), default=0)
+    e.add_argument("--seed", type=bounded("seed"), default=0)
     e.add_argument("--json", action="store_true")
     e.add_argument("--preset", default=None,
                    help="tensor-core preset (" + ", ".join(PRESETS) + "): error of a K-deep "
                         "FP8 GEMM through it against float64, with and without promotion")
-    e.add_argument("--k", type=int, default=4096, help="GEMM depth K for --preset (default 4096)")
-    e.add_argument("--size", type=int, default=32,
+    e.add_argument("--k", type=bounded("gemm_k"), default=None,
+                   help="GEMM depth K for --preset (default 4096)")
+    e.add_argument("--size", type=bounded("gemm_size"), default=None,
                    help="M = N of the GEMM for --preset (default 32: 1024 outputs)")
     e.add_argument("--promote", action=argparse.BooleanOptionalAction, default=None,
                    help="--preset only: with (--promote) or without (--no-promote) promotion "
@@ -47,11 +55,20 @@ def run(args) -> int:
     from macforge import golden
     if args.preset is not None:
         return _run_preset(args)
+    given = [o for o, v in (("--k", args.k), ("--size", args.size),
+                            ("--promote/--no-promote", args.promote)) if v is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)} appl{'y' if len(given) > 1 else 'ies'} to "
+                         "--preset (the tensor-core GEMM) only")
+    if args.variant != "formula" and args.unit != "lmul":
+        raise UsageError("--variant applies to --unit lmul only")
     if args.format is None:
         raise UsageError("error-stats needs --format (or --preset)")
     dists = ("uniform", "gaussian") if args.dist == "both" else (args.dist,)
     stats = [golden.error_stats(args.format, unit=args.unit, variant=args.variant,
-                                samples=args.samples, dist=d, seed=args.seed, out=args.out)
+                                samples=args.samples, dist=d, seed=args.seed, out=args.out,
+                                rounding=args.rounding, saturate=args.saturate,
+                                rnd_bits=args.rnd_bits)
              for d in dists]
     if args.json:
         print(json.dumps([s.as_dict() for s in stats], indent=1))
@@ -65,8 +82,11 @@ def _run_preset(args) -> int:
     from macforge.golden._presets import get_preset, preset_stats
     p = get_preset(args.preset)
     fmt = args.format or p.inputs[0]
-    if args.k < 1 or args.size < 1:
-        raise UsageError(f"--k and --size must be positive integers, not {args.k} / {args.size}")
+    if args.unit != "mul" or args.variant != "formula" or args.out is not None:
+        raise UsageError("--unit, --variant and --out do not apply to --preset (the preset "
+                         "fixes the GEMM's units and formats)")
+    k = 4096 if args.k is None else args.k
+    size = 32 if args.size is None else args.size
     dists = {"uniform": ("uniform",), "gaussian": ("normal",), "both": ("uniform", "normal"),
              "exhaustive": None}[args.dist]
     if dists is None:
@@ -75,8 +95,8 @@ def _run_preset(args) -> int:
     out = []
     for d in dists:
         for pr in modes:
-            say(f"  {p.name} K={args.k} {d} promote={pr} ...")
-            out.append(preset_stats(p, k=args.k, promote=pr, m=args.size, n=args.size, fmt=fmt,
+            say(f"  {p.name} K={k} {d} promote={pr} ...")
+            out.append(preset_stats(p, k=k, promote=pr, m=size, n=size, fmt=fmt,
                                     dist=d, seed=args.seed))
     if args.json:
         print(json.dumps([s.as_dict() for s in out], indent=1))

@@ -8,7 +8,7 @@ from pathlib import Path
 from macforge.errors import UsageError
 from macforge.progress import prefixed, say
 
-from ._common import comma_choices
+from ._common import bounded, check_output_dir, comma_choices
 from ._units import add_clock_args, add_unit_args, clocked_unit_from_args, unit_from_args
 
 __all__ = ["add_parser", "run", "format_sweep"]
@@ -32,7 +32,7 @@ def add_parser(sub):
                         "(synth_xilinx + Vivado script), or a comma list")
     p.add_argument("--board", choices=tuple(BOARDS), default=None,
                    help="also build the UART harness bitstream for this board")
-    p.add_argument("--baud", type=int, default=None, help="harness UART baud rate (default 115200)")
+    p.add_argument("--baud", type=bounded("baud"), default=None, help="harness UART baud rate (default 115200)")
     p.add_argument("--sweep-stages", default=None, metavar="RANGE",
                    help="build every pipeline depth in RANGE (0..4 or 0,2,4) and print the "
                         "Fmax table")
@@ -40,12 +40,13 @@ def add_parser(sub):
                    help="with --sweep-stages, for a float MAC: also sweep the registers inside "
                         "its accumulate loop (0..4); the unit then interleaves loop + 1 "
                         "accumulators")
-    p.add_argument("--seed", type=int, default=SEED, help=f"nextpnr placer seed (default {SEED}, "
+    p.add_argument("--seed", type=bounded("pnr_seed"), default=SEED, help=f"nextpnr placer seed (default {SEED}, "
                                                           "fixed for reproducible builds)")
-    p.add_argument("--pnr-freq", type=float, default=None,
+    p.add_argument("--pnr-freq", type=bounded("pnr_freq"), default=None,
                    help="clock target in MHz for the timing-driven placer (default: ice40 100, "
                         "ecp5 200); Fmax is what it achieves")
-    p.add_argument("--out", default=BUILD_ROOT, help=f"build root (default {BUILD_ROOT}/)")
+    p.add_argument("-o", "--output", dest="out", default=BUILD_ROOT,
+                   help=f"build root (default {BUILD_ROOT}/)")
     p.add_argument("--json", action="store_true")
     add_clock_args(p, target=False)
     p.set_defaults(func=run)
@@ -55,6 +56,9 @@ def add_parser(sub):
 def run(args) -> int:
     from macforge.fpga.flow import build, build_board, format_report
     targets = args.target or ([] if args.board else ["ice40"])
+    check_output_dir(args.out, "--out")
+    if args.baud is not None and not args.board:
+        raise UsageError("--baud sets the UART harness's rate; it goes with --board")
     try:
         if args.sweep_loop_stages is not None and args.sweep_stages is None:
             raise UsageError("--sweep-loop-stages goes with --sweep-stages (e.g. --sweep-stages 1 "
@@ -101,7 +105,7 @@ def _run_sweep(args, targets) -> int:
     """--sweep-stages (and --sweep-loop-stages): build every depth, print and save the table."""
     from macforge.fpga.flow import parse_stages, sweep
     stages = parse_stages(args.sweep_stages)
-    loops = (parse_stages(args.sweep_loop_stages, "--sweep-loop-stages")
+    loops = (parse_stages(args.sweep_loop_stages, "--sweep-loop-stages", "loop_stages")
              if args.sweep_loop_stages is not None else None)
     placed = [t for t in targets if t != "xilinx"]
     if not placed:

@@ -7,18 +7,24 @@ import argparse
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import nonneg_int
+from ._common import bounded
 from ._units import add_unit_args, unit_from_args
 
 __all__ = ["add_parser", "run"]
 
 
 def _int_list(text):
+    from macforge.limits import LIMITS, BoundsError, check, shown
+    parts = [x for x in text.split(",") if x.strip()]
+    if len(parts) > LIMITS["corrupt_count"].hi:
+        raise argparse.ArgumentTypeError(f"at most {LIMITS['corrupt_count'].hi} byte indices, "
+                                         f"not {len(parts)}")
     try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected byte indices like 30 or 30,75, not "
-                                         f"{text!r}") from None
+        return [check("corrupt_byte", int(x, 10)) for x in parts]
+    except (ValueError, BoundsError):
+        raise argparse.ArgumentTypeError(f"expected byte indices (integers "
+                                         f"{LIMITS['corrupt_byte'].lo}..{LIMITS['corrupt_byte'].hi}"
+                                         f") like 30 or 30,75, not {shown(text)}") from None
 
 
 def add_parser(sub):
@@ -29,10 +35,10 @@ def add_parser(sub):
     p.add_argument("--board", choices=tuple(BOARDS), default="icebreaker")
     p.add_argument("--port", default=None, help="serial port (default: the board's usual one, "
                                                 "icebreaker /dev/ttyUSB1, ulx3s /dev/ttyUSB0)")
-    p.add_argument("--vectors", "-n", type=nonneg_int("vectors"), default=10_000,
+    p.add_argument("--vectors", "-n", type=bounded("hw_vectors"), default=10_000,
                    help="vectors to stream (default 10,000)")
-    p.add_argument("--seed", type=nonneg_int("seed"), default=1)
-    p.add_argument("--baud", type=int, default=None, help="baud rate (default 115200)")
+    p.add_argument("--seed", type=bounded("seed"), default=1)
+    p.add_argument("--baud", type=bounded("baud"), default=None, help="baud rate (default 115200)")
     p.add_argument("--sim", action="store_true",
                    help="run the harness in Verilator instead of on a board (same host code)")
     p.add_argument("--corrupt-to-board", type=_int_list, default=None, metavar="K[,K]",
@@ -45,14 +51,19 @@ def add_parser(sub):
 
 def run(args) -> int:
     from macforge.fpga.harness import BOARDS
-    from macforge.fpga.hwtest import on_board, simulate
-    if not args.sim and (args.corrupt_to_board or args.corrupt_from_board):
+    from macforge.fpga.hwtest import check_drivable, on_board, simulate
+    if not args.sim and (args.corrupt_to_board is not None
+                         or args.corrupt_from_board is not None):
         raise UsageError("--corrupt-to-board/--corrupt-from-board apply to --sim only")
+    if args.sim and (args.baud is not None or args.port is not None):
+        raise UsageError("--baud and --port apply to a board; --sim runs the harness at 8 "
+                         "clock cycles a bit with no serial port")
     if args.loop_stages:
         raise UsageError("hwtest steps the unit once per UART frame, at no fixed cycle, so it "
                          "cannot drive a C-slow MAC (loop-stages > 0: the command of cycle t "
                          "steps accumulator t mod S); verify it with make sim LOOP_STAGES=n")
     unit = unit_from_args(args)
+    check_drivable(unit.manifest())     # before any build: the harness's port layout
     try:
         if args.sim:
             say(f"macforge hwtest: {unit.module_name} harness in simulation (Verilator), "

@@ -1,6 +1,6 @@
-"""``macforge pareto``: accuracy against energy/area per format, as report.html, results.csv
-and results.json (:func:`costmodel.pareto.run`, :mod:`costmodel.report`); ``--from DIR`` plots
-a finished sweep instead."""
+"""``macforge pareto``: accuracy against energy/latency/area per format on a mapped accelerator,
+as report.html, results.csv and results.json (:func:`costmodel.pareto.run`,
+:mod:`costmodel.report`); ``--from DIR`` plots a finished sweep instead."""
 from __future__ import annotations
 
 import os
@@ -8,21 +8,39 @@ import os
 from macforge.errors import UsageError
 from macforge.progress import say
 
+from ._common import check_output_dir
+
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub):
-    from macforge.costmodel.accuracy import DEFAULT_FORMATS, MODELS
-    p = sub.add_parser("pareto", help="accuracy (bit-exact emulation) vs energy/area per format: "
-                                      "report.html, results.csv, results.json")
-    p.add_argument("--workload", "-w", choices=MODELS, default="digits",
-                   help="digits (MLP trained here, default) or minilm (extra 'minilm')")
+    from macforge.costmodel.accuracy import DEFAULT_FORMATS
+    p = sub.add_parser("pareto", help="accuracy (bit-exact emulation) vs energy/latency/area "
+                                      "per format on a ZigZag-mapped accelerator: report.html, "
+                                      "results.csv, results.json")
+    p.add_argument("--workload", "-w", default="digits",
+                   help="digits (MLP trained here, default), minilm (extra 'minilm'), a "
+                        "built-in graph (resnet18, resnet50, mobilenetv2, bert-base, "
+                        "llama2-7b), zigzag:<name> (ZigZag's ONNX models) or FILE.onnx")
+    p.add_argument("--arch", "-a", default="tpu_like",
+                   help="accelerator: a ZigZag architecture (tpu_like, default; edge_tpu_like, "
+                        "eyeriss_like, ...) or a ZigZag accelerator YAML file")
+    p.add_argument("--clock-mhz", type=float, default=None,
+                   help="clock of every format's array, MHz (default: the lowest unit Fmax "
+                        "among the formats)")
+    p.add_argument("--inputs", default=None,
+                   help="ONNX workloads: .npz of the graph inputs (one array per input name, "
+                        "first axis = samples): accuracy against the fp32 run")
+    p.add_argument("--labels", default=None,
+                   help="with --inputs: .npy of integer class labels (top-1 accuracy)")
     p.add_argument("--formats", "-f", default=None,
                    help="comma-separated unit specs (default " + ",".join(DEFAULT_FORMATS)
                         + "); options after '/', e.g. e4m3/acc=fp16, int4/keep=int8")
     p.add_argument("--target", "-t", choices=("asic", "ice40", "ecp5"), default="asic",
-                   help="asic (45 nm cells, default); ice40/ecp5 add LUTs and nextpnr Fmax")
-    p.add_argument("-P", type=int, default=64, help="MAC lanes of the PE array (default 64)")
+                   help="asic (45 nm cells, default); ice40/ecp5 add the array's LUTs and "
+                        "nextpnr Fmax")
+    p.add_argument("--opt", choices=("energy", "latency", "edp"), default="energy",
+                   help="what ZigZag's mapping search minimises per layer (default energy)")
     p.add_argument("-o", "--output", default="report", help="output directory (default report/)")
     p.add_argument("--from", dest="from_dir", default=None,
                    help="plot a finished sweep's results directory instead")
@@ -35,7 +53,7 @@ def run(args) -> int:
     from macforge.costmodel import Cache, report
     from macforge.costmodel import pareto
     from macforge.costmodel.accuracy import DEFAULT_FORMATS, unit_spec
-    out = args.output
+    out = check_output_dir(args.output, "-o")
     if args.from_dir:
         from macforge.costmodel.sweep import load_results
         if not os.path.isdir(args.from_dir):
@@ -49,10 +67,12 @@ def run(args) -> int:
         formats = [f for f in (args.formats or ",".join(DEFAULT_FORMATS)).split(",") if f]
         for f in formats:
             unit_spec(f)                   # a bad spec is a one-line error before any work
-        if args.P < 1:
-            raise UsageError(f"-P must be a positive number of MAC lanes, not {args.P}")
-        res = pareto.run(args.workload, formats, target=args.target, P=args.P,
-                         cache=Cache(refresh=args.no_cache), progress=say)
+        for flag, path in (("--inputs", args.inputs), ("--labels", args.labels)):
+            if path is not None and not os.path.isfile(path):
+                raise UsageError(f"{flag} {path}: no such file")
+        res = pareto.run(args.workload, formats, arch=args.arch, clock_mhz=args.clock_mhz,
+                         inputs=args.inputs, labels=args.labels, target=args.target,
+                         opt=args.opt, cache=Cache(refresh=args.no_cache), progress=say)
         paths = report.write_report(res, out)
     for k, p in paths.items():
         print(f"{k}: {p}")

@@ -1,12 +1,13 @@
 """``macforge sim``: co-simulate a unit (or the user's RTL) against the golden model."""
 from __future__ import annotations
 
+import argparse
+
 from macforge.errors import UsageError
+from macforge.toolchain.names import require_module
 
-from macforge.progress import say
-
-from ._common import nonneg_int
-from ._units import add_clock_args, add_unit_args, choose_pipeline
+from ._common import bounded, check_output_dir
+from ._units import DEFAULT_RND_BITS, add_clock_args, add_unit_args, choose_pipeline, unit_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -14,20 +15,56 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub):
     s = sub.add_parser("sim", help="co-simulate a unit (or your own RTL) against the golden model")
     add_unit_args(s, need_format=False)
-    s.add_argument("-n", type=nonneg_int("n"), default=None,
+    s.add_argument("-n", type=bounded("vectors"), default=None,
                    help="random vectors / MAC steps (default 1,000,000; exhaustive spaces are always run whole)")
-    s.add_argument("--seed", type=nonneg_int("seed"), default=1)
-    s.add_argument("--verilog", default=None, help="your RTL file, with the same ports as our unit")
-    s.add_argument("--top", default=None, help="top module of --verilog (default: our module name)")
+    s.add_argument("--seed", type=bounded("seed"), default=1)
+    s.add_argument("--verilog", nargs="+", action="extend", default=None, metavar="FILE",
+                   help="your RTL files (.v/.sv, packages first), with the same ports as our unit")
+    s.add_argument("--filelist", "-F", action="append", default=None, metavar="LIST.f",
+                   help="a Verilator-style file list: files, -I/+incdir+, -D/+define+, nested "
+                        "-f; paths relative to the list's directory (repeatable)")
+    s.add_argument("--include", "-I", action="append", default=None, metavar="DIR",
+                   help="`include search directory (repeatable; then each file's directory)")
+    s.add_argument("--define", "-D", action="append", default=None, metavar="NAME[=VAL]",
+                   help="a Verilog macro for your RTL (repeatable)")
+    s.add_argument("--top", default=None, help="top module of your RTL (default: our module name)")
+    s.add_argument("--latency", type=_latency, default=None, metavar="N|auto",
+                   help="your RTL's latency in cycles (default: our unit's, from --stages); "
+                        "auto: found by a short probe")
+    s.add_argument("--clock", default=None, metavar="NAME", help="your RTL's clock port (default clk)")
+    s.add_argument("--reset", default=None, metavar="NAME", help="your RTL's reset port (default rst)")
+    s.add_argument("--reset-active", choices=("high", "low"), default="high",
+                   help="your RTL's reset level (default high)")
+    s.add_argument("--valid-in", default=None, metavar="NAME",
+                   help="handshake: your RTL's input-valid port (high with each vector)")
+    s.add_argument("--valid-out", default=None, metavar="NAME",
+                   help="handshake: your RTL's output-valid port (outputs taken when high)")
+    s.add_argument("--ready-in", default=None, metavar="NAME",
+                   help="handshake: your RTL's input-ready output (a vector waits until high)")
     s.add_argument("--build-dir", default="build/sim")
     s.add_argument("--mode", choices=("auto", "fast", "cocotb"), default="auto",
                    help="fast: bulk Verilated harness (millions of vectors/s); cocotb: one vector "
                         "per cycle under cocotb; auto (default): fast from 200,000 vectors")
+    s.add_argument("--nan", choices=("canonical", "any"), default="canonical",
+                   help="canonical (default): a NaN result must be the format's canonical NaN "
+                        "code (macforge formats NAME shows it); any: every NaN code is accepted")
+    s.add_argument("--csv", default=None, metavar="PATH",
+                   help="write every mismatch as CSV here (default: mismatches.csv in the run's "
+                        "directory, named in the report)")
     s.add_argument("--no-waves", action="store_true", help="no FST re-run on mismatch")
     s.add_argument("--verbose", "-v", action="store_true", help="show the simulator's output")
     add_clock_args(s)
     s.set_defaults(func=run)
     return s
+
+
+def _latency(text):
+    if text == "auto":
+        return text
+    try:
+        return bounded("latency")(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (or auto)") from None
 
 
 def run(args) -> int:
@@ -36,18 +73,39 @@ def run(args) -> int:
     from macforge.sim.runner import SimSpec, run as simulate
     if args.clock_mhz is not None:
         # costmodel chooses (sim is below costmodel in the layers), sim verifies that unit
-        if args.verilog:
+        if args.verilog or args.filelist:
             raise UsageError("--clock-mhz chooses a macforge unit's pipeline; it does not apply "
-                             "to --verilog")
+                             "to --verilog / --filelist")
+        from macforge.progress import say
         choice = choose_pipeline(args, say)
         args.stages, args.loop_stages = choice["stages"], choice["loop_stages"]
+    unit = unit_from_args(args)     # bad or inapplicable unit options: one line, before any build
+    check_output_dir(args.build_dir, "--build-dir")
+    top = args.top
+    if args.verilog and not args.filelist:
+        # the module is looked up in what the parser read (a comment never satisfies it);
+        # with a file list, Verilator's own elaboration of the list checks it
+        top = require_module(args.top or unit.module_name, args.verilog, args.include or ())
+    rnd_bits = DEFAULT_RND_BITS if args.rnd_bits is None else args.rnd_bits
     spec = SimSpec(format=args.format, unit=args.unit, acc=args.acc, fmt_b=args.format_b,
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,
-                   loop_stages=args.loop_stages, fused=not args.unfused, rnd_bits=args.rnd_bits,
-                   lanes=args.lanes, align=args.align, preset=args.preset, n=args.n,
-                   seed=args.seed, verilog=args.verilog, top=args.top, build_root=args.build_dir,
-                   waves=not args.no_waves, quiet=not args.verbose, mode=args.mode)
-    if spec.verilog is None and spec.top is not None:
-        raise UsageError("--top names the module of a --verilog file; give --verilog too")
-    res = simulate(spec, out=print)
+                   loop_stages=args.loop_stages, fused=args.fused is not False, rnd_bits=rnd_bits,
+                   lanes=args.lanes, align=args.align, preset=args.preset, scale=args.scale,
+                   n=args.n,
+                   seed=args.seed, verilog=tuple(args.verilog or ()), top=top,
+                   filelist=tuple(args.filelist or ()), include=tuple(args.include or ()),
+                   define=tuple(args.define or ()), build_root=args.build_dir,
+                   waves=not args.no_waves, quiet=not args.verbose, mode=args.mode,
+                   nan=args.nan, csv=args.csv, latency=args.latency, clock=args.clock,
+                   reset=args.reset, reset_active=args.reset_active, valid_in=args.valid_in,
+                   valid_out=args.valid_out, ready_in=args.ready_in)
+    if not (spec.verilog or spec.filelist) and (
+            spec.top or spec.include or spec.define or spec.latency is not None or spec.clock
+            or spec.reset or spec.reset_active != "high" or spec.valid_in or spec.valid_out
+            or spec.ready_in):
+        raise UsageError("--top, --include, --define, --latency, --clock, --reset, "
+                         "--reset-active, --valid-in, --valid-out and --ready-in apply to your "
+                         "RTL; give --verilog FILE... or --filelist LIST.f too")
+    from macforge.progress import say
+    res = simulate(spec, out=print, progress=say)
     return 0 if res.ok else 1

@@ -1,12 +1,11 @@
 """``macforge sweep``: measure every point of a design-space sweep (:mod:`costmodel.sweep`)."""
 from __future__ import annotations
 
-import argparse
 
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import comma_choices
+from ._common import bounded, comma_choices
 
 __all__ = ["add_parser", "run", "summary_table"]
 
@@ -16,23 +15,13 @@ def _export_kinds():
     return EXPORTS
 
 
-def _jobs(text):
-    try:
-        v = int(text)
-    except ValueError:
-        v = None
-    if v is None or v < 1:
-        raise argparse.ArgumentTypeError(f"jobs must be a positive integer, not {text!r}")
-    return v
-
-
 def add_parser(sub):
     s = sub.add_parser("sweep", help="measure every point of a design-space sweep (YAML); "
                                      "resumable, local process pool or a Dask cluster")
     s.add_argument("spec", metavar="SWEEP.yaml", help="the sweep file (see examples/)")
     s.add_argument("-o", "--output", default="results",
                    help="results directory: sweep.sqlite and exports (default results/)")
-    s.add_argument("--jobs", "-j", type=_jobs, default=None,
+    s.add_argument("--jobs", "-j", type=bounded("jobs"), default=None,
                    help="local worker processes (default: one per core)")
     s.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="run the points on this Dask scheduler's workers instead")
@@ -52,6 +41,8 @@ def run(args) -> int:
     if args.scheduler and args.jobs:
         raise UsageError("--jobs sets the local worker processes; with --scheduler the Dask "
                          "cluster's workers run the points")
+    if not args.dry_run:
+        check_output_dir(args.output, "-o")
     spec = load_spec(args.spec, progress=say)
     rep = run_sweep(spec, args.output, jobs=args.jobs, scheduler=args.scheduler,
                     retry_failed=args.retry_failed, dry_run=args.dry_run)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from macforge.progress import say
 
+from ._common import check_output_dir
 from ._units import add_clock_args, add_unit_args, clocked_unit_from_args
 
 __all__ = ["add_parser", "run"]
@@ -19,6 +20,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from macforge import hw
+    check_output_dir(args.output, "-o")
     unit = clocked_unit_from_args(args, say)
     paths = hw.write(unit, args.output)
     man = unit.manifest()

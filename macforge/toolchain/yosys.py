@@ -12,6 +12,7 @@ its parent's -- retrying without DSP blocks when Yosys 0.70's ``ice40_dsp`` cras
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -19,11 +20,26 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from .errors import SynthError, ToolError, YosysError
+from .names import yosys_id
 
 __all__ = ["run_script", "yosys_version", "version_from_stat", "FPGA_FAMILIES", "fpga_script",
-           "fpga_summary", "stat_modules", "synth_fpga_hier"]
+           "fpga_summary", "stat_modules", "synth_fpga_hier", "yosys_path"]
+
+# characters that end, quote or comment a Yosys command word
+_UNSAFE_IN_WORD = re.compile(r"[\s;\"'#]")
+
+
+def yosys_path(path) -> str:
+    """``path`` (made absolute) as one word of a Yosys command; SynthError if it has white
+    space, ``;``, quotes or ``#``, which Yosys' command language would interpret."""
+    text = os.path.abspath(os.fspath(path))
+    if _UNSAFE_IN_WORD.search(text):
+        raise SynthError(f"path {text!r} has white space, ';', a quote or '#', which Yosys "
+                         "commands cannot carry; move the file to a plain path")
+    return text
 
 _DRIVER = r"""
 import json, sys
@@ -39,8 +55,11 @@ for c in cmds:
 """
 
 
-def run_script(commands, cwd, timeout=1800.0, log_name="yosys.log"):
+def run_script(commands, cwd, timeout=1800.0, log_name="yosys.log", keep_log_in=None):
     """Run Yosys ``commands`` (a list of pass invocations) in ``cwd``; return the log text.
+
+    ``keep_log_in``: a directory that outlives ``cwd`` (a scratch directory); the log of a
+    failed run is copied there and the error names the copy.
 
     Raises
     ------
@@ -74,7 +93,15 @@ def run_script(commands, cwd, timeout=1800.0, log_name="yosys.log"):
     if proc.returncode != 0:
         m = re.search(r"^ERROR: (.*)$", log, re.M)
         what = m.group(1) if m else f"exit status {proc.returncode}"
-        raise YosysError(f"yosys failed: {what} (log: {os.path.join(cwd, log_name)})")
+        kept = os.path.join(cwd, log_name)
+        if keep_log_in is not None:
+            os.makedirs(keep_log_in, exist_ok=True)
+            digest = hashlib.sha256(json.dumps(list(commands)).encode()).hexdigest()[:12]
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            kept = os.path.join(keep_log_in, f"yosys-{stamp}-{digest}-{os.getpid()}.log")
+            with open(kept, "w") as f:
+                f.write(log)
+        raise YosysError(f"yosys failed: {what} (log: {kept})")
     return log
 
 
@@ -124,9 +151,10 @@ def fpga_script(target: str, top: str, dsp: bool = True, reads=("read_verilog -s
     if target not in FPGA_FAMILIES:
         raise SynthError(f"unknown FPGA target {target!r}; accepted: " + ", ".join(FPGA_FAMILIES))
     f = FPGA_FAMILIES[target]
+    top = yosys_id(top)
     cmd = f["synth"].format(top=top) + (f["dsp_on"] if dsp else f["dsp_off"])
     return [*reads, f"hierarchy -check -top {top}",
-            *(f"setattr -mod -set keep_hierarchy 1 {m}" for m in keep), cmd,
+            *(f"setattr -mod -set keep_hierarchy 1 {yosys_id(m)}" for m in keep), cmd,
             "delete t:$scopeinfo", "tee -q -o stat.json stat -json", "write_json netlist.json"]
 
 
