@@ -121,17 +121,20 @@ def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
                                                    "ref_area_um2", "source")}
     if timed_samples:
         res.update(_timed_cached(res, design, timed_samples, seed, operands, stim, cache,
-                                 progress))
+                                 progress, period_ps=clock_ps))
     return res
 
 
-def _timed_cached(res, design, samples, seed, operands, stim, cache, progress):
-    """Zero-delay and timed energy of a synthesised design (cached with its netlist)."""
-    k = key("timed-energy", TIMED_VERSION, res["key"], samples, seed, stim, design.manifest)
+def _timed_cached(res, design, samples, seed, operands, stim, cache, progress, period_ps=None):
+    """Zero-delay and timed energy of a synthesised design (cached with its netlist); leakage
+    over ``period_ps`` (a stated clock), else over the design's critical path."""
+    k = key("timed-energy", TIMED_VERSION, res["key"], samples, seed, stim, design.manifest,
+            *(() if period_ps is None else (period_ps,)))
     te = cache.get(k) if cache is not None else None
     if te is None:
         net = GateNetlist(res["netlist"], top=design.top)
-        te = timed_energy(net, samples, design.manifest, seed, operands, progress=progress)
+        te = timed_energy(net, samples, design.manifest, seed, operands, progress=progress,
+                          period_ps=period_ps)
         if cache is not None:
             cache.put(k, "timed-energy", te)
     return {"energy_zero_delay_pj": te["zero_delay"]["total"],
