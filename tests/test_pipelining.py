@@ -147,3 +147,21 @@ def test_contributions_add_up():
     same = contributions(old_fp, old_int, {"a": 1000.0 + 500, "r": 600.0},
                          {"a": 1200.0, "r": 150.0}, "a", "r")
     assert same["mapping"] == 0.0 and same["registers"] == same["new"] - same["old"]
+
+
+def test_reproduce_clock_section_text():
+    """The equal-clock part of `macforge reproduce fp8-vs-int8`: a clock some unit cannot reach
+    says so and has no contribution rows; the others print their choice and contributions."""
+    from macforge.cli.reproduce import _format_clocks
+    ch = {"module": "imac_s1", "met": True, "stages": 1, "loop_stages": 0, "registers": 51,
+          "reached_mhz": 799.0}
+    unit = {"area_um2": 1200.0, "energy_pj": 0.6}
+    rep = {"clocks": {250: {"reachable": True, "choice": {"int8": ch, "fp": {**ch, "module": "f"}},
+                            "units": {"int8": unit, "fp": unit}},
+                      1000: {"reachable": False, "choice": {"int8": {**ch, "met": False}},
+                             "units": {}}},
+           "contributions": [{"unit": "fp", "clock_mhz": 250, "metric": "area", "old": 10.0,
+                              "registers": 5.0, "mapping": -2.0, "new": 13.0}]}
+    text = _format_clocks(rep)
+    assert "cannot reach 1000 MHz" in text and "zero-delay" in text
+    assert " +10.0%" in text and "+13.0%" in text and "imac_s1" in text
