@@ -16,7 +16,7 @@ from macforge.costmodel.synth import Design, synth_asic
 
 UNITS = (("int8 MAC, int32 acc", dict(unit="mac", fmt="int8", acc="int32")),
          ("e4m3 MAC, fp32 acc", dict(unit="mac", fmt="e4m3", acc="fp32")),
-         ("fp16 FMA", dict(unit="fma", fmt="fp16")))
+         ("fp16 FMA, fp32 acc", dict(unit="fma", fmt="fp16", acc="fp32")))
 DOTS = ("mxfp8", "nvfp4")
 
 
