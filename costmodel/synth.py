@@ -47,7 +47,7 @@ from macforge.toolchain.yosys import (fpga_script, fpga_summary, run_script, syn
 from .cache import logs_dir
 from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
-from .sta import critical_path
+from .sta import critical_path as sta_critical_path
 
 __all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "GENERIC_GE", "ASIC_CONSTR",
            "pnr_fpga", "pnr_flow", "scan_wrapper", "PNR_NEEDS_UNIT"]
@@ -219,7 +219,7 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
     cells = net.histogram()
     area = net.area_um2()
     gcells = dict(sorted(_stat_module(gstat).get("num_cells_by_type", {}).items()))
-    timing = critical_path(net)
+    timing = sta_critical_path(net)
     flops = sum(n for t, n in cells.items() if lib.cells[t].sequential)
     return {
         "target": "asic", "module": design.top, "library": lib.name,
