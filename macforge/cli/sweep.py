@@ -5,7 +5,7 @@ from __future__ import annotations
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import bounded, comma_choices
+from ._common import bounded, check_output_dir, comma_choices
 
 __all__ = ["add_parser", "run", "summary_table"]
 
