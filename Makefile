@@ -66,6 +66,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/golden_throughput.py
 	$(BIN)/python bench/cosim_throughput.py
 	$(BIN)/python bench/sweep_scaling.py
+	$(BIN)/python bench/sim_stream_memory.py
+	$(BIN)/python bench/timed_energy.py
+	$(BIN)/python bench/pareto_resnet18.py
 
 clean:
 	rm -rf build out .pytest_cache

@@ -37,12 +37,13 @@ import os
 import numpy as np
 
 from macforge.errors import MacforgeError
+from macforge.limits import LIMITS
 
 from .netlist import GateNetlist, NetlistError
 
 __all__ = ["MODEL_VERSION", "HOROWITZ_INT8_MUL_PJ", "KAPPA_FF_PER_UM2", "net_capacitance", "operand_codes",
            "stimulus", "switched_capacitance", "BLOCK", "energy_pj", "ActivityError",
-           "load_activity"]
+           "load_activity", "check_activity"]
 
 #: Bump when the activity or capacitance model changes: part of every cached energy's key.
 MODEL_VERSION = 2
@@ -308,10 +309,16 @@ def load_activity(path: str, ports=("a", "b")) -> dict:
     if not os.path.exists(path):
         raise ActivityError(f"activity file {path} not found; give uniform or a .npy/.npz "
                             "file of operand codes")
+    if os.path.isdir(path):
+        raise ActivityError(f"activity file {path} is a directory; give a .npy/.npz file")
     try:
         data = np.load(path, allow_pickle=False)
     except Exception as e:       # numpy raises several types for bad files
-        raise ActivityError(f"cannot read {path} as .npy/.npz: {e}") from None
+        # numpy's own advice for pickled data (allow_pickle=True) would run the file's code
+        why = ("it is not a numpy array file, or holds objects (pickles are never loaded)"
+               if "pickle" in str(e) else " ".join(str(e).split()))
+        raise ActivityError(f"cannot read {path} as .npy/.npz of integer codes: {why}") \
+            from None
     if isinstance(data, np.lib.npyio.NpzFile):
         out = {k: data[k] for k in data.files}
     else:
@@ -329,7 +336,57 @@ def load_activity(path: str, ports=("a", "b")) -> dict:
                                 "patterns")
         if len(v) < 2:
             raise ActivityError(f"{path}: {k} needs at least 2 operands")
+        if len(v) > LIMITS["ops"].hi:
+            raise ActivityError(f"{path}: {k} holds {len(v):,} operations; at most "
+                                f"{LIMITS['ops'].hi:,} are simulated")
     return out
+
+
+def check_activity(operands: dict, manifest: dict | None, path: str = "--activity") -> int:
+    """Check activity ``operands`` (:func:`load_activity`) against a unit's ``manifest``;
+    return the number of operations they hold.
+
+    Every operand/addend port of the unit must be given, no other port, all with the same
+    number of operations; a port with lanes (dot) takes (N, lanes) codes; every code must fit
+    its port. Without a manifest (a plain design) only the row counts are checked.
+
+    Raises
+    ------
+    ActivityError
+        One line naming the port and what the unit has.
+    """
+    rows = {}
+    ports = {p["name"]: p for p in (manifest or {}).get("ports", [])
+             if p.get("role") in ("operand", "addend")}
+    if ports:
+        missing = [p for p in ports if p not in operands]
+        extra = [p for p in operands if p not in ports]
+        if missing or extra:
+            what = (f"names port {extra[0]!r}" if extra else
+                    f"gives no codes for port {missing[0]!r}")
+            raise ActivityError(f"{path} {what}; {manifest['module']} has operand ports "
+                                f"{', '.join(ports)} (a .npy gives a and b; a .npz names "
+                                "each port)")
+    for name, codes in operands.items():
+        codes = np.asarray(codes)
+        port = ports.get(name, {})
+        lanes = port.get("lanes")
+        if lanes and (codes.ndim != 2 or codes.shape[1] != lanes):
+            raise ActivityError(f"{path}: port {name} has {lanes} lanes; give ({lanes} "
+                                f"codes per operation) an (N, {lanes}) array, not "
+                                f"{codes.shape}")
+        if not lanes and codes.ndim != 1:
+            raise ActivityError(f"{path}: port {name} takes one code per operation, an (N,) "
+                                f"array, not {codes.shape}")
+        width = port.get("lane_bits", port.get("width"))
+        if width is not None and codes.size and int(codes.max()) >> int(width):
+            raise ActivityError(f"{path}: code {int(codes.max()):#x} of port {name} does not "
+                                f"fit in {width} bits")
+        rows[name] = len(codes)
+    if len(set(rows.values())) > 1:
+        raise ActivityError(f"{path}: the ports hold different numbers of operations ("
+                            + ", ".join(f"{k} {v}" for k, v in rows.items()) + ")")
+    return next(iter(rows.values()))
 
 
 def energy_pj(cap_ff_per_op: float, calib: dict) -> float:

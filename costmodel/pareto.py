@@ -85,7 +85,10 @@ def load_workload(workload: str, inputs=None, labels=None, progress=None):
     import os
     from macforge.costmodel import workloads
     from macforge.costmodel.accuracy import MODELS, get_model
-    from macforge.costmodel.mapping import MappingError
+    from macforge.costmodel.mapping import MappingError, zigzag_workloads
+
+    def mapping_names():
+        return list(zigzag_workloads())
     if inputs is not None or labels is not None:
         if not str(workload).lower().endswith(".onnx"):
             raise MappingError(f"--inputs/--labels apply to an ONNX model file with weights, "
@@ -99,7 +102,6 @@ def load_workload(workload: str, inputs=None, labels=None, progress=None):
         model = get_model(workload, progress=progress)
         return model, model.graph()
     if str(workload).startswith("zigzag:"):
-        from macforge.costmodel.mapping import zigzag_workloads
         shipped = zigzag_workloads()
         name = workload.split(":", 1)[1]
         if name not in shipped:
@@ -108,16 +110,24 @@ def load_workload(workload: str, inputs=None, labels=None, progress=None):
         return None, workloads.from_onnx(shipped[name], name=name)
     if str(workload).lower().endswith(".onnx") or os.path.isfile(str(workload)):
         return None, workloads.from_onnx(workload)
+    try:
+        workloads.resolve(workload)
+    except workloads.WorkloadError:
+        raise MappingError(f"unknown workload {workload!r}; accepted: " + ", ".join(
+            [*MODELS, *(n for n in workloads.names() if n not in MODELS)])
+            + ", zigzag:<name> (" + ", ".join(mapping_names()) + ") or a path to an .onnx "
+            "file") from None
     return None, workloads.get(workload)
 
 
 def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None = None,
         inputs=None, labels=None, target: str = "asic", opt: str = "energy",
-        activity: int = 16384, cache=None, progress=None) -> dict:
+        activity: int = 16384, cache=None, progress=None, workers: int = 2) -> dict:
     """Evaluate every format on ``workload`` mapped onto ``arch``: a dict with ``rows`` (one
     per format) and ``params`` (every parameter, its meaning, sources and tool versions) for
     :mod:`costmodel.report`. ``clock_mhz``: the clock of every format's array (default: the
-    lowest unit Fmax among the formats, so every array meets it). ``progress``: None (silent)
+    lowest unit Fmax among the formats, so every array meets it). ``workers``: processes for
+    ZigZag's layer searches (:func:`costmodel.mapping.prefetch`). ``progress``: None (silent)
     or a callable given one line per step."""
     import numpy as np
     from macforge.costmodel.accuracy import evaluate, unit_spec
@@ -128,7 +138,7 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
     from macforge.costmodel.workloads import MAC_OPS, totals
     from macforge.toolchain.versions import tool_versions
     specs = [unit_spec(f) for f in formats]          # bad names fail before any work
-    if clock_mhz is not None and not clock_mhz > 0:
+    if clock_mhz is not None and not 0 < clock_mhz < float("inf"):
         raise mapping.MappingError(f"--clock-mhz must be a positive frequency, not {clock_mhz}")
     arch_name = mapping.arch_data(arch)[1]            # a bad architecture fails here too
     progress = progress or (lambda msg: None)
@@ -163,14 +173,31 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
             ops = ({p: np.concatenate([x[p] for x in pooled]) for p in pooled[0]}
                    if pooled else None)
             progress(f"[{i}/{len(specs)}] {spec.name}: costing the {s.name} unit")
-            units[s] = unit_cost(s, target, ops, cache)
+            try:
+                units[s] = unit_cost(s, target, ops, cache)
+            except Exception as exc:      # noqa: BLE001 -- reported in the table, not invented
+                if not s.is_block:
+                    raise
+                row["not_priced"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                progress(f"[{i}/{len(specs)}] {spec.name}: not priced ({row['not_priced']})")
         per.append((spec, layer_spec, units, t))
         rows.append(row)
     fmax = [u["fmax_mhz"] for _, _, units, _ in per for u in units.values() if u["fmax_mhz"]]
     clock_given = clock_mhz is not None
     clock = float(clock_mhz) if clock_given else min(fmax)
+    precs = []
+    for (spec, layer_spec, units, _), row in zip(per, rows):
+        if not row.get("not_priced"):
+            p = {n: mapping.precisions(s) for n, s in layer_spec.items()}
+            if p not in precs:
+                precs.append(p)
+    mapping.prefetch(graph, arch, precs, opt=opt, cache=cache, workers=workers,
+                     progress=progress)
     mapped_sets = {}
+    m = None
     for (spec, layer_spec, units, t), row in zip(per, rows):
+        if row.get("not_priced"):
+            continue
         prec = {n: mapping.precisions(s) for n, s in layer_spec.items()}
         u0 = units[spec] if spec in units else next(iter(units.values()))
         key = tuple(sorted((n, p) for n, p in prec.items()))
@@ -216,6 +243,9 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
             f = [u["fpga_fmax_mhz"] for u in units.values()]
             row["fpga_fmax_mhz"] = min(f) if all(f) else None
         row["seconds"] = round(time.time() - t, 1)
+    if m is None:
+        raise mapping.MappingError("no format could be priced: " + "; ".join(
+            f"{r['format']}: {r['not_priced']}" for r in rows))
     levels = m["levels"]
     tot = totals(graph)
     params = {

@@ -23,7 +23,7 @@ _CSV_COLS = ("format", "description", "top1", "agreement", "cosine_mean", "cosin
              "spearman", "rel_error", "ci_low", "ci_high", "energy_nj", "mac_energy_nj",
              "memory_energy_nj", "latency_us", "area_mm2", "energy_pj_per_mac",
              "unit_area_um2", "fmax_mhz", "meets_clock", "utilization", "lut", "dsp",
-             "fpga_fmax_mhz", "pareto_energy", "pareto_area")
+             "fpga_fmax_mhz", "pareto_energy", "pareto_area", "not_priced")
 
 #: Distinct marker/colour pairs: every format keeps its own in every plot (keyed legend).
 _MARKERS = "osD^vP*Xh<>pd"
@@ -88,10 +88,13 @@ def plot(rows, x: str, y: str, xlabel: str, ylabel: str, path_base: str, title: 
               title="format (filled: on the front)", title_fontsize=8)
     xs = [p[1] for p in pts if p[1] is not None]
     ys = [p[0] for p in pts if p[0] is not None]
-    if use_log(xs):
-        ax.set_xscale("log")
-    if use_log(ys):
-        ax.set_yscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    for axis, vals, setter in ((ax.xaxis, xs, ax.set_xscale), (ax.yaxis, ys, ax.set_yscale)):
+        if use_log(vals):
+            setter("log")
+            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.5, not 5x10^-1
+            axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
@@ -141,7 +144,7 @@ def _num(v, nd=4):
     return html.escape(str(v))
 
 
-def _table(rows, cols, labels, front_key=True) -> str:
+def _table(rows, cols, labels, front_key=True, text=False) -> str:
     head = "".join(f"<th>{html.escape(l)}</th>" for l in labels)
     body = []
     for r in rows:
@@ -152,7 +155,9 @@ def _table(rows, cols, labels, front_key=True) -> str:
             v = c(r) if callable(c) else _num(r.get(c))
             cells.append(f"<td>{v}</td>")
         body.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    cls = ' class="text"' if text else ""
+    return (f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+            "</table>")
 
 
 _CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;
@@ -164,7 +169,7 @@ border:1px solid #d5d8dc}figcaption{font-size:12.5px;color:#566573;max-width:600
 table{border-collapse:collapse;font-size:12.5px;margin:8px 0}
 td,th{border:1px solid #d5d8dc;padding:3px 7px;text-align:right}th{background:#eaecee}
 td:first-child,th:first-child{text-align:left}tr.front td{background:#fdedec}
-td.l{text-align:left}code{font-size:12px}"""
+table.text td{text-align:left}code{font-size:12px}"""
 
 
 def _page(title, sub, sections) -> str:
@@ -239,13 +244,17 @@ def _sentences(rows, prm, fronts) -> str:
         out.append("On the accuracy-against-energy front: " + ", ".join(
             map(html.escape, fronts["energy"])) + "; against area: " + ", ".join(
             map(html.escape, fronts["area"])) + ".")
-        best = max((r for r in rows if r.get(m) is not None), key=lambda r: r[m])
-        ties = [r["format"] for r in rows if r.get("ci") and best.get("ci")
-                and r["ci"][1] >= best["ci"][0] and r is not best]
-        if ties:
-            out.append(f"{html.escape(best['format'])} scores highest, but the 95 % intervals "
-                       "of " + ", ".join(map(html.escape, ties)) + " overlap it: on this "
-                       "evaluation set they are not distinguishable from it.")
+        scored = [r for r in rows if r.get(m) is not None]
+        top = max(r[m] for r in scored)
+        best = [r for r in scored if r[m] == top]
+        low = min((r["ci"][0] for r in best if r.get("ci")), default=None)
+        ties = [r["format"] for r in scored if r not in best and low is not None
+                and r.get("ci") and r["ci"][1] >= low]
+        names = ", ".join(html.escape(r["format"]) for r in best)
+        out.append(f"{names} score{'s' if len(best) == 1 else ''} highest ({m} {top:.4g})"
+                   + ("; the 95 % intervals of " + ", ".join(map(html.escape, ties))
+                      + " overlap " + ("it" if len(best) == 1 else "theirs") + ": on this "
+                      "evaluation set they cannot be told apart." if ties else "."))
     else:
         out.append("This workload carries no weights or data, so no accuracy is reported: "
                    "the plots show the cost axes only.")
@@ -336,7 +345,7 @@ def write_report(res: dict, out_dir: str) -> dict:
     ptable = _table(prow, ["p", lambda r: html.escape(", ".join(map(str, r["v"])) if
                                                       isinstance(r["v"], list) else str(r["v"])),
                            lambda r: html.escape(r["m"])],
-                    ["parameter", "value", "meaning"], front_key=False)
+                    ["parameter", "value", "meaning"], front_key=False, text=True)
     tools = _table([{"k": k, "v": v} for k, v in prm["tools"].items()], ["k", "v"],
                    ["tool", "version"], front_key=False)
     notes = sorted({n for r in rows for n in r.get("arch_notes", [])})
@@ -356,6 +365,12 @@ def write_report(res: dict, out_dir: str) -> dict:
                     f"percentile bootstrap interval over the evaluation set. The fp32 model "
                     "scores " + html.escape(", ".join(f"{k} {v}" for k, v in
                                                      prm["float_reference"].items())) + ".</p>")
+    not_priced = [r for r in rows if r.get("not_priced")]
+    if not_priced:
+        acc_line += ("<p><b>Not priced</b> (no cost is invented; the format is left off the "
+                     "cost axes): " + "; ".join(f"{html.escape(r['format'])}: "
+                                                f"{html.escape(r['not_priced'])}"
+                                                for r in not_priced) + "</p>")
     sections = [
         f"<p class=\"basis\">{basis}</p>", _sentences(rows, prm, fronts) + acc_line,
         "<h2>Plots</h2><div class=\"plots\">"
@@ -364,7 +379,8 @@ def write_report(res: dict, out_dir: str) -> dict:
         + ("<p>Rows shaded red are on a Pareto front (accuracy against energy or area).</p>"
            if m else "<p>Rows shaded red are on a cost front (latency or area against "
                      "energy).</p>"),
-        "<h2>Formats and units</h2>" + _table(rows, units_cols, units_labels, front_key=False),
+        "<h2>Formats and units</h2>" + _table(rows, units_cols, units_labels, front_key=False,
+                                              text=True),
         "<h2>Parameters</h2>" + ptable,
         "<h2>Per-layer cost</h2><details><summary>" + f"{len(layer_rows)} rows"
         + "</summary>" + _table(layer_rows, lcols, llabels, front_key=False) + "</details>",

@@ -133,6 +133,15 @@ class Unit(wiring.Component):
         parts.append(f"s{self._stages}")
         return "_".join(parts)
 
+    @property
+    def name_stem(self) -> str:
+        """:attr:`module_name` without its last token ``_s<stages>``: the unit with ``s``
+        pipeline registers is named ``f"{stem}_s{s}"`` (stages change nothing else about a
+        unit's validity or name), so a sweep over depths builds one unit per stem."""
+        name, suffix = self.module_name, f"_s{self._stages}"
+        assert name.endswith(suffix), (name, suffix)
+        return name[: -len(suffix)]
+
     def _name_tokens(self) -> list:
         """Configuration tokens a unit adds before ``s<stages>`` (e.g. an L-Mul variant)."""
         return []

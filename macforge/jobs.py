@@ -16,9 +16,13 @@ built for jobs that take hours:
 - **Ctrl-C** is the caller's: workers do not react to SIGINT, so one Ctrl-C raises
   :class:`KeyboardInterrupt` in the calling process only; the pool then stops its workers and
   drops the queued tasks, and the caller prints one line -- no worker tracebacks;
-- **no orphans**: on Linux every worker asks the kernel (``prctl(PR_SET_PDEATHSIG, SIGKILL)``)
-  to be killed when the process that started it dies, so ``kill -9`` of the driver does not
-  leave workers running; elsewhere an idle worker exits when its pipe to the driver closes.
+- **no orphans**: every worker leads its own process group, which the tools it runs (Yosys,
+  nextpnr, Verilator builds) join. When the driver dies -- ``kill -9`` included -- the kernel
+  tells the worker (Linux: ``prctl(PR_SET_PDEATHSIG, SIGTERM)``) and a watchdog thread sees
+  its parent change (everywhere, within a second); either way the worker kills its whole
+  group. Stopping the pool kills each worker's group too. Tools that must run in a session
+  of their own call :func:`die_with_parent` as they start. Being in their own group, workers
+  and their tools never see a terminal's Ctrl-C: only the driver does.
 
 :func:`atomic_write_json` writes a progress file so that a crash leaves the old or the new
 file, never a part; :func:`hms` is the one duration format of progress lines.
@@ -48,13 +52,14 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import time
 import traceback
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-__all__ = ["run_pool", "WorkerDied", "atomic_write_json", "hms"]
+__all__ = ["run_pool", "WorkerDied", "die_with_parent", "atomic_write_json", "hms"]
 
 #: Seconds a worker gets to exit after the pool asks it to (then it is terminated).
 _STOP_GRACE = 5.0
@@ -123,18 +128,37 @@ def _detach_from_ctrl_c() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Have the kernel SIGKILL this process when its parent dies (Linux); then check that the
-    parent has not died already, before the request took effect."""
+def _kill_own_group(signum=None, frame=None) -> None:
+    """SIGKILL this process's group: the process and every tool it started in it."""
+    try:
+        os.killpg(os.getpgid(0), signal.SIGKILL)
+    finally:
+        os._exit(1)
+
+
+def die_with_parent(parent_pid: int | None = None, poll: float = 1.0) -> None:
+    """Kill this process's group as soon as its parent (``parent_pid``, default the current
+    one) is gone: a parent-death signal on Linux (``prctl(PR_SET_PDEATHSIG, SIGTERM)`` with a
+    handler that kills the group) and, everywhere, a daemon thread that checks the parent
+    every ``poll`` seconds. Call it early in a process that leads its own group or session
+    (a pool worker, a tool started with ``start_new_session=True``); from the main thread."""
+    parent_pid = os.getppid() if parent_pid is None else parent_pid
+    signal.signal(signal.SIGTERM, _kill_own_group)
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             PR_SET_PDEATHSIG = 1                                    # <linux/prctl.h>
-            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        except (OSError, AttributeError):                           # no libc prctl: best effort
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):                           # no libc prctl: the thread
             pass
-    if os.getppid() != parent_pid:
-        os._exit(1)
+    if os.getppid() != parent_pid:              # died before the request took effect
+        _kill_own_group()
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(poll)
+        _kill_own_group()
+    threading.Thread(target=watch, name="macforge-die-with-parent", daemon=True).start()
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -154,7 +178,11 @@ def _error_reply(kind: str, tid, exc: BaseException) -> tuple:
 def _worker_main(conn, fn, initializer, initargs, parent_pid) -> None:
     """A worker: set up, say ``ready``, then run ``(tid, task)`` messages until ``None``."""
     _detach_from_ctrl_c()
-    _die_with_parent(parent_pid)
+    try:
+        os.setpgid(0, 0)                        # our group: we and our tools, no terminal's ^C
+    except OSError:                             # not permitted here: the driver's group, then
+        pass
+    die_with_parent(parent_pid)
     try:
         if initializer is not None:
             initializer(*initargs)
@@ -226,10 +254,20 @@ class _Worker:
 
 
 
+def _kill_group(w: _Worker) -> None:
+    """SIGKILL ``w``'s process group (the worker and the tools it runs), if it has its own."""
+    try:
+        if w.proc.pid is not None and os.getpgid(w.proc.pid) == w.proc.pid:
+            os.killpg(w.proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
 def _stop(workers: list[_Worker], force: bool) -> None:
-    """Ask every worker to exit (``force``: terminate them at once), wait, then kill."""
+    """Ask every worker to exit (``force``: kill their groups at once), wait, then kill."""
     for w in workers:
         if force:
+            _kill_group(w)
             w.proc.terminate()
         else:
             try:
@@ -240,6 +278,7 @@ def _stop(workers: list[_Worker], force: bool) -> None:
     for w in workers:
         w.proc.join(max(0.0, deadline - time.monotonic()))
         if w.proc.is_alive():
+            _kill_group(w)
             w.proc.kill()
             w.proc.join()
         w.conn.close()

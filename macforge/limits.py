@@ -89,6 +89,8 @@ _L = [
           "a 10^6-point dry run plans in under a minute and 500 MB"),
     Limit("sweep_product", 1, 10**7, "combinations of a sweep file's axes (before exclusions)",
           "every combination is built and matched against the exclusions"),
+    Limit("sweep_file_bytes", 1, 16 * 2**20, "size of a sweep file in bytes",
+          "a sweep file is a few lines of YAML; 16 MiB leaves room for long exclusion lists"),
     Limit("name_digits", 1, 6, "digits of a number inside a format name (e<E>m<M>, int<N>)",
           "checked before int() sees it; the families then check their own ranges"),
 ]
@@ -113,7 +115,7 @@ def check(name: str, value, label: str | None = None):
 
 def shown(value) -> str:
     """``value`` for an error message: at most about 40 characters of it."""
-    text = str(value) if isinstance(value, (int, float, str)) else repr(value)
+    text = str(value) if isinstance(value, (int, float)) else repr(value)
     return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
 
 

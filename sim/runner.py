@@ -91,9 +91,9 @@ class SimSpec:
         """The ``make sim`` command that reproduces this run."""
         parts = ["make", "sim", f"FORMAT={self.format}"]
         opt = [("UNIT", self.unit), ("ACC", self.acc), ("FORMAT_B", self.fmt_b),
-               ("ROUND", None if self.rounding == "rne" else self.rounding),
+               ("ROUNDING", None if self.rounding == "rne" else self.rounding),
                ("STAGES", self.stages or None), ("LOOP_STAGES", self.loop_stages or None),
-               ("SAT", 1 if self.saturate else None),
+               ("SATURATE", 1 if self.saturate else None),
                ("FUSED", None if self.fused else 0), ("LANES", self.lanes),
                ("ALIGN", self.align), ("PRESET", self.preset), ("SCALE", self.scale), ("N", self.n), ("SEED", self.seed),
                ("MODE", None if self.mode == "auto" else self.mode),

@@ -92,3 +92,16 @@ def test_unknown_architecture_is_one_line():
                        match=r"^unknown architecture 'tpu'; accepted: .*tpu_like.*, or a ZigZag "
                              r"accelerator YAML file$"):
         mapping.arch_data("tpu")
+
+
+def test_prefetch_in_two_processes_equals_in_process(tmp_path):
+    """Layers mapped by worker processes are the ones map_workload computes itself."""
+    g = workloads.from_layers("two-dense", [{"op": "matmul", "M": 2, "K": 32, "N": 16},
+                                            {"op": "matmul", "M": 2, "K": 16, "N": 8}])
+    p = mapping.precisions(unit_spec("int4"))
+    c1, c2 = Cache(str(tmp_path / "a.sqlite")), Cache(str(tmp_path / "b.sqlite"))
+    assert mapping.prefetch(g, "tpu_like", [p], cache=c1, workers=2) == 2
+    pre = mapping.map_workload(g, "tpu_like", p, 0.1, 100.0, cache=c1)
+    own = mapping.map_workload(g, "tpu_like", p, 0.1, 100.0, cache=c2)
+    assert pre["cached"] == 2 and own["cached"] == 0
+    assert pre["layers"] == own["layers"]

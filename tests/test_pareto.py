@@ -97,6 +97,14 @@ def test_report_is_well_formed(tmp_path):
     html_text = open(paths["report"]).read()
     assert "Every format is priced on the same basis" in html_text
     assert "{" not in html_text.split("<body>")[1]                     # no dicts printed
+    # the default clock is the slowest unit's Fmax; a clock above every Fmax is flagged
+    prm = res["params"]
+    assert prm["clock_mhz"] == pytest.approx(min(r["fmax_mhz"] for r in rows))
+    fast = run("digits", ["int8", "int4"], clock_mhz=1e5, progress=lambda m: None)
+    for r, f in zip(rows, fast["rows"]):
+        assert f["latency_us"] == pytest.approx(r["latency_cycles"] / 1e5)
+        assert f["latency_cycles"] == r["latency_cycles"] and f["meets_clock"] is False
+        assert f["energy_nj"] == pytest.approx(r["energy_nj"])
 
 
 def test_cli_rejects_bad_format(capsys):
@@ -105,3 +113,12 @@ def test_cli_rejects_bad_format(capsys):
     err = capsys.readouterr().err
     assert err.startswith("macforge: error: unknown format 'int99'; accepted: fp32, int8,")
     assert err.count("\n") == 1
+
+
+def test_cli_unknown_workload_lists_every_kind(capsys):
+    from macforge.cli import main
+    assert main(["pareto", "--workload", "resnet99"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("macforge: error: unknown workload 'resnet99'; accepted: digits, minilm, "
+                   "resnet18, resnet50, mobilenetv2, bert-base, llama2-7b, zigzag:<name> "
+                   "(alexnet, mobilenetv2, resnet18) or a path to an .onnx file\n")

@@ -107,8 +107,9 @@ class MiniLM(Model):
 
     @cached_property
     def tokens(self) -> list:
+        model_dir = self.model_dir          # the extra's one-line error before any import
         from tokenizers import Tokenizer
-        tok = Tokenizer.from_file(os.path.join(self.model_dir, "tokenizer.json"))
+        tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
         tok.no_padding()
         tok.enable_truncation(256)
         return [np.array(e.ids, np.int64) for e in tok.encode_batch(self.sentences)]

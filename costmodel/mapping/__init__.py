@@ -35,7 +35,7 @@ from ._zigzag import (MappingError, Precisions, accelerator, arch_data, architec
                       map_layers, precision_scale, zigzag_version, zigzag_workloads)
 
 __all__ = ["MappingError", "Precisions", "precisions", "architectures", "arch_data", "layers",
-           "accelerator", "precision_scale", "map_workload", "price", "MAPPING_VERSION",
+           "accelerator", "precision_scale", "prefetch", "map_workload", "price", "MAPPING_VERSION",
            "zigzag_version", "zigzag_workloads"]
 
 #: Bump when what is stored per layer changes.
@@ -66,16 +66,74 @@ def _cache_key(layer, acc_sized, mapping_text, opt, lpf_limit):
                opt, lpf_limit)
 
 
+def _plan(graph, arch, prec, unit_energy_pj, unit_area_um2, opt, lpf_limit):
+    """What one mapping needs: the sized accelerator, its notes, the mapping file, the ZigZag
+    layers and their cache keys."""
+    data, name, mapping = arch_data(arch)
+    acc, notes = accelerator(data, unit_energy_pj, unit_area_um2, prec, mapping)
+    mapping_text = open(mapping).read() if mapping else None
+    lay = layers(graph, prec)
+    keys = [_cache_key(L, acc, mapping_text, opt, lpf_limit) for L in lay]
+    return acc, notes, name, mapping, lay, keys
+
+
+def _map_one(task):
+    """One layer's ZigZag search (a worker of :func:`prefetch`)."""
+    _, layer, acc, mapping, opt, lpf_limit = task
+    r = map_layers([layer], acc, mapping, opt=opt, lpf_limit=lpf_limit)[0]
+    return {k: v for k, v in r.items() if k != "mac_energy_pj"}
+
+
+def prefetch(graph, arch: str, precs, opt: str = "energy", lpf_limit: int = 6, cache=None,
+             workers: int = 2, progress=None) -> int:
+    """Map, in ``workers`` processes, every distinct layer that :func:`map_workload` will need
+    for the precisions ``precs`` (a list of what ``prec`` may be) and is not cached yet; store
+    them in ``cache``. Returns the number of layers mapped. Layers are independent in ZigZag
+    (no inter-layer locality is modelled), so they parallelise without changing a result."""
+    from macforge.costmodel.api import resolve_cache
+    from macforge.jobs import run_pool
+    cache = resolve_cache(cache)
+    if cache is None:
+        return 0
+    tasks = {}
+    for prec in precs:
+        acc, _, name, mapping, lay, keys = _plan(graph, arch, prec, 0.0, 0.0, opt, lpf_limit)
+        for L, k in zip(lay, keys):
+            if k not in tasks and cache.get(k) is None:
+                tasks[k] = (k, {**L, "id": 0, "name": "u0"}, acc, mapping, opt, lpf_limit)
+    if not tasks:
+        return 0
+    if progress:
+        progress(f"  zigzag: mapping {len(tasks)} distinct layer(s) onto {name} in "
+                 f"{min(workers, len(tasks))} process(es)")
+    done = [0]
+
+    def on_result(task, res):
+        cache.put(task[0], "zigzag-layer", res)
+        done[0] += 1
+        if progress:
+            L = task[1]
+            progress(f"  zigzag: {done[0]}/{len(tasks)} mapped ({L['operator_type']} "
+                     + " ".join(f"{d}{s}" for d, s in zip(L["loop_dims"], L["loop_sizes"]))
+                     + ")")
+
+    if workers <= 1 or len(tasks) == 1:
+        for t in tasks.values():
+            on_result(t, _map_one(t))
+    else:
+        run_pool(_map_one, list(tasks.values()), workers, on_result)
+    return len(tasks)
+
+
 def map_workload(graph, arch: str, prec, unit_energy_pj: float,
                  unit_area_um2: float, opt: str = "energy", lpf_limit: int = 6, cache=None,
                  progress=None) -> dict:
     """Map every MAC layer of ``graph`` onto ``arch`` made of one unit; the ZigZag results.
 
     ``prec``: :class:`Precisions` of every layer, or a dict node name -> Precisions.
-
     Returns a dict: ``arch`` (name), ``arch_notes`` (adjustments, sentences), ``array_units``
     (MAC units in the operational array), ``levels`` (memory names, innermost first),
-    ``precisions``, ``layers`` (per MAC node: ``name``, ``op``, ``macs``, ``memory_energy_pj``
+    ``layers`` (per MAC node: ``name``, ``op``, ``macs``, ``memory_energy_pj``
     by level, ``latency_cycles``, ``ideal_cycles``, ``spatial_utilization``, ``accesses``,
     the mappings) and ``cached`` (layers whose mapping came from the cache). Prices come from
     :func:`price`.
@@ -83,11 +141,8 @@ def map_workload(graph, arch: str, prec, unit_energy_pj: float,
     from macforge.costmodel.api import resolve_cache
     from macforge.costmodel.workloads import MAC_OPS
     cache = resolve_cache(cache)
-    data, name, mapping = arch_data(arch)
-    acc, notes = accelerator(data, unit_energy_pj, unit_area_um2, prec, mapping)
-    mapping_text = open(mapping).read() if mapping else None
-    lay = layers(graph, prec)
-    keys = [_cache_key(L, acc, mapping_text, opt, lpf_limit) for L in lay]
+    acc, notes, name, mapping, lay, keys = _plan(graph, arch, prec, unit_energy_pj,
+                                                 unit_area_um2, opt, lpf_limit)
     found = {}
     for k in set(keys):
         hit = cache.get(k) if cache is not None else None

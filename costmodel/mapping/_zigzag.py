@@ -79,10 +79,20 @@ def architectures() -> list[str]:
     return out
 
 
+_YAML: dict = {}
+
+
 def _read_yaml(path):
+    """The parsed YAML file (a fresh copy), parsed once per file version: a report reads the
+    architecture and mapping files for every format, and PyYAML's pure-Python parser takes
+    about 0.1 s a file."""
     import yaml
-    with open(path) as f:
-        return yaml.safe_load(f)
+    st = os.stat(path)
+    k = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    if k not in _YAML:
+        with open(path) as f:
+            _YAML[k] = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return copy.deepcopy(_YAML[k])
 
 
 def arch_data(arch: str) -> tuple[dict, str, str]:

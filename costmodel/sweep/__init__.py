@@ -68,6 +68,19 @@ macforge: same checkout, ``pip install -e .``), then point the sweep at the sche
 The driver checks that every worker runs the same sources and tool versions as itself, so a
 point measures the same on any worker; only the driver writes the results store.
 
+Trust: Dask moves pickles both ways, so whoever controls the scheduler or a worker can run
+code on the driver. Use a cluster you started, and TLS with your own CA off a private
+network: ``--scheduler tls://HOST:8786 --tls-ca-file ca.pem --tls-cert client.pem --tls-key
+client.key``, or in the file (paths relative to it; the command line wins)::
+
+    dask:
+      scheduler: tls://HOST:8786
+      tls_ca_file: certs/ca.pem
+      tls_cert: certs/client.pem
+      tls_key: certs/client.key
+
+See docs/security.md (trust model, the bounds of every number a sweep file holds).
+
 Examples
 --------
 >>> from macforge.costmodel.sweep import load_spec, run_sweep, load_results
@@ -78,10 +91,10 @@ Examples
 """
 from ._export import EXPORTS, export
 from ._point import code_digest, content_key, evaluate
-from ._run import SweepReport, default_jobs, run_sweep
+from ._run import SweepReport, default_jobs, plan_sweep, run_sweep
 from ._spec import AXES, MEASURES, Point, Spec, SweepError, load_spec, parse_spec
 from ._store import load_results
 
-__all__ = ["load_spec", "parse_spec", "run_sweep", "load_results", "export", "evaluate",
+__all__ = ["load_spec", "parse_spec", "run_sweep", "plan_sweep", "load_results", "export", "evaluate",
            "content_key", "code_digest", "default_jobs", "Spec", "Point", "SweepReport",
            "SweepError", "AXES", "MEASURES", "EXPORTS"]

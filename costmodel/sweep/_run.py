@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from macforge.jobs import WorkerDied, hms, run_pool
 
 from ._point import code_digest, evaluate, worker_identity
-from ._spec import SweepError
-from ._store import Store, load_results
+from ._spec import SweepError, load_spec
+from ._store import FILE, Store, load_results, read_planned
 
-__all__ = ["SweepReport", "run_sweep", "default_jobs"]
+__all__ = ["SweepReport", "run_sweep", "plan_sweep", "default_jobs", "dask_security",
+           "TLS_FIELDS"]
 
 #: A local worker process that dies this many times while a point runs fails the point.
 MAX_CRASHES = 3
@@ -110,14 +111,54 @@ def _failed(error):
             "trace": None, "seconds": 0.0, "host": None}
 
 
-def _connect_dask(address):
+#: TLS settings of a Dask connection: sweep-file key / CLI option -> distributed.Security field.
+TLS_FIELDS = {"tls_ca_file": "tls_ca_file", "tls_cert": "tls_client_cert",
+              "tls_key": "tls_client_key"}
+
+
+def dask_security(tls: dict | None):
+    """A ``distributed.Security`` for mutual TLS from ``{tls_ca_file, tls_cert, tls_key}``
+    (each a readable file; ``tls_key`` may be left out when the certificate file holds the
+    key), or None for no TLS. Encryption is then required on every connection."""
+    tls = {k: v for k, v in (tls or {}).items() if v is not None}
+    if not tls:
+        return None
+    unknown = [k for k in tls if k not in TLS_FIELDS]
+    if unknown:
+        raise SweepError(f"unknown TLS setting {unknown[0]!r}; accepted: " + ", ".join(TLS_FIELDS))
+    for k in ("tls_ca_file", "tls_cert"):
+        if k not in tls:
+            raise SweepError(f"TLS needs tls_ca_file (the CA that signed the scheduler's "
+                             f"certificate) and tls_cert (this driver's); {k} is missing")
+    for k, v in tls.items():
+        if not os.path.isfile(v) or not os.access(v, os.R_OK):
+            raise SweepError(f"{k} {v}: no such readable file")
+    from distributed.security import Security
+    return Security(require_encryption=True, **{TLS_FIELDS[k]: v for k, v in tls.items()})
+
+
+def _check_address(address, security):
+    scheme, sep, rest = address.partition("://")
+    if not sep or scheme not in ("tcp", "tls") or not rest:
+        raise SweepError(f"scheduler address {address!r}: give tcp://HOST:PORT or "
+                         "tls://HOST:PORT")
+    if security is not None and scheme != "tls":
+        raise SweepError(f"TLS settings need a tls:// scheduler address, not {address}")
+    if security is None and scheme == "tls":
+        raise SweepError(f"{address} is a TLS scheduler: give --tls-ca-file and --tls-cert "
+                         "(and --tls-key), or the sweep file's dask: settings")
+
+
+def _connect_dask(address, tls=None):
     try:
         from distributed import Client
     except ImportError:
         raise SweepError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") \
             from None
+    security = dask_security(tls)
+    _check_address(address, security)
     try:
-        return Client(address, timeout="20s")
+        return Client(address, timeout="20s", security=security)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         msg = " ".join(str(exc).split()) or type(exc).__name__
         raise SweepError(f"cannot reach the Dask scheduler at {address}: {msg}") from None
@@ -168,14 +209,73 @@ def _run_dask(tasks, client, handle):
         client.cancel([f for f in futures if not f.done()])
 
 
+def _count(planned, pkeys, retry_failed) -> tuple:
+    """(finished ok, failed, to run) of ``pkeys`` given :meth:`Store.planned`."""
+    done = sum(1 for s in planned.values() if s[1] == "ok")
+    failed = sum(1 for s in planned.values() if s[1] == "failed")
+    todo = sum(1 for pk in pkeys if pk not in planned
+               or (retry_failed and planned[pk][1] == "failed"))
+    return done, failed, todo
+
+
+def _plan_line(spec, n_points, done, failed_before, todo, retry_failed, workers, where) -> str:
+    """The one line that says what a run will do (and what a dry run would)."""
+    skipped = (f", {failed_before} failed before (kept; --retry-failed runs them again)"
+               if failed_before and not retry_failed else "")
+    return (f"macforge sweep {spec.name}: {n_points} points"
+            + (f" ({spec.excluded} excluded" if spec.excluded else "")
+            + (f"{', ' if spec.excluded else ' ('}{len(spec.invalid)} not buildable, "
+               "skipped" if spec.invalid else "")
+            + (")" if spec.excluded or spec.invalid else "")
+            + f"; {done} finished before{skipped}; {todo} to run"
+            + (f" on {workers}" if workers else "") + f"; results in {where}\n")
+
+
+def plan_sweep(path: str, outdir: str = "results", retry_failed: bool = False, err=None,
+               progress=None) -> SweepReport:
+    """What :func:`run_sweep` of the sweep file ``path`` into ``outdir`` would do, writing
+    nothing (no store, no lock; an existing store is read read-only), in memory that does
+    not grow with the number of points: each point is planned and dropped.
+
+    Each point's parameter key is computed as a run computes it, and looked up in batches.
+    """
+    from macforge.costmodel.cache import key
+    from macforge.toolchain.versions import tool_versions
+    err = err if err is not None else sys.stderr
+    code, tools = code_digest(), tool_versions()
+    store = os.path.join(outdir, FILE)
+    counts = [0, 0, 0]                  # finished ok, failed, to run
+    batch = []
+
+    def flush():
+        for i, n in enumerate(_count(read_planned(store, batch), batch, retry_failed)):
+            counts[i] += n
+        batch.clear()
+
+    def on_point(spec, p):
+        batch.append(key("sweep-param", p.axes, spec.measure, code, tools))
+        if len(batch) >= 2000:
+            flush()
+
+    spec = load_spec(path, progress=progress, on_point=on_point)
+    flush()
+    done, failed, todo = counts
+    err.write(_plan_line(spec, spec.n_points, done, failed, todo, retry_failed, "", store))
+    return SweepReport(spec.name, outdir, spec.n_points, done, 0 if retry_failed else failed)
+
+
 def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
               scheduler: str | None = None, retry_failed: bool = False, dry_run: bool = False,
-              err=None, every: float = 10.0) -> SweepReport:
+              err=None, every: float = 10.0, tls: dict | None = None) -> SweepReport:
     """Run every point of ``spec`` not yet finished in ``outdir``; return what happened.
 
     ``jobs`` local worker processes (default: one per core), or the workers of the Dask
     scheduler at ``scheduler`` (``tcp://HOST:PORT``). Progress goes to ``err`` (stderr).
     Ctrl-C returns with ``interrupted=True`` after recording everything finished.
+    ``tls``: ``{tls_ca_file, tls_cert, tls_key}`` for a ``tls://`` scheduler
+    (:func:`dask_security`; the sweep file's ``dask:`` block gives the defaults of
+    ``scheduler`` and ``tls``). ``dry_run``: say what would run and write nothing (:func:`plan_sweep` does the same from
+    the file, without holding the points).
     """
     from macforge.costmodel.cache import key
     from macforge.toolchain.versions import tool_versions
@@ -183,46 +283,52 @@ def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise SweepError(f"jobs must be a positive integer, not {jobs!r}")
     jobs = jobs or default_jobs()
+    dask = getattr(spec, "dask", None) or {}
+    scheduler = scheduler or dask.get("scheduler")
+    tls = {**{k: v for k, v in dask.items() if k in TLS_FIELDS}, **(tls or {})}
+    if scheduler:                            # a bad address or TLS file: before any work
+        _check_address(scheduler, dask_security(tls))
+    elif tls:
+        raise SweepError("TLS settings are for a Dask scheduler; give --scheduler "
+                         "tls://HOST:PORT (or dask: scheduler: in the sweep file)")
+    code, tools = code_digest(), tool_versions()
+    pkeys = [key("sweep-param", p.axes, spec.measure, code, tools) for p in spec.points]
+    if dry_run:
+        planned = read_planned(os.path.join(outdir, FILE), pkeys)
+        done, failed_before, todo = _count(planned, pkeys, retry_failed)
+        err.write(_plan_line(spec, len(spec.points), done, failed_before, todo, retry_failed,
+                             "", os.path.join(outdir, FILE)))
+        return SweepReport(spec.name, outdir, len(spec.points), done,
+                           0 if retry_failed else failed_before)
     try:
         store = Store(outdir)
     except OSError as exc:
         raise SweepError(str(exc)) from None
     try:
-        code, tools = code_digest(), tool_versions()
         measure_json = json.dumps(spec.measure, sort_keys=True)
-        pkeys = [key("sweep-param", p.axes, spec.measure, code, tools) for p in spec.points]
-        sid = None if dry_run else store.begin(
+        sid = store.begin(
             key("sweep", pkeys), spec.name, spec.path, spec.text, spec.measure,
             [(pk, p.module, p.axes) for pk, p in zip(pkeys, spec.points)])
         planned = store.planned(pkeys)
-        done = sum(1 for s in planned.values() if s[1] == "ok")
-        failed_before = sum(1 for s in planned.values() if s[1] == "failed")
+        done, failed_before, _ = _count(planned, pkeys, retry_failed)
         todo = [(pk, p) for pk, p in zip(pkeys, spec.points)
                 if pk not in planned or (retry_failed and planned[pk][1] == "failed")]
         rep = SweepReport(spec.name, outdir, len(spec.points), done,
                           0 if retry_failed else failed_before)
         client = None
-        if todo and not dry_run:
+        if todo:
             if scheduler:
-                client = _connect_dask(scheduler)
+                client = _connect_dask(scheduler, tls)
                 n = _check_workers(client, scheduler)
                 rep.workers = f"{n} Dask worker(s) at {scheduler}"
             else:
                 rep.workers = f"{min(jobs, len(todo))} local worker process(es)"
-        skipped = (f", {failed_before} failed before (kept; --retry-failed runs them again)"
-                   if failed_before and not retry_failed else "")
-        err.write(f"macforge sweep {spec.name}: {len(spec.points)} points"
-                  + (f" ({spec.excluded} excluded" if spec.excluded else "")
-                  + (f"{', ' if spec.excluded else ' ('}{len(spec.invalid)} not buildable, "
-                     "skipped" if spec.invalid else "")
-                  + (")" if spec.excluded or spec.invalid else "")
-                  + f"; {done} finished before{skipped}; {len(todo)} to run"
-                  + (f" on {rep.workers}" if rep.workers else "") + f"; results in {store.path}\n")
-        if dry_run or not todo:
+        err.write(_plan_line(spec, len(spec.points), done, failed_before, len(todo),
+                             retry_failed, rep.workers, store.path))
+        if not todo:
             if client is not None:
                 client.close()
-            if sid is not None:
-                rep.rows = load_results(store.path, sid, include_failed=True)
+            rep.rows = load_results(store.path, sid, include_failed=True)
             return rep
         session = uuid.uuid4().hex[:12]
         tasks = [{"param_key": pk, "index": i, "kwargs": p.kwargs, "axes": p.axes,

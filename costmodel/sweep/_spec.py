@@ -7,13 +7,17 @@ value itself, not at its block.
 """
 from __future__ import annotations
 
+import hashlib
 import inspect
 import itertools
+import math
+import os
 from dataclasses import dataclass, field
 
 import yaml
 
 from macforge.errors import MacforgeError
+from macforge.limits import LIMITS, BoundsError, check as check_limit, shown
 
 __all__ = ["SweepError", "Point", "Spec", "load_spec", "parse_spec", "AXES", "MEASURES",
            "FPGA_TARGETS", "PNR_TARGETS"]
@@ -28,7 +32,9 @@ _ALIASES = {"format": "fmt", "format_b": "fmt_b"}
 MEASURES = ("asic", "fpga", "error_stats", "verify")
 FPGA_TARGETS = ("ice40", "ecp5", "xilinx")
 PNR_TARGETS = ("ice40", "ecp5")                       # what nextpnr places and routes
-_TOP_KEYS = ("name", "axes", "exclude", "skip_invalid", "measure")
+_TOP_KEYS = ("name", "axes", "exclude", "skip_invalid", "measure", "dask")
+#: The ``dask:`` block: the scheduler and the TLS files (costmodel.sweep._run.dask_security).
+DASK_KEYS = ("scheduler", "tls_ca_file", "tls_cert", "tls_key")
 
 
 class SweepError(MacforgeError, ValueError):
@@ -54,6 +60,8 @@ class Spec:
     measure: dict
     excluded: int = 0
     invalid: list = field(default_factory=list)    # (axes, reason) skipped by skip_invalid
+    dask: dict = field(default_factory=dict)       # the dask: block (paths made absolute)
+    n_points: int = 0                              # len(points), also when points are not kept
 
 
 # -- YAML nodes with line numbers ----------------------------------------------------------------
@@ -136,7 +144,9 @@ def _check_value(axis, v, params):
             raise ValueError(f"must be true or false, not {v!r}")
     elif isinstance(default, int):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise ValueError(f"must be a non-negative integer, not {v!r}")
+            raise ValueError(f"must be a non-negative integer, not {shown(v)}")
+        if axis in LIMITS:
+            check_limit(axis, v)
     elif isinstance(default, str):
         if not isinstance(v, str):
             raise ValueError(f"must be a name, not {v!r}")
@@ -161,10 +171,15 @@ def _axis_values(doc, axis, node, where, params):
         step = r.get("step", (1, node))
         for k, (v, n) in {**r, "step": step}.items():
             if isinstance(v, bool) or not isinstance(v, int):
-                doc.fail(n, _join(where, k), f"range bounds are integers, not {v!r}")
+                doc.fail(n, _join(where, k), f"range bounds are integers, not {shown(v)}")
         if step[0] < 1:
-            doc.fail(step[1], _join(where, "step"), f"must be a positive integer, not {step[0]}")
-        items = [(v, node) for v in range(r["from"][0], r["to"][0] + 1, step[0])]
+            doc.fail(step[1], _join(where, "step"), f"must be a positive integer, not "
+                                                    f"{shown(step[0])}")
+        values = range(r["from"][0], r["to"][0] + 1, step[0])
+        if len(values) > LIMITS["sweep_product"].hi:         # before a list is made of it
+            doc.fail(node, where, f"a range of {shown(len(values))} values; at most "
+                                  f"{LIMITS['sweep_product'].hi:,} combinations are accepted")
+        items = [(v, node) for v in values]
         if not items:
             doc.fail(node, where, f"empty range: from {r['from'][0]} to {r['to'][0]}")
     else:
@@ -213,11 +228,12 @@ def _exclusions(doc, node, params):
 
 
 # -- measurements ------------------------------------------------------------------------------------
-def _int(doc, node, where, lo=0):
+def _int(doc, node, where, limit):
     v = doc.scalar(node, where)
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        doc.fail(node, where, f"must be an integer >= {lo}, not {v!r}")
-    return v
+    try:
+        return check_limit(limit, v, "")
+    except BoundsError:
+        doc.fail(node, where, f"must be {LIMITS[limit].describe()}, not {shown(v)}")
 
 
 def _bool(doc, node, where):
@@ -271,8 +287,8 @@ def _measures(doc, node):
         if k == "asic":
             o = _options(doc, v, where, {
                 "energy": (True, lambda n, w: _bool(doc, n, w)),
-                "n_ops": (100_000, lambda n, w: _int(doc, n, w, 2)),
-                "seed": (1, lambda n, w: _int(doc, n, w))})
+                "n_ops": (100_000, lambda n, w: _int(doc, n, w, "ops")),
+                "seed": (1, lambda n, w: _int(doc, n, w, "seed"))})
         elif k == "fpga":
             o = _options(doc, v, where, {
                 "targets": (["ice40"], lambda n, w: _names(doc, n, w, FPGA_TARGETS)),
@@ -289,19 +305,33 @@ def _measures(doc, node):
         elif k == "error_stats":
             from macforge.golden._errstats import DISTRIBUTIONS
             o = _options(doc, v, where, {
-                "samples": (100_000, lambda n, w: _int(doc, n, w, 1)),
+                "samples": (100_000, lambda n, w: _int(doc, n, w, "samples")),
                 "dist": ("uniform", lambda n, w: _choice(doc, n, w, DISTRIBUTIONS)),
-                "seed": (0, lambda n, w: _int(doc, n, w))})
+                "seed": (0, lambda n, w: _int(doc, n, w, "seed"))})
         else:
             o = _options(doc, v, where, {
-                "vectors": (100_000, lambda n, w: _int(doc, n, w, 1)),
-                "seed": (1, lambda n, w: _int(doc, n, w))})
+                "vectors": (100_000, lambda n, w: _int(doc, n, w, "vectors")),
+                "seed": (1, lambda n, w: _int(doc, n, w, "seed"))})
         if o is not None:
             m[k] = o
     if not m:
         doc.fail(node, "measure", "turns every measurement off; name at least one of "
                                   + ", ".join(MEASURES))
     return m
+
+
+def _dask(doc, node, path):
+    """The ``dask:`` block: strings; TLS file paths relative to the sweep file."""
+    if node is None:
+        return {}
+    out = {}
+    base = os.path.dirname(os.path.abspath(path)) if path != "<sweep>" else os.getcwd()
+    for k, _, v in doc.mapping(node, "dask", DASK_KEYS):
+        val = doc.scalar(v, _join("dask", k))
+        if not isinstance(val, str) or not val:
+            doc.fail(v, _join("dask", k), f"must be a non-empty string, not {shown(val)}")
+        out[k] = val if k == "scheduler" else os.path.join(base, os.path.expanduser(val))
+    return out
 
 
 def _pnr(doc, node, where):
@@ -318,26 +348,42 @@ def _choice(doc, node, where, accepted):
 
 
 # -- the whole file ------------------------------------------------------------------------------
-def load_spec(path: str, progress=None) -> Spec:
-    """Read and validate a sweep file (see :mod:`costmodel.sweep` for the format)."""
+def load_spec(path: str, progress=None, on_point=None) -> Spec:
+    """Read and validate a sweep file (see :mod:`costmodel.sweep` for the format);
+    ``on_point``: see :func:`parse_spec`."""
+    if os.path.isdir(path):
+        raise SweepError(f"sweep file {path} is a directory; give a YAML file")
     try:
-        with open(path) as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            data = f.read(LIMITS["sweep_file_bytes"].hi + 1)
     except OSError as exc:
         raise SweepError(f"cannot read sweep file {path}: {exc.strerror}") from None
-    return parse_spec(text, path, progress)
+    if len(data) > LIMITS["sweep_file_bytes"].hi:
+        raise SweepError(f"sweep file {path} is larger than "
+                         f"{LIMITS['sweep_file_bytes'].hi:,} bytes; a sweep file is YAML text")
+    try:
+        if b"\0" in data:
+            raise UnicodeError("NUL byte")
+        text = data.decode("utf-8")
+    except UnicodeError:
+        raise SweepError(f"sweep file {path} is not UTF-8 text (binary?); give a YAML "
+                         "file") from None
+    return parse_spec(text, path, progress, on_point)
 
 
-def parse_spec(text: str, path: str = "<sweep>", progress=None) -> Spec:
+def parse_spec(text: str, path: str = "<sweep>", progress=None, on_point=None) -> Spec:
     """Validate sweep YAML ``text``; build every point with :func:`hw.make_unit`.
+
+    ``on_point``: None keeps every :class:`Point` in ``spec.points``; a callable is called
+    as ``on_point(spec, point)`` for each point instead and nothing is kept (a dry run of a million points in constant
+    memory). Points that differ only in ``stages`` share one built unit (stages change
+    only the name's ``_s<stages>``, :attr:`hw.Unit.name_stem`).
 
     Raises
     ------
     SweepError
         One line: ``path:line: key: reason``.
     """
-    from macforge import golden
-    from macforge.hw.build import make_unit
     doc = _Doc(path, text)
     try:
         try:
@@ -360,11 +406,46 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None) -> Spec:
         skip_invalid = _bool(doc, top["skip_invalid"], "skip_invalid") \
             if "skip_invalid" in top else False
         measure = _measures(doc, top.get("measure"))
+        dask = _dask(doc, top.get("dask"), path)
     finally:
         doc.loader.dispose()
 
-    spec = Spec(path=path, name=str(name), text=text, points=[], measure=measure)
+    spec = Spec(path=path, name=str(name), text=text, points=[], measure=measure, dask=dask)
+    combos = sum(math.prod(len(v) for v in axes.values()) for axes in blocks)
+    if combos > LIMITS["sweep_product"].hi:
+        raise SweepError(f"{path}: axes: {combos:,} combinations; at most "
+                         f"{LIMITS['sweep_product'].hi:,} are accepted (split the sweep)")
+    keep = on_point is None
+    for p in _points(path, blocks, rules, skip_invalid, spec):
+        spec.n_points += 1
+        if spec.n_points > LIMITS["sweep_points"].hi:
+            raise SweepError(f"{path}: more than {LIMITS['sweep_points'].hi:,} points; split "
+                             "the sweep or exclude some")
+        if keep:
+            spec.points.append(p)
+        else:
+            on_point(spec, p)
+        if progress is not None and spec.n_points % 100_000 == 0:
+            progress(f"  {spec.n_points} points validated")
+    if not spec.n_points:
+        raise SweepError(f"{path}: no point left to run ({spec.excluded} excluded, "
+                         f"{len(spec.invalid)} invalid)")
+    return spec
+
+
+def _ident(values) -> bytes:
+    """A point's identity for de-duplication: 16 bytes, not the values (a million points)."""
+    text = repr(sorted((k, repr(v)) for k, v in values.items()))
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _points(path, blocks, rules, skip_invalid, spec):
+    """Every point of the axis blocks, in file order: built (one unit per name stem),
+    excluded and invalid ones counted in ``spec``."""
+    from macforge import golden
+    from macforge.hw.build import make_unit
     seen = set()
+    stems = {}          # the point's kwargs but stages -> (stem, formats) or the refusal
     for axes in blocks:
         keys = list(axes)
         for combo in itertools.product(*(axes[k] for k in keys)):
@@ -374,13 +455,26 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None) -> Spec:
             if any(all(values.get(k) in allowed for k, allowed in r.items()) for r in rules):
                 spec.excluded += 1
                 continue
-            raw = tuple(sorted((k, repr(v)) for k, v in values.items()))
+            raw = _ident(values)
             if raw in seen:
                 continue
             seen.add(raw)
             kwargs = {_ALIASES.get(k, k): v for k, v in values.items()}
             try:
-                unit = make_unit(**kwargs)
+                check_limit("stages", kwargs["stages"])
+                stem_key = tuple(sorted((k, repr(v)) for k, v in kwargs.items()
+                                        if k != "stages"))
+                built = stems.get(stem_key)
+                if built is None:
+                    try:
+                        unit = make_unit(**kwargs)
+                        unit._MustUse__silence = True    # built to check and name it only
+                        built = (unit.name_stem, unit.manifest()["formats"])
+                    except (golden.FormatError, ValueError, TypeError) as exc:
+                        built = exc
+                    stems[stem_key] = built
+                if isinstance(built, Exception):
+                    raise built
             except (golden.FormatError, ValueError, TypeError) as exc:
                 reason = " ".join(str(exc).split())
                 if skip_invalid:
@@ -395,19 +489,11 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None) -> Spec:
                 raise SweepError(f"{path}:{line}: axes: the point {where} cannot be built: "
                                  f"{reason} (leave it out with exclude:, or set "
                                  "skip_invalid: true)") from None
+            stem, fmts = built
             if values["acc"] is None:           # the unit's own default, by name
-                fmts = unit.manifest()["formats"]
                 values["acc"] = kwargs["acc"] = fmts.get("out", fmts.get("acc"))
-                ident = tuple(sorted((k, repr(v)) for k, v in values.items()))
+                ident = _ident(values)
                 if ident in seen:                 # the same point with its acc spelled out
-                    unit._MustUse__silence = True
                     continue
                 seen.add(ident)
-            unit._MustUse__silence = True       # built to validate and name it, not elaborated
-            spec.points.append(Point(values, kwargs, unit.module_name))
-            if progress is not None and len(spec.points) % 500 == 0:
-                progress(f"  {len(spec.points)} points validated")
-    if not spec.points:
-        raise SweepError(f"{path}: no point left to run ({spec.excluded} excluded, "
-                         f"{len(spec.invalid)} invalid)")
-    return spec
+            yield Point(values, kwargs, f"{stem}_s{kwargs['stages']}")

@@ -13,6 +13,11 @@ Tables
 
 A finished point is written as its ``results`` row and ``plan`` row in one transaction, so a
 ``kill -9`` of the driver leaves either both or neither; nothing else is ever half-written.
+
+A store SQLite cannot read (``database disk image is malformed``, a file that is no
+database) is a :class:`~costmodel.cache.CacheError` naming the file and the fix: move it
+aside, or ``macforge sweep --rebuild`` (which moves it aside itself). It is never rebuilt
+silently. :func:`read_planned` reads a store without writing anything (dry runs).
 """
 from __future__ import annotations
 
@@ -21,7 +26,14 @@ import os
 import sqlite3
 import time
 
-__all__ = ["Store", "store_path", "load_results"]
+from macforge.errors import MacforgeError
+
+from ..cache import corrupted
+
+__all__ = ["Store", "store_path", "load_results", "read_planned", "move_aside", "rebuild", "FIX"]
+
+#: What to do about a store SQLite cannot read.
+FIX = "move it aside (or run again with --rebuild, which does) to start a new store"
 
 FILE = "sweep.sqlite"
 
@@ -51,6 +63,76 @@ def _connect(path: str) -> sqlite3.Connection:
     return db
 
 
+def _checked(path: str, what):
+    """``what()`` with SQLite's errors on a damaged file turned into one line."""
+    try:
+        return what()
+    except sqlite3.DatabaseError as exc:
+        raise corrupted(path, exc, "sweep store", FIX) from None
+
+
+def move_aside(path: str) -> str:
+    """Rename a damaged store (and its -wal/-shm files) to ``<name>.corrupt-<time>``; return
+    the new name."""
+    dest = f"{path}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
+    for ext in ("", "-wal", "-shm"):
+        if os.path.exists(path + ext):
+            os.replace(path + ext, dest + ext)
+    return dest
+
+
+def rebuild(outdir: str):
+    """Move ``outdir``'s store aside (:func:`move_aside`) unless a driver holds it; return
+    (old, new) names, or None when there is no store."""
+    path = os.path.join(outdir, FILE)
+    if not os.path.exists(path):
+        return None
+    with open(os.path.join(outdir, ".sweep.lock"), "w") as lock:
+        _lock(lock, outdir)
+        return path, move_aside(path)
+
+
+def _lock(f, outdir):
+    try:
+        import fcntl
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise OSError(f"another sweep is running into {outdir}") from None
+    except ImportError:                     # no flock (Windows): no guard
+        pass
+
+
+def read_planned(path: str, param_keys) -> dict:
+    """:meth:`Store.planned` of the store file ``path``, opened read-only (no lock, no file
+    created); {} when there is no store."""
+    if not os.path.isfile(path):
+        return {}
+    def read():
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        try:
+            return _planned(db, param_keys)
+        finally:
+            db.close()
+    try:
+        return _checked(path, read)
+    except MacforgeError:
+        raise
+    except sqlite3.Error as exc:              # pragma: no cover - e.g. unreadable
+        raise corrupted(path, exc, "sweep store", FIX) from None
+
+
+def _planned(db, param_keys) -> dict:
+    out = {}
+    q = ("SELECT p.param_key, p.key, r.status FROM plan p JOIN results r ON r.key = p.key "
+         "WHERE p.param_key IN ({})")
+    keys = list(param_keys)
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        for pk, k, status in db.execute(q.format(",".join("?" * len(chunk))), chunk):
+            out[pk] = (k, status)
+    return out
+
+
 class Store:
     """The driver's handle on ``<outdir>/sweep.sqlite`` (one driver per directory: a lock file
     refuses a second one)."""
@@ -60,17 +142,21 @@ class Store:
         self.path = os.path.join(outdir, FILE)
         self._lock = open(os.path.join(outdir, ".sweep.lock"), "w")
         try:
-            import fcntl
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            _lock(self._lock, outdir)
+        except OSError:
             self._lock.close()
-            raise OSError(f"another sweep is running into {outdir}") from None
-        except ImportError:                     # no flock (Windows): no guard
-            pass
-        self.db = _connect(self.path)
-        with self.db:
-            for sql in _TABLES:
-                self.db.execute(sql)
+            raise
+        try:
+            self.db = _checked(self.path, lambda: _connect(self.path))
+            def create():
+                with self.db:
+                    for sql in _TABLES:
+                        self.db.execute(sql)
+                    self.db.execute("SELECT COUNT(*) FROM plan").fetchone()
+            _checked(self.path, create)
+        except BaseException:
+            self._lock.close()
+            raise
 
     def close(self):
         self.db.close()
@@ -100,15 +186,7 @@ class Store:
 
     def planned(self, param_keys) -> dict:
         """{param_key: (content key, status)} for the points already measured."""
-        out = {}
-        q = ("SELECT p.param_key, p.key, r.status FROM plan p JOIN results r ON r.key = p.key "
-             "WHERE p.param_key IN ({})")
-        keys = list(param_keys)
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            for pk, k, status in self.db.execute(q.format(",".join("?" * len(chunk))), chunk):
-                out[pk] = (k, status)
-        return out
+        return _checked(self.path, lambda: _planned(self.db, param_keys))
 
     def known(self, module: str, measure_json: str) -> list:
         """Content keys of finished points of ``module`` measured with these settings."""
@@ -128,6 +206,11 @@ class Store:
                      res["seconds"], res["host"], session, time.time()))
             self.db.execute("INSERT OR REPLACE INTO plan VALUES (?, ?)", (param_key, k))
         return k
+
+
+class NoResults(FileNotFoundError, LookupError, MacforgeError):
+    """No store in the directory, or no such sweep in it (one line; still the
+    FileNotFoundError / LookupError it was)."""
 
 
 def _sweep_id(db, sweep):
@@ -155,17 +238,17 @@ def load_results(path: str, sweep=None, include_failed: bool = False) -> list:
     """
     db_path = store_path(path)
     if not os.path.isfile(db_path):
-        raise FileNotFoundError(f"no sweep results in {path} (expected {db_path}; run "
-                                "`macforge sweep SWEEP.yaml -o DIR` first)")
+        raise NoResults(f"no sweep results in {path} (expected {db_path}; run "
+                        "`macforge sweep SWEEP.yaml -o DIR` first)")
     db = sqlite3.connect(db_path, timeout=60)       # reads only; WAL: never blocks the driver
     try:
-        sid = _sweep_id(db, sweep)
+        sid = _checked(db_path, lambda: _sweep_id(db, sweep))
         if sid is None:
-            raise LookupError(f"{db_path} holds no sweep" + (f" named {sweep!r}" if sweep else ""))
-        rows = db.execute(
+            raise NoResults(f"{db_path} holds no sweep" + (f" named {sweep!r}" if sweep else ""))
+        rows = _checked(db_path, lambda: db.execute(
             "SELECT m.axes, m.module, r.key, r.status, r.metrics, r.error FROM members m "
             "JOIN plan p ON p.param_key = m.param_key JOIN results r ON r.key = p.key "
-            "WHERE m.sweep = ? ORDER BY m.idx", (sid,)).fetchall()
+            "WHERE m.sweep = ? ORDER BY m.idx", (sid,)).fetchall())
     finally:
         db.close()
     out = []

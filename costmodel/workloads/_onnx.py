@@ -64,12 +64,18 @@ def from_onnx(path, dims: dict | None = None, name: str | None = None):
     dims = {str(k): v for k, v in (dims or {}).items()}
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise WorkloadError(f"no such ONNX file: {path}")
+        raise WorkloadError(f"no such ONNX file: {path}" if not os.path.isdir(path) else
+                            f"{path} is a directory; give an .onnx file")
+    if os.path.getsize(path) == 0:
+        raise WorkloadError(f"{path} is empty (0 bytes); give an ONNX model file")
     try:
         model = onnx.load(path)
     except Exception as exc:                 # protobuf DecodeError and friends
         raise WorkloadError(f"{path} is not a readable ONNX model ({type(exc).__name__})") from None
     graph = model.graph
+    if not graph.node:
+        raise WorkloadError(f"{path} holds no ONNX graph nodes (not a model, or an empty one)")
+    _check_order(graph, path)
     inits = {t.name for t in graph.initializer}
     free = [(vi.name, dim) for vi in graph.input if vi.name not in inits
             for dim in vi.type.tensor_type.shape.dim if not dim.HasField("dim_value")]
@@ -99,6 +105,24 @@ def from_onnx(path, dims: dict | None = None, name: str | None = None):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WorkloadError(f"{path}: ONNX shape inference failed: {first}") from None
     return _Importer(model, path, name).run()
+
+
+def _check_order(graph, path):
+    """Every node's inputs come from a graph input, an initializer or an earlier node: ONNX
+    requires nodes in topological order, so a tensor used before it is produced is a cycle
+    or a broken file -- refused, not walked."""
+    known = {vi.name for vi in graph.input} | {t.name for t in graph.initializer}
+    later = {t for n in graph.node for t in n.output if t}
+    for i, node in enumerate(graph.node):
+        for t in node.input:
+            if t and t not in known:
+                nm = node.name or f"#{i} ({node.op_type})"
+                why = ("it is produced only by this or a later node: the graph has a cycle or "
+                       "is not in the topological order ONNX requires") if t in later else \
+                    "no node, graph input or initializer produces it"
+                raise WorkloadError(f"{path}: node {nm} reads tensor {t!r} before it exists; "
+                                    f"{why}")
+        known.update(t for t in node.output if t)
 
 
 class _Importer:
@@ -366,7 +390,8 @@ class _Importer:
         at = _attrs(node)
         sa, sb = self.shape(a_t, node), self.shape(b_t, node)
         M, K = (sa[1], sa[0]) if at.get("transA", 0) else sa
-        N = sb[0] if at.get("transB", 0) else sb[1]
+        K_b, N = (sb[1], sb[0]) if at.get("transB", 0) else sb
+        self._check_k(node, sa, sb, K, K_b)
         self._dot(node, a_t, b_t, B=1, M=M, K=K, N=N,
                   bias=len(node.input) > 2 and bool(node.input[2]))
 
@@ -379,13 +404,26 @@ class _Importer:
         if len(sb) == 1:
             sb = sb + [1]
         M, K, N = sa[-2], sa[-1], sb[-1]
+        self._check_k(node, sa, sb, K, sb[-2])
         ba, bb = sa[:-2], sb[:-2]
+        try:
+            np.broadcast_shapes(tuple(ba), tuple(bb))
+        except ValueError:
+            raise WorkloadError(f"{self.path}: {node.op_type} node {self._name(node, peek=True)!r}"
+                                f": batch dimensions {ba} and {bb} do not broadcast") from None
         batch = prod(np.broadcast_shapes(tuple(ba), tuple(bb))) if (ba or bb) else 1
         if b_t in self.static and not bb:         # X @ W with a 2-D weight: fold batch into M
             M, batch = M * prod(ba), 1
         self._dot(node, a_t, b_t, B=batch, M=M, K=K, N=N, bias=False)
 
     _MatMulInteger = _MatMul
+
+    def _check_k(self, node, sa, sb, k_a, k_b):
+        if k_a != k_b:
+            shape = lambda s: "x".join(map(str, s))
+            raise WorkloadError(f"{self.path}: {node.op_type} node {self._name(node, peek=True)!r}"
+                                f" multiplies {shape(sa)} by {shape(sb)}: the inner dimensions "
+                                f"{k_a} and {k_b} differ")
 
     def _dot(self, node, a_t, b_t, *, B, M, K, N, bias):
         nm = self._name(node)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from macforge.errors import MacforgeError, UsageError
 
+from ._common import ignore_further_interrupts
 from . import (calibrate, cost, error_stats, formats, fpga, hwtest, pareto, reproduce, sim,
                sweep, verilog, workload)
 
@@ -44,6 +46,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    previous = _first_ctrl_c_only()
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None and signal.getsignal(signal.SIGINT) is _interrupt:
+            signal.signal(signal.SIGINT, previous)      # not interrupted: as we found it
+
+
+def _interrupt(signum, frame):
+    """The first Ctrl-C interrupts; the command then ends, and later ones are ignored so
+    that they cannot cut into its clean-up (workers stopped, results recorded) or exit."""
+    ignore_further_interrupts()
+    raise KeyboardInterrupt
+
+
+def _first_ctrl_c_only():
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _interrupt)
+            return previous
+    except ValueError:                  # not the main thread
+        pass
+    return None
+
+
+def _main(argv) -> int:
     from ._vocab import rewrite_argv
     try:
         argv, notes = rewrite_argv(sys.argv[1:] if argv is None else argv)
@@ -56,6 +85,7 @@ def main(argv=None) -> int:
     except MacforgeError as exc:
         return _error(str(exc))
     except KeyboardInterrupt:
+        ignore_further_interrupts()
         print("macforge: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

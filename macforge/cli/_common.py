@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["bounded", "check_output_dir", "comma_choices", "add_run_args",
-           "cache_from_args", "strip_netlist", "add_timed_arg"]
+__all__ = ["ignore_further_interrupts", "bounded", "check_output_dir", "comma_choices",
+           "add_run_args", "cache_from_args", "strip_netlist", "add_timed_arg"]
 
 
 def bounded(limit):
@@ -14,7 +14,8 @@ def bounded(limit):
     lim = LIMITS[limit]
 
     def conv(text):
-        msg = f"{limit.replace('_', '-')} must be {lim.describe()}, not {shown(text)}"
+        given = text if len(text) <= 40 else shown(text)      # the option's text as typed
+        msg = f"{limit.replace('_', '-')} must be {lim.describe()}, not {given}"
         try:
             return check(limit, float(text) if lim.real else int(text, 10))
         except (ValueError, BoundsError):
@@ -99,3 +100,13 @@ def strip_netlist(res):
     if isinstance(res, dict):
         return {k: strip_netlist(v) for k, v in res.items() if k != "netlist"}
     return res
+
+
+def ignore_further_interrupts():
+    """After the first Ctrl-C the command is ending: further ones must not interrupt its
+    clean-up (or the interpreter's exit) with a traceback."""
+    import signal
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):       # not the main thread: nothing to do
+        pass

@@ -68,7 +68,11 @@ def unit_from_args(args: argparse.Namespace, **override):
     from macforge import hw
     opt = {**vars(args), **override}
     unit = hw.make_unit(**unit_spec_from_args(args, **override))
-    _check_applies(opt, unit.manifest())
+    try:
+        _check_applies(opt, unit.manifest())
+    except UsageError:
+        unit._MustUse__silence = True       # refused, so never elaborated: no Amaranth warning
+        raise
     return unit
 
 

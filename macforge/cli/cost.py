@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import time
 
-from macforge.errors import UsageError
+from macforge.errors import MacforgeError, UsageError
 from macforge.progress import say
 
 from ._common import add_timed_arg, bounded, cache_from_args, strip_netlist
-from ._units import add_clock_args, add_unit_args, choose_pipeline, unit_from_args
+from ._units import add_clock_args, choose_pipeline, add_unit_args, unit_from_args
 
 __all__ = ["add_parser", "run", "format_asic", "format_fpga", "format_energy_models"]
 
@@ -24,8 +24,8 @@ def add_parser(sub):
     c.add_argument("--activity", default="uniform",
                    help="operand stream for energy: uniform (random codes, default) or a .npy "
                         "((N, 2) codes of a and b) / .npz (arrays named by port) file")
-    c.add_argument("-n", type=bounded("ops"), default=100_000, help="operations simulated "
-                                                                        "(default 100,000)")
+    c.add_argument("-n", type=bounded("ops"), default=None,
+                   help="operations simulated (default 100,000; with --activity: the file's)")
     add_timed_arg(c)
     c.add_argument("--verilog", default=None, help="cost your own RTL instead of a macforge unit")
     c.add_argument("--top", default=None, help="top module of --verilog")
@@ -37,10 +37,10 @@ def add_parser(sub):
 
 def run(args) -> int:
     from macforge.costmodel import Design, cost
-    from macforge.costmodel.energy import load_activity
+    from macforge.costmodel.energy import check_activity, load_activity
     if args.pnr and args.target not in ("ice40", "ecp5"):
         raise UsageError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {args.target}")
-    choice = None
+    unit = design = choice = None
     if args.clock_mhz is not None:
         if args.verilog:
             raise UsageError("--clock-mhz chooses a macforge unit's pipeline; it does not apply "
@@ -50,8 +50,7 @@ def run(args) -> int:
                              "xilinx")
         say(f"macforge: choosing the pipeline for {args.clock_mhz:g} MHz on {args.target}")
         choice = choose_pipeline(args, say)
-        design = Design.from_unit(unit_from_args(args, stages=choice["stages"],
-                                                 loop_stages=choice["loop_stages"]))
+        unit = unit_from_args(args, stages=choice["stages"], loop_stages=choice["loop_stages"])
     elif args.verilog:
         if not args.top:
             raise UsageError("--verilog needs --top (the module to cost)")
@@ -59,30 +58,38 @@ def run(args) -> int:
     else:
         if args.top:
             raise UsageError("--top names the module of a --verilog file; give --verilog too")
-        design = Design.from_unit(unit_from_args(args))
-    operands = None
-    if args.activity != "uniform":
-        operands = load_activity(args.activity)
-        widths = {p["name"]: p["width"] for p in (design.manifest or {}).get("ports", [])}
-        for port, codes in operands.items():
-            if widths and port not in widths:
-                raise UsageError(f"--activity names port {port!r}; {design.top} has "
-                                 + ", ".join(widths))
-            w = widths.get(port)
-            if w is not None and int(codes.max()) >> w:
-                raise UsageError(f"--activity: code {int(codes.max()):#x} of {port} does not "
-                                 f"fit in {w} bits")
+        unit = unit_from_args(args)
+    try:        # every check before the unit's Verilog is generated
+        manifest = unit.manifest() if unit is not None else design.manifest
+        operands, n_ops = None, 100_000 if args.n is None else args.n
+        if args.activity != "uniform":
+            if args.target != "asic":
+                raise UsageError(f"--activity sets the operands of the ASIC energy estimate; "
+                                 f"--target {args.target} has no energy")
+            operands = load_activity(args.activity)
+            rows = check_activity(operands, manifest, f"--activity {args.activity}")
+            if args.n is not None and args.n > rows:
+                raise UsageError(f"-n {args.n} is more than the {rows:,} operations in "
+                                 f"{args.activity}; leave -n out to simulate them all")
+            n_ops = rows if args.n is None else args.n
+        cache = cache_from_args(args)
+    except MacforgeError:
+        if unit is not None:
+            unit._MustUse__silence = True       # refused: never elaborated, no warning
+        raise
+    if design is None:
+        design = Design.from_unit(unit)
     say(f"macforge: costing {design.top} on {args.target}"
         + (" (place and route)" if args.pnr else ""))
     timed = args.timed_samples if args.target == "asic" else 0
     if choice is not None and args.target == "asic":
         from macforge.costmodel import asic_cost
-        res = asic_cost(design, n_ops=args.n, cache=cache_from_args(args), operands=operands,
+        res = asic_cost(design, n_ops=n_ops, cache=cache, operands=operands,
                         progress=_simulating(), clock_ps=choice["period_ps"],
                         timed_samples=timed)
     else:
         res = cost(design, target=args.target, pnr=args.pnr or choice is not None,
-                   cache=cache_from_args(args), n_ops=args.n, operands=operands,
+                   cache=cache, n_ops=n_ops, operands=operands,
                    progress=_simulating(), timed_samples=timed)
     if choice is not None:
         res["pipeline"] = choice
@@ -107,6 +114,8 @@ def format_choice(c) -> str:
                  f"s{t['stages']}/l{t['loop_stages']}: {t['registers']} regs "
                  f"{t['reached_mhz']} MHz" for t in c["tried"])]
     return "\n".join(lines)
+
+
 
 
 def _simulating():

@@ -56,7 +56,7 @@ def add_parser(sub):
 def run(args) -> int:
     from macforge.fpga.flow import build, build_board, format_report
     targets = args.target or ([] if args.board else ["ice40"])
-    check_output_dir(args.out, "--out")
+    check_output_dir(args.out, "--output")
     if args.baud is not None and not args.board:
         raise UsageError("--baud sets the UART harness's rate; it goes with --board")
     try:

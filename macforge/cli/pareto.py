@@ -8,7 +8,7 @@ import os
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import check_output_dir
+from ._common import bounded, check_output_dir
 
 __all__ = ["add_parser", "run"]
 
@@ -41,6 +41,8 @@ def add_parser(sub):
                         "nextpnr Fmax")
     p.add_argument("--opt", choices=("energy", "latency", "edp"), default="energy",
                    help="what ZigZag's mapping search minimises per layer (default energy)")
+    p.add_argument("--jobs", "-j", type=bounded("jobs"), default=2,
+                   help="local worker processes (pareto: ZigZag's layer searches, default 2)")
     p.add_argument("-o", "--output", default="report", help="output directory (default report/)")
     p.add_argument("--from", dest="from_dir", default=None,
                    help="plot a finished sweep's results directory instead")
@@ -64,7 +66,15 @@ def run(args) -> int:
             raise UsageError(f"--from {args.from_dir}: no results in it")
         paths = report.write_sweep_report(rows, out, source=args.from_dir)
     else:
-        formats = [f for f in (args.formats or ",".join(DEFAULT_FORMATS)).split(",") if f]
+        text = ",".join(DEFAULT_FORMATS) if args.formats is None else args.formats
+        formats = [f.strip() for f in text.split(",") if f.strip()]
+        if not formats:
+            raise UsageError(f"--formats {args.formats!r} names no unit spec; give a comma "
+                             f"list such as {','.join(DEFAULT_FORMATS[:3])} (or leave it out "
+                             "for the default set)")
+        if args.workload == "minilm":
+            from macforge.costmodel.accuracy import get_model
+            get_model("minilm").model_dir       # the optional extra: checked before any work
         for f in formats:
             unit_spec(f)                   # a bad spec is a one-line error before any work
         for flag, path in (("--inputs", args.inputs), ("--labels", args.labels)):
@@ -72,7 +82,8 @@ def run(args) -> int:
                 raise UsageError(f"{flag} {path}: no such file")
         res = pareto.run(args.workload, formats, arch=args.arch, clock_mhz=args.clock_mhz,
                          inputs=args.inputs, labels=args.labels, target=args.target,
-                         opt=args.opt, cache=Cache(refresh=args.no_cache), progress=say)
+                         opt=args.opt, cache=Cache(refresh=args.no_cache), progress=say,
+                         workers=args.jobs)
         paths = report.write_report(res, out)
     for k, p in paths.items():
         print(f"{k}: {p}")

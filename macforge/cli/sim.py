@@ -80,6 +80,7 @@ def run(args) -> int:
         choice = choose_pipeline(args, say)
         args.stages, args.loop_stages = choice["stages"], choice["loop_stages"]
     unit = unit_from_args(args)     # bad or inapplicable unit options: one line, before any build
+    unit._MustUse__silence = True   # the runner builds its own from the same options
     check_output_dir(args.build_dir, "--build-dir")
     top = args.top
     if args.verilog and not args.filelist:

@@ -1,11 +1,12 @@
 """``macforge sweep``: measure every point of a design-space sweep (:mod:`costmodel.sweep`)."""
 from __future__ import annotations
 
+import os
 
 from macforge.errors import UsageError
 from macforge.progress import say
 
-from ._common import bounded, check_output_dir, comma_choices
+from ._common import bounded, check_output_dir, comma_choices, ignore_further_interrupts
 
 __all__ = ["add_parser", "run", "summary_table"]
 
@@ -24,30 +25,58 @@ def add_parser(sub):
     s.add_argument("--jobs", "-j", type=bounded("jobs"), default=None,
                    help="local worker processes (default: one per core)")
     s.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                   help="run the points on this Dask scheduler's workers instead")
+                   help="run the points on this Dask scheduler's workers instead "
+                        "(tls://HOST:PORT with the --tls-* files; see docs/security.md)")
+    s.add_argument("--tls-ca-file", default=None, metavar="FILE",
+                   help="Dask TLS: the CA certificate that signed the scheduler's")
+    s.add_argument("--tls-cert", default=None, metavar="FILE",
+                   help="Dask TLS: this driver's certificate (PEM)")
+    s.add_argument("--tls-key", default=None, metavar="FILE",
+                   help="Dask TLS: this driver's private key (PEM; if not in --tls-cert)")
     s.add_argument("--retry-failed", action="store_true",
                    help="run the points that failed in earlier runs again")
     s.add_argument("--export", type=comma_choices("export format", _export_kinds, "comma-separated"),
                    default=[], metavar="csv,json,parquet",
                    help="also write sweep.csv / sweep.json / sweep.parquet to the output")
     s.add_argument("--dry-run", action="store_true",
-                   help="validate the file and say what would run, run nothing")
+                   help="validate the file and say what would run; run and write nothing")
+    s.add_argument("--rebuild", action="store_true",
+                   help="move the output's sweep.sqlite aside (kept as "
+                        "sweep.sqlite.corrupt-<time>) and start a new store: the fix for a "
+                        "damaged store")
     s.set_defaults(func=run)
     return s
 
 
 def run(args) -> int:
-    from macforge.costmodel.sweep import export, load_spec, run_sweep
+    from macforge.costmodel.sweep import export, load_spec, plan_sweep, run_sweep
+    if args.rebuild and args.dry_run:
+        raise UsageError("--rebuild starts a new store; a --dry-run writes nothing")
+    tls_given = [o for o, v in (("--scheduler", args.scheduler),
+                                ("--tls-ca-file", args.tls_ca_file), ("--tls-cert", args.tls_cert),
+                                ("--tls-key", args.tls_key)) if v is not None]
+    if tls_given and args.dry_run:
+        raise UsageError(f"{tls_given[0]} is for connecting to a Dask scheduler; a --dry-run "
+                         "connects to none")
     if args.scheduler and args.jobs:
         raise UsageError("--jobs sets the local worker processes; with --scheduler the Dask "
                          "cluster's workers run the points")
-    if not args.dry_run:
-        check_output_dir(args.output, "-o")
-    spec = load_spec(args.spec, progress=say)
-    rep = run_sweep(spec, args.output, jobs=args.jobs, scheduler=args.scheduler,
-                    retry_failed=args.retry_failed, dry_run=args.dry_run)
     if args.dry_run:
+        plan_sweep(args.spec, args.output, retry_failed=args.retry_failed, progress=say)
         return 0
+    check_output_dir(args.output, "-o")
+    spec = load_spec(args.spec, progress=say)
+    if args.rebuild:
+        from macforge.costmodel.sweep._store import rebuild
+        moved = rebuild(args.output)
+        if moved:
+            say(f"macforge sweep: moved {moved[0]} aside to {moved[1]}; starting a new store")
+    tls = {"tls_ca_file": args.tls_ca_file, "tls_cert": args.tls_cert, "tls_key": args.tls_key}
+    rep = run_sweep(spec, args.output, jobs=args.jobs, scheduler=args.scheduler,
+                    retry_failed=args.retry_failed,
+                    tls={k: v for k, v in tls.items() if v is not None})
+    if rep.interrupted:                 # Ctrl-C: say what was kept, let no second one cut in
+        ignore_further_interrupts()
     ok = [r for r in rep.rows if r["status"] == "ok"]
     failed = [r for r in rep.rows if r["status"] != "ok"]
     print(summary_table(rep.rows))

@@ -43,6 +43,11 @@ def yosys_path(path) -> str:
 
 _DRIVER = r"""
 import json, sys
+try:                    # our own session: die, with yosys-abc, when the caller dies
+    from macforge.jobs import die_with_parent
+    die_with_parent()
+except ImportError:
+    pass
 try:
     from pyosys import libyosys as ys
 except ImportError as e:
