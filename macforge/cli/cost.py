@@ -8,7 +8,7 @@ from macforge.errors import MacforgeError, UsageError
 from macforge.progress import say
 
 from ._common import add_timed_arg, bounded, cache_from_args, strip_netlist
-from ._units import add_clock_args, choose_pipeline, add_unit_args, unit_from_args
+from ._units import add_clock_args, add_unit_args, choose_pipeline, unit_from_args
 
 __all__ = ["add_parser", "run", "format_asic", "format_fpga", "format_energy_models"]
 
