@@ -22,8 +22,11 @@ TARGET_MB = 300
 
 
 def run(cmd, interrupt=None):
+    # SIGINT back to its default in the child: a job started in the background of a
+    # non-interactive shell inherits it ignored, and Python then never raises KeyboardInterrupt
     proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     if interrupt is not None:
         time.sleep(interrupt)
         # SIGINT to the macforge process (time's child), as a terminal's Ctrl-C would send it
@@ -44,13 +47,18 @@ def main():
     cmd = [sys.executable, "-m", "macforge", "sim", "--format", "fp32", "--unit", "mul",
            "-n", str(args.n), "--build-dir", args.build_dir]
     ok = True
+    # build (or find) the harness first: /usr/bin/time's peak RSS covers the compiler too
+    subprocess.run(cmd[:-4] + ["-n", "1000", "--mode", "fast", "--build-dir", args.build_dir],
+                   check=True,
+                   capture_output=True)
     if args.interrupt is not None:
         out, rss = run(cmd, args.interrupt)
         print(f"interrupted run: peak RSS {rss:.0f} MB")
-        print("\n".join(l for l in out.splitlines() if "interrupted" in l or "INCOMPLETE" in l))
+        print("\n".join(l for l in out.splitlines() if "interrupted" in l or "INCOMPLETE" in l
+                        or "Traceback" in l or "Error" in l))
         t0 = time.time()
         out, rss = run(cmd)
-        resumed = "resuming" in out
+        resumed = "resuming" in out and "this session 0 vectors" not in out
         print(f"rerun: {'resumed' if resumed else 'did NOT resume'}; peak RSS {rss:.0f} MB; "
               f"{time.time() - t0:.0f} s")
         ok &= resumed

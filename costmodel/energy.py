@@ -211,6 +211,10 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
         role = port.get("role")
         width = len(nets)
         if role in ("operand", "addend") and "lanes" in port:       # dot units: k lanes
+            if not sequential:       # the combinational simulation takes one word per port
+                raise NetlistError(f"input port {name!r} has {port['lanes']} lanes: the "
+                                   "activity generator drives lane ports of clocked units "
+                                   "only (give the unit --stages 1 or more)")
             k = port["lanes"]
             if operands is not None and name in operands:
                 codes = np.resize(np.asarray(operands[name]).astype(np.uint64).reshape(-1, k),

@@ -29,6 +29,7 @@ from ._lnsops import (lns_mul, lns_add, lns_gauss_tables, lns_mac_table, lns_mac
                       lns_mac_step, lns_acc_value)
 from ._lmul import LmulVariant, lmul, lmul_exact, lmul_mac_step, lmul_dot
 from ._errstats import ErrorStats, error_stats
+from ._sumstats import SumStats, running_sum_stats
 from ._hif8 import HiF8
 from ._block import BlockFormat
 from ._blockops import BlockTensor, quantize, dequantize, block_dot
@@ -41,6 +42,6 @@ __all__ = [
     "Lns", "lns_mul", "lns_add", "lns_gauss_tables", "lns_mac_table", "lns_mac_terms", "lns_mac_step",
     "lns_acc_value",
     "LmulVariant", "lmul", "lmul_exact", "lmul_mac_step", "lmul_dot",
-    "ErrorStats", "error_stats",
+    "ErrorStats", "error_stats", "SumStats", "running_sum_stats",
     "HiF8", "BlockFormat", "BlockTensor", "quantize", "dequantize", "block_dot",
 ]

@@ -6,6 +6,7 @@ module sits above both so that neither imports the other.
 """
 from __future__ import annotations
 
+from ._formats import FormatError
 from ._ops import dot as _exact_dot, dot_operands
 from ._presets import preset_dot
 
@@ -13,7 +14,7 @@ __all__ = ["dot"]
 
 
 def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
-        saturate=False, fmt_b=None, preset=None):
+        saturate=False, fmt_b=None, preset=None, scales=None):
     """N-lane fused dot product: round(sum(A[..., i] * B[..., i]) + c) once into ``acc``.
 
     ``A``, ``B``: codes shaped ``(..., N)`` (the dot runs over the last axis, lane-wise; leading
@@ -22,6 +23,8 @@ def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
     zero to a multiple of 2^(emax-W), the truncated terms are summed exactly, then rounded once.
     ``preset`` (e.g. ``"h100-fp8"``) replaces the single rounding by a modelled tensor core's
     chunked accumulation (:mod:`golden._presets`); it supplies ``align`` and the rounding.
+    ``scales = (sa, sb)``: the fp32 operand scales of a scaled preset (deepseek-fp8), one code
+    per ``scale_block`` elements along K.
 
     Examples
     --------
@@ -32,7 +35,9 @@ def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
     7.0
     """
     if preset is None:
+        if scales is not None:
+            raise FormatError("scales apply to a scaled preset (preset='deepseek-fp8')")
         return _exact_dot(A, B, c, fmt, acc, align, rounding, rnd, rnd_bits, saturate, fmt_b)
     fa, fb, fc, A, B, c, _, rounding, _, _ = dot_operands(A, B, c, fmt, acc, align, rounding,
                                                           rnd, rnd_bits, fmt_b)
-    return preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate)
+    return preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate, scales)

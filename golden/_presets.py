@@ -26,8 +26,16 @@ read the :class:`Preset` objects defined here; hardware generators read the same
    tensor-core GEMM) ``c`` enters the register truncated to e8m13 and the register runs over
    all K products; its final value is exact in fp32.
 
-DeepSeek-V3's per-128 scaling factors (applied at promotion) are a quantisation recipe, not
-part of the accumulation, and are not modelled here.
+**deepseek-fp8** -- DeepSeek-V3's fine-grained scaled FP8 GEMM (arXiv 2412.19437 section
+3.3.2, "Fine-Grained Quantization" and "Increasing Accumulation Precision"; the DeepGEMM
+kernels): e4m3 operands with one fp32 scale per 1x128 activation tile and per 128x128 weight
+block, i.e. along K one scale per ``scale_block = 128`` elements of each operand, the same
+interval as the promotion. The tensor-core steps are h100-fp8's; at each promotion the e8m13
+partial sum R of the 128 products is multiplied by the two scales on the CUDA cores:
+``s = fp32_rne(sa * sb)``, then ``acc = fp32_rne(R * s + acc)`` in one fused multiply-add
+(DeepGEMM's ``final_accum += scale_a * scale_b * accum``, which nvcc contracts into an FFMA;
+R is exact in fp32). ``golden.dot(..., preset="deepseek-fp8", scales=(sa, sb))`` takes the
+scales as fp32 codes shaped ``(..., ceil(K / 128))``.
 """
 from __future__ import annotations
 
@@ -54,12 +62,16 @@ class Preset:
     acc: str                  # promoted accumulator / output format
     acc_rounding: Rounding
     sources: tuple
+    scale_block: int | None = None    # elements per fp32 operand scale along K (deepseek-fp8)
 
     def describe(self) -> str:
+        scaled = (f", times fp32 operand scales per {self.scale_block} elements at promotion "
+                  f"(scale product rounded, then one fused multiply-add)"
+                  if self.scale_block else "")
         return (f"{self.name}: {'/'.join(self.inputs)} inputs, {self.k}-term steps aligned to the "
                 f"largest exponent keeping {self.align} fraction bits (truncated), "
                 f"{self.register} register ({self.register_rounding.value}), promoted into "
-                f"{self.acc} ({self.acc_rounding.value}) every {self.promote_every} terms")
+                f"{self.acc} ({self.acc_rounding.value}) every {self.promote_every} terms{scaled}")
 
 
 PRESETS = {
@@ -72,6 +84,14 @@ PRESETS = {
                  "Fasi, Higham, Mikaitis, Pranesh, PeerJ CS 2021 (truncation)",
                  "Khattak & Mikaitis, arXiv 2512.07004 (H100 FP8 model)")),
 }
+PRESETS["deepseek-fp8"] = Preset(
+    name="deepseek-fp8", inputs=("e4m3fn",), k=32, align=13, register="e8m13",
+    register_rounding=Rounding.RTZ, promote_every=128, acc="fp32", acc_rounding=Rounding.RNE,
+    sources=("DeepSeek-V3 technical report, arXiv 2412.19437, sec. 3.3.2 (fine-grained "
+             "quantization, promotion every 128 elements)",
+             "DeepGEMM (deepseek-ai), the scaled FP8 GEMM kernels",
+             *PRESETS["h100-fp8"].sources[1:]),
+    scale_block=128)
 
 
 def get_preset(preset) -> Preset:
@@ -95,7 +115,7 @@ def _check(p: Preset, fa, fb, fc):
         raise FormatError(f"preset {p.name} accumulates into {p.acc}, not {fc.name}")
 
 
-def preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate):
+def preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate, scales=None):
     """``golden.dot(..., preset=...)``: validated arguments from ``dot``."""
     p = get_preset(preset)
     if align is not None:
@@ -104,15 +124,25 @@ def preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate):
         raise FormatError(f"preset {p.name} fixes its roundings ({p.register_rounding.value} "
                           f"register, {p.acc_rounding.value} {p.acc}); pass neither rounding "
                           "nor saturate")
-    return tensor_core_dot(A, B, c, fa, p, fmt_b=fb, acc=fc)
+    return tensor_core_dot(A, B, c, fa, p, fmt_b=fb, acc=fc, scales=scales)
 
 
-def tensor_core_dot(A, B, c, fmt, preset="h100-fp8", fmt_b=None, acc=None, promote=True):
+def tensor_core_dot(A, B, c, fmt, preset="h100-fp8", fmt_b=None, acc=None, promote=True,
+                    scales=None):
     """Dot products (..., K) through a preset's accumulation pipeline; ``c``: codes of the
-    preset's accumulator. ``promote=False`` keeps one register over all K (no promotion)."""
-    from ._ops import add, dot
+    preset's accumulator. ``promote=False`` keeps one register over all K (no promotion).
+    A scaled preset (deepseek-fp8) needs ``scales = (sa, sb)``: fp32 codes shaped
+    ``(..., ceil(K / scale_block))``, applied at each promotion."""
+    from ._ops import add, dot, fma, mul
     from ._registry import parse
     p = get_preset(preset)
+    if (p.scale_block is not None) != (scales is not None):
+        raise FormatError(f"preset {p.name} takes scales=(sa, sb) (fp32 codes per "
+                          f"{p.scale_block} elements)" if p.scale_block else
+                          f"preset {p.name} has no operand scales; use deepseek-fp8")
+    if p.scale_block is not None and not promote:
+        raise FormatError(f"preset {p.name} applies its scales at promotion; promote=False "
+                          "does not apply")
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
     fc = parse(acc) if acc is not None else parse(p.acc)
@@ -134,12 +164,20 @@ def tensor_core_dot(A, B, c, fmt, preset="h100-fp8", fmt_b=None, acc=None, promo
                     align=p.align, rounding=p.register_rounding, fmt_b=fb)
         return R
 
+    if scales is not None:
+        nb = -(-K // p.scale_block)
+        sc = [np.broadcast_to(fc.check_codes(s_), lead + (nb,)).reshape(-1, nb) for s_ in scales]
     if promote:
         total = c.astype(fc.dtype)
         zero = np.zeros(total.shape, reg.dtype)
         for lo in range(0, K, p.promote_every):
             R = steps(zero, lo, min(lo + p.promote_every, K))
-            total = add(total, R, fc, fc, rounding=p.acc_rounding, fmt_y=reg)
+            if scales is None:
+                total = add(total, R, fc, fc, rounding=p.acc_rounding, fmt_y=reg)
+            else:
+                j = lo // p.scale_block
+                s_ = mul(sc[0][:, j], sc[1][:, j], fc, fc, rounding=p.acc_rounding)
+                total = fma(R, s_, total, reg, fc, rounding=p.acc_rounding, fmt_b=fc)
         return total.reshape(lead)
     s, m, e, kind = unpack(fc, c)                     # c enters the register truncated
     R = round_to(reg, s, m, e, np.zeros(m.shape, bool), kind, p.register_rounding, False)
@@ -186,6 +224,24 @@ class PresetStats:
 DISTS = ("uniform", "normal")
 
 
+def _tile_quantize(f, fp32, x, block, rows):
+    """DeepSeek-V3's fine-grained quantisation of ``x`` (R, K): one fp32 scale
+    ``amax / f.max`` per ``rows`` x ``block`` tile (1 x 128 activations; a 128 x 128 weight
+    block is ``rows = 128`` over the transposed weights), elements ``encode(x / scale)``.
+    Returns (element codes, scale codes (R, ceil(K / block)), dequantised float64 values)."""
+    R, K = x.shape
+    nb = -(-K // block)
+    pad = np.zeros((-(-R // rows) * rows, nb * block))
+    pad[:R, :K] = np.abs(x)
+    amax = pad.reshape(-1, rows, nb, block).max(axis=(1, 3))         # (R / rows, nb)
+    amax = np.repeat(amax, rows, axis=0)[:R]
+    sc = fp32.encode(np.where(amax > 0, amax / f.max, 1.0))
+    s = fp32.decode(sc)
+    s_full = np.repeat(s, block, axis=1)[:, :K]
+    codes = f.encode(x / s_full, saturate=True)
+    return codes, sc, f.decode(codes) * s_full
+
+
 def preset_stats(preset="h100-fp8", k=4096, promote=True, m=64, n=64, fmt="e4m3",
                  dist="uniform", seed=0) -> PresetStats:
     """Quantise random data to ``fmt``, multiply through the preset, compare with float64.
@@ -204,17 +260,25 @@ def preset_stats(preset="h100-fp8", k=4096, promote=True, m=64, n=64, fmt="e4m3"
         raise FormatError(f"unknown distribution {dist!r}; accepted: " + ", ".join(DISTS))
     rng = np.random.default_rng(seed)
     draw = (lambda s: rng.random(s)) if dist == "uniform" else (lambda s: rng.normal(size=s))
-    a = f.encode(draw((m, k)) * (f.max / 8))
-    b = f.encode(draw((k, n)) * (f.max / 8))
-    va, vb = f.decode(a), f.decode(b)
+    fp32 = parse(p.acc)
+    scales = None
+    if p.scale_block:
+        a, sa, va = _tile_quantize(f, fp32, draw((m, k)), p.scale_block, p.scale_block)
+        bt, sbt, vbt = _tile_quantize(f, fp32, draw((n, k)), p.scale_block, 1)
+        b, vb = bt.T, vbt.T
+        scales = (np.repeat(sa[:, None, :], n, axis=1), np.repeat(sbt[None, :, :], m, axis=0))
+    else:
+        a = f.encode(draw((m, k)) * (f.max / 8))
+        b = f.encode(draw((k, n)) * (f.max / 8))
+        va, vb = f.decode(a), f.decode(b)
     exact = va @ vb                                    # products exact; the sum to 2^-52
     A = np.repeat(a[:, None, :], n, axis=1)            # (m, n, K) rows for dot
     B = np.repeat(b.T[None, :, :], m, axis=0)
-    fp32 = parse(p.acc)
     zero = np.zeros((m, n), fp32.dtype)
-    got = fp32.decode(tensor_core_dot(A, B, zero, f, p, promote=promote))
+    got = fp32.decode(tensor_core_dot(A, B, zero, f, p, promote=promote, scales=scales))
     seq = np.zeros((m, n), np.float32)
     prods = (va[:, None, :] * vb.T[None, :, :]).astype(np.float32)    # exact in fp32
+    # (scaled presets: va, vb are the dequantised values; their products round into fp32)
     for i in range(k):
         seq = seq + prods[:, :, i]
     nz = exact != 0

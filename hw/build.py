@@ -31,6 +31,7 @@ from .posit import PMac, PMul
 from .dot import make_dot
 from .convert import Convert
 from .fadd import FAdd
+from .quantize import Quantize
 
 __all__ = ["UNITS", "DEFAULT_UNIT", "make_unit", "units_for", "generate", "write"]
 
@@ -55,6 +56,8 @@ UNITS = {
     "add": "a + b -> result (acc, default the operand format), one rounding",
     "convert": "cast a -> result format (acc), one rounding, optional power-of-two scale "
                "input (scale=e8m0 or int<N>); integer results saturate",
+    "quantize": "k source elements (fmt) -> one OCP MX block (acc: mxfp8, mxe5m2, mxfp6, "
+                "mxe3m2, mxfp4, mxint8): shared e8m0 scale and saturated elements",
 }
 
 
@@ -142,6 +145,13 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     fb = parse(fmt_b) if fmt_b is not None else fa
     if loop_stages:
         _check_loop_unit(unit, fa, acc)
+    if unit == "quantize":               # a block quantiser: its own checks
+        if acc is None:
+            raise FormatError("unit 'quantize' needs the block format as acc (e.g. acc=mxfp8)")
+        if align is not None or preset is not None or scale is not None or fmt_b is not None:
+            raise FormatError("unit 'quantize' takes fmt, acc, lanes, rounding and stages")
+        return Quantize(fa, out=acc, lanes=lanes, rounding=Rounding.parse(rounding),
+                        stages=stages)
     if unit != "convert" and scale is not None:
         raise FormatError(f"scale applies to unit 'convert', not {unit!r}")
     if unit == "convert":             # a cast: any source with a decoder, its own check

@@ -11,7 +11,7 @@ from ._raw import RawFloatLayout
 from ._unit import (Unit, as_operand, as_rounding, check_bool, check_nan_capable, check_rnd_bits,
                     check_stages, quiet_on_error)
 
-__all__ = ["Convert", "scale_range"]
+__all__ = ["Convert", "scale_range", "scaled_raw"]
 
 
 def scale_range(fmt):
@@ -115,13 +115,9 @@ class Convert(Unit):
         return m
 
     def _scaled(self, m, raw):
-        """The raw record times 2^k: k added to the exponent, a NaN scale makes a NaN."""
+        """The raw record times 2^k (k from the scale port), a NaN scale makes a NaN."""
         fs = self._formats["scale"]
-        lay = raw.shape()
-        k_min, k_max = self._k_range
-        out = Signal(RawFloatLayout(lay.exp_min + k_min, lay.exp_max + k_max, lay.sig_width),
-                     name="scaled")
-        k = Signal(signed(max(k_min.bit_length(), k_max.bit_length()) + 2), name="k")
+        k = Signal(signed(max(abs(v) for v in self._k_range).bit_length() + 2), name="k")
         nan = 0
         if isinstance(fs, Int):
             m.d.comb += k.eq(self.scale.as_signed() if fs.signed else self.scale)
@@ -129,7 +125,17 @@ class Convert(Unit):
             m.d.comb += k.eq(self.scale - fs.bias)
             if fs.has_nan:
                 nan = self.scale == fs.nan_code
-        m.d.comb += [out.sig.eq(raw.sig), out.exp.eq(raw.exp + k), out.sign.eq(raw.sign),
-                     out.sticky.eq(raw.sticky), out.is_zero.eq(raw.is_zero),
-                     out.is_inf.eq(raw.is_inf), out.is_nan.eq(raw.is_nan | nan)]
-        return out
+        return scaled_raw(m, raw, k, self._k_range, nan)
+
+
+def scaled_raw(m, raw, k, k_range, nan=0, name="scaled"):
+    """``raw`` times 2^k (k a signed value in ``k_range``): the exponent add of a cast with a
+    power-of-two scale, exact; ``nan`` (a bit) makes the result NaN. Returns the new record."""
+    lay = raw.shape()
+    k_min, k_max = k_range
+    out = Signal(RawFloatLayout(lay.exp_min + k_min, lay.exp_max + k_max, lay.sig_width),
+                 name=name)
+    m.d.comb += [out.sig.eq(raw.sig), out.exp.eq(raw.exp + k), out.sign.eq(raw.sign),
+                 out.sticky.eq(raw.sticky), out.is_zero.eq(raw.is_zero),
+                 out.is_inf.eq(raw.is_inf), out.is_nan.eq(raw.is_nan | nan)]
+    return out

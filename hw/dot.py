@@ -102,7 +102,12 @@ def _resolve_preset(preset):
     if preset is None:
         return None
     from macforge.golden._presets import get_preset             # one place for presets (golden)
-    return get_preset(preset)
+    p = get_preset(preset)
+    if p.scale_block is not None:
+        raise FormatError(f"preset {p.name}: its tensor-core step is the h100-fp8 dot unit "
+                          "(preset h100-fp8); the scaled promotion into fp32 is not a dot-unit "
+                          "option yet")
+    return p
 
 
 class _DotBase(Unit):

@@ -70,6 +70,8 @@ _L = [
           "the activity simulation holds every operation's toggles in memory"),
     Limit("samples", 1, 10**7, "operand pairs of error-stats",
           "the sample arrays are held in memory (about 100 bytes a pair)"),
+    Limit("sum_steps", 1, 10**6, "addends per sum of error-stats --unit running-sum",
+          "one golden add over all the sums per addend; 10^6 is minutes"),
     Limit("gemm_k", 1, 65536, "GEMM depth K of error-stats --preset",
           "the M x K and K x N operands are held in memory"),
     Limit("gemm_size", 1, 256, "M = N of error-stats --preset", "the M x N x K products"),

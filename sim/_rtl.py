@@ -111,9 +111,22 @@ def cached_build(parent: Path, key: str, make) -> tuple[Path, bool]:
     return final, False
 
 
+#: Run directories kept per top (the newest); older ones are removed when a run starts, unless
+#: touched within the last hour (a run that long may still be going).
+KEEP_RUNS = 20
+
+
 def run_dir(root, top: str) -> Path:
     """A fresh scratch directory of one run: ``<root>/<top>/runs/<UTC time>-<pid>-<rand>``."""
     base = Path(root).resolve() / top / "runs"
     base.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    return Path(tempfile.mkdtemp(prefix=f"{stamp}-{os.getpid()}-", dir=base))
+    new = Path(tempfile.mkdtemp(prefix=f"{stamp}-{os.getpid()}-", dir=base))
+    old = sorted((d for d in base.iterdir() if d.is_dir() and d != new), key=lambda d: d.name)
+    for d in old[:max(0, len(old) - (KEEP_RUNS - 1))]:
+        try:
+            if time.time() - d.stat().st_mtime > 3600:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
+    return new

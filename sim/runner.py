@@ -17,6 +17,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import shlex
 import shutil
 import tempfile
@@ -33,10 +34,11 @@ from macforge.sim._lanes import format_lanes
 from macforge.sim.diagnose import (CLASSES, NAN_POLICIES, Diagnosis, accept_nans, diagnose,
                                    write_csv)
 from macforge.sim._rtl import cached_build, inspect as inspect_rtl, run_dir
-from macforge.sim.model import compare, interleave, output_format
+from macforge.sim.model import MODELS, compare, interleave, output_format
 from macforge.sim.stimulus import exhaustive_bits, make_stimulus
 from macforge.sim.sweeps import StimulusSweep
-from macforge.toolchain.sources import RtlSources, check_module_name
+from macforge.toolchain.names import check_module_name
+from macforge.toolchain.sources import RtlSources
 from macforge.toolchain.verilator import ensure_verilator_on_path, fst_supported
 
 __all__ = ["SimSpec", "SimResult", "run"]
@@ -211,6 +213,13 @@ LATENCY_PROBE = 2048          # --latency auto: vectors of the probe
 LATENCY_MAX = 32              # --latency auto: latencies tried (1..LATENCY_MAX)
 
 
+def _check_port_name(name: str, flag: str) -> None:
+    """A port named by the user: a plain Verilog identifier (the fast harness' C++ member)."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,1023}", name):
+        raise golden.FormatError(f"{flag} {name!r} is not a port name; accepted: a Verilog "
+                                 "identifier (a letter or _, then letters, digits or _)")
+
+
 def _user_manifest(manifest: dict, spec: SimSpec) -> dict:
     """Our manifest with the user's clock/reset names, reset polarity and latency."""
     m = copy.deepcopy(manifest)
@@ -221,10 +230,7 @@ def _user_manifest(manifest: dict, spec: SimSpec) -> dict:
         if m.get(role) is None:
             raise golden.FormatError(f"--{role} names the {role} port of a clocked unit; "
                                      f"{m['module']} has no {role} (give --stages N)")
-        try:
-            check_module_name(name)
-        except golden.FormatError:
-            raise golden.FormatError(f"--{role} {name!r} is not a Verilog identifier") from None
+        _check_port_name(name, f"--{role}")
         if name != m[role] and name in names:
             raise golden.FormatError(f"--{role} {name!r} is already the name of another port "
                                      f"of {m['module']}")
@@ -243,10 +249,7 @@ def _user_manifest(manifest: dict, spec: SimSpec) -> dict:
         if m.get("clock") is None:
             raise golden.FormatError(f"{flag} needs a clocked unit; {m['module']} has no clock "
                                      "(give --stages N)")
-        try:
-            check_module_name(name)
-        except golden.FormatError:
-            raise golden.FormatError(f"{flag} {name!r} is not a Verilog identifier") from None
+        _check_port_name(name, flag)
         if name in {p["name"] for p in m["ports"]}:
             raise golden.FormatError(f"{flag} {name!r} is already the name of a port")
         m["ports"].append({"name": name, "dir": d, "width": 1, "role": role})
@@ -370,6 +373,16 @@ def _build_and_test(info, top: str, build_root: Path, run: Path, cfg_path: Path,
     except SystemExit:                     # a failing bench (mismatches): its result file says more
         pass
     return t1 - t0, time.time() - t1
+
+
+def _last_error(log: Path) -> str:
+    """': <the last exception line>' of a cocotb log, or ''."""
+    try:
+        text = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    errs = [t.strip() for t in text if re.match(r"\s*\w+(Error|Exception): ", t)]
+    return f": {errs[-1]}" if errs else ""
 
 
 def _generated_rtl(unit, root: Path) -> Path:
@@ -515,6 +528,10 @@ def run(spec: SimSpec, out=None, progress=None) -> SimResult:
                         fused=spec.fused, rnd_bits=spec.rnd_bits, loop_stages=spec.loop_stages,
                         **{k: v for k, v in dot.items() if v is not None})
     manifest = unit.manifest()
+    if manifest["model"] not in MODELS:            # e.g. the block quantiser (two outputs)
+        raise golden.FormatError(f"macforge sim has no bench for unit {manifest['unit']!r} "
+                                 f"({manifest['module']}); its tests run it in process "
+                                 f"(units the bench checks: models {', '.join(MODELS)})")
     ensure_verilator_on_path()
     if spec.mode not in MODES:
         raise golden.FormatError(f"unknown MODE {spec.mode!r}; accepted: {', '.join(MODES)}")
@@ -580,7 +597,8 @@ def run(spec: SimSpec, out=None, progress=None) -> SimResult:
                                              waves=False, log=log)
         res_path = workdir / "result.npz"
         if not res_path.exists():
-            raise golden.FormatError(f"the bench produced no result for {top}; see {log}")
+            raise golden.FormatError(f"the bench produced no result for {top}"
+                                     f"{_last_error(log)}; see {log}")
         with np.load(res_path) as r:
             result = {k: r[k] for k in r.files}
     if spec.nan == "any":                  # any NaN code where a NaN is expected

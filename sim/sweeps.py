@@ -145,8 +145,18 @@ class StimulusSweep(Sweep):
                          f"(seed {self.seed})")
 
     def _block(self, j: int) -> dict:
+        # consecutive chunks share a block (the corners shift them off the block grid): the
+        # last one is kept, so each block is drawn once in a streamed run
+        cached = getattr(self, "_last", None)
+        if cached is not None and cached[0] == j:
+            return cached[1]
         size = min(self.block, self.n_random - j * self.block)
-        return random_vectors(self.manifest, np.random.default_rng([self.seed, j]), size)
+        blk = random_vectors(self.manifest, np.random.default_rng([self.seed, j]), size)
+        self._last = (j, blk)
+        return blk
+
+    def __getstate__(self):                  # workers get the sweep, not its cached block
+        return {k: v for k, v in self.__dict__.items() if k != "_last"}
 
     def _make(self, lo, hi):
         parts = []

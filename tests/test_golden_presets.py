@@ -81,7 +81,8 @@ def test_h100_fp8_matches_reference(promote):
 
 def test_preset_errors():
     a = E4M3.encode(np.ones(64))
-    with pytest.raises(FormatError, match=r"^unknown preset 'a100'; accepted: h100-fp8$"):
+    with pytest.raises(FormatError,
+                       match=r"^unknown preset 'a100'; accepted: h100-fp8, deepseek-fp8$"):
         golden.dot(a, a, 0, "e4m3", "fp32", preset="a100")
     with pytest.raises(FormatError, match=r"^preset h100-fp8 sets align=13; do not pass align$"):
         golden.dot(a, a, 0, "e4m3", "fp32", preset="h100-fp8", align=10)
@@ -111,4 +112,4 @@ def test_error_stats_cli(capsys):
     assert "max relative error" in out and "promotion every" not in out.split("sources")[1]
     assert main(["error-stats", "--preset", "nope"]) == 2
     assert capsys.readouterr().err.strip() == \
-        "macforge: error: unknown preset 'nope'; accepted: h100-fp8"
+        "macforge: error: unknown preset 'nope'; accepted: h100-fp8, deepseek-fp8"

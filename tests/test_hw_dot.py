@@ -213,7 +213,7 @@ def test_names_and_manifest():
                                 r"not int32$"),
     (dict(fmt="bf16", preset="h100-fp8"),
      r"^preset h100-fp8 takes e4m3fn or e5m2 elements, not bf16$"),
-    (dict(fmt="e4m3", preset="b300"), r"^unknown preset 'b300'; accepted: h100-fp8$"),
+    (dict(fmt="e4m3", preset="b300"), r"^unknown preset 'b300'; accepted: h100-fp8, deepseek-fp8$"),
     (dict(fmt="e4m3", lanes=0), r"^lanes must be an integer 1\.\.256, not 0$"),
     (dict(fmt="e4m3", align=57), r"^align must be None or an integer 0\.\.56 \(fraction bits "
                                  r"kept\), not 57$"),

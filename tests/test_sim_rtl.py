@@ -131,7 +131,7 @@ def test_port_width_mismatch_is_one_line_in_cocotb_mode(tmp_path, capsys):
     """Ports are checked against the manifest before anything is built or driven (#16 item 3:
     cocotb mode used to say "no result" or report 64,777 mismatches)."""
     flist = sv_design(tmp_path, width_b=14)
-    rc = main(["sim", "--format", "e4m3", "--unit", "mul", "-n", "0", "--mode", "cocotb",
+    rc = main(["sim", "--format", "e4m3", "--unit", "mul", "--mode", "cocotb",
                "--build-dir", str(ROOT), "--filelist", str(flist), "--top", "user_mul"])
     err = capsys.readouterr().err
     assert rc == 2
@@ -145,6 +145,13 @@ def test_port_width_mismatch_is_one_line_in_cocotb_mode(tmp_path, capsys):
     assert rc == 2 and re.fullmatch(r"macforge: error: the RTL top 'user_mul' has no port 'c', "
                                     r"which the manifest of \S+ lists \(input \[\d+:0\]; the "
                                     r"RTL's ports: a, b, y\)\n", err), err
+    # a top that is not there: looked up in what Verilator read, with the list's defines
+    rc = main(["sim", "--format", "e4m3", "--unit", "mul", "--build-dir", str(ROOT),
+               "--filelist", str(flist), "--top", "nosuch"])
+    err = capsys.readouterr().err
+    assert rc == 2 and re.fullmatch(r"macforge: error: no module nosuch in \S+mf_pkg\.sv, "
+                                    r"\S+impl\.v, \S+user_mul\.sv \(modules: "
+                                    r"fmul_e4m3fn_e4m3fn_rne_s0, .*, user_mul\)\n", err), err
 
 
 @pytest.mark.rtl
@@ -278,7 +285,8 @@ endmodule
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize("mode", ["fast", pytest.param("cocotb", marks=pytest.mark.slow)])
+@pytest.mark.slow                          # one more harness build: kept out of the CI minutes
+@pytest.mark.parametrize("mode", ["fast", "cocotb"])
 def test_handshake_unit_with_variable_latency(tmp_path, mode):
     (tmp_path / "impl.v").write_text(unit_text())
     (tmp_path / "hs.v").write_text(HANDSHAKE)
@@ -326,3 +334,40 @@ def test_streamed_run_resumes_after_ctrl_c(monkeypatch):
     assert re.search(r"M vectors/s  0 mismatches  ETA \d", text), text
     corners = runner.StimulusSweep(hw.make_unit("mul", "fp16").manifest(), 1, 7).n_corner
     assert res.ok and res.vectors == 60_000 + corners, text
+
+
+def test_run_dirs_are_fresh_and_pruned(tmp_path):
+    import os
+    import time
+    from macforge.sim._rtl import KEEP_RUNS, run_dir
+    base = tmp_path / "top" / "runs"
+    base.mkdir(parents=True)
+    old = time.time() - 7200
+    for i in range(KEEP_RUNS + 5):
+        d = base / f"20200101T0000{i:02d}-1-x"
+        d.mkdir()
+        os.utime(d, (old, old))
+    recent = base / "20200101T000099-1-y"         # touched now: may still be running
+    recent.mkdir()
+    a, b = run_dir(tmp_path, "top"), run_dir(tmp_path, "top")
+    assert a != b and a.is_dir() and b.is_dir()
+    left = sorted(d.name for d in base.iterdir())
+    assert len(left) == KEEP_RUNS and recent.name in left and a.name in left
+
+
+def test_stimulus_sweep_chunks_are_pure():
+    """Any chunk of a StimulusSweep is the same slice of the whole run, whatever was drawn
+    before (corners first, then random blocks seeded per block)."""
+    import numpy as np
+    from macforge.sim.sweeps import StimulusSweep
+    man = hw.make_unit("fma", "fp32").manifest()
+    whole = StimulusSweep(man, 5000, 3, block=700).chunk(0, 10**9)
+    s = StimulusSweep(man, 5000, 3, block=700)
+    assert whole["a"].size == s.total == s.n_corner + 5000
+    rng = np.random.default_rng(0)
+    for lo, hi in [(0, 10), (s.n_corner - 3, s.n_corner + 800), (s.total - 5, s.total)] + [
+            tuple(sorted(rng.integers(0, s.total, 2))) for _ in range(20)]:
+        part = s.chunk(int(lo), int(hi))
+        assert all(np.array_equal(part[k], whole[k][lo:hi]) for k in whole)
+    assert not np.array_equal(whole["a"][-5000:], StimulusSweep(man, 5000, 4).chunk(
+        s.n_corner, s.total)["a"])                       # another seed, other vectors

@@ -10,6 +10,20 @@ from macforge.progress import say
 
 from ._common import bounded
 
+
+def comma_ints(name):
+    """An argparse type: a comma list of integers 1..32 (SR's random bits)."""
+    def conv(text):
+        try:
+            vals = [int(t) for t in text.split(",") if t.strip()]
+        except ValueError:
+            vals = []
+        if not vals or any(not 1 <= v <= 32 for v in vals):
+            raise argparse.ArgumentTypeError(f"{name} must be a comma list of integers 1..32, "
+                                             f"not {text!r}")
+        return vals
+    return conv
+
 __all__ = ["add_parser", "run"]
 
 
@@ -18,8 +32,10 @@ def add_parser(sub):
     e = sub.add_parser("error-stats", help="relative error of a multiplier (mul or L-Mul) "
                                            "against the exact product")
     e.add_argument("--format", "-f", default=None, help="operand format, e.g. e4m3, e4m4, posit8, lns8")
-    e.add_argument("--unit", "-u", choices=("mul", "lmul"), default="mul",
-                   help="mul (rounded exact product, default) or lmul (L-Mul)")
+    e.add_argument("--unit", "-u", choices=("mul", "lmul", "running-sum"), default="mul",
+                   help="mul (rounded exact product, default) or lmul (L-Mul); running-sum: "
+                        "bias and spread of long sums rounded into --format every step (the "
+                        "add unit), RNE against SR with each --sr-bits")
     e.add_argument("--variant", choices=("formula", "intadd"), default="formula",
                    help="L-Mul variant (default formula)")
     e.add_argument("--acc", dest="out", default=None,
@@ -30,8 +46,14 @@ def add_parser(sub):
     e.add_argument("--saturate", action="store_true", help="clamp overflow to the largest finite value")
     e.add_argument("--rnd-bits", type=bounded("rnd_bits"), default=8,
                    help="random bits per element for --rounding sr (default 8)")
-    e.add_argument("--samples", "-n", type=bounded("samples"), default=100_000,
-                   help="operand pairs (default 100,000)")
+    e.add_argument("--samples", "-n", type=bounded("samples"), default=None,
+                   help="operand pairs (default 100,000); running-sum: independent sums "
+                        "(default 1,000)")
+    e.add_argument("--steps", type=bounded("sum_steps"), default=None,
+                   help="running-sum: addends per sum (default 16,384)")
+    e.add_argument("--sr-bits", type=comma_ints("sr-bits"), default=None,
+                   help="running-sum: the random bits R of each SR run, a comma list "
+                        "(default 8,16)")
     e.add_argument("--dist", choices=("uniform", "gaussian", "both", "exhaustive"), default="both",
                    help="uniform over the finite nonzero codes, N(0,1) data quantised to the "
                         "format, both (default), or exhaustive (every pair of codes; <= 12 bits)")
@@ -64,6 +86,11 @@ def run(args) -> int:
         raise UsageError("--variant applies to --unit lmul only")
     if args.format is None:
         raise UsageError("error-stats needs --format (or --preset)")
+    if args.unit == "running-sum":
+        return _run_sum(args)
+    if args.steps is not None or args.sr_bits is not None:
+        raise UsageError("--steps and --sr-bits apply to --unit running-sum only")
+    args.samples = 100_000 if args.samples is None else args.samples
     dists = ("uniform", "gaussian") if args.dist == "both" else (args.dist,)
     stats = [golden.error_stats(args.format, unit=args.unit, variant=args.variant,
                                 samples=args.samples, dist=d, seed=args.seed, out=args.out,
@@ -74,6 +101,29 @@ def run(args) -> int:
         print(json.dumps([s.as_dict() for s in stats], indent=1))
     else:
         print("\n\n".join(s.report() for s in stats))
+    return 0
+
+
+def _run_sum(args) -> int:
+    """RNE and SR (each R of --sr-bits) on the same addends: the running-sum statistics."""
+    from macforge import golden
+    trials = 1000 if args.samples is None else args.samples
+    steps = 16384 if args.steps is None else args.steps
+    if trials < 2:
+        raise UsageError(f"running-sum needs --samples >= 2 (independent sums), not {trials}")
+    if args.out is not None or args.rounding != "rne" or args.saturate:
+        raise UsageError("--acc, --rounding and --saturate do not apply to --unit running-sum "
+                         "(the sum is in --format; it runs RNE and SR with each --sr-bits)")
+    runs = [("rne", 8)] + [("sr", r) for r in (args.sr_bits or [8, 16])]
+    out = []
+    for mode, r in runs:
+        say(f"  running sum {args.format} {mode}{f' R={r}' if mode == 'sr' else ''} ...")
+        out.append(golden.running_sum_stats(args.format, mode, steps=steps, trials=trials,
+                                            seed=args.seed, rnd_bits=r))
+    if args.json:
+        print(json.dumps([s.as_dict() for s in out], indent=1))
+    else:
+        print("\n\n".join(s.report() for s in out))
     return 0
 
 
@@ -92,6 +142,11 @@ def _run_preset(args) -> int:
     if dists is None:
         raise UsageError("--preset takes --dist uniform, gaussian or both")
     modes = (False, True) if args.promote is None else (args.promote,)
+    if p.scale_block is not None:                  # scales apply at promotion
+        if args.promote is False:
+            raise UsageError(f"preset {p.name} applies its scales at promotion; --no-promote "
+                             "does not apply")
+        modes = (True,)
     out = []
     for d in dists:
         for pr in modes:

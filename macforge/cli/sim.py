@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 
 from macforge.errors import UsageError
-from macforge.toolchain.names import require_module
 
 from ._common import bounded, check_output_dir
 from ._units import DEFAULT_RND_BITS, add_clock_args, add_unit_args, choose_pipeline, unit_from_args
@@ -82,11 +81,9 @@ def run(args) -> int:
     unit = unit_from_args(args)     # bad or inapplicable unit options: one line, before any build
     unit._MustUse__silence = True   # the runner builds its own from the same options
     check_output_dir(args.build_dir, "--build-dir")
+    # --top is checked (toolchain.names) and looked up in what Verilator read, with the file
+    # lists, include directories and defines, by sim.runner before anything is built
     top = args.top
-    if args.verilog and not args.filelist:
-        # the module is looked up in what the parser read (a comment never satisfies it);
-        # with a file list, Verilator's own elaboration of the list checks it
-        top = require_module(args.top or unit.module_name, args.verilog, args.include or ())
     rnd_bits = DEFAULT_RND_BITS if args.rnd_bits is None else args.rnd_bits
     spec = SimSpec(format=args.format, unit=args.unit, acc=args.acc, fmt_b=args.format_b,
                    rounding=args.rounding, stages=args.stages, saturate=args.saturate,

@@ -115,13 +115,14 @@ def _first_error(text: str) -> str:
     return lines[0] if lines else "no message"
 
 
-def modules_in(files, include_dirs=(), timeout=120.0) -> list:
+def modules_in(files, include_dirs=(), timeout=120.0, extra_args=()) -> list:
     """The names of the modules Verilator's parser reads from ``files`` (sorted).
 
     ``files``: Verilog/SystemVerilog paths; ``include_dirs``: further ``include`` directories
     (each file's own directory is searched too). Runs ``verilator --json-only`` as an argv list
-    in a scratch directory; raises VerilogSourceError when a file is not text or does not
-    parse (the message is Verilator's first ``%Error`` line)."""
+    in a scratch directory (``extra_args``, e.g. ``-D`` defines, go before the files); raises
+    VerilogSourceError when a file is not text or does not parse (the message is Verilator's
+    first ``%Error`` line)."""
     paths = [check_source_file(f) for f in ([files] if isinstance(files, (str, Path))
                                              else files)]
     if not paths:
@@ -135,7 +136,7 @@ def modules_in(files, include_dirs=(), timeout=120.0) -> list:
         argv = [str(verilator_bin()), "--json-only", "--json-only-output", out,
                 "--json-only-meta-output", os.path.join(wd, "meta.json"), "--Mdir",
                 os.path.join(wd, "obj"), "-Wno-fatal", "-Wno-lint", "-Wno-style",
-                "-Wno-MULTITOP", *(f"-I{d}" for d in dirs), *map(str, paths)]
+                "-Wno-MULTITOP", *(f"-I{d}" for d in dirs), *extra_args, *map(str, paths)]
         try:
             proc = subprocess.run(argv, cwd=wd, capture_output=True, text=True,
                                   errors="replace", timeout=timeout, stdin=subprocess.DEVNULL)
@@ -151,11 +152,11 @@ def modules_in(files, include_dirs=(), timeout=120.0) -> list:
     return sorted(n for n in names if n and not n.startswith("@"))
 
 
-def require_module(name, files, include_dirs=(), timeout=120.0) -> str:
+def require_module(name, files, include_dirs=(), timeout=120.0, extra_args=()) -> str:
     """Check ``name`` (:func:`check_module_name`) and that the parser read such a module from
     ``files``; return it, else ModuleNameError ``no module X in FILE (modules: ...)``."""
     top = check_module_name(name)
-    found = modules_in(files, include_dirs, timeout)
+    found = modules_in(files, include_dirs, timeout, extra_args)
     if top not in found:
         where = files if isinstance(files, (str, Path)) else ", ".join(map(str, files))
         listed = ", ".join(found[:20]) + (f", ... ({len(found)} in all)" if len(found) > 20

@@ -38,28 +38,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ToolError
+from .names import check_module_name, require_module
 from .verilator import verilator_bin
 from macforge.errors import MacforgeError
 
-__all__ = ["RtlSourcesError", "RtlSources", "RtlInfo", "check_module_name", "header_ports"]
+__all__ = ["RtlSourcesError", "RtlSources", "RtlInfo", "header_ports"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 class RtlSourcesError(ValueError, MacforgeError):
     """A bad source list, file list, include directory or define: one line."""
-
-
-def check_module_name(name: str) -> str:
-    """``name`` if it is a plain Verilog identifier (what Verilator's ``--top-module`` and the
-    C++ class ``V<name>`` accept), else a one-line :class:`RtlSourcesError`."""
-    # FIXME(#15): the harden branch adds macforge/toolchain/names.py with the same function;
-    # this one is replaced by it when both are on main
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) \
-            or len(name) > 1024:
-        raise RtlSourcesError(f"top module {name!r} is not a Verilog identifier "
-                              "(letters, digits and _, not starting with a digit)")
-    return name
 
 
 def _define(text: str, where: str) -> tuple[str, str | None]:
@@ -160,6 +149,10 @@ class RtlSources:
                                       f"30 min; see {log}") from None
         if proc.returncode != 0:
             text = log.read_text(errors="replace").splitlines()
+            if any("--top-module" in t and "not found" in t for t in text):
+                # "no module X in FILES (modules: ...)", from what the parser read
+                require_module(top, self.files, self.search_dirs(),
+                               extra_args=[a for a in self.verilator_args() if a.startswith("-D")])
             first = next((t for t in text if t.startswith("%Error")), text[-1] if text else "")
             raise RtlSourcesError(f"Verilator cannot read {self.describe()} (top {top}): "
                                   f"{first.strip()} (see {log})")
