@@ -24,7 +24,8 @@ from .energy import (HOROWITZ_INT8_MUL_PJ, HOROWITZ_VDD, MODEL_VERSION, energy_p
                      switched_capacitance)
 from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
-from .synth import Design, TARGETS, asic_script, pnr_flow, pnr_fpga, synth_asic, synth_fpga
+from .synth import (ASIC_CONSTR, Design, TARGETS, asic_script, pnr_flow, pnr_fpga, synth_asic,
+                    synth_fpga)
 from .timed import TIMED_VERSION, timed_energy
 
 __all__ = ["asic_cost", "fpga_cost", "cost", "calibration", "get_calibration", "resolve_cache"]
@@ -47,14 +48,14 @@ def _operands_digest(operands):
     return "file:" + h.hexdigest()[:16]
 
 
-def _synth_asic_cached(design, cache, library=LIB_PATH):
+def _synth_asic_cached(design, cache, library=LIB_PATH, clock_ps=None):
     lib = load(library)
-    k = key("asic-synth", design.digest(), asic_script(design.top, "LIB"), lib.text,
-            tool_versions())
+    k = key("asic-synth", design.digest(), asic_script(design.top, "LIB", clock_ps), lib.text,
+            ASIC_CONSTR if clock_ps else "", tool_versions())
     hit = cache.get(k) if cache is not None else None
     if hit is not None:
         return hit, True
-    res = synth_asic(design, library)
+    res = synth_asic(design, library, clock_ps=clock_ps)
     res["tools"] = tool_versions()
     res["key"] = k
     if cache is not None:
@@ -82,8 +83,11 @@ def get_calibration(cache=None, n_ops=100_000, seed=1):
 
 def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
               energy: bool = True, operands: dict | None = None, zero: bool = False,
-              progress=None, timed_samples: int = 0) -> dict:
+              progress=None, timed_samples: int = 0, clock_ps: float | None = None) -> dict:
     """ASIC area, timing and (with ``energy``) energy per operation of ``design``.
+
+    ``clock_ps`` maps timing-driven for that clock period (:func:`costmodel.synth.asic_script`):
+    the area is the area at that clock.
 
     Returns the :func:`~costmodel.synth.synth_asic` result plus ``energy_pj`` (calibrated
     switching energy per operation), ``static_pj`` (area-proportional cross-check),
@@ -94,7 +98,7 @@ def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
     switching / internal / clock / leakage of both, the glitch factor).
     """
     cache = resolve_cache(cache)
-    res, hit = _synth_asic_cached(design, cache)
+    res, hit = _synth_asic_cached(design, cache, clock_ps=clock_ps)
     res = dict(res)
     res["cached"] = hit
     if not energy:
@@ -117,18 +121,21 @@ def asic_cost(design: Design, n_ops: int = 100_000, seed: int = 1, cache=None,
                                                    "ref_area_um2", "source")}
     if timed_samples:
         res.update(_timed_cached(res, design, timed_samples, seed, operands, zero, stim,
-                                 cache, progress))
+                                 cache, progress, period_ps=clock_ps))
     return res
 
 
-def _timed_cached(res, design, samples, seed, operands, zero, stim, cache, progress):
-    """Zero-delay and timed energy of a synthesised design (cached with its netlist)."""
-    k = key("timed-energy", TIMED_VERSION, res["key"], samples, seed, stim, design.manifest)
+def _timed_cached(res, design, samples, seed, operands, zero, stim, cache, progress,
+                  period_ps=None):
+    """Zero-delay and timed energy of a synthesised design (cached with its netlist); leakage
+    over ``period_ps`` (a stated clock), else over the design's critical path."""
+    k = key("timed-energy", TIMED_VERSION, res["key"], samples, seed, stim, design.manifest,
+            *(() if period_ps is None else (period_ps,)))
     te = cache.get(k) if cache is not None else None
     if te is None:
         net = GateNetlist(res["netlist"], top=design.top)
-        te = timed_energy(net, res["delay_ps"], samples, design.manifest, seed, operands,
-                          zero=zero, progress=progress)
+        te = timed_energy(net, period_ps or res["delay_ps"], samples, design.manifest, seed,
+                          operands, zero=zero, progress=progress)
         if cache is not None:
             cache.put(k, "timed-energy", te)
     return {"energy_zero_delay_pj": te["zero_delay"]["total"],

@@ -15,7 +15,7 @@ Two ways to run it:
   independent streams side by side; toggles counted between consecutive cycles of a stream.
 
 Delays are zero (functional toggles only, no glitches): see :mod:`costmodel.energy` for what
-that means for the energy numbers.
+that means for the energy numbers. Timing (arc delays, critical path) is :mod:`costmodel.sta`.
 """
 from __future__ import annotations
 
@@ -257,43 +257,6 @@ class GateNetlist:
     def area_um2(self) -> float:
         lib = self.library.cells
         return float(sum(lib[c.type].area for c in self.cells))
-
-    def timing(self) -> dict:
-        """Static timing with the library's linear delays: logic depth and critical path.
-
-        Returns ``{"depth": cells on the longest path, "delay_ps": critical path (input or
-        flip-flop to output or flip-flop D, plus setup), "fmax_mhz": 1e6 / delay_ps}``.
-        Arrival at a cell output = max input arrival + intrinsic + slope * (pin + wire load).
-        """
-        from ._libgen import SETUP_PS
-        lib = self.library.cells
-        arr = np.zeros(self.n_nets)
-        depth = np.zeros(self.n_nets, dtype=np.int64)
-        load = self.pin_cap + self.wire_cap
-        for i in self.dffs:
-            c = self.cells[i]
-            for pin, n in c.outputs.items():
-                d0, k = lib[c.type].delay_ps.get(pin, (0.0, 0.0))
-                arr[n] = d0 + k * load[n]
-                depth[n] = 0
-        for i in self.comb:
-            c = self.cells[i]
-            a = max((arr[n] for n in c.inputs.values()), default=0.0)
-            dp = max((depth[n] for n in c.inputs.values()), default=0)
-            for pin, n in c.outputs.items():
-                d0, k = lib[c.type].delay_ps.get(pin, (0.0, 0.0))
-                arr[n] = a + d0 + k * load[n]
-                depth[n] = dp + 1
-        ends = [(arr[n], depth[n]) for nets in self.outputs.values() for n in nets]
-        for i in self.dffs:
-            c = self.cells[i]
-            n = c.inputs[lib[c.type].ff[2]]
-            ends.append((arr[n] + SETUP_PS, depth[n]))
-        if not ends:
-            return {"depth": 0, "delay_ps": 0.0, "fmax_mhz": None}
-        delay = float(max(e[0] for e in ends))
-        return {"depth": int(max(e[1] for e in ends)), "delay_ps": round(delay, 1),
-                "fmax_mhz": round(1e6 / delay, 1) if delay > 0 else None}
 
     # -- simulation --------------------------------------------------------------------
 

@@ -9,7 +9,15 @@ the published figure, ours, and the difference (``macforge reproduce`` prints th
     2303.17951 (docs/anchors.md): an FP8-E4 MAC costs **+53 %** area/energy over an INT8
     MAC with an FP16 accumulator and **+183 %** with an FP32 accumulator. Ours: ``hw.FMac``
     e4m3 (OCP E4M3FN) with fp16 and fp32 accumulators (fused, RNE, one register, no pipeline)
-    against ``hw.IntMac`` int8 x int8 -> int32 (wrapping).
+    against ``hw.IntMac`` int8 x int8 -> int32 (wrapping). These first rows compare the
+    units as they are, each at its own clock (their critical paths differ by 3x).
+    Then at equal clock (:data:`FP8_CLOCKS_MHZ`, 45 nm library): each unit pipelined by
+    :func:`costmodel.pipelining.unit_at_clock` (the fewest registers that meet the clock) and
+    mapped timing-driven for it; area and zero-delay energy of the chosen units, and a
+    contribution table that splits the change from the unequal-clock ratio into the pipeline
+    registers and the timing-driven mapping of the logic (:func:`contributions`). The energy is
+    the zero-delay switching energy of :mod:`costmodel.energy`; a glitch-aware (timed) column
+    is not part of it.
 ``lmul``
     Breese et al., "Multiplication is Not What You Need" (FreePDK45, Yosys/OpenROAD,
     combinational): L-Mul vs an exact multiplier, area at fp8 / bf16 / fp32 and, at fp8, power
@@ -26,19 +34,26 @@ the published figure, ours, and the difference (``macforge reproduce`` prints th
 """
 from __future__ import annotations
 
-__all__ = ["REPRODUCTIONS", "reproduce"]
+__all__ = ["REPRODUCTIONS", "reproduce", "FP8_CLOCKS_MHZ", "contributions"]
+
+#: The clocks of the equal-clock fp8-vs-int8 rows (MHz, 45 nm).
+FP8_CLOCKS_MHZ = (250, 500, 1000)
 
 
-def _unit_cost(label, unit, cache, n_ops, progress, i, total):
+def _unit_cost(label, unit, cache, n_ops, progress, i, total, clock_ps=None):
     from .api import asic_cost
     from .synth import Design
-    r = asic_cost(Design.from_unit(unit), n_ops=n_ops, cache=cache)
+    r = asic_cost(Design.from_unit(unit), n_ops=n_ops, cache=cache, clock_ps=clock_ps)
     if progress:
-        progress(f"  [{i}/{total}] {r['module']}: {r['area_um2']:.0f} µm², "
+        where = f"[{i}/{total}]" if total else label + ":"
+        progress(f"  {where} {r['module']}: {r['area_um2']:.0f} µm², "
                  f"{r['energy_pj']:.3g} pJ/op, {r['delay_ps']:.0f} ps"
                  f"{' (cached)' if r['cached'] else ''}")
-    return {k: r[k] for k in ("module", "area_um2", "ge", "energy_pj", "static_pj", "delay_ps",
-                              "flops", "cached")}
+    out = {k: r[k] for k in ("module", "area_um2", "ge", "energy_pj", "static_pj", "delay_ps",
+                             "flops", "cached")}
+    out["clock_energy_pj"] = round(r["activity"]["clock_ff_per_op"]
+                                   * r["calibration"]["k_pj_per_ff"], 5)
+    return out
 
 
 def _costs(units, cache, n_ops, progress):
@@ -57,17 +72,90 @@ def _row(comparison, metric, kind, published, ours):
 
 def _fp8_vs_int8(cache, n_ops, progress):
     from macforge import hw
-    units = {"int8 MAC, int32 acc": hw.make_unit("mac", "int8", acc="int32"),
-             "e4m3 MAC, fp16 acc": hw.make_unit("mac", "e4m3", acc="fp16"),
-             "e4m3 MAC, fp32 acc": hw.make_unit("mac", "e4m3", acc="fp32")}
+    specs = {"int8 MAC, int32 acc": {"unit": "mac", "fmt": "int8", "acc": "int32"},
+             "e4m3 MAC, fp16 acc": {"unit": "mac", "fmt": "e4m3", "acc": "fp16"},
+             "e4m3 MAC, fp32 acc": {"unit": "mac", "fmt": "e4m3", "acc": "fp32"}}
+    units = {label: hw.make_unit(**spec) for label, spec in specs.items()}
     res = _costs(units, cache, n_ops, progress)
     base = res["int8 MAC, int32 acc"]
     rows = []
-    for name, theirs in REPRODUCTIONS["fp8-vs-int8"]["published"].items():
+    published = REPRODUCTIONS["fp8-vs-int8"]["published"]
+    for name, theirs in published.items():
         for metric, col in (("area", "area_um2"), ("energy", "energy_pj")):
             ours = 100 * (res[name][col] / base[col] - 1)
-            rows.append(_row(f"{name} vs int8 MAC", metric, "%", theirs, ours))
-    return {"units": res, "rows": rows}
+            rows.append(_row(f"{name} vs int8 MAC (own clocks)", metric, "%", theirs, ours))
+    clocked, contrib = _fp8_at_clocks(specs, res, cache, n_ops, progress)
+    base = next(iter(specs))
+    for f, c in clocked.items():
+        if not c["reachable"]:
+            continue
+        for name, theirs in published.items():
+            for metric, col in (("area", "area_um2"), ("energy", "energy_pj")):
+                ours = 100 * (c["units"][name][col] / c["units"][base][col] - 1)
+                rows.append(_row(f"{name} vs int8 MAC at {f} MHz", metric, "%", theirs, ours))
+    return {"units": res, "rows": rows, "clocks": clocked, "contributions": contrib}
+
+
+def contributions(old_fp: dict, old_int: dict, new_fp: dict, new_int: dict, col: str,
+                  reg_col: str) -> dict:
+    """Split the change of the fp / int cost ratio between two costings into two steps.
+
+    ``old_*`` / ``new_*``: unit costs (``col`` the total, ``reg_col`` the part due to the
+    pipeline registers -- flip-flop area, or clock energy). Step 1 swaps in the new register
+    part, keeping the old logic; step 2 the new logic. Returns percentage points of the fp
+    unit's cost increase over int: ``old``, ``registers``, ``mapping`` and ``new``
+    (``old + registers + mapping == new``)."""
+    def pct(fp, it):
+        return 100 * (fp / it - 1)
+    logic = {k: d[col] - d[reg_col] for k, d in
+             (("of", old_fp), ("oi", old_int), ("nf", new_fp), ("ni", new_int))}
+    old = pct(old_fp[col], old_int[col])
+    mid = pct(logic["of"] + new_fp[reg_col], logic["oi"] + new_int[reg_col])
+    new = pct(new_fp[col], new_int[col])
+    return {"old": round(old, 1), "registers": round(mid - old, 1),
+            "mapping": round(new - mid, 1), "new": round(new, 1)}
+
+
+def _fp8_at_clocks(specs, res, cache, n_ops, progress):
+    """The equal-clock costs of ``specs`` at :data:`FP8_CLOCKS_MHZ` and the contribution rows;
+    a clock that some unit cannot reach is reported with each unit's best, and no rows."""
+    from macforge import hw
+    from ._libgen import CELLS
+    from .pipelining import unit_at_clock
+    dff_um2 = next(c.area_um2 for c in CELLS if c.sequential)
+    clocked, contrib = {}, []
+    base = next(iter(specs))
+    for f in FP8_CLOCKS_MHZ:
+        entry = {"units": {}, "choice": {}, "reachable": True}
+        for label, spec in specs.items():
+            if progress:
+                progress(f"  {label}: choosing the pipeline for {f} MHz")
+            ch = unit_at_clock(spec, f, "asic", cache=cache)
+            entry["choice"][label] = {k: ch[k] for k in ("module", "met", "stages",
+                                                         "loop_stages", "registers",
+                                                         "reached_mhz")}
+            if not ch["met"]:
+                entry["reachable"] = False
+                continue
+            c = _unit_cost(label, hw.make_unit(**ch["spec"]), cache, n_ops, progress, 0, 0,
+                           clock_ps=ch["period_ps"])
+            c["register_um2"] = round(c["flops"] * dff_um2, 3)
+            entry["units"][label] = c
+        clocked[f] = entry
+        if not entry["reachable"]:
+            continue
+        for label in specs:
+            if label == base:
+                continue
+            old_fp, old_int = dict(res[label]), dict(res[base])
+            for d in (old_fp, old_int):
+                d["register_um2"] = d["flops"] * dff_um2
+            new_fp, new_int = entry["units"][label], entry["units"][base]
+            for metric, col, reg in (("area", "area_um2", "register_um2"),
+                                     ("energy (zero-delay)", "energy_pj", "clock_energy_pj")):
+                contrib.append({"unit": label, "clock_mhz": f, "metric": metric,
+                                **contributions(old_fp, old_int, new_fp, new_int, col, reg)})
+    return clocked, contrib
 
 
 #: Breese et al.: (format, metric) -> (L-Mul, exact multiplier)

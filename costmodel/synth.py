@@ -47,8 +47,9 @@ from macforge.toolchain.yosys import (fpga_script, fpga_summary, run_script, syn
 from .cache import logs_dir
 from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
+from .sta import critical_path as sta_critical_path
 
-__all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "GENERIC_GE",
+__all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "GENERIC_GE", "ASIC_CONSTR",
            "pnr_fpga", "pnr_flow", "scan_wrapper", "PNR_NEEDS_UNIT"]
 
 #: Targets of :func:`synth_fpga` plus "asic".
@@ -105,10 +106,24 @@ class Design:
         return h.hexdigest()
 
 
-def asic_script(top: str, library: str = LIB_PATH) -> list:
-    """The Yosys commands of the ASIC flow (see the module docstring)."""
+#: What timing-driven mapping assumes at the unit's boundary (ABC ``-constr``): inputs driven
+#: by an X1 inverter, every output loaded like one X1 gate pin plus its wire (fF).
+ASIC_CONSTR = "set_driving_cell INV_X1\nset_load 3.5\n"
+
+
+def asic_script(top: str, library: str = LIB_PATH, clock_ps: float | None = None) -> list:
+    """The Yosys commands of the ASIC flow (see the module docstring).
+
+    ``clock_ps`` maps for that clock period: ABC gets it as its delay target (``abc -D``) with
+    :data:`ASIC_CONSTR` (``-constr constr.txt``), so it buffers, upsizes to the X2/X4 cells
+    and downsizes where the period allows. Without it the mapping is the area-oriented one of
+    before: X1 cells only (``-dont_use`` on the X2/X4 ones), no delay target."""
     lib = yosys_path(library)
     top = yosys_id(top)
+    if clock_ps is None:
+        abc = f"abc -liberty {lib} -dont_use *_X2 -dont_use *_X4"
+    else:
+        abc = f"abc -D {int(round(clock_ps))} -constr constr.txt -liberty {lib}"
     return [
         f"read_liberty -lib {lib}",
         "read_verilog -sv design.v",
@@ -117,7 +132,7 @@ def asic_script(top: str, library: str = LIB_PATH) -> list:
         "delete t:$scopeinfo",
         "design -save generic",
         f"dfflibmap -liberty {lib}",
-        f"abc -liberty {lib}",
+        abc,
         "opt_clean -purge",
         f"tee -q -o stat_asic.json stat -liberty {lib} -json",
         "write_json netlist.json",
@@ -155,31 +170,38 @@ def _workdir(keep):
 
 
 def _run_on(design: Design, script: str, wd: str, timeout: float, scratch: bool) -> float:
-    """Write ``design`` as ``wd/design.v`` and run the Yosys ``script`` there; return the
-    start time. When ``wd`` is ``scratch`` (deleted afterwards), a failure's log is kept in
-    the cache's ``logs/`` and the error names that copy."""
+    """Write ``design`` as ``wd/design.v`` (and the ABC constraints ``constr.txt``) and run
+    the Yosys ``script`` there; return the start time. When ``wd`` is ``scratch`` (deleted
+    afterwards), a failure's log is kept in the cache's ``logs/`` and the error names that
+    copy."""
     with open(os.path.join(wd, "design.v"), "w") as f:
         f.write(design.verilog)
+    with open(os.path.join(wd, "constr.txt"), "w") as f:
+        f.write(ASIC_CONSTR)
     t0 = time.time()
     run_script(script, wd, timeout=timeout, keep_log_in=logs_dir() if scratch else None)
     return t0
 
 
 def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
-               keep_dir: str | None = None) -> dict:
+               keep_dir: str | None = None, clock_ps: float | None = None) -> dict:
     """Map ``design`` to the Liberty library; return area, cells, depth, delay, netlist.
+
+    ``clock_ps`` maps for that clock period (timing-driven, see :func:`asic_script`); the
+    area is then the area at that clock, and ``delay_ps`` what the mapped netlist reaches.
 
     Returns
     -------
     dict
         ``target`` "asic", ``module``, ``area_um2``, ``ge`` (area / NAND2_X1), ``cells``
         (histogram), ``n_cells``, ``flops``, ``depth`` and ``delay_ps`` (critical path with
-        the library's linear delays, flip-flop setup included), ``fmax_mhz``,
+        the library's NLDM tables, :func:`costmodel.sta.critical_path`, flip-flop setup
+        included), ``fmax_mhz``, ``clock_ps`` (the delay target, or None),
         ``generic_ge`` and ``generic_cells`` (docs/anchors.md flow), ``netlist`` (Yosys JSON text
         of the mapped netlist), ``script``, ``tools``, ``seconds``.
     """
     lib = load(library)
-    script = asic_script(design.top, os.path.abspath(library))
+    script = asic_script(design.top, os.path.abspath(library), clock_ps)
     wd, tmp = _workdir(keep_dir)
     try:
         t0 = _run_on(design, script, wd, timeout, scratch=tmp is not None)
@@ -197,13 +219,14 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
     cells = net.histogram()
     area = net.area_um2()
     gcells = dict(sorted(_stat_module(gstat).get("num_cells_by_type", {}).items()))
-    timing = net.timing()
+    timing = sta_critical_path(net)
     flops = sum(n for t, n in cells.items() if lib.cells[t].sequential)
     return {
         "target": "asic", "module": design.top, "library": lib.name,
         "area_um2": round(area, 3), "ge": round(area / lib.ge_area, 1),
         "cells": cells, "n_cells": sum(cells.values()), "flops": flops,
         "depth": timing["depth"], "delay_ps": timing["delay_ps"], "fmax_mhz": timing["fmax_mhz"],
+        "clock_ps": clock_ps,
         "generic_ge": round(_generic_ge(gcells), 1), "generic_cells": gcells,
         "yosys": version_from_stat(stat), "script": script, "seconds": round(secs, 2),
         "netlist": netlist_text,

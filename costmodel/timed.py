@@ -38,8 +38,9 @@ Delay providers
 ---------------
 A delay provider is a function ``provider(netlist) -> list``: for each cell instance (in
 ``netlist.cells`` order) a dict ``{(input pin, output pin): delay ps}``. Flip-flops give the
-arc ``(clock pin, Q)``. :func:`library_delays` is the default: the library's linear model
-(intrinsic + drive x (pin + wire load)), as :meth:`GateNetlist.timing` uses it.
+arc ``(clock pin, Q)``. :func:`library_delays` is the default: the library's NLDM tables at
+each arc's input slew and output load, :func:`costmodel.sta.arc_delays` (the critical path
+uses the same delays).
 :func:`zero_delays` makes every arc 0 ps (then the timed counts equal the zero-delay ones).
 
 Energy
@@ -67,6 +68,7 @@ import numpy as np
 
 from ._power45 import VDD, internal_fj, leakage_nw, pin_fj
 from .netlist import GateNetlist, NetlistError, _py_expr
+from .sta import arc_delays
 
 __all__ = ["DelayProvider", "library_delays", "zero_delays", "from_arc_delays", "propagate", "timed_toggles",
            "energy_breakdown", "timed_energy", "TIMED_VERSION", "MAX_SAMPLES"]
@@ -94,20 +96,9 @@ def from_arc_delays(ad, net: GateNetlist) -> list:
 
 
 def library_delays(net: GateNetlist) -> list:
-    """Per instance ``{(in pin, out pin): ps}`` from the library's linear delays."""
-    lib = net.library.cells
-    load = net.pin_cap + net.wire_cap
-    out = []
-    for c in net.cells:
-        lc = lib[c.type]
-        related = [lc.clock_pin] if lc.sequential else list(c.inputs)
-        arcs = {}
-        for op, n in c.outputs.items():
-            d0, k = lc.delay_ps.get(op, (0.0, 0.0))
-            for ip in related:
-                arcs[(ip, op)] = d0 + k * load[n]
-        out.append(arcs)
-    return out
+    """Per instance ``{(in pin, out pin): ps}`` from the library's NLDM tables: the worse edge
+    of each arc of :func:`costmodel.sta.arc_delays` (slews propagated, loads of the netlist)."""
+    return from_arc_delays(arc_delays(net), net)
 
 
 def zero_delays(net: GateNetlist) -> list:

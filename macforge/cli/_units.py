@@ -8,7 +8,8 @@ from macforge.errors import UsageError
 
 from ._common import bounded
 
-__all__ = ["add_unit_args", "unit_from_args", "DEFAULT_RND_BITS"]
+__all__ = ["add_unit_args", "unit_from_args", "DEFAULT_RND_BITS", "unit_spec_from_args",
+           "add_clock_args", "choose_pipeline", "describe_choice", "clocked_unit_from_args"]
 
 #: R of ``--round sr`` unless ``--rnd-bits`` says otherwise.
 DEFAULT_RND_BITS = 8
@@ -64,21 +65,29 @@ def unit_from_args(args: argparse.Namespace, **override):
     ``override`` replaces options by name (``stages=2``, ``loop_stages=1``: the fpga stage
     sweep). The defaults (unit mac; the accumulator: fp32, int32 for integers, the operand
     format for multipliers and posits, int24 for LNS MACs) are make_unit's own."""
-    from macforge import golden, hw
+    from macforge import hw
     opt = {**vars(args), **override}
-    golden.parse(opt["format"])
-    dot = {k: opt[k] for k in ("lanes", "align", "preset", "scale") if opt.get(k) is not None}
-    rnd_bits = DEFAULT_RND_BITS if opt["rnd_bits"] is None else opt["rnd_bits"]
-    unit = hw.make_unit(opt["unit"], opt["format"], fmt_b=opt["format_b"], acc=opt["acc"],
-                        rounding=opt["rounding"], saturate=opt["saturate"], stages=opt["stages"],
-                        fused=opt["fused"] is not False, rnd_bits=rnd_bits,
-                        loop_stages=opt["loop_stages"], **dot)
+    unit = hw.make_unit(**unit_spec_from_args(args, **override))
     try:
         _check_applies(opt, unit.manifest())
     except UsageError:
         unit._MustUse__silence = True       # refused, so never elaborated: no Amaranth warning
         raise
     return unit
+
+
+def unit_spec_from_args(args: argparse.Namespace, **override) -> dict:
+    """The :func:`macforge.hw.make_unit` keyword arguments the parsed unit options describe
+    (the *spec* :func:`costmodel.pipelining.unit_at_clock` takes)."""
+    from macforge import golden
+    opt = {**vars(args), **override}
+    golden.parse(opt["format"])
+    dot = {k: opt[k] for k in ("lanes", "align", "preset", "scale") if opt.get(k) is not None}
+    rnd_bits = DEFAULT_RND_BITS if opt["rnd_bits"] is None else opt["rnd_bits"]
+    return dict(unit=opt["unit"], fmt=opt["format"], fmt_b=opt["format_b"], acc=opt["acc"],
+                rounding=opt["rounding"], saturate=opt["saturate"], stages=opt["stages"],
+                fused=opt["fused"] is not False, rnd_bits=rnd_bits,
+                loop_stages=opt["loop_stages"], **dot)
 
 
 def _check_applies(opt, manifest):
@@ -90,3 +99,67 @@ def _check_applies(opt, manifest):
     if opt["rnd_bits"] is not None and manifest.get("rnd_bits") is None:
         raise UsageError(f"--rnd-bits applies to stochastic rounding (--rounding sr) only, not "
                          f"to {name} rounding {manifest.get('rounding')}")
+
+
+def _mhz(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"clock-mhz must be a number of MHz, not {text!r}") from None
+    if not 0 < v <= 10_000:
+        raise argparse.ArgumentTypeError(f"clock-mhz must be in (0, 10000] MHz, not {text!r}")
+    return v
+
+
+def add_clock_args(p, target=True):
+    """``--clock-mhz`` (and, unless the command has its own, ``--target asic|ice40|ecp5``):
+    choose the pipeline that meets the clock instead of giving ``--stages``."""
+    p.add_argument("--clock-mhz", type=_mhz, default=None, metavar="F",
+                   help="choose stages (and, for float MACs, loop stages) with the fewest "
+                        "registers that meet F MHz on --target, measured (ASIC: timing-driven "
+                        "mapping + STA; FPGA: nextpnr); replaces --stages/--loop-stages")
+    if target:
+        p.add_argument("--target", "-t", choices=("asic", "ice40", "ecp5"), default="asic",
+                       help="where --clock-mhz is measured: asic (45 nm library, default), "
+                            "ice40 or ecp5")
+
+
+def choose_pipeline(args, say=None) -> dict:
+    """:func:`costmodel.pipelining.unit_at_clock` for the parsed options; prints what it chose
+    (and, if no pipeline meets the clock, the best it reaches) through ``say``."""
+    from macforge.costmodel.pipelining import unit_at_clock
+    from macforge.errors import UsageError
+    from ._common import cache_from_args
+    if args.stages or args.loop_stages:
+        raise UsageError("--clock-mhz chooses --stages and --loop-stages; give one or the other")
+    target = getattr(args, "target", "asic") or "asic"
+    if isinstance(target, list):                     # fpga's comma list
+        if len(target) != 1:
+            raise UsageError("--clock-mhz chooses the pipeline for one target; give one --target")
+        target = target[0]
+    if not hasattr(args, "no_cache"):
+        args.no_cache = False
+    r = unit_at_clock(unit_spec_from_args(args), args.clock_mhz, target,
+                      cache=cache_from_args(args), progress=say)
+    if say:
+        say(describe_choice(r))
+    return r
+
+
+def describe_choice(r) -> str:
+    """One line: what :func:`unit_at_clock` chose and reached, or why it could not."""
+    what = (f"stages {r['stages']}, loop stages {r['loop_stages']}"
+            + (f" (interleaves {r['interleave']} accumulators)" if r["loop_stages"] else "")
+            + f", {r['registers']} registers, reaches {r['reached_mhz']} MHz")
+    if r["met"]:
+        return f"macforge: {r['module']} meets {r['clock_mhz']:g} MHz on {r['target']}: {what}"
+    return (f"macforge: no pipeline of this unit meets {r['clock_mhz']:g} MHz on {r['target']} "
+            f"({len(r['tried'])} tried); the fastest is {r['module']}: {what}")
+
+
+def clocked_unit_from_args(args, say=None):
+    """:func:`unit_from_args`, or with ``--clock-mhz`` the unit :func:`choose_pipeline` picks."""
+    if getattr(args, "clock_mhz", None) is None:
+        return unit_from_args(args)
+    r = choose_pipeline(args, say)
+    return unit_from_args(args, stages=r["stages"], loop_stages=r["loop_stages"])

@@ -8,7 +8,7 @@ from macforge.errors import MacforgeError, UsageError
 from macforge.progress import say
 
 from ._common import add_timed_arg, bounded, cache_from_args, strip_netlist
-from ._units import add_unit_args, unit_from_args
+from ._units import add_clock_args, add_unit_args, choose_pipeline, unit_from_args
 
 __all__ = ["add_parser", "run", "format_asic", "format_fpga", "format_energy_models"]
 
@@ -20,6 +20,7 @@ def add_parser(sub):
                    help="asic (45 nm cells, default), ice40, ecp5 or xilinx (with and without DSPs)")
     c.add_argument("--pnr", action="store_true", help="place and route with nextpnr for Fmax "
                                                       "(ice40, ecp5)")
+    add_clock_args(c, target=False)
     c.add_argument("--activity", default="uniform",
                    help="operand stream for energy: uniform (random codes, default) or a .npy "
                         "((N, 2) codes of a and b) / .npz (arrays named by port) file")
@@ -39,8 +40,18 @@ def run(args) -> int:
     from macforge.costmodel.energy import check_activity, load_activity
     if args.pnr and args.target not in ("ice40", "ecp5"):
         raise UsageError(f"--pnr applies to the FPGA targets ice40 and ecp5, not {args.target}")
-    unit = design = None
-    if args.verilog:
+    unit = design = choice = None
+    if args.clock_mhz is not None:
+        if args.verilog:
+            raise UsageError("--clock-mhz chooses a macforge unit's pipeline; it does not apply "
+                             "to --verilog")
+        if args.target == "xilinx":
+            raise UsageError("--clock-mhz is measured on asic, ice40 or ecp5 (nextpnr), not "
+                             "xilinx")
+        say(f"macforge: choosing the pipeline for {args.clock_mhz:g} MHz on {args.target}")
+        choice = choose_pipeline(args, say)
+        unit = unit_from_args(args, stages=choice["stages"], loop_stages=choice["loop_stages"])
+    elif args.verilog:
         if not args.top:
             raise UsageError("--verilog needs --top (the module to cost)")
         design = Design.from_file(args.verilog, args.top)
@@ -70,14 +81,41 @@ def run(args) -> int:
         design = Design.from_unit(unit)
     say(f"macforge: costing {design.top} on {args.target}"
         + (" (place and route)" if args.pnr else ""))
-    res = cost(design, target=args.target, pnr=args.pnr, cache=cache,
-               n_ops=n_ops, operands=operands, progress=_simulating(),
-               timed_samples=args.timed_samples if args.target == "asic" else 0)
+    timed = args.timed_samples if args.target == "asic" else 0
+    if choice is not None and args.target == "asic":
+        from macforge.costmodel import asic_cost
+        res = asic_cost(design, n_ops=n_ops, cache=cache, operands=operands,
+                        progress=_simulating(), clock_ps=choice["period_ps"],
+                        timed_samples=timed)
+    else:
+        res = cost(design, target=args.target, pnr=args.pnr or choice is not None,
+                   cache=cache, n_ops=n_ops, operands=operands,
+                   progress=_simulating(), timed_samples=timed)
+    if choice is not None:
+        res["pipeline"] = choice
     if args.json:
         print(provenance.dumps(strip_netlist(res)))
     else:
-        print(format_asic(res) if args.target == "asic" else format_fpga(res))
+        text = format_asic(res) if args.target == "asic" else format_fpga(res)
+        print(text if choice is None else format_choice(choice) + "\n" + text)
     return 0
+
+
+def format_choice(c) -> str:
+    """The lines of a ``--clock-mhz`` choice (:func:`costmodel.pipelining.unit_at_clock`)."""
+    verdict = "meets it" if c["met"] else "does NOT meet it (no pipeline of this unit does)"
+    reach = (f"critical path {c['delay_ps']:.0f} ps = {c['reached_mhz']} MHz"
+             if "delay_ps" in c else f"Fmax {c['reached_mhz']} MHz on {c.get('device')}")
+    lines = [f"clock {c['clock_mhz']:g} MHz ({c['period_ps']:g} ps) on {c['target']}: chose "
+             f"stages {c['stages']}, loop stages {c['loop_stages']}"
+             + (f" (interleaves {c['interleave']} accumulators)" if c["loop_stages"] else "")
+             + f"; {c['registers']} registers; {reach}; {verdict}",
+             "  tried    " + "; ".join(
+                 f"s{t['stages']}/l{t['loop_stages']}: {t['registers']} regs "
+                 f"{t['reached_mhz']} MHz" for t in c["tried"])]
+    return "\n".join(lines)
+
+
 
 
 def _simulating():
@@ -96,14 +134,16 @@ def format_asic(r) -> str:
     cells = ", ".join(f"{k} {v}" for k, v in sorted(r["cells"].items(), key=lambda kv: -kv[1]))
     act = r["activity"]
     fmax = f" ({r['fmax_mhz']:.0f} MHz)" if r.get("fmax_mhz") else ""
+    mapped = (f"timing-driven for {r['clock_ps']:.0f} ps" if r.get("clock_ps")
+              else "area-oriented, X1 cells")
     clock = f", of which clocking {act['clock_ff_per_op']:.0f}" if act["clock_ff_per_op"] else ""
     return "\n".join([
-        f"{r['module']}: ASIC, {r['library']} (Nangate 45 nm X1 cell areas)",
+        f"{r['module']}: ASIC, {r['library']} (Nangate 45 nm cells; mapped {mapped})",
         f"  area     {r['area_um2']:.1f} µm² = {r['ge']:.1f} GE (NAND2_X1 0.798 µm²); "
         f"generic flow {r['generic_ge']:.1f} NAND2-eq",
-        f"  cells    {r['n_cells']}: {cells}",
+        f"  cells    {r['n_cells']} ({r['flops']} flip-flops): {cells}",
         f"  timing   depth {r['depth']} cells, critical path {r['delay_ps']:.0f} ps{fmax}",
-        f"  energy   {r['energy_pj']:.4g} pJ/op switching ({act['cap_ff_per_op']:.0f} fF/op"
+        f"  energy   {r['energy_pj']:.4g} pJ/op switching, zero-delay ({act['cap_ff_per_op']:.0f} fF/op"
         f"{clock}; {act['ops']} ops, {act['stimulus']}); static cross-check {r['static_pj']:.4g} pJ",
         *format_energy_models(r),
         f"  tools    {r['tools']['yosys']}, pyosys {r['tools'].get('pyosys', '?')}, amaranth "

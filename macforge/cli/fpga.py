@@ -9,7 +9,7 @@ from macforge.errors import UsageError
 from macforge.progress import prefixed, say
 
 from ._common import bounded, check_output_dir, comma_choices
-from ._units import add_unit_args, unit_from_args
+from ._units import add_clock_args, add_unit_args, clocked_unit_from_args, unit_from_args
 
 __all__ = ["add_parser", "run", "format_sweep"]
 
@@ -48,6 +48,7 @@ def add_parser(sub):
     p.add_argument("-o", "--output", dest="out", default=BUILD_ROOT,
                    help=f"build root (default {BUILD_ROOT}/)")
     p.add_argument("--json", action="store_true")
+    add_clock_args(p, target=False)
     p.set_defaults(func=run)
     return p
 
@@ -63,6 +64,9 @@ def run(args) -> int:
             raise UsageError("--sweep-loop-stages goes with --sweep-stages (e.g. --sweep-stages 1 "
                              "--sweep-loop-stages 0..4)")
         if args.sweep_stages is not None:
+            if args.clock_mhz is not None:
+                raise UsageError("--clock-mhz chooses one pipeline, --sweep-stages builds them "
+                                 "all; give one or the other")
             if args.board:
                 raise UsageError("--sweep-stages builds the scan-wrapped unit; leave out --board")
             return _run_sweep(args, targets)
@@ -70,7 +74,10 @@ def run(args) -> int:
             raise UsageError("the UART harness steps the unit once per frame, at no fixed "
                              "cycle, so it cannot drive a C-slow MAC (loop-stages > 0); leave "
                              "out --board or --loop-stages")
-        unit = unit_from_args(args)
+        if args.clock_mhz is not None and (len(targets) != 1 or targets[0] == "xilinx"):
+            raise UsageError("--clock-mhz chooses the pipeline by nextpnr's Fmax on one target: "
+                             "give --target ice40 or --target ecp5")
+        unit = clocked_unit_from_args(args, say)
         reports = []
         for t in targets:
             say(f"macforge fpga: {unit.module_name} on {t}")

@@ -6,7 +6,7 @@ import argparse
 from macforge.errors import UsageError
 
 from ._common import bounded, check_output_dir
-from ._units import DEFAULT_RND_BITS, add_unit_args, unit_from_args
+from ._units import DEFAULT_RND_BITS, add_clock_args, add_unit_args, choose_pipeline, unit_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -52,6 +52,7 @@ def add_parser(sub):
                         "directory, named in the report)")
     s.add_argument("--no-waves", action="store_true", help="no FST re-run on mismatch")
     s.add_argument("--verbose", "-v", action="store_true", help="show the simulator's output")
+    add_clock_args(s)
     s.set_defaults(func=run)
     return s
 
@@ -69,6 +70,14 @@ def run(args) -> int:
     # sim.runner builds the unit from the same fields (SimSpec), defaults included, so the
     # simulated unit is the one `macforge verilog` writes for these options.
     from macforge.sim.runner import SimSpec, run as simulate
+    if args.clock_mhz is not None:
+        # costmodel chooses (sim is below costmodel in the layers), sim verifies that unit
+        if args.verilog or args.filelist:
+            raise UsageError("--clock-mhz chooses a macforge unit's pipeline; it does not apply "
+                             "to --verilog / --filelist")
+        from macforge.progress import say
+        choice = choose_pipeline(args, say)
+        args.stages, args.loop_stages = choice["stages"], choice["loop_stages"]
     unit = unit_from_args(args)     # bad or inapplicable unit options: one line, before any build
     unit._MustUse__silence = True   # the runner builds its own from the same options
     check_output_dir(args.build_dir, "--build-dir")

@@ -1,0 +1,189 @@
+"""Frequency-directed pipelining: the unit with the fewest registers that meets a clock.
+
+:func:`unit_at_clock` takes a unit *spec* -- the keyword arguments of :func:`hw.make_unit`
+(``unit``, ``fmt``, ``acc``, ...) -- a clock in MHz and a target, and searches the unit's
+pipeline: ``stages`` (register banks on the datapath cuts, :mod:`hw._pipeline`) and, for a MAC
+with a float accumulator, ``loop_stages`` (registers inside the accumulate loop; the unit then
+interleaves ``loop_stages + 1`` accumulators, :class:`hw.FMac`). Every candidate is measured:
+
+* ``asic``: mapped timing-driven for the clock period (``abc -D``, :func:`costmodel.synth
+  .asic_script`) and timed by :func:`costmodel.sta.critical_path` with the library's NLDM
+  tables; the area is the area at that clock.
+* ``ice40`` / ``ecp5``: placed and routed by nextpnr inside the scan wrapper
+  (:func:`costmodel.api.fpga_cost` with ``pnr``), DSP blocks allowed; its Fmax.
+
+Candidates are tried in order of register banks (``stages + loop_stages`` = 0, 1, 2, ...);
+at the first count where some candidate meets the clock, the one with the fewest flip-flops
+wins. A stage that does not shorten the measured path (a bank beyond the unit's cuts only
+delays the output) ends the search along ``stages`` for that ``loop_stages``. If nothing
+meets the clock, the result says so and carries the fastest candidate measured. Every
+synthesis is cached (:mod:`costmodel.cache`), so asking again is immediate.
+
+Examples
+--------
+>>> r = unit_at_clock({"unit": "mac", "fmt": "e4m3", "acc": "fp32"}, 500)  # doctest: +SKIP
+>>> r["met"], r["stages"], r["loop_stages"], r["registers"]                 # doctest: +SKIP
+(True, 0, 3, 283)
+"""
+from __future__ import annotations
+
+import gc
+import warnings
+
+from macforge import hw
+from macforge.errors import MacforgeError, UsageError
+from macforge.golden import FormatError
+
+from .api import asic_cost, fpga_cost, resolve_cache
+from .synth import Design
+
+__all__ = ["unit_at_clock", "unit_cost", "PIPELINE_TARGETS", "MAX_STAGES", "ClockError"]
+
+#: Targets the search measures on.
+PIPELINE_TARGETS = ("asic", "ice40", "ecp5")
+#: Largest ``stages`` tried (the units have at most three datapath cuts, :mod:`hw._pipeline`).
+MAX_STAGES = 3
+
+
+class ClockError(MacforgeError, ValueError):
+    """A clock or target the pipeline search cannot use."""
+
+
+def _check(clock_mhz, target):
+    if target not in PIPELINE_TARGETS:
+        raise UsageError(f"--target {target!r} cannot choose a pipeline; accepted: "
+                         + ", ".join(PIPELINE_TARGETS))
+    try:
+        f = float(clock_mhz)
+    except (TypeError, ValueError):
+        raise UsageError(f"--clock-mhz must be a number of MHz, not {clock_mhz!r}") from None
+    if not 0 < f <= 10_000:
+        raise UsageError(f"--clock-mhz must be in (0, 10000] MHz, not {clock_mhz!r}")
+    return f
+
+
+def _probe(spec):
+    """Build (and drop) the unit of ``spec``: its own one-line errors, nothing elaborated."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")            # amaranth's UnusedElaboratable on the drop
+        hw.make_unit(**spec)
+        gc.collect()                               # (units hold cycles: drop them here)
+
+
+def _max_loop_stages(spec) -> int:
+    """4 for a float-accumulator MAC (hw.FMac's loop cuts), else 0."""
+    if spec.get("unit", "mac") not in (None, "mac"):
+        return 0
+    try:
+        _probe({**spec, "loop_stages": 1})
+    except FormatError:
+        return 0
+    from macforge.hw.fmac import LOOP_BOUNDARIES
+    return len(LOOP_BOUNDARIES)
+
+
+def _measure(spec, target, period_ps, cache):
+    unit = hw.make_unit(**spec)
+    design = Design.from_unit(unit)
+    if target == "asic":
+        r = asic_cost(design, cache=cache, energy=False, clock_ps=period_ps)
+        delay = r["delay_ps"]
+        return {"module": design.top, "registers": r["flops"], "delay_ps": delay,
+                "reached_mhz": round(1e6 / delay, 1) if delay else None,
+                "area_um2": r["area_um2"], "ge": r["ge"], "cached": r["cached"]}
+    r = fpga_cost(design, target, dsp=True, pnr=True, cache=cache)
+    return {"module": design.top, "registers": r["ff"], "reached_mhz": r.get("fmax_mhz"),
+            "lut": r["lut"], "carry": r["carry"], "dsp_blocks": r["dsp_blocks"],
+            "device": r.get("device"), "cached": r["cached"]}
+
+
+def unit_at_clock(spec: dict, clock_mhz: float, target: str = "asic", cache=None,
+                  progress=None) -> dict:
+    """Choose the pipeline of ``spec`` with the fewest registers that meets ``clock_mhz``.
+
+    Parameters
+    ----------
+    spec : dict
+        Keyword arguments of :func:`hw.make_unit`; its ``stages`` / ``loop_stages`` are
+        ignored (they are what is chosen).
+    clock_mhz : float
+        The clock to meet.
+    target : str
+        "asic" (45 nm library, timing-driven mapping), "ice40" or "ecp5" (nextpnr).
+    progress : callable, optional
+        Called with one line per candidate measured.
+
+    Returns
+    -------
+    dict
+        ``met`` (bool), ``spec`` (the chosen make_unit arguments, ``stages`` and
+        ``loop_stages`` set), ``module``, ``stages``, ``loop_stages``, ``interleave``
+        (accumulators interleaved: ``loop_stages + 1``), ``registers`` (flip-flops),
+        ``reached_mhz`` (what the chosen unit reaches), ``clock_mhz``, ``period_ps``,
+        ``target``; on asic ``delay_ps``, ``area_um2``, ``ge`` (at that clock); on an FPGA
+        ``lut``, ``carry``, ``dsp_blocks``, ``device``; and ``tried`` (every candidate
+        measured, in order). Without a pipeline that meets the clock, ``met`` is False and the
+        figures are the fastest candidate's.
+
+    Raises
+    ------
+    UsageError
+        A target other than asic/ice40/ecp5, or a clock that is not a positive number.
+    """
+    f = _check(clock_mhz, target)
+    period = 1e6 / f
+    cache = resolve_cache(cache)
+    base = {k: v for k, v in spec.items() if k not in ("stages", "loop_stages")}
+    _probe(base)                                            # the unit's own errors first
+    lmax = _max_loop_stages(base)
+    smax = {ls: MAX_STAGES for ls in range(lmax + 1)}
+    tried, seen = [], {}
+    for banks in range(MAX_STAGES + lmax + 1):
+        level = []
+        for ls in range(min(banks, lmax) + 1):
+            st = banks - ls
+            if st > smax[ls]:
+                continue
+            cand = {**base, "stages": st}
+            if ls:
+                cand["loop_stages"] = ls
+            m = _measure(cand, target, period, cache)
+            m.update(stages=st, loop_stages=ls, spec=cand,
+                     met=bool(m["reached_mhz"]) and m["reached_mhz"] >= f)
+            tried.append(m)
+            seen[(st, ls)] = m
+            level.append(m)
+            if progress:
+                progress(f"  stages {st}, loop stages {ls}: {m['registers']} registers, "
+                         f"{m['reached_mhz']} MHz" + (" (meets)" if m["met"] else ""))
+            prev = seen.get((st - 1, ls))
+            if prev and prev["reached_mhz"] and m["reached_mhz"] and \
+                    m["reached_mhz"] <= prev["reached_mhz"] * 1.001:
+                smax[ls] = st - 1                           # this bank bought nothing
+        ok = [m for m in level if m["met"]]
+        if ok:
+            best = min(ok, key=lambda m: (m["registers"], m["stages"] + m["loop_stages"]))
+            break
+    else:
+        best = max(tried, key=lambda m: m["reached_mhz"] or 0.0)
+    out = {k: v for k, v in best.items() if k != "cached"}
+    out.update(target=target, clock_mhz=f, period_ps=round(period, 1),
+               interleave=best["loop_stages"] + 1,
+               tried=[{k: m[k] for k in ("stages", "loop_stages", "registers", "reached_mhz",
+                                         "met")} for m in tried])
+    return out
+
+
+def unit_cost(spec: dict, clock_mhz: float, target: str = "asic", cache=None, n_ops=100_000,
+              seed: int = 1, operands=None, progress=None) -> dict:
+    """:func:`unit_at_clock` plus the chosen unit's full cost at that clock.
+
+    On asic: :func:`costmodel.api.asic_cost` of the chosen unit mapped for the clock period
+    (area, timing, zero-delay switching energy), under ``cost``; on an FPGA the resources and
+    Fmax of the choice. Returns the :func:`unit_at_clock` dict with ``cost`` added."""
+    choice = unit_at_clock(spec, clock_mhz, target, cache=cache, progress=progress)
+    if target == "asic":
+        design = Design.from_unit(hw.make_unit(**choice["spec"]))
+        choice["cost"] = asic_cost(design, n_ops=n_ops, seed=seed, cache=cache,
+                                   operands=operands, clock_ps=choice["period_ps"])
+    return choice
