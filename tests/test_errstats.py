@@ -108,7 +108,8 @@ def test_cli_json(capsys):
     (["error-stats", "--format", "e4m3", "--variant", "mitchell"],
      r"^macforge: error: argument --variant: invalid choice: 'mitchell' .*$"),
     (["error-stats", "--format", "e4m3", "--samples", "0"],
-     r"^macforge: error: samples must be a positive integer, not 0$"),
+     r"^macforge: error: argument --samples/-n: samples must be an integer 1\.\.10000000 "
+     r"\(operand pairs of error-stats\), not 0$"),
     (["error-stats", "--format", "posit9x"], r"^macforge: error: unknown format 'posit9x'; accepted: .*$"),
 ])
 def test_cli_errors_are_one_line(capsys, args, pattern):

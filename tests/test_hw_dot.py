@@ -214,9 +214,10 @@ def test_names_and_manifest():
     (dict(fmt="bf16", preset="h100-fp8"),
      r"^preset h100-fp8 takes e4m3fn or e5m2 elements, not bf16$"),
     (dict(fmt="e4m3", preset="b300"), r"^unknown preset 'b300'; accepted: h100-fp8, deepseek-fp8$"),
-    (dict(fmt="e4m3", lanes=0), r"^lanes must be an integer 1\.\.256, not 0$"),
-    (dict(fmt="e4m3", align=57), r"^align must be None or an integer 0\.\.56 \(fraction bits "
-                                 r"kept\), not 57$"),
+    (dict(fmt="e4m3", lanes=0), r"^lanes must be an integer 1\.\.256 \(products per step of a "
+                                r"dot unit\), not 0$"),
+    (dict(fmt="e4m3", align=57), r"^align must be an integer 0\.\.56 \(fraction bits a "
+                                 r"tensor-core dot keeps below the largest exponent\), not 57$"),
     (dict(fmt="mxfp4", fmt_b="nvfp4"), r"^a block dot product needs two block formats with the "
                                        r"same block and scale format, not mxfp4 x nvfp4$"),
     (dict(fmt="e4m3", acc="int32"),

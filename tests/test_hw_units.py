@@ -742,16 +742,16 @@ def test_make_unit():
 
 
 @pytest.mark.parametrize("build,message", [
-    (lambda: FMul(fmt="e4m3", stages=-1), r"^stages must be a non-negative integer, not -1$"),
-    (lambda: FMac(fmt="e4m3", stages=1.5), r"^stages must be a non-negative integer, not 1\.5$"),
+    (lambda: FMul(fmt="e4m3", stages=-1), r"^stages must be an integer 0\.\.32 \(pipeline registers of a unit\), not -1$"),
+    (lambda: FMac(fmt="e4m3", stages=1.5), r"^stages must be an integer 0\.\.32 \(pipeline registers of a unit\), not 1\.5$"),
     (lambda: FFma(fmt="e4m3", rnd_bits=0, rounding="sr"),
-     r"^rnd_bits must be an integer 1\.\.32, not 0$"),
+     r"^rnd_bits must be an integer 1\.\.32 \(random bits per element of stochastic rounding\), not 0$"),
     (lambda: FMul(fmt="e4m3", saturate=1), r"^saturate must be a bool, not 1$"),
     (lambda: FMac(fmt="e4m3", fused="no"), r"^fused must be a bool, not 'no'$"),
     (lambda: FMul(fmt="e4m3", multiplier=int),
      r"^multiplier must be a Multiplier subclass, not <class 'int'>$"),
     (lambda: IntMac(fmt="int8", stages=True),
-     r"^stages must be a non-negative integer, not True$"),
+     r"^stages must be an integer 0\.\.32 \(pipeline registers of a unit\), not True$"),
 ], ids=["stages", "stages_float", "rnd_bits", "saturate", "fused", "multiplier", "stages_bool"])
 def test_parameter_type_errors(build, message):
     with pytest.raises(TypeError, match=message):
