@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from macforge.hw.wrapper import wrapper_verilog
 from macforge.toolchain.errors import SynthError
 from macforge.toolchain.names import check_source_file, require_module, yosys_id
+from macforge.toolchain.sources import RtlSources
 from macforge.toolchain.nextpnr import DEVICES, SEED, critical_path, place_and_route
 from macforge.toolchain.yosys import (fpga_script, fpga_summary, run_script, synth_fpga_hier,
                                       version_from_stat, yosys_path)
@@ -92,10 +93,14 @@ class Design:
     def from_file(cls, path: str, top: str) -> "Design":
         """The module ``top`` of the Verilog file ``path``: ``top`` must be a Verilog
         identifier and a module Verilator's parser reads from the file
-        (:func:`toolchain.names.require_module`), checked before any Yosys script is made."""
+        (:func:`toolchain.names.require_module`), checked before any Yosys script is made.
+
+        The text costed (and digested by the cost cache) is the file as Verilator's
+        preprocessor reads it, `` `include``s inlined (:meth:`RtlSources.preprocessed`): an
+        edit to any included file changes the digest, so a cached cost is never stale."""
         src = check_source_file(path)
         top = require_module(top, src)
-        return cls(src.read_text(encoding="utf-8"), top, None, top)
+        return cls(RtlSources.single(src).preprocessed(), top, None, top)
 
     def digest(self, *parts: str) -> str:
         """sha256 of the Verilog, the top and any further text (script, library, versions)."""

@@ -121,6 +121,32 @@ class RtlSources:
                 "include_dirs": [str(d) for d in self.search_dirs()],
                 "defines": [list(d) for d in self.defines]}
 
+    def preprocessed(self, timeout: float = 600.0) -> str:
+        """The sources as one text, every `` `include`` inlined and every macro expanded by
+        Verilator's preprocessor (``-E -P``), so a digest of it covers every file the tools
+        read (the cost cache keys on it) and a tool reading it needs no include path.
+
+        Raises
+        ------
+        RtlSourcesError
+            The preprocessor failed (its first error line).
+        """
+        exe = verilator_bin()
+        try:
+            proc = subprocess.run([str(exe), "-E", "-P", *self.verilator_args()],
+                                  capture_output=True, text=True, cwd=self.origin,
+                                  timeout=timeout, errors="replace")
+        except OSError as exc:
+            raise ToolError(f"cannot run {exe}: {exc}") from None
+        except subprocess.TimeoutExpired:
+            raise RtlSourcesError(f"Verilator's preprocessor did not finish on "
+                                  f"{self.describe()} within {timeout:.0f} s") from None
+        if proc.returncode != 0:
+            lines = (proc.stderr or proc.stdout).splitlines()
+            first = next((t for t in lines if t.startswith("%Error")), lines[0] if lines else "")
+            raise RtlSourcesError(f"Verilator cannot preprocess {self.describe()}: {first.strip()}")
+        return proc.stdout
+
     def inspect(self, top: str, mdir, *, extra_args=()) -> "RtlInfo":
         """Verilate ``top`` into ``mdir`` (``--cc --MMD``, no C++ compile); return what was read.
 
