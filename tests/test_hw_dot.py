@@ -175,7 +175,7 @@ def test_cocotb_equals_fast_on_wide_ports():
 ], ids=["fdot_a13", "fdot_nvfp4_sr", "fdot_mxint8_a5", "idot_sat"])
 def test_lint_and_determinism(tmp_path, build):
     text = assert_lint_clean(build, tmp_path)
-    assert "lanes" in text.splitlines()[1] or "lanes" in text.splitlines()[2]
+    assert "lanes" in text.splitlines()[3] or "lanes" in text.splitlines()[4]
 
 
 def test_names_and_manifest():

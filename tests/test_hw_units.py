@@ -669,8 +669,10 @@ def test_manifest_and_files(tmp_path):
     assert sorted(os.path.basename(p) for p in paths.values()) == [
         "fmac_e4m3fn_fp32_rne_s2.json", "fmac_e4m3fn_fp32_rne_s2.v"]
     manifest = json.loads(open(paths["manifest"]).read())
-    assert manifest.pop("macforge") == {"version": provenance.version()}
-    assert f"// macforge {provenance.version()}\n" in open(paths["verilog"]).read()
+    command = "macforge verilog --unit mac --format e4m3fn --acc fp32 --stages 2"
+    assert manifest.pop("macforge") == {"version": provenance.version(), "command": command}
+    text = open(paths["verilog"]).read()
+    assert f"// macforge {provenance.version()}\n// regenerate: {command}\n" in text
     assert manifest == unit.manifest()
     assert manifest == {
         "module": "fmac_e4m3fn_fp32_rne_s2", "unit": "mac",

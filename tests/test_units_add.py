@@ -84,7 +84,7 @@ def test_add_unit(fmt, out, rounding, saturate, stages, n):
 def test_add_verilog_lint(tmp_path):
     text = assert_lint_clean(lambda: hw.make_unit("add", "bf16", rounding="sr", stages=2),
                              tmp_path)
-    assert "unit add" in text.splitlines()[1]
+    assert "unit add" in text.splitlines()[3]
 
 
 @pytest.mark.parametrize("kw,msg", [

@@ -183,7 +183,7 @@ def test_convert_verilog_lint_and_manifest(tmp_path):
     text = assert_lint_clean(lambda: hw.make_unit("convert", "fp32", acc="int8", saturate=True,
                                                   scale="e8m0", rounding="sr", stages=1),
                              tmp_path)
-    assert "unit convert" in text.splitlines()[1]
+    assert "unit convert" in text.splitlines()[3]
     m = elaborated(hw.make_unit("convert", "bf16", acc="e4m3", scale="e8m0")).manifest()
     assert m["module"] == "cvt_bf16_e4m3fn_rne_ke8m0fnu_s0"
     assert m["model"] == "convert" and m["formats"] == {"a": "bf16", "out": "e4m3fn",

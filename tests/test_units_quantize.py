@@ -89,7 +89,7 @@ def test_quantize_unit(src, out, k, rounding, n):
 def test_quantize_verilog_lint_and_manifest(tmp_path):
     text = assert_lint_clean(lambda: hw.make_unit("quantize", "bf16", acc="mxfp8", lanes=4,
                                                   stages=2), tmp_path)
-    assert "unit quantize" in text.splitlines()[1]
+    assert "unit quantize" in text.splitlines()[3]
     m = elaborated(hw.make_unit("quantize", "fp32", acc="mxfp4", lanes=4)).manifest()
     assert m["module"] == "quant_fp32_mxfp4_x4_rne_s0" and m["latency"] == 0
     assert [(p["name"], p["width"], p["role"]) for p in m["ports"]] == [
