@@ -377,7 +377,8 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None, on_point=None) -
     ``on_point``: None keeps every :class:`Point` in ``spec.points``; a callable is called
     as ``on_point(spec, point)`` for each point instead and nothing is kept (a dry run of a million points in constant
     memory). Points that differ only in ``stages`` share one built unit (stages change
-    only the name's ``_s<stages>``, :attr:`hw.Unit.name_stem`).
+    only the name's ``_s<stages>``, :attr:`hw.Unit.name_stem`); units are built by their own
+    constructors under :func:`hw.naming_only` (every check, the one name, no port signals).
 
     Raises
     ------
@@ -443,7 +444,7 @@ def _points(path, blocks, rules, skip_invalid, spec):
     """Every point of the axis blocks, in file order: built (one unit per name stem),
     excluded and invalid ones counted in ``spec``."""
     from macforge import golden
-    from macforge.hw.build import make_unit
+    from macforge.hw import make_unit, naming_only
     seen = set()
     stems = {}          # the point's kwargs but stages -> (stem, formats) or the refusal
     for axes in blocks:
@@ -467,9 +468,9 @@ def _points(path, blocks, rules, skip_invalid, spec):
                 built = stems.get(stem_key)
                 if built is None:
                     try:
-                        unit = make_unit(**kwargs)
-                        unit._MustUse__silence = True    # built to check and name it only
-                        built = (unit.name_stem, unit.manifest()["formats"])
+                        with naming_only():           # checked and named, no port signals
+                            unit = make_unit(**kwargs)
+                        built = (unit.name_stem, unit.format_names)
                     except (golden.FormatError, ValueError, TypeError) as exc:
                         built = exc
                     stems[stem_key] = built
