@@ -79,3 +79,13 @@ def test_dry_run_of_10k_points_writes_nothing(tmp_path, monkeypatch):
     rep = plan_sweep(str(spec), str(tmp_path / "results"), err=open(os.devnull, "w"))
     assert rep.points == 2 * 15 * 4 * 5 * 17 == 10_200
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["big.yaml"]
+
+
+def test_keyer_hashes_what_key_hashes():
+    from macforge.costmodel.cache import key, keyer
+    measure, tools = {"asic": {"energy": True, "n_ops": 10}}, {"yosys": "0.40", "x": [1, None]}
+    f = keyer(("sweep-param",), (measure, "c0de", tools))
+    for axes in ({"unit": "mac", "acc": None, "stages": 3, "saturate": True},
+                 {"format": "e4m3", "lanes": 1}, {}):
+        assert f(axes) == key("sweep-param", axes, measure, "c0de", tools)
+    assert keyer((), ())("x") == key("x")

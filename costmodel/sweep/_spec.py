@@ -435,9 +435,9 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None, on_point=None) -
 
 
 def _ident(values) -> bytes:
-    """A point's identity for de-duplication: 16 bytes, not the values (a million points)."""
-    text = repr(sorted((k, repr(v)) for k, v in values.items()))
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+    """A point's identity for de-duplication: 16 bytes, not the values (a million points).
+    ``repr`` keeps ``True`` and ``1`` apart; keys are unique, so sorting never compares values."""
+    return hashlib.blake2b(repr(sorted(values.items())).encode(), digest_size=16).digest()
 
 
 def _points(path, blocks, rules, skip_invalid, spec):
@@ -463,8 +463,7 @@ def _points(path, blocks, rules, skip_invalid, spec):
             kwargs = {_ALIASES.get(k, k): v for k, v in values.items()}
             try:
                 check_limit("stages", kwargs["stages"])
-                stem_key = tuple(sorted((k, repr(v)) for k, v in kwargs.items()
-                                        if k != "stages"))
+                stem_key = repr([kv for kv in kwargs.items() if kv[0] != "stages"])
                 built = stems.get(stem_key)
                 if built is None:
                     try:
