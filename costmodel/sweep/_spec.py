@@ -447,13 +447,13 @@ def _points(path, blocks, rules, skip_invalid, spec):
     from macforge.hw import make_unit, naming_only
     seen = set()
     stems = {}          # the point's kwargs but stages -> (stem, formats) or the refusal
+    base = {k: _DEFAULTS.get(k) for k in AXES}
     for axes in blocks:
         keys = list(axes)
         for combo in itertools.product(*(axes[k] for k in keys)):
-            given = {k: v for k, (v, _) in zip(keys, combo)}
-            values = {k: given.get(k, _DEFAULTS.get(k)) for k in AXES}
-            values.update(given)
-            if any(all(values.get(k) in allowed for k, allowed in r.items()) for r in rules):
+            values = {**base, **{k: v for k, (v, _) in zip(keys, combo)}}
+            if rules and any(all(values.get(k) in allowed for k, allowed in r.items())
+                             for r in rules):
                 spec.excluded += 1
                 continue
             raw = _ident(values)
