@@ -61,11 +61,31 @@ def corrupted(path: str, exc: BaseException, what: str, fix: str) -> MacforgeErr
         return CacheError(f"cannot use {what} {path}: {msg}")
     return CacheError(f"{what} {path} is corrupted or not a macforge database ({msg}); {fix}")
 
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
 def key(*parts) -> str:
     """sha256 over the JSON of ``parts`` (strings, numbers, dicts, lists)."""
     h = hashlib.sha256()
-    h.update(json.dumps([_SCHEMA, *parts], sort_keys=True, default=str).encode())
+    h.update(_json([_SCHEMA, *parts]).encode())
     return h.hexdigest()
+
+
+def keyer(before: tuple, after: tuple):
+    """``f(part) == key(*before, part, *after)``, the fixed parts encoded and hashed once (a
+    million sweep points differ only in their axes). The JSON of a list is its items' JSON
+    joined by ``", "`` inside brackets, so the bytes hashed are those :func:`key` hashes."""
+    head = hashlib.sha256(("[" + ", ".join(_json(p) for p in (_SCHEMA, *before)) + ", ")
+                          .encode())
+    tail = "".join(", " + _json(p) for p in after).encode() + b"]"
+
+    def f(part) -> str:
+        h = head.copy()
+        h.update(_json(part).encode())
+        h.update(tail)
+        return h.hexdigest()
+    return f
 
 
 class Cache:

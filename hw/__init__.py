@@ -30,6 +30,7 @@ from macforge.golden import Rounding
 
 from ._multiplier import ArrayMultiplier, Multiplier, MULTIPLIERS, StarMultiplier
 from .build import generate, make_unit, write
+from ._unit import naming_only
 from .ffma import FFma
 from .fmac import FMac
 from .fmul import FMul
@@ -44,5 +45,5 @@ from .fadd import FAdd
 __all__ = [
     "FMul", "FFma", "FMac", "IntMac", "LMul", "LMulMac", "PMul", "PMac", "LnsMul", "LnsMac", "Rounding",
     "Multiplier", "StarMultiplier", "ArrayMultiplier", "MULTIPLIERS",
-    "FDot", "IDot", "Convert", "FAdd", "make_unit", "generate", "write",
+    "FDot", "IDot", "Convert", "FAdd", "make_unit", "generate", "write", "naming_only",
 ]

@@ -1,4 +1,6 @@
 """What every unit shares: parameter checks, the module name, the manifest."""
+import contextlib
+import contextvars
 import functools
 import re
 
@@ -11,7 +13,7 @@ from macforge.golden import FormatError, Rounding
 from ._families import as_operand, as_result
 from ._multiplier import Multiplier, StarMultiplier
 
-__all__ = ["Unit", "quiet_on_error", "as_operand", "as_result", "as_rounding",
+__all__ = ["Unit", "naming_only", "quiet_on_error", "as_operand", "as_result", "as_rounding",
            "check_stages", "check_rnd_bits", "check_bool", "check_multiplier", "check_nan_capable"]
 
 
@@ -63,6 +65,22 @@ def check_nan_capable(out, *operands):
                               f"{fmt.name} operands produce")
 
 
+_NAMING_ONLY = contextvars.ContextVar("macforge_unit_naming_only", default=False)
+
+
+@contextlib.contextmanager
+def naming_only():
+    """Units constructed inside run their own constructors (every parameter check, the same
+    :attr:`Unit.module_name`, :meth:`Unit.manifest`) but get no port signals, the costly part
+    of construction (Amaranth's ``Signature.create``): for validating and naming a million
+    sweep points. Such a unit cannot be elaborated."""
+    token = _NAMING_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _NAMING_ONLY.reset(token)
+
+
 def _token(fmt) -> str:
     # canonical names are identifiers except for a negative bias (e4m3b-3): spell '-' as 'n'
     return re.sub(r"[^a-z0-9_]", "_", fmt.name.lower().replace("-", "n"))
@@ -90,6 +108,16 @@ class Unit(wiring.Component):
         "a": "operand", "b": "operand", "c": "addend", "rnd": "random", "y": "result",
         "en": "enable", "first": "first", "clear": "clear", "acc": "accumulator",
     }
+
+    def __init__(self, signature, *, src_loc_at=0):
+        if not _NAMING_ONLY.get():
+            super().__init__(signature, src_loc_at=src_loc_at + 1)
+            return
+        # what wiring.Component.__init__ does, minus creating the members' signals
+        if not isinstance(signature, wiring.Signature):
+            signature = wiring.Signature(signature)
+        self._Component__signature = signature
+        self._MustUse__silence = True               # never elaborated, by design
 
     def _configure(self, *, formats: dict, rounding, saturate: bool, stages: int,
                    rnd_bits, fused, latency: int, clocked: bool, multiplier=StarMultiplier):
@@ -142,6 +170,11 @@ class Unit(wiring.Component):
         assert name.endswith(suffix), (name, suffix)
         return name[: -len(suffix)]
 
+    @property
+    def format_names(self) -> dict:
+        """Role ("a", "b", "out" or "acc", ...) -> format name: the manifest's ``formats``."""
+        return {k: v.name for k, v in self._formats.items()}
+
     def _name_tokens(self) -> list:
         """Configuration tokens a unit adds before ``s<stages>`` (e.g. an L-Mul variant)."""
         return []
@@ -176,7 +209,7 @@ class Unit(wiring.Component):
         return {
             "module": self.module_name,
             "unit": self._kind,
-            "formats": {k: v.name for k, v in self._formats.items()},
+            "formats": self.format_names,
             "rounding": None if self._rounding is None else self._rounding.value,
             "saturate": self._saturate,
             "fused": self._fused,

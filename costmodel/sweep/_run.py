@@ -199,6 +199,13 @@ def _plan_line(spec, n_points, done, failed_before, todo, retry_failed, workers,
             + (f" on {workers}" if workers else "") + f"; results in {where}\n")
 
 
+def _param_keyer(measure, code, tools):
+    """A point's parameter key from its axes: ``key("sweep-param", axes, measure, code,
+    tools)``, the same for a run and a dry run."""
+    from macforge.costmodel.cache import keyer
+    return keyer(("sweep-param",), (measure, code, tools))
+
+
 def plan_sweep(path: str, outdir: str = "results", retry_failed: bool = False, err=None,
                progress=None) -> SweepReport:
     """What :func:`run_sweep` of the sweep file ``path`` into ``outdir`` would do, writing
@@ -207,10 +214,10 @@ def plan_sweep(path: str, outdir: str = "results", retry_failed: bool = False, e
 
     Each point's parameter key is computed as a run computes it, and looked up in batches.
     """
-    from macforge.costmodel.cache import key
     from macforge.toolchain.versions import tool_versions
     err = err if err is not None else sys.stderr
     code, tools = code_digest(), tool_versions()
+    param_key = None
     store = os.path.join(outdir, FILE)
     counts = [0, 0, 0]                  # finished ok, failed, to run
     batch = []
@@ -221,7 +228,10 @@ def plan_sweep(path: str, outdir: str = "results", retry_failed: bool = False, e
         batch.clear()
 
     def on_point(spec, p):
-        batch.append(key("sweep-param", p.axes, spec.measure, code, tools))
+        nonlocal param_key
+        if param_key is None:
+            param_key = _param_keyer(spec.measure, code, tools)
+        batch.append(param_key(p.axes))
         if len(batch) >= 2000:
             flush()
 
@@ -260,7 +270,8 @@ def run_sweep(spec, outdir: str = "results", jobs: int | None = None,
         raise SweepError("TLS settings are for a Dask scheduler; give --scheduler "
                          "tls://HOST:PORT (or dask: scheduler: in the sweep file)")
     code, tools = code_digest(), tool_versions()
-    pkeys = [key("sweep-param", p.axes, spec.measure, code, tools) for p in spec.points]
+    param_key = _param_keyer(spec.measure, code, tools)
+    pkeys = [param_key(p.axes) for p in spec.points]
     if dry_run:
         planned = read_planned(os.path.join(outdir, FILE), pkeys)
         done, failed_before, todo = _count(planned, pkeys, retry_failed)

@@ -377,7 +377,8 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None, on_point=None) -
     ``on_point``: None keeps every :class:`Point` in ``spec.points``; a callable is called
     as ``on_point(spec, point)`` for each point instead and nothing is kept (a dry run of a million points in constant
     memory). Points that differ only in ``stages`` share one built unit (stages change
-    only the name's ``_s<stages>``, :attr:`hw.Unit.name_stem`).
+    only the name's ``_s<stages>``, :attr:`hw.Unit.name_stem`); units are built by their own
+    constructors under :func:`hw.naming_only` (every check, the one name, no port signals).
 
     Raises
     ------
@@ -434,25 +435,25 @@ def parse_spec(text: str, path: str = "<sweep>", progress=None, on_point=None) -
 
 
 def _ident(values) -> bytes:
-    """A point's identity for de-duplication: 16 bytes, not the values (a million points)."""
-    text = repr(sorted((k, repr(v)) for k, v in values.items()))
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+    """A point's identity for de-duplication: 16 bytes, not the values (a million points).
+    ``repr`` keeps ``True`` and ``1`` apart; keys are unique, so sorting never compares values."""
+    return hashlib.blake2b(repr(sorted(values.items())).encode(), digest_size=16).digest()
 
 
 def _points(path, blocks, rules, skip_invalid, spec):
     """Every point of the axis blocks, in file order: built (one unit per name stem),
     excluded and invalid ones counted in ``spec``."""
     from macforge import golden
-    from macforge.hw.build import make_unit
+    from macforge.hw import make_unit, naming_only
     seen = set()
     stems = {}          # the point's kwargs but stages -> (stem, formats) or the refusal
+    base = {k: _DEFAULTS.get(k) for k in AXES}
     for axes in blocks:
         keys = list(axes)
         for combo in itertools.product(*(axes[k] for k in keys)):
-            given = {k: v for k, (v, _) in zip(keys, combo)}
-            values = {k: given.get(k, _DEFAULTS.get(k)) for k in AXES}
-            values.update(given)
-            if any(all(values.get(k) in allowed for k, allowed in r.items()) for r in rules):
+            values = {**base, **{k: v for k, (v, _) in zip(keys, combo)}}
+            if rules and any(all(values.get(k) in allowed for k, allowed in r.items())
+                             for r in rules):
                 spec.excluded += 1
                 continue
             raw = _ident(values)
@@ -462,14 +463,13 @@ def _points(path, blocks, rules, skip_invalid, spec):
             kwargs = {_ALIASES.get(k, k): v for k, v in values.items()}
             try:
                 check_limit("stages", kwargs["stages"])
-                stem_key = tuple(sorted((k, repr(v)) for k, v in kwargs.items()
-                                        if k != "stages"))
+                stem_key = repr([kv for kv in kwargs.items() if kv[0] != "stages"])
                 built = stems.get(stem_key)
                 if built is None:
                     try:
-                        unit = make_unit(**kwargs)
-                        unit._MustUse__silence = True    # built to check and name it only
-                        built = (unit.name_stem, unit.manifest()["formats"])
+                        with naming_only():           # checked and named, no port signals
+                            unit = make_unit(**kwargs)
+                        built = (unit.name_stem, unit.format_names)
                     except (golden.FormatError, ValueError, TypeError) as exc:
                         built = exc
                     stems[stem_key] = built
