@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/golden_throughput.py
 	$(BIN)/python bench/cosim_throughput.py
 	$(BIN)/python bench/sweep_scaling.py
+	$(BIN)/python bench/sweep_dryrun.py
 	$(BIN)/python bench/sim_stream_memory.py
 	$(BIN)/python bench/timed_energy.py
 	$(BIN)/python bench/synth_time.py --quick
