@@ -136,7 +136,8 @@ def test_names_manifest_and_errors():
     assert [(p["name"], p["width"]) for p in man["ports"]][2:4] == [("a", 8), ("b", 8)]
     assert man["ports"][-1] == {"name": "acc", "dir": "out", "width": 8, "role": "accumulator"}
     with pytest.raises(FormatError, match=r"^unit 'lmul' takes two operands of one minifloat "
-                                          r"format, not hif8 x hif8; accepted: .*$"):
+                                          r"format, not hif8 x hif8; accepted for hif8 \(hif8 "
+                                          r"format\): mul .*\(--unit mul, make UNIT=mul\)$"):
         make_unit("lmul", "hif8")
     with pytest.raises(FormatError, match=r"^an integer accumulator \(int32\) needs integer "
                                           r"operands, not hif8 x hif8; accepted: .*$"):
