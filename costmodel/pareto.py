@@ -8,8 +8,10 @@ For every format of ``formats``:
   format's unit (:mod:`costmodel.accuracy`), scored against the fp32 run, with a bootstrap
   confidence interval over the evaluation set. Workloads without weights (``resnet18``, ...)
   get the cost axes only;
-* **the unit**: the format's MAC unit is synthesised and its energy per MAC simulated
-  (:func:`costmodel.accuracy.costmap.unit_cost`; real operand codes of the layers where the
+* **the unit**: at one clock for every format (``clock_mhz``, default
+  :data:`DEFAULT_CLOCK_MHZ`) the format's unit is the fewest-register pipeline that meets it on
+  the 45 nm library, synthesised for that period and its energy per MAC simulated
+  (:func:`unit_at_clock_cost`, :mod:`costmodel.pipelining`; real operand codes of the layers where the
   emulation ran, else uniform random codes, the same for every format);
 * **the accelerator**: ZigZag maps the workload onto the architecture made of that unit, with
   the format's operand precisions (:mod:`costmodel.mapping`): energy per inference split into
@@ -26,7 +28,12 @@ from __future__ import annotations
 import sys
 import time
 
-__all__ = ["pareto_front", "run"]
+__all__ = ["pareto_front", "run", "DEFAULT_CLOCK_MHZ", "unit_at_clock_cost"]
+
+#: The clock every format's array is priced at unless ``--clock-mhz`` says otherwise: each
+#: unit is the fewest-register pipeline that meets it on the 45 nm library
+#: (:func:`costmodel.pipelining.unit_at_clock`).
+DEFAULT_CLOCK_MHZ = 500.0
 
 
 def pareto_front(points, maximize=(True, False)) -> list:
@@ -120,19 +127,51 @@ def load_workload(workload: str, inputs=None, labels=None, progress=None):
     return None, workloads.get(workload)
 
 
+def unit_at_clock_cost(spec, clock_mhz: float, target: str = "asic", operands=None,
+                       cache=None, n_ops: int = 16384) -> dict:
+    """The unit of ``spec`` priced at ``clock_mhz``: the fewest-register pipeline meeting the
+    clock on the 45 nm library (:func:`costmodel.pipelining.unit_cost`), its energy per MAC
+    from ``operands`` (real codes; None: uniform random codes, the same rule for every
+    format) mapped for the clock period, its area at that clock. A unit that cannot reach the
+    clock is priced as the fastest pipeline measured, with ``met`` False. Same keys as
+    :func:`costmodel.accuracy.costmap.unit_cost` plus ``met``, ``stages``, ``loop_stages``,
+    ``registers``, ``clock_mhz``; on an FPGA target also its LUTs/DSPs (unpipelined flow)."""
+    import numpy as np
+    from macforge.costmodel.accuracy.costmap import unit_cost as flow_cost
+    from macforge.costmodel.pipelining import unit_cost as piped_cost
+    args = dict(spec.unit_args())
+    k = args.get("lanes", 1)
+    ops = None if operands is None else {p: np.asarray(v, np.uint64)
+                                         for p, v in operands.items()}
+    c = piped_cost(args, clock_mhz, "asic", cache=cache, n_ops=n_ops, operands=ops)
+    a = c["cost"]
+    out = {"module": c["module"], "lanes": k, "energy_pj_per_mac": a["energy_pj"] / k,
+           "area_um2": a["area_um2"], "ge": a["ge"], "delay_ps": a["delay_ps"],
+           "fmax_mhz": c["reached_mhz"], "met": bool(c["met"]), "clock_mhz": clock_mhz,
+           "stages": c["stages"], "loop_stages": c["loop_stages"],
+           "registers": c["registers"],
+           "activity": "real operands" if ops is not None else "uniform random codes",
+           "cached": a["cached"], "tools": a.get("tools", {})}
+    if target != "asic":
+        f = flow_cost(spec, target, operands, cache)
+        out.update({key: f[key] for key in ("lut", "carry", "dsp", "ff", "fpga_fmax_mhz",
+                                             "device")})
+    return out
+
+
 def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None = None,
         inputs=None, labels=None, target: str = "asic", opt: str = "energy",
         activity: int = 16384, cache=None, progress=None, workers: int = 2) -> dict:
     """Evaluate every format on ``workload`` mapped onto ``arch``: a dict with ``rows`` (one
     per format) and ``params`` (every parameter, its meaning, sources and tool versions) for
     :mod:`costmodel.report`. ``clock_mhz``: the clock of every format's array (default: the
-    lowest unit Fmax among the formats, so every array meets it). ``workers``: processes for
+    ``DEFAULT_CLOCK_MHZ``); every unit is the fewest-register pipeline meeting it, a unit that
+    cannot is priced at what it reaches and flagged (``meets_clock`` False). ``workers``: processes for
     ZigZag's layer searches (:func:`costmodel.mapping.prefetch`). ``progress``: None (silent)
     or a callable given one line per step."""
     import numpy as np
     from macforge.costmodel.accuracy import evaluate, unit_spec
     from macforge.costmodel.accuracy import emulate
-    from macforge.costmodel.accuracy.costmap import unit_cost
     from macforge.costmodel.api import resolve_cache
     from macforge.costmodel import mapping
     from macforge.costmodel.workloads import MAC_OPS, totals
@@ -143,6 +182,8 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
     arch_name = mapping.arch_data(arch)[1]            # a bad architecture fails here too
     progress = progress or (lambda msg: None)
     cache = resolve_cache(cache)
+    clock_given = clock_mhz is not None
+    clock = float(clock_mhz) if clock_given else DEFAULT_CLOCK_MHZ
     t0 = time.time()
     model, graph = load_workload(workload, inputs, labels, progress)
     mac_nodes = [n for n, d in graph.nodes(data=True) if d["op"] in MAC_OPS]
@@ -172,9 +213,10 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
                 if model is not None else []
             ops = ({p: np.concatenate([x[p] for x in pooled]) for p in pooled[0]}
                    if pooled else None)
-            progress(f"[{i}/{len(specs)}] {spec.name}: costing the {s.name} unit")
+            progress(f"[{i}/{len(specs)}] {spec.name}: costing the {s.name} unit at "
+                     f"{clock:g} MHz")
             try:
-                units[s] = unit_cost(s, target, ops, cache)
+                units[s] = unit_at_clock_cost(s, clock, target, ops, cache)
             except Exception as exc:      # noqa: BLE001 -- reported in the table, not invented
                 if not s.is_block:
                     raise
@@ -182,9 +224,6 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
                 progress(f"[{i}/{len(specs)}] {spec.name}: not priced ({row['not_priced']})")
         per.append((spec, layer_spec, units, t))
         rows.append(row)
-    fmax = [u["fmax_mhz"] for _, _, units, _ in per for u in units.values() if u["fmax_mhz"]]
-    clock_given = clock_mhz is not None
-    clock = float(clock_mhz) if clock_given else min(fmax)
     precs = []
     for (spec, layer_spec, units, _), row in zip(per, rows):
         if not row.get("not_priced"):
@@ -208,8 +247,10 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
         mapped_sets.setdefault(key, spec.name)
         e_by_layer = {n: units[s]["energy_pj_per_mac"] for n, s in layer_spec.items()}
         area_pe = sum(u["area_um2"] / u["lanes"] for u in units.values())
-        pr = mapping.price(m, e_by_layer, area_pe, clock)
-        unit_fmax = min(u["fmax_mhz"] for u in units.values())
+        unit_fmax = min(u["fmax_mhz"] or 0.0 for u in units.values())
+        met = all(u["met"] for u in units.values())
+        # a unit that cannot reach the clock runs its array at what it reaches (flagged)
+        pr = mapping.price(m, e_by_layer, area_pe, clock if met else min(clock, unit_fmax))
         row.update({
             "energy_nj": pr["energy_pj"] / 1000.0,
             "energy_breakdown_nj": {"MAC array": pr["mac_energy_pj"] / 1000.0,
@@ -219,7 +260,10 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
             "memory_energy_nj": sum(pr["memory_energy_pj"].values()) / 1000.0,
             "latency_us": pr["latency_us"], "latency_cycles": pr["latency_cycles"],
             "utilization": pr["utilization"], "area_mm2": pr["array_area_mm2"],
-            "fmax_mhz": unit_fmax, "meets_clock": unit_fmax >= clock * (1 - 1e-9),
+            "fmax_mhz": unit_fmax, "meets_clock": met,
+            "array_clock_mhz": pr["clock_mhz"],
+            "pipeline": {sn.name: {"stages": u["stages"], "loop_stages": u["loop_stages"],
+                                   "registers": u["registers"]} for sn, u in units.items()},
             "units": sorted(u["module"] for u in units.values()),
             "energy_pj_per_mac": u0["energy_pj_per_mac"],
             "unit_area_um2": u0["area_um2"] / u0["lanes"],
@@ -255,7 +299,8 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
         "float_reference": ref, "arch": arch_name, "array_sizes": m["array_sizes"],
         "array_units": m["array_units"], "memory_levels": levels, "clock_mhz": clock,
         "clock_source": ("given (--clock-mhz)" if clock_given else
-                         "the lowest unit Fmax among the formats, so every array meets it"),
+                         f"the default ({DEFAULT_CLOCK_MHZ:g} MHz); every unit is the "
+                         "fewest-register pipeline that meets it on the 45 nm library"),
         "target": target, "mapping_objective": opt,
         "activity_pairs_per_layer": activity if model is not None else 0,
         "activity_source": ("real operand codes sampled from the emulated layers (block "
@@ -271,7 +316,8 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
                         f"counts x the access energies of {arch_name}",
         "area_model": f"{m['array_units']} MAC units of the format (a k-lane block dot unit "
                       "counts as k MAC units: area / k per MAC); memories not included",
-        "latency_model": f"ZigZag's cycles (layers in sequence, with stalls) at {clock:.4g} MHz",
+        "latency_model": f"ZigZag's cycles (layers in sequence, with stalls) at {clock:.4g} MHz "
+                         "(a unit that cannot reach it: at the frequency it reaches)",
         "tools": {**tool_versions(), "numpy": np.__version__, **_versions()},
         "seconds": round(time.time() - t0, 1),
     }

@@ -242,8 +242,8 @@ def _sentences(rows, prm, fronts) -> str:
     slow_units = [r["format"] for r in priced if r.get("meets_clock") is False]
     if slow_units:
         out.append("The units of " + ", ".join(map(html.escape, slow_units)) + " do not reach "
-                   f"{prm['clock_mhz']:.4g} MHz in the default (unpipelined) flow; their "
-                   "latency assumes they would.")
+                   f"{prm['clock_mhz']:.4g} MHz with any pipeline tried; they are priced as "
+                   "their fastest pipeline, and their latency at the frequency it reaches.")
     if prm.get("metric"):
         m = prm["metric"]
         out.append("On the accuracy-against-energy front: " + ", ".join(

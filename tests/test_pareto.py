@@ -97,14 +97,20 @@ def test_report_is_well_formed(tmp_path):
     html_text = open(paths["report"]).read()
     assert "Every format is priced on the same basis" in html_text
     assert "{" not in html_text.split("<body>")[1]                     # no dicts printed
-    # the default clock is the slowest unit's Fmax; a clock above every Fmax is flagged
+    # every unit priced at the one default clock by the fewest-register pipeline meeting it
+    from macforge.costmodel.pareto import DEFAULT_CLOCK_MHZ
     prm = res["params"]
-    assert prm["clock_mhz"] == pytest.approx(min(r["fmax_mhz"] for r in rows))
-    fast = run("digits", ["int8", "int4"], clock_mhz=1e5, progress=lambda m: None)
-    for r, f in zip(rows, fast["rows"]):
-        assert f["latency_us"] == pytest.approx(r["latency_cycles"] / 1e5)
-        assert f["latency_cycles"] == r["latency_cycles"] and f["meets_clock"] is False
-        assert f["energy_nj"] == pytest.approx(r["energy_nj"])
+    assert prm["clock_mhz"] == DEFAULT_CLOCK_MHZ and f"{DEFAULT_CLOCK_MHZ:g} MHz" in html_text
+    for r in rows:
+        assert r["meets_clock"] is (r["fmax_mhz"] >= DEFAULT_CLOCK_MHZ)
+        assert r["latency_us"] == pytest.approx(r["latency_cycles"] / r["array_clock_mhz"])
+    # a clock no pipeline reaches: flagged, the array runs at what the unit reaches
+    fast = run("digits", ["int8"], clock_mhz=9000, progress=lambda m: None)
+    f = fast["rows"][0]
+    assert f["meets_clock"] is False and f["fmax_mhz"] < 9000
+    assert f["latency_us"] == pytest.approx(f["latency_cycles"] / f["fmax_mhz"])
+    fast_html = open(report.write_report(fast, str(tmp_path / "fast"))["report"]).read()
+    assert "do not reach 9000 MHz" in fast_html
 
 
 def test_cli_rejects_bad_format(capsys):

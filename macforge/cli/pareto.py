@@ -26,8 +26,8 @@ def add_parser(sub):
                    help="accelerator: a ZigZag architecture (tpu_like, default; edge_tpu_like, "
                         "eyeriss_like, ...) or a ZigZag accelerator YAML file")
     p.add_argument("--clock-mhz", type=float, default=None,
-                   help="clock of every format's array, MHz (default: the lowest unit Fmax "
-                        "among the formats)")
+                   help="clock of every format's array, MHz; each unit is the fewest-register "
+                        "pipeline meeting it (default: 500)")
     p.add_argument("--inputs", default=None,
                    help="ONNX workloads: .npz of the graph inputs (one array per input name, "
                         "first axis = samples): accuracy against the fp32 run")
