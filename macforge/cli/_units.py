@@ -8,7 +8,7 @@ from macforge.errors import UsageError
 
 from ._common import bounded
 
-__all__ = ["add_unit_args", "unit_from_args", "DEFAULT_RND_BITS", "unit_spec_from_args",
+__all__ = ["add_unit_args", "add_rounding_args", "unit_from_args", "DEFAULT_RND_BITS", "unit_spec_from_args",
            "add_clock_args", "choose_pipeline", "describe_choice", "clocked_unit_from_args"]
 
 #: R of ``--round sr`` unless ``--rnd-bits`` says otherwise.
@@ -17,6 +17,26 @@ DEFAULT_RND_BITS = 8
 def _roundings():
     from macforge.golden import Rounding
     return tuple(m.value for m in Rounding)
+
+
+_NOT_GIVEN = object()
+
+
+def add_rounding_args(p, rounding=False, saturate=False, rnd_bits=_NOT_GIVEN):
+    """Add to parser ``p`` the rounding options every command spells alike: ``--rounding``
+    (default rne), ``--saturate`` and, when ``rnd_bits`` is given, ``--rnd-bits`` with that
+    default (None: "not given", refused unless the unit rounds sr). One call per option keeps
+    each command's ``--help`` order."""
+    if rounding:
+        p.add_argument("--rounding", choices=_roundings(), default="rne",
+                       help="rounding mode (default rne; sr: stochastic, with --rnd-bits)")
+    if saturate:
+        p.add_argument("--saturate", action="store_true",
+                       help="clamp overflow to the largest finite value")
+    if rnd_bits is not _NOT_GIVEN:
+        p.add_argument("--rnd-bits", type=bounded("rnd_bits"), default=rnd_bits,
+                       help=f"random bits per element for --rounding sr (default "
+                            f"{DEFAULT_RND_BITS}; sr only)")
 
 
 def add_unit_args(p, need_format=True):
@@ -33,19 +53,17 @@ def add_unit_args(p, need_format=True):
                         "dot-product-accumulate, block formats too)")
     p.add_argument("--acc", default=None, help="output/accumulator format (default fp32; int32 for integers; "
                                                 "for mul: the operand format)")
-    p.add_argument("--rounding", choices=_roundings(), default="rne",
-                   help="rounding mode (default rne; sr: stochastic, with --rnd-bits)")
+    add_rounding_args(p, rounding=True)
     p.add_argument("--stages", type=bounded("stages"), default=0, help="pipeline registers")
     p.add_argument("--loop-stages", type=bounded("loop_stages"), default=0,
                    help="mac with a float accumulator: registers inside the accumulate loop "
                         "(0..4); the unit then interleaves loop-stages + 1 accumulators, the "
                         "command of cycle t stepping accumulator t mod (loop-stages + 1)")
-    p.add_argument("--saturate", action="store_true", help="clamp overflow to the largest finite value")
+    add_rounding_args(p, saturate=True)
     p.add_argument("--fused", action=argparse.BooleanOptionalAction, default=None,
                    help="MAC: round once, a*b + acc (default); --no-fused rounds the product, "
                         "then the sum")
-    p.add_argument("--rnd-bits", type=bounded("rnd_bits"), default=None,
-                   help="random bits per element for --rounding sr (default 8; sr only)")
+    add_rounding_args(p, rnd_bits=None)
     p.add_argument("--lanes", type=bounded("lanes"), default=None,
                    help="dot: products per step k (default: the block size, 32 for MX and 16 "
                         "for NVFP4/NVINT4; 32 for plain formats)")

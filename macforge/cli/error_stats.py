@@ -9,6 +9,7 @@ from macforge.errors import UsageError
 from macforge.progress import say
 
 from ._common import bounded
+from ._units import DEFAULT_RND_BITS, add_rounding_args
 
 
 def comma_ints(name):
@@ -40,12 +41,7 @@ def add_parser(sub):
                    help="L-Mul variant (default formula)")
     e.add_argument("--acc", dest="out", default=None,
                    help="result format (default: the operand format)")
-    from macforge.golden import Rounding
-    e.add_argument("--rounding", choices=tuple(m.value for m in Rounding), default="rne",
-                   help="rounding of the result (default rne; sr draws --rnd-bits random bits)")
-    e.add_argument("--saturate", action="store_true", help="clamp overflow to the largest finite value")
-    e.add_argument("--rnd-bits", type=bounded("rnd_bits"), default=8,
-                   help="random bits per element for --rounding sr (default 8)")
+    add_rounding_args(e, rounding=True, saturate=True, rnd_bits=DEFAULT_RND_BITS)
     e.add_argument("--samples", "-n", type=bounded("samples"), default=None,
                    help="operand pairs (default 100,000); running-sum: independent sums "
                         "(default 1,000)")

