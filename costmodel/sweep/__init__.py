@@ -92,9 +92,9 @@ Examples
 from ._export import EXPORTS, export
 from ._point import code_digest, content_key, evaluate
 from ._run import SweepReport, default_jobs, plan_sweep, run_sweep
-from ._spec import AXES, MEASURES, Point, Spec, SweepError, load_spec, parse_spec
+from ._spec import AXES, MEASURES, Point, Spec, SweepError, load_spec, parse_spec, with_clock
 from ._store import load_results
 
 __all__ = ["load_spec", "parse_spec", "run_sweep", "plan_sweep", "load_results", "export", "evaluate",
            "content_key", "code_digest", "default_jobs", "Spec", "Point", "SweepReport",
-           "SweepError", "AXES", "MEASURES", "EXPORTS"]
+           "SweepError", "AXES", "MEASURES", "EXPORTS", "with_clock"]
