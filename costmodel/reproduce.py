@@ -16,14 +16,18 @@ the published figure, ours, and the difference (``macforge reproduce`` prints th
     mapped timing-driven for it; area and zero-delay energy of the chosen units, and a
     contribution table that splits the change from the unequal-clock ratio into the pipeline
     registers and the timing-driven mapping of the logic (:func:`contributions`). The energy is
-    the zero-delay switching energy of :mod:`costmodel.energy`; a glitch-aware (timed) column
-    is not part of it.
+    the zero-delay switching energy of :mod:`costmodel.energy`, and next to it (with
+    ``timed_samples``) the timed energy of :mod:`costmodel.timed` (library figures, every
+    glitch, clock and leakage counted; an ``energy (timed)`` row and contribution).
 ``lmul``
     Breese et al., "Multiplication is Not What You Need" (FreePDK45, Yosys/OpenROAD,
     combinational): L-Mul vs an exact multiplier, area at fp8 / bf16 / fp32 and, at fp8, power
     and delay. Ours: ``hw.LMul`` (formula variant) against ``hw.FMul`` (correctly rounded,
     subnormals, RNE), same format in and out, combinational; fp8 is OCP e4m3. At a fixed clock
-    power is energy per operation x rate, so the power ratio is compared with our energy ratio.
+    power is energy per operation x rate, so the power ratio is compared with our energy ratio
+    (zero-delay and timed). Then at :data:`LMUL_CLOCK_MHZ`: every unit pipelined by
+    :func:`costmodel.pipelining.unit_at_clock` and mapped for the clock; the rows of each
+    format whose two units both reach it (``notes``: the measured causes of the disagreement).
 ``int-vs-fp``
     Chen et al., "INT v.s. FP" (arXiv 2510.25602) Table 5: k-lane block MACs at equal
     throughput, normalised to MXFP8 (MXINT8 / NVFP4 / NVINT4 energy 0.63 / 0.55 / 0.34, area
@@ -197,9 +201,12 @@ _LMUL_FORMATS = {"fp8": "e4m3", "bf16": "bf16", "fp32": "fp32"}
 
 
 def _lmul_rows(res, where, cols):
-    """L-Mul / exact ratio rows of ``res`` (unit label -> cost) for the published metrics."""
+    """L-Mul / exact ratio rows of ``res`` (unit label -> cost) for the published metrics, for
+    every format whose two units are both in ``res``."""
     rows = []
     for (label, metric), (lm, ex) in _LMUL_PUBLISHED.items():
+        if f"L-Mul {label}" not in res or f"exact mul {label}" not in res:
+            continue
         name = metric.split()[0]
         if metric == "power mW":
             mine = cols
@@ -249,9 +256,33 @@ def _lmul(cache, n_ops, progress, timed):
         entry["units"][label] = _unit_cost(label, hw.make_unit(**ch["spec"]), cache, n_ops,
                                            progress, 0, 0, clock_ps=ch["period_ps"],
                                            timed=timed)
-    if entry["reachable"]:
-        rows += _lmul_rows(entry["units"], f" at {f} MHz", _energy_cols(entry["units"]))
-    return {"units": res, "rows": rows, "clocks": {f: entry}}
+    rows += _lmul_rows(entry["units"], f" at {f} MHz", _energy_cols(entry["units"]))
+    return {"units": res, "rows": rows, "clocks": {f: entry}, "notes": _lmul_notes(res, cols)}
+
+
+def _lmul_notes(res, cols):
+    """The measured causes of the disagreement with Breese et al., from our own costs."""
+    lm, ex = res["L-Mul fp8"], res["exact mul fp8"]
+    (plm, pex), (alm, aex) = _LMUL_PUBLISHED[("fp8", "power mW")], _LMUL_PUBLISHED[("fp8", "area µm²")]
+    area = lm["area_um2"] / ex["area_um2"]
+    fmts = [k for (k, m) in _LMUL_PUBLISHED if m == "area µm²"]
+    ex_x = ", ".join(f"{res['exact mul ' + k]['area_um2'] / _LMUL_PUBLISHED[(k, 'area µm²')][1]:.2f}x"
+                     for k in fmts)
+    lm_x = ", ".join(f"{res['L-Mul ' + k]['area_um2'] / _LMUL_PUBLISHED[(k, 'area µm²')][0]:.2f}x"
+                     for k in fmts)
+    notes = [f"area: our exact multipliers are {ex_x} theirs ({', '.join(fmts)}), our L-Mul "
+             f"{lm_x}: the ratio differs by our L-Mul (bit-exact: subnormals normalised, one "
+             "RNE rounding into the output format, overflow/underflow), not by the exact "
+             "multiplier."]
+    for metric, col in cols:
+        e = lm[col] / ex[col]
+        notes.append(f"fp8 {metric}: ours L-Mul / exact {e:.3f} against area {area:.3f}, i.e. "
+                     f"{e / area:.2f}x per µm²; theirs power {plm / pex:.3f} against area "
+                     f"{alm / aex:.3f}, {plm / pex / (alm / aex):.2f}x per µm². Ours (same "
+                     "cells, same operand streams for both units) spends about the exact "
+                     "multiplier's energy per µm², so the gap is the area gap times that "
+                     "density difference.")
+    return notes
 
 
 #: Lanes of every unit in ``int-vs-fp``. Chen et al. use k = 32 (MX) and 16 (NV); a 32-lane

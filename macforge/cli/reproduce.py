@@ -60,6 +60,8 @@ def format_report(rep: dict) -> str:
         lines.append(f"{r['comparison']:<{w}} {r['metric']:<{m}} {vals}")
     if rep.get("clocks"):
         lines += ["", _format_clocks(rep)]
+    if rep.get("notes"):
+        lines += ["", "Where ours and theirs disagree, measured:"] + [f"  {n}" for n in rep["notes"]]
     return "\n".join(lines)
 
 
