@@ -21,7 +21,13 @@ from __future__ import annotations
 
 import time
 
-__all__ = ["HOROWITZ", "ROWS", "calibration_table", "at_horowitz_vdd", "TIMED_GOAL"]
+__all__ = ["HOROWITZ", "ROWS", "calibration_table", "at_horowitz_vdd", "TIMED_GOAL",
+           "CALIBRATE_CLOCK_MHZ"]
+
+#: The clock every row is priced at by default (MHz, ``macforge calibrate --clock-mhz``): each
+#: row mapped timing-driven for its period, leakage over that period; 0: each row at its own
+#: critical path (the clockless, area-oriented mapping).
+CALIBRATE_CLOCK_MHZ = 250
 
 #: The goal of issue #17 for the library-figure energies: every row within this factor.
 TIMED_GOAL = 1.5
@@ -68,7 +74,7 @@ def at_horowitz_vdd(b: dict) -> float:
 
 
 def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS,
-                      timed_samples=2000) -> dict:
+                      timed_samples=2000, clock_mhz: float = CALIBRATE_CLOCK_MHZ) -> dict:
     """Synthesise and simulate every row; return ``{"calibration": ..., "rows": [...]}``.
 
     Each row: ``op``, ``design`` (what was measured), ``energy_pj``, ``static_pj``,
@@ -78,16 +84,25 @@ def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS,
     library-figure energies (nothing fitted) at Horowitz's 0.9 V (:func:`at_horowitz_vdd`):
     ``zero_delay_pj``, ``timed_pj``, their ratios to Horowitz, ``glitch_factor`` and
     ``energy_breakdown`` (:func:`costmodel.timed.timed_energy`, at 1.1 V).
+
+    ``clock_mhz`` (default :data:`CALIBRATE_CLOCK_MHZ`; 0: none): every row mapped
+    timing-driven for that clock's period (:func:`costmodel.synth.asic_script`), its leakage
+    counted over the period; each row says whether its measured critical path meets it
+    (``meets_clock``). The table carries ``clock_mhz`` (None without a clock).
     """
     from .api import asic_cost, get_calibration
+    from .pipelining import _check
     calib = get_calibration(cache, n_ops=n_ops)
+    period = 1e6 / _check(clock_mhz, "asic") if clock_mhz else None
     out = []
     for i, op in enumerate(rows):
         t0 = time.time()
         design, what = _design(op)
-        r = asic_cost(design, n_ops=n_ops, cache=cache, timed_samples=timed_samples)
+        r = asic_cost(design, n_ops=n_ops, cache=cache, timed_samples=timed_samples,
+                      clock_ps=period)
         ref_pj, ref_um2 = HOROWITZ[op]
         out.append({"op": op, "design": what, "module": design.top,
+                    "meets_clock": None if period is None else r["delay_ps"] <= period,
                     "energy_pj": r["energy_pj"], "static_pj": r["static_pj"],
                     "area_um2": r["area_um2"], "ge": r["ge"], "delay_ps": r["delay_ps"],
                     "ref_pj": ref_pj, "ref_um2": ref_um2,
@@ -105,4 +120,6 @@ def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS,
             progress(f"  [{i + 1}/{len(rows)}] {op}: {r['energy_pj']:.3g} pJ, "
                      f"{r['area_um2']:.0f} µm² ({time.time() - t0:.1f} s"
                      f"{', cached' if r['cached'] else ''})")
-    return {"calibration": calib, "rows": out}
+    return {"calibration": calib, "rows": out,
+            "clock_mhz": float(clock_mhz) if clock_mhz else None,
+            "period_ps": round(period, 1) if period else None}

@@ -16,14 +16,18 @@ the published figure, ours, and the difference (``macforge reproduce`` prints th
     mapped timing-driven for it; area and zero-delay energy of the chosen units, and a
     contribution table that splits the change from the unequal-clock ratio into the pipeline
     registers and the timing-driven mapping of the logic (:func:`contributions`). The energy is
-    the zero-delay switching energy of :mod:`costmodel.energy`; a glitch-aware (timed) column
-    is not part of it.
+    the zero-delay switching energy of :mod:`costmodel.energy`, and next to it (with
+    ``timed_samples``) the timed energy of :mod:`costmodel.timed` (library figures, every
+    glitch, clock and leakage counted; an ``energy (timed)`` row and contribution).
 ``lmul``
     Breese et al., "Multiplication is Not What You Need" (FreePDK45, Yosys/OpenROAD,
     combinational): L-Mul vs an exact multiplier, area at fp8 / bf16 / fp32 and, at fp8, power
     and delay. Ours: ``hw.LMul`` (formula variant) against ``hw.FMul`` (correctly rounded,
     subnormals, RNE), same format in and out, combinational; fp8 is OCP e4m3. At a fixed clock
-    power is energy per operation x rate, so the power ratio is compared with our energy ratio.
+    power is energy per operation x rate, so the power ratio is compared with our energy ratio
+    (zero-delay and timed). Then at :data:`LMUL_CLOCK_MHZ`: every unit pipelined by
+    :func:`costmodel.pipelining.unit_at_clock` and mapped for the clock; the rows of each
+    format whose two units both reach it (``notes``: the measured causes of the disagreement).
 ``int-vs-fp``
     Chen et al., "INT v.s. FP" (arXiv 2510.25602) Table 5: k-lane block MACs at equal
     throughput, normalised to MXFP8 (MXINT8 / NVFP4 / NVINT4 energy 0.63 / 0.55 / 0.34, area
@@ -34,31 +38,58 @@ the published figure, ours, and the difference (``macforge reproduce`` prints th
 """
 from __future__ import annotations
 
-__all__ = ["REPRODUCTIONS", "reproduce", "FP8_CLOCKS_MHZ", "contributions"]
+__all__ = ["REPRODUCTIONS", "reproduce", "FP8_CLOCKS_MHZ", "LMUL_CLOCK_MHZ", "TIMED_SAMPLES",
+           "contributions"]
 
 #: The clocks of the equal-clock fp8-vs-int8 rows (MHz, 45 nm).
 FP8_CLOCKS_MHZ = (250, 500, 1000)
+#: The clock of lmul's clocked rows (MHz, 45 nm): both units pipelined for it.
+LMUL_CLOCK_MHZ = 500
+#: Operations of the timed (glitch-counting) energy simulation of every unit (0: off).
+TIMED_SAMPLES = 2000
 
 
-def _unit_cost(label, unit, cache, n_ops, progress, i, total, clock_ps=None):
+def _unit_cost(label, unit, cache, n_ops, progress, i, total, clock_ps=None, timed=0):
+    """One unit's cost; with ``timed`` samples also ``energy_timed_pj`` and
+    ``energy_zero_delay_lib_pj`` (:func:`costmodel.timed.timed_energy`: the library's energy
+    figures at 1.1 V, nothing fitted; the timed one counts every glitch, the clock and the
+    leakage over the clock period -- ``clock_ps``, else the unit's own critical path) and
+    ``glitch_factor``."""
     from .api import asic_cost
     from .synth import Design
-    r = asic_cost(Design.from_unit(unit), n_ops=n_ops, cache=cache, clock_ps=clock_ps)
+    r = asic_cost(Design.from_unit(unit), n_ops=n_ops, cache=cache, clock_ps=clock_ps,
+                  timed_samples=timed)
     if progress:
         where = f"[{i}/{total}]" if total else label + ":"
         progress(f"  {where} {r['module']}: {r['area_um2']:.0f} µm², "
                  f"{r['energy_pj']:.3g} pJ/op, {r['delay_ps']:.0f} ps"
-                 f"{' (cached)' if r['cached'] else ''}")
+                 + (f", timed {r['energy_timed_pj']:.3g} pJ/op" if timed else "")
+                 + f"{' (cached)' if r['cached'] else ''}")
     out = {k: r[k] for k in ("module", "area_um2", "ge", "energy_pj", "static_pj", "delay_ps",
                              "flops", "cached")}
     out["clock_energy_pj"] = round(r["activity"]["clock_ff_per_op"]
                                    * r["calibration"]["k_pj_per_ff"], 5)
+    if timed:
+        b = r["energy_breakdown"]
+        out["energy_zero_delay_lib_pj"] = round(b["zero_delay"]["total"], 5)
+        out["energy_timed_pj"] = round(b["timed"]["total"], 5)
+        out["glitch_factor"] = b["glitch_factor"]
+        out["timed_clock_pj"] = round(b["timed"]["clock"], 5)
     return out
 
 
-def _costs(units, cache, n_ops, progress):
-    return {label: _unit_cost(label, u, cache, n_ops, progress, i + 1, len(units))
+def _costs(units, cache, n_ops, progress, timed=0):
+    return {label: _unit_cost(label, u, cache, n_ops, progress, i + 1, len(units), timed=timed)
             for i, (label, u) in enumerate(units.items())}
+
+
+#: The energy columns every reproduction compares: (metric label, column).
+_ENERGY_COLS = (("energy", "energy_pj"), ("energy (timed)", "energy_timed_pj"))
+
+
+def _energy_cols(res):
+    """:data:`_ENERGY_COLS` present in every unit of ``res`` (timed only when it ran)."""
+    return [(m, c) for m, c in _ENERGY_COLS if all(c in u for u in res.values())]
 
 
 def _row(comparison, metric, kind, published, ours):
@@ -70,27 +101,27 @@ def _row(comparison, metric, kind, published, ours):
             **({"ours_over_published": round(ours / published, 2)} if kind == "ratio" else {})}
 
 
-def _fp8_vs_int8(cache, n_ops, progress):
+def _fp8_vs_int8(cache, n_ops, progress, timed):
     from macforge import hw
     specs = {"int8 MAC, int32 acc": {"unit": "mac", "fmt": "int8", "acc": "int32"},
              "e4m3 MAC, fp16 acc": {"unit": "mac", "fmt": "e4m3", "acc": "fp16"},
              "e4m3 MAC, fp32 acc": {"unit": "mac", "fmt": "e4m3", "acc": "fp32"}}
     units = {label: hw.make_unit(**spec) for label, spec in specs.items()}
-    res = _costs(units, cache, n_ops, progress)
+    res = _costs(units, cache, n_ops, progress, timed)
     base = res["int8 MAC, int32 acc"]
     rows = []
     published = REPRODUCTIONS["fp8-vs-int8"]["published"]
     for name, theirs in published.items():
-        for metric, col in (("area", "area_um2"), ("energy", "energy_pj")):
+        for metric, col in (("area", "area_um2"), *_energy_cols(res)):
             ours = 100 * (res[name][col] / base[col] - 1)
             rows.append(_row(f"{name} vs int8 MAC (own clocks)", metric, "%", theirs, ours))
-    clocked, contrib = _fp8_at_clocks(specs, res, cache, n_ops, progress)
+    clocked, contrib = _fp8_at_clocks(specs, res, cache, n_ops, progress, timed)
     base = next(iter(specs))
     for f, c in clocked.items():
         if not c["reachable"]:
             continue
         for name, theirs in published.items():
-            for metric, col in (("area", "area_um2"), ("energy", "energy_pj")):
+            for metric, col in (("area", "area_um2"), *_energy_cols(c["units"])):
                 ours = 100 * (c["units"][name][col] / c["units"][base][col] - 1)
                 rows.append(_row(f"{name} vs int8 MAC at {f} MHz", metric, "%", theirs, ours))
     return {"units": res, "rows": rows, "clocks": clocked, "contributions": contrib}
@@ -116,7 +147,7 @@ def contributions(old_fp: dict, old_int: dict, new_fp: dict, new_int: dict, col:
             "mapping": round(new - mid, 1), "new": round(new, 1)}
 
 
-def _fp8_at_clocks(specs, res, cache, n_ops, progress):
+def _fp8_at_clocks(specs, res, cache, n_ops, progress, timed=0):
     """The equal-clock costs of ``specs`` at :data:`FP8_CLOCKS_MHZ` and the contribution rows;
     a clock that some unit cannot reach is reported with each unit's best, and no rows."""
     from macforge import hw
@@ -138,7 +169,7 @@ def _fp8_at_clocks(specs, res, cache, n_ops, progress):
                 entry["reachable"] = False
                 continue
             c = _unit_cost(label, hw.make_unit(**ch["spec"]), cache, n_ops, progress, 0, 0,
-                           clock_ps=ch["period_ps"])
+                           clock_ps=ch["period_ps"], timed=timed)
             c["register_um2"] = round(c["flops"] * dff_um2, 3)
             entry["units"][label] = c
         clocked[f] = entry
@@ -151,8 +182,11 @@ def _fp8_at_clocks(specs, res, cache, n_ops, progress):
             for d in (old_fp, old_int):
                 d["register_um2"] = d["flops"] * dff_um2
             new_fp, new_int = entry["units"][label], entry["units"][base]
-            for metric, col, reg in (("area", "area_um2", "register_um2"),
-                                     ("energy (zero-delay)", "energy_pj", "clock_energy_pj")):
+            steps = [("area", "area_um2", "register_um2"),
+                     ("energy (zero-delay)", "energy_pj", "clock_energy_pj")]
+            if timed:
+                steps.append(("energy (timed)", "energy_timed_pj", "timed_clock_pj"))
+            for metric, col, reg in steps:
                 contrib.append({"unit": label, "clock_mhz": f, "metric": metric,
                                 **contributions(old_fp, old_int, new_fp, new_int, col, reg)})
     return clocked, contrib
@@ -164,31 +198,91 @@ _LMUL_PUBLISHED = {
     ("fp32", "area µm²"): (702.5, 6311.9), ("fp8", "power mW"): (0.111, 1.055),
     ("fp8", "delay ns"): (0.36, 1.29)}
 _LMUL_FORMATS = {"fp8": "e4m3", "bf16": "bf16", "fp32": "fp32"}
-_OURS_COL = {"area µm²": "area_um2", "power mW": "energy_pj", "delay ns": "delay_ps"}
 
 
-def _lmul(cache, n_ops, progress):
-    from macforge import hw
-    units = {}
-    for label, fmt in _LMUL_FORMATS.items():
-        units[f"L-Mul {label}"] = hw.make_unit("lmul", fmt)
-        units[f"exact mul {label}"] = hw.make_unit("mul", fmt)
-    res = _costs(units, cache, n_ops, progress)
+def _lmul_rows(res, where, cols):
+    """L-Mul / exact ratio rows of ``res`` (unit label -> cost) for the published metrics, for
+    every format whose two units are both in ``res``."""
     rows = []
     for (label, metric), (lm, ex) in _LMUL_PUBLISHED.items():
-        col = _OURS_COL[metric]
-        ours = res[f"L-Mul {label}"][col] / res[f"exact mul {label}"][col]
-        ours_metric = "energy/op" if metric == "power mW" else metric.split()[0]
-        rows.append(_row(f"L-Mul / exact, {label} ({_LMUL_FORMATS[label]})",
-                         f"{metric.split()[0]} (ours: {ours_metric})", "ratio",
-                         round(lm / ex, 3), ours))
+        if f"L-Mul {label}" not in res or f"exact mul {label}" not in res:
+            continue
+        name = metric.split()[0]
+        if metric == "power mW":
+            mine = cols
+        elif metric == "delay ns":
+            if where:
+                continue               # at a clock both run at it: the delay ratio is the clock's
+            mine = [(name, "delay_ps")]
+        else:
+            mine = [(name, "area_um2")]
+        for ours_metric, col in mine:
+            ours = res[f"L-Mul {label}"][col] / res[f"exact mul {label}"][col]
+            shown = ours_metric if metric != "power mW" else ours_metric.replace("energy",
+                                                                                 "energy/op")
+            rows.append(_row(f"L-Mul / exact, {label} ({_LMUL_FORMATS[label]}){where}",
+                             f"{name} (ours: {shown})", "ratio", round(lm / ex, 3), ours))
+    return rows
+
+
+def _lmul(cache, n_ops, progress, timed):
+    from macforge import hw
+    from .pipelining import unit_at_clock
+    specs = {}
+    for label, fmt in _LMUL_FORMATS.items():
+        specs[f"L-Mul {label}"] = {"unit": "lmul", "fmt": fmt}
+        specs[f"exact mul {label}"] = {"unit": "mul", "fmt": fmt}
+    units = {k: hw.make_unit(**v) for k, v in specs.items()}
+    res = _costs(units, cache, n_ops, progress, timed)
+    cols = _energy_cols(res)
+    rows = _lmul_rows(res, "", cols)
     for (label, metric), (lm, ex) in _LMUL_PUBLISHED.items():
         if metric != "area µm²":
             continue
         for who, theirs in (("L-Mul", lm), ("exact mul", ex)):
             rows.append(_row(f"{who} {label} area, ours / theirs (µm²)", "area µm²", "ratio",
                              theirs, res[f"{who} {label}"]["area_um2"]))
-    return {"units": res, "rows": rows}
+    f = LMUL_CLOCK_MHZ
+    entry = {"units": {}, "choice": {}, "reachable": True}
+    for label, spec in specs.items():
+        if progress:
+            progress(f"  {label}: choosing the pipeline for {f} MHz")
+        ch = unit_at_clock(spec, f, "asic", cache=cache)
+        entry["choice"][label] = {k: ch[k] for k in ("module", "met", "stages", "loop_stages",
+                                                     "registers", "reached_mhz")}
+        if not ch["met"]:
+            entry["reachable"] = False
+            continue
+        entry["units"][label] = _unit_cost(label, hw.make_unit(**ch["spec"]), cache, n_ops,
+                                           progress, 0, 0, clock_ps=ch["period_ps"],
+                                           timed=timed)
+    rows += _lmul_rows(entry["units"], f" at {f} MHz", _energy_cols(entry["units"]))
+    return {"units": res, "rows": rows, "clocks": {f: entry}, "notes": _lmul_notes(res, cols)}
+
+
+def _lmul_notes(res, cols):
+    """The measured causes of the disagreement with Breese et al., from our own costs."""
+    lm, ex = res["L-Mul fp8"], res["exact mul fp8"]
+    (plm, pex), (alm, aex) = _LMUL_PUBLISHED[("fp8", "power mW")], _LMUL_PUBLISHED[("fp8", "area µm²")]
+    area = lm["area_um2"] / ex["area_um2"]
+    fmts = [k for (k, m) in _LMUL_PUBLISHED if m == "area µm²"]
+    ex_x = ", ".join(f"{res['exact mul ' + k]['area_um2'] / _LMUL_PUBLISHED[(k, 'area µm²')][1]:.2f}x"
+                     for k in fmts)
+    lm_x = ", ".join(f"{res['L-Mul ' + k]['area_um2'] / _LMUL_PUBLISHED[(k, 'area µm²')][0]:.2f}x"
+                     for k in fmts)
+    notes = [f"area: our exact multipliers are {ex_x} theirs ({', '.join(fmts)}), our L-Mul "
+             f"{lm_x}: the ratio differs by our L-Mul (bit-exact: subnormals normalised, one "
+             "RNE rounding into the output format, overflow/underflow), not by the exact "
+             "multiplier."]
+    for metric, col in cols:
+        e = lm[col] / ex[col]
+        notes.append(f"fp8 {metric}: ours L-Mul / exact {e:.3f} against area {area:.3f}, i.e. "
+                     f"{e / area:.2f}x per µm²; theirs power {plm / pex:.3f} against area "
+                     f"{alm / aex:.3f}, {plm / pex / (alm / aex):.2f}x per µm². Ours (same "
+                     "cells, same operand streams for both units) spends about the exact "
+                     "multiplier's energy per µm², so the gap is the area gap times that "
+                     "density difference.")
+    return notes
 
 
 #: Lanes of every unit in ``int-vs-fp``. Chen et al. use k = 32 (MX) and 16 (NV); a 32-lane
@@ -227,12 +321,14 @@ REPRODUCTIONS = {
                   "learning inference)",
         "published": {"e4m3 MAC, fp16 acc": 53.0, "e4m3 MAC, fp32 acc": 183.0},
         "run": _fp8_vs_int8,
+        "timed": True,
     },
     "lmul": {
         "source": "Breese et al., Multiplication is Not What You Need (L-Mul vs exact "
                   "multiplier, FreePDK45, Yosys/OpenROAD, combinational)",
         "published": {f"{f} {m}": v for (f, m), v in _LMUL_PUBLISHED.items()},
         "run": _lmul,
+        "timed": True,
     },
     "int-vs-fp": {
         "source": "Chen et al., arXiv 2510.25602 (INT v.s. FP), Table 5: k-lane block MACs at "
@@ -244,10 +340,14 @@ REPRODUCTIONS = {
 }
 
 
-def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=None) -> dict:
+def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=None,
+              timed_samples: int = TIMED_SAMPLES) -> dict:
     """Run one reproduction; return its units and ours-vs-theirs rows.
 
     ``progress``: None (silent) or a callable given one line per costed unit.
+    ``timed_samples``: operations of the timed (glitch-counting) energy of every unit of the
+    reproductions that take it (fp8-vs-int8, lmul; 0: off), an ``energy (timed)`` row next to
+    every energy row.
 
     Raises
     ------
@@ -258,5 +358,8 @@ def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=None) -> dic
         raise KeyError(name)
     spec = REPRODUCTIONS[name]
     out = {"name": name, "source": spec["source"]}
-    out.update(spec["run"](cache, n_ops, progress))
+    if spec.get("timed"):
+        out.update(spec["run"](cache, n_ops, progress, timed_samples))
+    else:
+        out.update(spec["run"](cache, n_ops, progress))
     return out

@@ -54,7 +54,8 @@ Per operation, in pJ, from the library's figures (no fitted constant):
   (a flip-flop's D) costs that pin's energy (:mod:`costmodel._power45`);
 * clock: every cycle, each flip-flop's CK pin toggles twice (its hidden energy, twice) and
   the clock net's load is charged and discharged (C V^2);
-* leakage: the cells' leakage times the clock period (``period_ps``: the clock the unit
+* leakage: the cells' leakage from the library (``cell_leakage_power``; :mod:`costmodel._power45`
+  only where a library lacks it) times the clock period (``period_ps``: the clock the unit
   runs at; :func:`costmodel.api.asic_cost` gives the unit's critical path, one operation
   per cycle at its own fastest clock).
 
@@ -373,6 +374,13 @@ def _energy_per_toggle(net: GateNetlist):
     return sw, internal
 
 
+def cell_leakage_nw(lc) -> float:
+    """Leakage (nW) of library cell ``lc``: the library's own ``cell_leakage_power``
+    (:class:`costmodel.liberty.LibCell` ``leakage_nw``), and :mod:`costmodel._power45`'s
+    figure only for a library that does not carry one."""
+    return lc.leakage_nw if lc.leakage_nw is not None else leakage_nw(lc.name)
+
+
 def energy_breakdown(net: GateNetlist, toggles: np.ndarray, ops: int, period_ps: float,
                      cycles_per_op: float = 1.0) -> dict:
     """pJ per operation: ``switching``, ``internal``, ``clock``, ``leakage`` and ``total``.
@@ -390,7 +398,7 @@ def energy_breakdown(net: GateNetlist, toggles: np.ndarray, ops: int, period_ps:
         clock = sum(2 * pin_fj(net.cells[i].type, lib[net.cells[i].type].clock_pin)
                     for i in net.dffs) + VDD ** 2 * c_clk          # fJ per cycle
         clock *= cycles_per_op
-    leak_nw = sum(leakage_nw(c.type) for c in net.cells)
+    leak_nw = sum(cell_leakage_nw(lib[c.type]) for c in net.cells)
     out = {"switching": float(toggles @ sw) / ops * 1e-3,
            "internal": float(toggles @ internal) / ops * 1e-3,
            "clock": clock * 1e-3,

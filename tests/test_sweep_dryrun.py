@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from macforge import hw
 from macforge.costmodel.sweep import parse_spec, plan_sweep
 from macforge.costmodel.sweep._spec import AXES, _DEFAULTS
@@ -89,3 +91,21 @@ def test_keyer_hashes_what_key_hashes():
                  {"format": "e4m3", "lanes": 1}, {}):
         assert f(axes) == key("sweep-param", axes, measure, "c0de", tools)
     assert keyer((), ())("x") == key("x")
+
+
+def test_clock_mhz_is_part_of_every_point_key_and_needs_asic(tmp_path):
+    """sweep --clock-mhz F: the clock goes into the asic measurement (so into each point's
+    key: a point priced at another clock is another point); a sweep without asic refuses."""
+    from macforge.costmodel.sweep import SweepError, load_spec, with_clock
+    f = tmp_path / "s.yaml"
+    f.write_text("axes: {unit: mul, format: [e4m3, e5m2]}\nmeasure: {asic: {energy: false}}\n")
+    spec = load_spec(str(f))
+    assert spec.measure["asic"]["clock_mhz"] is None
+    clocked = with_clock(spec, 500)
+    assert clocked.measure["asic"]["clock_mhz"] == 500.0 and spec.measure["asic"]["clock_mhz"] is None
+    f.write_text("axes: {unit: mul, format: e4m3}\nmeasure: {asic: {clock_mhz: -3}}\n")
+    with pytest.raises(SweepError, match="clock_mhz"):
+        load_spec(str(f))
+    f.write_text("axes: {unit: mul, format: e4m3}\nmeasure: {error_stats: true}\n")
+    with pytest.raises(SweepError, match="asic"):
+        with_clock(load_spec(str(f)), 500)

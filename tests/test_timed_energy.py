@@ -369,3 +369,20 @@ def test_static_timing_arcs_become_a_delay_provider(imul8):
     assert timed.from_arc_delays(ad, imul8) == lib
     ad.delay_ps[0] = {ip: (1.0, 9.0) for ip in ad.delay_ps[0]}
     assert set(timed.from_arc_delays(ad, imul8)[0].values()) == {9.0}
+
+
+def test_leakage_comes_from_the_library_with_power45_as_fallback():
+    """Issue 17 D-mend: the library's cell_leakage_power is what energy_breakdown charges;
+    costmodel._power45 only for a cell the library carries no figure for."""
+    from dataclasses import replace
+
+    from macforge.costmodel import _power45
+    from macforge.costmodel.liberty import load
+    from macforge.costmodel.timed import cell_leakage_nw
+    lib = load()
+    with_leak = next(c for c in lib.cells.values() if c.leakage_nw is not None)
+    assert cell_leakage_nw(with_leak) == with_leak.leakage_nw
+    changed = replace(with_leak, leakage_nw=with_leak.leakage_nw * 3)
+    assert cell_leakage_nw(changed) == 3 * with_leak.leakage_nw      # the library's, not ours
+    missing = replace(with_leak, leakage_nw=None)
+    assert cell_leakage_nw(missing) == _power45.leakage_nw(with_leak.name)

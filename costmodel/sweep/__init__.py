@@ -15,7 +15,8 @@ Sweep file
       - {format: e2m1, stages: 1}
     skip_invalid: false                  # true: skip points make_unit refuses (else an error)
     measure:
-      asic: {energy: true, n_ops: 20000, seed: 1}      # or: asic: true
+      asic: {energy: true, n_ops: 20000, seed: 1}      # or: asic: true; clock_mhz: F prices
+                                                       # every point at F MHz (with_clock)
       fpga: {targets: [ice40], dsp: true, pnr: true}   # or: fpga: ice40 / [ice40, ecp5]
       error_stats: {samples: 20000, dist: uniform, seed: 0}
       verify: {vectors: 20000, seed: 1}
@@ -44,6 +45,11 @@ Results schema
   key: sha256 of the Verilog, every script run on it, the Liberty library, tool versions and
   the measurement settings);
 - ``latency_cycles``, always;
+- ``asic`` with ``clock_mhz`` (``macforge sweep --clock-mhz``, :func:`with_clock`): the asic
+  figures are those of the pipeline :func:`costmodel.pipelining.unit_at_clock` chooses (fewest
+  registers meeting the clock; else the fastest), plus ``clock_mhz``, ``clock_met``,
+  ``clock_reached_mhz``, ``clock_module``, ``clock_stages``, ``clock_loop_stages``,
+  ``clock_registers``, ``clock_latency_cycles``;
 - ``asic``: ``area_um2``, ``area_ge`` (NAND2_X1 = 0.798 µm²), ``generic_ge`` (docs/anchors.md flow),
   ``cells``, ``flops``, ``depth_cells``, ``delay_ps``, ``fmax_mhz_asic``; with energy:
   ``energy_pj`` (switching energy per operation), ``static_energy_pj`` (area cross-check);
@@ -92,9 +98,9 @@ Examples
 from ._export import EXPORTS, export
 from ._point import code_digest, content_key, evaluate
 from ._run import SweepReport, default_jobs, plan_sweep, run_sweep
-from ._spec import AXES, MEASURES, Point, Spec, SweepError, load_spec, parse_spec
+from ._spec import AXES, MEASURES, Point, Spec, SweepError, load_spec, parse_spec, with_clock
 from ._store import load_results
 
 __all__ = ["load_spec", "parse_spec", "run_sweep", "plan_sweep", "load_results", "export", "evaluate",
            "content_key", "code_digest", "default_jobs", "Spec", "Point", "SweepReport",
-           "SweepError", "AXES", "MEASURES", "EXPORTS"]
+           "SweepError", "AXES", "MEASURES", "EXPORTS", "with_clock"]

@@ -82,10 +82,29 @@ def content_key(design, measure: dict, tools: dict) -> str:
     return key("sweep-point", parts)
 
 
-def _asic(design, o) -> dict:
+def _asic(design, o, kwargs) -> dict:
+    """The asic metrics; with ``clock_mhz`` those of the pipeline
+    :func:`costmodel.pipelining.unit_at_clock` chooses for it (the point's own ``stages`` /
+    ``loop_stages`` replaced), mapped timing-driven for the period, with what it chose and
+    reached; a point that cannot reach the clock is priced as its fastest pipeline, with
+    ``clock_met`` false and ``clock_reached_mhz`` what it reaches."""
     from macforge.costmodel import asic_cost
-    r = asic_cost(design, n_ops=o["n_ops"], seed=o["seed"], energy=o["energy"])
-    m = {"area_um2": r["area_um2"], "area_ge": r["ge"], "generic_ge": r["generic_ge"],
+    m, clock_ps = {}, None
+    if o.get("clock_mhz"):
+        from macforge import hw
+        from macforge.costmodel import Design
+        from macforge.costmodel.pipelining import unit_at_clock
+        ch = unit_at_clock(kwargs, o["clock_mhz"], "asic")
+        design = Design.from_unit(hw.make_unit(**ch["spec"]))
+        clock_ps = ch["period_ps"]
+        m = {"clock_mhz": ch["clock_mhz"], "clock_met": ch["met"],
+             "clock_reached_mhz": ch["reached_mhz"], "clock_module": ch["module"],
+             "clock_stages": ch["stages"], "clock_loop_stages": ch["loop_stages"],
+             "clock_registers": ch["registers"],
+             "clock_latency_cycles": design.manifest["latency"]}
+    r = asic_cost(design, n_ops=o["n_ops"], seed=o["seed"], energy=o["energy"],
+                  clock_ps=clock_ps)
+    m |= {"area_um2": r["area_um2"], "area_ge": r["ge"], "generic_ge": r["generic_ge"],
          "cells": r["n_cells"], "flops": r["flops"], "depth_cells": r["depth"],
          "delay_ps": r["delay_ps"], "fmax_mhz_asic": r["fmax_mhz"]}
     if o["energy"]:
@@ -179,7 +198,7 @@ def evaluate(task: dict) -> dict:
             if o is None:
                 continue
             if stage == "asic":
-                m.update(_asic(design, o))
+                m.update(_asic(design, o, task["kwargs"]))
             elif stage == "fpga":
                 m.update(_fpga(design, o))
             elif stage == "error_stats":

@@ -18,7 +18,7 @@ from macforge import progress
 from macforge.jobs import WorkerDied, run_pool
 
 from ._point import code_digest, evaluate, worker_identity
-from ._spec import SweepError, load_spec
+from ._spec import SweepError, load_spec, with_clock
 from ._store import FILE, Store, load_results, read_planned
 
 __all__ = ["SweepReport", "run_sweep", "plan_sweep", "default_jobs", "dask_security",
@@ -207,12 +207,13 @@ def _param_keyer(measure, code, tools):
 
 
 def plan_sweep(path: str, outdir: str = "results", retry_failed: bool = False, err=None,
-               progress=None) -> SweepReport:
+               progress=None, clock_mhz: float | None = None) -> SweepReport:
     """What :func:`run_sweep` of the sweep file ``path`` into ``outdir`` would do, writing
     nothing (no store, no lock; an existing store is read read-only), in memory that does
     not grow with the number of points: each point is planned and dropped.
 
-    Each point's parameter key is computed as a run computes it, and looked up in batches.
+    Each point's parameter key is computed as a run computes it, and looked up in batches;
+    ``clock_mhz``: as ``macforge sweep --clock-mhz`` (:func:`with_clock`).
     """
     from macforge.toolchain.versions import tool_versions
     err = err if err is not None else sys.stderr
@@ -230,7 +231,8 @@ def plan_sweep(path: str, outdir: str = "results", retry_failed: bool = False, e
     def on_point(spec, p):
         nonlocal param_key
         if param_key is None:
-            param_key = _param_keyer(spec.measure, code, tools)
+            measure = with_clock(spec, clock_mhz).measure if clock_mhz else spec.measure
+            param_key = _param_keyer(measure, code, tools)
         batch.append(param_key(p.axes))
         if len(batch) >= 2000:
             flush()

@@ -288,7 +288,8 @@ def _measures(doc, node):
             o = _options(doc, v, where, {
                 "energy": (True, lambda n, w: _bool(doc, n, w)),
                 "n_ops": (100_000, lambda n, w: _int(doc, n, w, "ops")),
-                "seed": (1, lambda n, w: _int(doc, n, w, "seed"))})
+                "seed": (1, lambda n, w: _int(doc, n, w, "seed")),
+                "clock_mhz": (None, lambda n, w: _clock(doc, n, w))})
         elif k == "fpga":
             o = _options(doc, v, where, {
                 "targets": (["ice40"], lambda n, w: _names(doc, n, w, FPGA_TARGETS)),
@@ -332,6 +333,30 @@ def _dask(doc, node, path):
             doc.fail(v, _join("dask", k), f"must be a non-empty string, not {shown(val)}")
         out[k] = val if k == "scheduler" else os.path.join(base, os.path.expanduser(val))
     return out
+
+
+def _clock(doc, node, where):
+    """``asic: {clock_mhz: F}``: price every point at F MHz (costmodel.pipelining)."""
+    from macforge.errors import UsageError
+    from ..pipelining import _check
+    v = doc.scalar(node, where)
+    try:
+        return None if v is None else _check(v, "asic")
+    except UsageError:
+        doc.fail(node, where, f"must be a clock in (0, 10000] MHz, not {shown(v)}")
+
+
+def with_clock(spec, clock_mhz):
+    """``spec`` with every point priced at ``clock_mhz`` (``macforge sweep --clock-mhz``):
+    its ``asic`` measurement's ``clock_mhz`` set, which is part of every point's key."""
+    from dataclasses import replace
+    from ..pipelining import _check
+    if "asic" not in spec.measure:
+        raise SweepError(f"{spec.path}: --clock-mhz prices the asic measurement, and this sweep "
+                         "has none; add 'asic: true' under measure")
+    f = _check(clock_mhz, "asic")
+    return replace(spec, measure={**spec.measure, "asic": {**spec.measure["asic"],
+                                                           "clock_mhz": f}})
 
 
 def _pnr(doc, node, where):

@@ -6,6 +6,7 @@ from macforge import provenance
 from macforge.progress import say
 
 from ._common import add_run_args, add_timed_arg, cache_from_args
+from ._units import _mhz
 
 __all__ = ["add_parser", "run", "format_table", "format_timed"]
 
@@ -14,6 +15,14 @@ def add_parser(sub):
     k = sub.add_parser("calibrate", help="our energy/area per op vs Horowitz's 45 nm table")
     add_run_args(k)
     add_timed_arg(k)
+    from macforge.costmodel.calibrate import CALIBRATE_CLOCK_MHZ
+
+    def mhz_or_off(text):
+        return 0.0 if text.strip() == "0" else _mhz(text)
+    k.add_argument("--clock-mhz", type=mhz_or_off, default=CALIBRATE_CLOCK_MHZ, metavar="F",
+                   help="price every row at F MHz: mapped timing-driven for the period, leakage "
+                        f"over it (default {CALIBRATE_CLOCK_MHZ}; 0: each row at its own "
+                        "critical path, area-oriented mapping)")
     k.set_defaults(func=run)
     return k
 
@@ -22,7 +31,7 @@ def run(args) -> int:
     from macforge.costmodel.calibrate import calibration_table
     say("macforge: calibration against Horowitz (ISSCC 2014, 45 nm)")
     table = calibration_table(cache=cache_from_args(args), n_ops=args.n, progress=say,
-                              timed_samples=args.timed_samples)
+                              timed_samples=args.timed_samples, clock_mhz=args.clock_mhz)
     text = format_table(table)
     if table["rows"] and "timed_pj" in table["rows"][0]:
         text += "\n\n" + format_timed(table)
@@ -33,8 +42,12 @@ def run(args) -> int:
 def format_table(table: dict) -> str:
     """A :func:`costmodel.calibrate.calibration_table` as text: one line per row, ratios and a verdict against the 2x goal."""
     c = table["calibration"]
+    clock = (f"every row mapped for {table['clock_mhz']:g} MHz ({table['period_ps']:g} ps), "
+             "leakage over that period" if table.get("clock_mhz") else
+             "no clock: each row at its own critical path (area-oriented mapping)")
     lines = [
-        "Calibration against Horowitz, ISSCC 2014 (45 nm, 0.9 V; docs/anchors.md). One constant fitted:",
+        "Calibration against Horowitz, ISSCC 2014 (45 nm, 0.9 V; docs/anchors.md); " + clock + ".",
+        "One constant fitted:",
         f"  K = {c['k_pj_per_ff'] * 1e3:.4f} fJ per fF switched, so that int8 x int8 mult = "
         f"{c['ref_pj']} pJ ({c['ref_cap_ff_per_op']:.0f} fF/op);",
         f"  K / (V^2/2 at 0.9 V) = {c['k_over_half_cv2']} (the switched capacitance model's "
@@ -50,7 +63,9 @@ def format_table(table: dict) -> str:
         lines.append(f"{r['op']:<11} {r['energy_pj']:>8.3g} {r['static_pj']:>7.3g} "
                      f"{r['ref_pj']:>8.3g} {r['energy_ratio']:>5.2f}x   {r['area_um2']:>9.0f} "
                      f"{r['ref_um2']:>8.0f} {r['area_ratio']:>5.2f}x  {r['ge']:>7.0f}  "
-                     f"{r['design']}")
+                     f"{r['design']}"
+                     + ("" if r.get("meets_clock") in (None, True) else
+                        f" (path {r['delay_ps']:.0f} ps: misses the clock)"))
     within = all(0.5 <= r["energy_ratio"] <= 2 for r in table["rows"])
     within_a = all(0.5 <= r["area_ratio"] <= 2 for r in table["rows"])
     lines += ["",
@@ -79,6 +94,10 @@ def format_timed(table: dict) -> str:
     ]
     ok = {"zero-delay": 0, "timed": 0}
     causes = []
+    ref = next((r for r in rows if r["op"] == "int8 mult"), None)
+
+    def density(r, ours):
+        return (r["timed_pj"] if ours else r["ref_pj"]) / (r["area_um2"] if ours else r["ref_um2"])
     for r in rows:
         b = r["energy_breakdown"]["timed"]
         dens = r["timed_ratio"] / r["area_ratio"]
@@ -94,7 +113,10 @@ def format_timed(table: dict) -> str:
                 f"  {r['op']}: timed {r['timed_ratio']:.2f}x = area {r['area_ratio']:.2f}x "
                 f"(our mapped unit vs Horowitz's) x energy per µm² {dens:.2f}x; of that, "
                 f"glitches {r['glitch_factor']:.2f}x the zero-delay transitions and internal "
-                f"energy {share:.0%} of the total")
+                f"energy {share:.0%} of the total"
+                + ("" if ref is None or r is ref else
+                   f"; pJ/µm² against the int8 mult row: Horowitz's {density(r, False) / density(ref, False):.2f}x, "
+                   f"ours {density(r, True) / density(ref, True):.2f}x"))
     n = len(rows)
     lines += ["",
               f"within {TIMED_GOAL}x of Horowitz: zero-delay {ok['zero-delay']}/{n} rows, "

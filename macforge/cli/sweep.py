@@ -7,6 +7,7 @@ from macforge.errors import UsageError
 from macforge.progress import say
 
 from ._common import bounded, check_output_dir, comma_choices, ignore_further_interrupts
+from ._units import _mhz
 
 __all__ = ["add_parser", "run", "summary_table"]
 
@@ -44,6 +45,11 @@ def add_parser(sub):
                    help="move the output's sweep.sqlite aside (kept as "
                         "sweep.sqlite.corrupt-<time>) and start a new store: the fix for a "
                         "damaged store")
+    s.add_argument("--clock-mhz", type=_mhz, default=None, metavar="F",
+                   help="price every point at F MHz: the pipeline with the fewest registers "
+                        "that meets F (replaces the points' stages), mapped timing-driven; a "
+                        "point that cannot reach F is priced as its fastest, with what it "
+                        "reaches (Make CLOCK_MHZ=; overrides the file's asic: clock_mhz)")
     s.set_defaults(func=run)
     return s
 
@@ -62,10 +68,15 @@ def run(args) -> int:
         raise UsageError("--jobs sets the local worker processes; with --scheduler the Dask "
                          "cluster's workers run the points")
     if args.dry_run:
-        plan_sweep(args.spec, args.output, retry_failed=args.retry_failed, progress=say)
+        plan_sweep(args.spec, args.output, retry_failed=args.retry_failed, progress=say,
+                   clock_mhz=args.clock_mhz)
         return 0
     check_output_dir(args.output, "-o")
     spec = load_spec(args.spec, progress=say)
+    if args.clock_mhz is not None:
+        from macforge.costmodel.sweep import with_clock
+        spec = with_clock(spec, args.clock_mhz)
+        say(f"macforge sweep: every point priced at {args.clock_mhz:g} MHz (asic)")
     if args.rebuild:
         from macforge.costmodel.sweep._store import rebuild
         moved = rebuild(args.output)
@@ -84,6 +95,12 @@ def run(args) -> int:
     print(f"\n{spec.name}: {len(ok)} of {rep.points} points measured, {len(failed)} failed"
           f" (this run: {rep.ok} measured, {rep.failed} failed, {rep.reused} same as a "
           f"finished point, in {rep.seconds:.1f} s{rate}); {rep.outdir}/sweep.sqlite")
+    slow = [r for r in ok if r.get("clock_met") is False]
+    for r in slow[:10]:
+        print(f"  {r['module']} cannot reach {r['clock_mhz']:g} MHz: its fastest pipeline "
+              f"({r['clock_module']}) reaches {r['clock_reached_mhz']} MHz, priced as that")
+    if len(slow) > 10:
+        print(f"  ... {len(slow) - 10} more points cannot reach the clock (clock_met in the export)")
     for r in failed[:10]:
         print(f"  failed {r['module']}: {r['error']}")
     if len(failed) > 10:
@@ -97,7 +114,8 @@ def run(args) -> int:
     return 1 if failed else 0
 
 
-_PREFERRED = ("area_ge", "energy_pj", "delay_ps", "latency_cycles", "lut_", "fmax_mhz_",
+_PREFERRED = ("clock_mhz", "clock_reached_mhz", "clock_stages", "area_ge", "energy_pj",
+              "delay_ps", "latency_cycles", "lut_", "fmax_mhz_",
               "err_mean_rel", "err_max_rel", "verify_mismatches")
 
 
