@@ -68,7 +68,10 @@ class DeepSeekDot(Unit):
         return f"dsdot_{self._formats['a'].name.lower()}_x{self._lanes}_fp32_s0"
 
     def _manifest_extra(self) -> dict:
-        return {"lanes": self._lanes, "preset": self._preset.name,
+        f = self._formats
+        return {"lanes": self._lanes, "align": self._preset.align, "block": None,
+                "elements": {"a": f["a"].name, "b": f["b"].name}, "element_exp": 0,
+                "scale": f["scale"].name, "preset": self._preset.name,
                 "scale_block": self._preset.scale_block, "promote_every": self._preset.promote_every}
 
     def elaborate(self, platform):
