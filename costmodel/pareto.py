@@ -161,7 +161,8 @@ def unit_at_clock_cost(spec, clock_mhz: float, target: str = "asic", operands=No
 
 def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None = None,
         inputs=None, labels=None, target: str = "asic", opt: str = "energy",
-        activity: int = 16384, cache=None, progress=None, workers: int = 2) -> dict:
+        activity: int = 16384, cache=None, progress=None, workers: int = 2,
+        requant: bool = False) -> dict:
     """Evaluate every format on ``workload`` mapped onto ``arch``: a dict with ``rows`` (one
     per format) and ``params`` (every parameter, its meaning, sources and tool versions) for
     :mod:`costmodel.report`. ``clock_mhz``: the clock of every format's array (default: the
@@ -286,6 +287,9 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
             row["dsp"] = sum(m["array_units"] * u["dsp"] / u["lanes"] for u in units.values())
             f = [u["fpga_fmax_mhz"] for u in units.values()]
             row["fpga_fmax_mhz"] = min(f) if all(f) else None
+        if requant:     # issue 19 item 6: the cast of every layer's outputs (costmodel.requant)
+            from macforge.costmodel.requant import requant_fields
+            row.update(requant_fields(graph, spec, clock, cache))
         row["seconds"] = round(time.time() - t, 1)
     if m is None:
         raise mapping.MappingError("no format could be priced: " + "; ".join(

@@ -25,7 +25,8 @@ _CSV_COLS = ("format", "description", "top1", "agreement", "cosine_mean", "cosin
              "spearman", "rel_error", "ci_low", "ci_high", "energy_nj", "mac_energy_nj",
              "memory_energy_nj", "latency_us", "area_mm2", "energy_pj_per_mac",
              "unit_area_um2", "fmax_mhz", "meets_clock", "utilization", "lut", "dsp",
-             "fpga_fmax_mhz", "pareto_energy", "pareto_area", "not_priced")
+             "fpga_fmax_mhz", "pareto_energy", "pareto_area", "not_priced", "requant_nj",
+             "requant_not_priced")
 
 #: Distinct marker/colour pairs: every format keeps its own in every plot (keyed legend).
 _MARKERS = "osD^vP*Xh<>pd"

@@ -1,0 +1,92 @@
+"""DeepSeek-V3's fine-grained scaled FP8 dot (golden preset ``deepseek-fp8``) as hardware.
+
+The tensor-core step is the h100-fp8 :class:`~hw.dot.FDot` (32 e4m3 products per cycle, 13-bit
+truncating alignment into the e8m13 register); the promotion datapath (the CUDA-core part of
+DeepGEMM) is composed of the shared fp32 units: ``s = fp32_rne(sa * sb)`` (:class:`~hw.FMul`)
+and ``acc = fp32_rne(R * s + acc)`` (:class:`~hw.FFMA` with an e8m13 multiplicand), exactly
+golden/_presets.py's deepseek-fp8 promotion.
+
+Command per cycle: ``en``/``first``/``clear`` drive the tensor-core register as for FDot
+(``first`` on the first step of each 128-element chunk); ``promote`` adds the register's
+current value R (the chunk's partial sum, shown on ``reg``) times ``fp32(sa * sb)`` into the
+fp32 accumulator ``acc`` at the clock edge. ``promote`` may share a cycle with the next chunk's
+``first`` step (the register changes at the same edge); ``clear`` zeroes both registers.
+"""
+from amaranth.hdl import Module, Signal
+from amaranth.lib.wiring import In, Out
+
+from macforge.golden import FormatError, Rounding, parse
+
+from .dot import FDot
+from .ffma import FFma as FFMA
+from .fmul import FMul
+from ._unit import Unit, quiet_on_error
+
+__all__ = ["DeepSeekDot"]
+
+
+class DeepSeekDot(Unit):
+    """The deepseek-fp8 preset: h100-fp8 tensor-core steps plus the scaled fp32 promotion.
+
+    Attributes
+    ----------
+    a, b : in, 32 e4m3 lanes
+    sa, sb : in, fp32 scale codes (read on ``promote``)
+    en, first, clear, promote : in, 1 bit each
+    reg : out, e8m13, the tensor-core register
+    acc : out, fp32, the promoted accumulator (reset: +0)
+    """
+    _kind = "dot"
+    _model = "deepseek_dot"
+    _state = "observed"
+    _prefix = "dsdot"
+    _roles = {**Unit._roles, "sa": "scale", "sb": "scale", "promote": "enable",
+              "reg": "accumulator"}
+
+    @quiet_on_error
+    def __init__(self, fmt="e4m3", *, fmt_b=None, preset="deepseek-fp8"):
+        from macforge.golden._presets import get_preset
+        p = get_preset(preset)
+        if p.scale_block is None:
+            raise FormatError(f"DeepSeekDot is the scaled preset deepseek-fp8, not {p.name}")
+        self._preset = p
+        self._core = FDot(fmt, fmt_b=fmt_b, preset="h100-fp8")
+        fa, fb = self._core._formats["a"], self._core._formats["b"]
+        reg, fc = parse(p.register), parse(p.acc)
+        self._lanes = p.k
+        self._configure(formats={"a": fa, "b": fb, "scale": fc, "reg": reg, "acc": fc},
+                        rounding=Rounding.parse(p.acc_rounding), saturate=False, stages=0,
+                        rnd_bits=None, fused=None, latency=1, clocked=True, multiplier=None)
+        core = self._core.signature.members
+        super().__init__({"a": In(core["a"].shape), "b": In(core["b"].shape),
+                          "sa": In(fc.bits), "sb": In(fc.bits), "en": In(1), "first": In(1),
+                          "clear": In(1), "promote": In(1), "reg": Out(reg.bits),
+                          "acc": Out(fc.bits)})
+
+    @property
+    def module_name(self) -> str:
+        return f"dsdot_{self._formats['a'].name.lower()}_x{self._lanes}_fp32_s0"
+
+    def _manifest_extra(self) -> dict:
+        f = self._formats
+        return {"lanes": self._lanes, "align": self._preset.align, "block": None,
+                "elements": {"a": f["a"].name, "b": f["b"].name}, "element_exp": 0,
+                "scale": f["scale"].name, "preset": self._preset.name,
+                "scale_block": self._preset.scale_block, "promote_every": self._preset.promote_every}
+
+    def elaborate(self, platform):
+        m = Module()
+        f = self._formats
+        m.submodules.core = core = self._core
+        m.d.comb += [core.a.eq(self.a), core.b.eq(self.b), core.en.eq(self.en),
+                     core.first.eq(self.first), core.clear.eq(self.clear), self.reg.eq(core.acc)]
+        m.submodules.scale_mul = smul = FMul(f["scale"], out=f["acc"])
+        m.d.comb += [smul.a.eq(self.sa), smul.b.eq(self.sb)]
+        m.submodules.promote_fma = fma = FFMA(f["reg"], fmt_b=f["scale"], acc=f["acc"])
+        acc = Signal(f["acc"].bits, name="acc_q")
+        m.d.comb += [fma.a.eq(core.acc), fma.b.eq(smul.y), fma.c.eq(acc), self.acc.eq(acc)]
+        with m.If(self.clear):
+            m.d.sync += acc.eq(0)
+        with m.Elif(self.promote):
+            m.d.sync += acc.eq(fma.y)
+        return m
