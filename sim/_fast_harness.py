@@ -11,9 +11,11 @@ The harness is a shared library with a C ABI (loaded by ``ctypes``)::
 
 ``in`` holds one column pointer per input port of the manifest (clock and reset excluded), in
 manifest order, each of the port's C type (``uint8_t`` up to 8 bits, ``uint16_t``, ``uint32_t``,
-``uint64_t``; a multi-lane port wider than 64 bits, :mod:`sim._lanes`, is ``words`` little-endian
-``uint32_t`` per vector, Verilator's ``VlWide`` layout); ``out`` receives ``n`` outputs of the
-output port's type (at most 64 bits). Combinational units
+``uint64_t``; a port wider than 64 bits is ``words64`` little-endian ``uint64_t`` per vector,
+:mod:`sim._lanes`, whose bytes are Verilator's ``VlWide`` words); ``out`` receives ``n``
+results: the output port's type when the result is one port of at most 64 bits, else
+``words64`` ``uint64_t`` per vector holding every result port concatenated in manifest order
+(:func:`sim._lanes.result_ports`; the first at bit 0). Combinational units
 evaluate once per vector. Clocked units take one vector per cycle (inputs set while the clock
 is low, then the rising edge) and the output of vector ``i`` is read after the rising edge of
 cycle ``i + latency - 1``, exactly where the cocotb bench's monitor samples it. ``mode`` 1 is
@@ -54,23 +56,24 @@ from pathlib import Path
 from macforge import golden
 
 from macforge.sim import _rtl
-from macforge.sim._lanes import is_lane_port, words_of
+from macforge.sim._lanes import HANDSHAKE_OUT, result_ports, result_words, words64_of, words_of
 from macforge.toolchain.verilator import verilator_bin
 
 __all__ = ["ABI", "MAX_PORT_BITS", "FastSimError", "Layout", "harness_source", "build"]
 
 #: Bumped whenever the C ABI or the meaning of a call changes (3: mf_run returns the outputs
-#: taken, fewer than n when a handshake unit's valid_out stayed low).
-ABI = 3
+#: taken, fewer than n when a handshake unit's valid_out stayed low; 4: ports of any width as
+#: 64-bit words, results of several ports).
+ABI = 4
 #: A handshake run gives up after HANDSHAKE_CYCLES * n + HANDSHAKE_SLACK cycles.
 HANDSHAKE_CYCLES = 16
 HANDSHAKE_SLACK = 4096
-#: Widest port the harness moves as one column value (multi-lane input ports of dot units may
-#: be wider: they travel as rows of 32-bit words, see :mod:`sim._lanes`).
+#: Widest port the harness moves as one column value; wider ports (inputs and results) travel
+#: as rows of 64-bit words, see :mod:`sim._lanes`.
 MAX_PORT_BITS = 64
 
 _IDLE_ROLES = ("enable", "first", "clear", "valid_in")   # low after the last vector (sim.bench)
-_HANDSHAKE_OUT = ("valid_out", "ready_in")      # outputs that pace the run, not results
+_HANDSHAKE_OUT = HANDSHAKE_OUT                  # outputs that pace the run, not results
 _CXX_OPT = ["-O2"]                              # -O3 measured no faster on these models
 _DEFINES = ["-DVERILATOR=1", "-DVM_COVERAGE=0", "-DVM_SC=0", "-DVM_TIMING=0", "-DVM_TRACE=0",
             "-DVM_TRACE_FST=0", "-DVM_TRACE_VCD=0", "-DVM_TRACE_SAIF=0"]
@@ -114,24 +117,19 @@ class Layout:
         if self.clock is not None and self.latency < 1:
             raise FastSimError(f"{self.module}: a clocked unit needs latency >= 1, "
                                f"not {self.latency}")
-        for p in manifest["ports"]:
-            if p["width"] > MAX_PORT_BITS and not (p["dir"] == "in" and is_lane_port(p)):
-                raise FastSimError(
-                    f"fast co-simulation drives ports of up to {MAX_PORT_BITS} bits; port "
-                    f"{p['name']!r} of {self.module} is {p['width']} bits wide "
-                    "(use the cocotb mode for this unit)")
         self.inputs = [p for p in manifest["ports"]
                        if p["dir"] == "in" and p["name"] not in (self.clock, self.reset)]
-        outs = [p for p in manifest["ports"]
-                if p["dir"] == "out" and p["role"] not in _HANDSHAKE_OUT]
+        outs = result_ports(manifest)
         # a handshake (user RTL, sim.runner --valid-out/--ready-in): outputs are taken when
         # valid_out is high, a vector is taken at a rising edge where ready_in is high
         hs = {p["role"]: p["name"] for p in manifest["ports"] if p["role"] in _HANDSHAKE_OUT}
         self.valid_out, self.ready_in = hs.get("valid_out"), hs.get("ready_in")
-        if len(outs) != 1:
-            raise FastSimError(f"{self.module}: the fast mode reads exactly one output port, "
-                               f"the manifest lists {len(outs)}")
+        if not outs:
+            raise FastSimError(f"{self.module}: the manifest lists no result output port")
+        self.outputs = outs
         self.output = outs[0]
+        #: None: one output of <= 64 bits, a plain column; else uint64 words per result row
+        self.out_words = result_words(outs)
         names = [p["name"] for p in manifest["ports"]]
         for n in names:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n):
@@ -143,20 +141,25 @@ class Layout:
 
     @property
     def out_dtype(self) -> str:
-        return _ctype(self.output["width"])[1]
+        return "uint64" if self.out_words else _ctype(self.output["width"])[1]
+
+    @property
+    def out_shape(self) -> tuple:
+        """Shape of one call's output array per vector: () or (words64,)."""
+        return (self.out_words,) if self.out_words else ()
 
     def key_material(self) -> dict:
         return {"top": self.top, "clock": self.clock, "reset": self.reset,
                 "reset_level": self.reset_level, "valid_out": self.valid_out,
                 "ready_in": self.ready_in,
                 "latency": self.latency, "interleave": self.interleave,
-                "inputs": self.inputs, "output": self.output}
+                "inputs": self.inputs, "outputs": self.outputs}
 
 
 # -- C++ generation ----------------------------------------------------------------------------
 def _in_ctype(port: dict) -> tuple[str, str]:
-    """(C type, numpy dtype) of an input column element: 32-bit words for wide lane ports."""
-    return ("uint32_t", "uint32") if port["width"] > MAX_PORT_BITS else _ctype(port["width"])
+    """(C type, numpy dtype) of an input column element: 64-bit words for wide ports."""
+    return ("uint64_t", "uint64") if port["width"] > MAX_PORT_BITS else _ctype(port["width"])
 
 
 def _mask(width: int) -> str:
@@ -168,10 +171,33 @@ def _set_port(p: dict, indent: str) -> str:
     name, width = p["name"], p["width"]
     if width <= MAX_PORT_BITS:
         return f"{indent}t.{name} = in_{name}[k] & {_mask(width)};"
-    words = words_of(width)
+    words = words_of(width)                       # VlWide's 32-bit words
     top = width - 32 * (words - 1)                # bits used in the last word
-    return (f"{indent}std::memcpy(t.{name}.data(), in_{name} + k * {words}, {4 * words});\n"
+    return (f"{indent}std::memcpy(t.{name}.data(), in_{name} + k * {words64_of(width)}, "
+            f"{4 * words});\n"
             f"{indent}t.{name}.at({words - 1}) &= 0x{(1 << top) - 1:x}U;")
+
+
+def _get_result(lay: Layout, indent: str, slot: str) -> str:
+    """C++ that stores the result of the current cycle into ``out`` at vector ``slot``."""
+    if not lay.out_words:
+        return f"{indent}out[{slot}] = t.{lay.output['name']};"
+    nw = lay.out_words
+    lines = [f"{indent}{{",
+             f"{indent}    uint64_t* const row = out + ({slot}) * {nw};",
+             f"{indent}    for (int w = 0; w < {nw}; ++w) row[w] = 0;"]
+    off = 0
+    for p in lay.outputs:
+        name, width = p["name"], p["width"]
+        if width <= MAX_PORT_BITS:
+            lines.append(f"{indent}    put_bits(row, {off}, (uint64_t)t.{name}, {width});")
+        else:
+            for j in range(words_of(width)):
+                lines.append(f"{indent}    put_bits(row, {off + 32 * j}, "
+                             f"(uint64_t)t.{name}.at({j}), {min(32, width - 32 * j)});")
+        off += width
+    lines.append(f"{indent}}}")
+    return "\n".join(lines)
 
 
 def harness_source(lay: Layout, edge_member: str | None = None) -> str:
@@ -188,8 +214,7 @@ def harness_source(lay: Layout, edge_member: str | None = None) -> str:
     agree on random vectors before trusting mode 0.
     """
     cls = f"V{lay.top}"
-    o = lay.output
-    ot = _ctype(o["width"])[0]
+    ot = "uint64_t" if lay.out_words else _ctype(lay.output["width"])[0]
     cols = "\n".join(
         f"    const {_in_ctype(p)[0]}* const in_{p['name']} = "
         f"static_cast<const {_in_ctype(p)[0]}*>(in[{i}]);"
@@ -204,7 +229,7 @@ def harness_source(lay: Layout, edge_member: str | None = None) -> str:
     for (int64_t k = 0; k < n; ++k) {{
 {set_k(" " * 8)}
         t.eval();
-        out[k] = t.{o['name']};
+{_get_result(lay, " " * 8, "k")}
     }}"""
         reset = "    t.eval();"
         have_fast = 0
@@ -233,7 +258,9 @@ def harness_source(lay: Layout, edge_member: str | None = None) -> str:
         }} else {{
 {cycle_ref}
         }}
-        if (k >= lat - 1) out[k - (lat - 1)] = t.{o['name']};
+        if (k >= lat - 1) {{
+{_get_result(lay, " " * 12, "k - (lat - 1)")}
+        }}
     }}
     // idle cycles up to a multiple of the unit's interleave (1: none)
     for (int64_t k = 0; k < {(-(lay.latency - 1)) % lay.interleave}; ++k) {{
@@ -265,7 +292,10 @@ def harness_source(lay: Layout, edge_member: str | None = None) -> str:
         t.{c} = 1;
         t.eval();
         if (take) ++k;
-        if (t.{lay.valid_out}) out[j++] = t.{o['name']};
+        if (t.{lay.valid_out}) {{
+{_get_result(lay, " " * 12, "j")}
+            ++j;
+        }}
     }}
     n = j;"""
         rst = lay.reset
@@ -297,6 +327,14 @@ struct Harness {{
     {cls} top;
     Harness() : top(&ctx, "TOP") {{}}
 }};
+
+// OR the low w bits of v in at bit off of a result row (rows are zeroed first)
+inline void put_bits(uint64_t* row, int off, uint64_t v, int w) {{
+    if (w < 64) v &= (1ULL << w) - 1;
+    const int q = off >> 6, r = off & 63;
+    row[q] |= v << r;
+    if (r && r + w > 64) row[q + 1] |= v >> (64 - r);
+}}
 
 inline void idle({cls}& t) {{
 {set_idle}

@@ -19,12 +19,13 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, Timer
 
 from macforge.sim import model
-from macforge.sim._lanes import is_lane_port, pack_ints
+from macforge.sim._lanes import (HANDSHAKE_OUT, ints_to_words, pack_ints, result_ports,
+                                 result_words)
 
 __all__ = ["unit_vectors"]
 
 _IDLE_ROLES = ("enable", "first", "clear", "valid_in")   # go low after the last vector
-_HANDSHAKE_OUT = ("valid_out", "ready_in")
+_HANDSHAKE_OUT = HANDSHAKE_OUT
 HANDSHAKE_CYCLES, HANDSHAKE_SLACK = 16, 4096                 # as sim._fast_harness
 
 
@@ -39,9 +40,8 @@ class Driver:
             raise ValueError(f"stimulus has no values for input ports {missing}")
         self.handles = [getattr(dut, p) for p in self.ports]
         by_name = {p["name"]: p for p in manifest["ports"]}
-        # multi-lane ports (dot units): (n, lanes) codes packed into one integer per vector
-        self.columns = [pack_ints(stim[p], by_name[p]) if is_lane_port(by_name[p])
-                        else stim[p].astype(np.uint64).tolist() for p in self.ports]
+        # any width: lane codes (n, lanes) or uint64 word rows -> one integer per vector
+        self.columns = [pack_ints(stim[p], by_name[p]) for p in self.ports]
         self.idle = [0 if by_name[p]["role"] in _IDLE_ROLES else None for p in self.ports]
         self.n = len(self.columns[0])
 
@@ -56,16 +56,27 @@ class Driver:
 
 
 class Monitor:
-    """Samples the output port into an in-order queue."""
+    """Samples the result (every output port but the handshake's, concatenated in manifest
+    order, the first at bit 0: :func:`sim._lanes.result_ports`) into an in-order queue."""
 
     def __init__(self, dut, manifest):
-        (self.port,) = [p["name"] for p in manifest["ports"]
-                        if p["dir"] == "out" and p["role"] not in _HANDSHAKE_OUT]
-        self.handle = getattr(dut, self.port)
+        self.ports = result_ports(manifest)
+        self.handles = [getattr(dut, p["name"]) for p in self.ports]
+        self.words = result_words(self.ports)
         self.queue: list[int] = []
 
     def sample(self):
-        self.queue.append(self.handle.value.to_unsigned())
+        value, off = 0, 0
+        for p, h in zip(self.ports, self.handles):
+            value |= h.value.to_unsigned() << off
+            off += p["width"]
+        self.queue.append(value)
+
+    def observed(self) -> np.ndarray:
+        """(n,) uint64, or (n, words64) uint64 rows for a wide result."""
+        if self.words:
+            return ints_to_words(self.queue, 64 * self.words)
+        return np.array(self.queue, dtype=np.uint64)
 
 
 @cocotb.test()
@@ -127,8 +138,8 @@ async def unit_vectors(dut):
                 await FallingEdge(clk)
                 if i >= latency - 1:
                     monitor.sample()
-    observed = np.array(monitor.queue, dtype=np.uint64)
-    assert observed.size == n, f"monitor queue holds {observed.size} outputs for {n} vectors"
+    observed = monitor.observed()
+    assert len(observed) == n, f"monitor queue holds {len(observed)} outputs for {n} vectors"
     expected, bad = model.compare(manifest, stim, observed)
     np.savez(cfg["result"], observed=observed, expected=expected.astype(np.uint64),
              mismatches=bad + lo)

@@ -153,7 +153,7 @@ def compare_chunked(manifest: dict, stim: dict, observed: np.ndarray, chunk: int
     """:func:`sim.model.compare` over the whole run in pieces of ``chunk`` vectors: the same
     (expected, mismatch indices), in bounded memory (a MAC piece starts from the observed
     state; a posit MAC piece replays the sum left open by the piece before)."""
-    n = observed.size
+    n = len(observed)                      # wide results: (n, words64) rows
     if n <= chunk:
         return model.compare(manifest, stim, observed)
     cont = Continuation(manifest)

@@ -100,7 +100,7 @@ class FastSim:
     Raises
     ------
     FastSimError
-        A port wider than :data:`MAX_PORT_BITS`, a port missing from the RTL, a failed build.
+        A port missing from the RTL, a failed build.
     """
 
     def __init__(self, manifest: dict, verilog, *, top: str | None = None,
@@ -158,7 +158,7 @@ class FastSim:
                                    f"{col.shape[0]}, not {n}")
             cols.append(col)
         n = n or 0
-        out = np.empty(n, self.layout.out_dtype)
+        out = np.empty((n,) + self.layout.out_shape, self.layout.out_dtype)
         if n:
             ptrs = (ctypes.c_void_p * max(1, len(cols)))(*[c.ctypes.data for c in cols])
             got = self._lib.mf_run(handle, ptrs, out.ctypes.data, n, mode)
@@ -176,7 +176,8 @@ class FastSim:
     def run(self, stim: dict) -> np.ndarray:
         """Drive every vector of ``stim`` (numpy columns keyed by port name); return the outputs.
 
-        One output per vector, in the output port's unsigned dtype. The stream continues
+        One output per vector, in the output port's unsigned dtype; a result wider than 64
+        bits or of several ports is ``(n, words64)`` uint64 rows (:mod:`sim._lanes`). The stream continues
         from the previous call: a MAC starts from the accumulator the last call left.
         """
         self._check_open()

@@ -11,6 +11,7 @@ import numpy as np
 
 from macforge import golden
 from macforge.sim._dotstim import dot_outputs
+from macforge.sim._lanes import pack_result, result_ports, result_words
 
 __all__ = ["MODELS", "expected_outputs", "output_format", "compare", "interleave",
            "previous_state"]
@@ -47,6 +48,17 @@ def _convert(manifest, stim, fa, fb, fo, kw, observed):
     scale = manifest["formats"].get("scale")
     return golden.convert(stim["a"], fa, fo, scale=stim.get("scale"),
                           scale_fmt=scale or "e8m0", **kw)
+
+
+def _quantize(manifest, stim, fa, fb, fo, kw, observed):
+    """The block quantiser's result rows: its ``y`` lanes (golden.quantize's element codes;
+    a block of fewer lanes than the format's is zero-padded, which changes nothing) and its
+    ``scale``, concatenated as :func:`sim._lanes.pack_result` does."""
+    a = np.asarray(stim["a"])
+    k = a.shape[1]
+    ref = golden.quantize(fa.decode(a.astype(fa.dtype)), fo, rounding=kw["rounding"])
+    vals = {"y": ref.elements[:, :k], "scale": ref.scales[:, 0]}
+    return pack_result(vals, result_ports(manifest))
 
 
 def _lmul(manifest, stim, fa, fb, fo, kw, observed):
@@ -96,7 +108,7 @@ def _dot(manifest, stim, fa, fb, fo, kw, observed):
 
 #: The reference model of each golden operation a unit declares (manifest ``model``).
 MODELS = {
-    "mul": _mul, "fma": _fma, "lmul": _lmul, "convert": _convert, "add": _add,
+    "mul": _mul, "fma": _fma, "lmul": _lmul, "quantize": _quantize, "convert": _convert, "add": _add,
     "mac_step": _stepped(_mac_step), "lmul_mac_step": _stepped(_lmul_mac_step),
     "lns_mac_step": _stepped(_lns_mac_step), "quire_mac": _quire_mac, "dot": _dot,
 }
@@ -172,6 +184,11 @@ def compare(manifest: dict, stim: dict, observed: np.ndarray):
     Every output bit is compared: NaN results must be the format's canonical NaN code, as
     docs/formats.md defines them (a unit that returns another NaN payload mismatches).
     """
+    if result_words(result_ports(manifest)):     # wide or several result ports: word rows
+        observed = np.asarray(observed, np.uint64)
+        exp = expected_outputs(manifest, stim, observed)
+        bad = np.nonzero((exp != observed).any(axis=1))[0]
+        return exp, bad
     fo = output_format(manifest)
     observed = np.asarray(observed).astype(fo.dtype)
     exp = expected_outputs(manifest, stim, observed)

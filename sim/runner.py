@@ -605,7 +605,7 @@ def run(spec: SimSpec, out=None, progress=None) -> SimResult:
         result["mismatches"] = accept_nans(manifest, result["expected"], result["observed"],
                                            result["mismatches"])
     nbad = int(result["mismatches"].size)
-    total = int(result["observed"].size)
+    total = len(result["observed"])
     rate = total / sim_s if sim_s > 0 else 0.0
     waves_path = None
     if nbad == 0:

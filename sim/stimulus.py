@@ -12,7 +12,7 @@ from macforge import golden
 from macforge.sim._dotstim import dot_stimulus
 
 __all__ = ["EXHAUSTIVE_LIMIT", "make_stimulus", "exhaustive_bits", "corner_vectors",
-           "random_vectors"]
+           "random_vectors", "block_vectors"]
 
 EXHAUSTIVE_LIMIT = 1 << 24      # input spaces up to 2^24 vectors are run exhaustively
 
@@ -81,10 +81,38 @@ def random_vectors(manifest: dict, rng, n: int) -> dict:
     return out
 
 
+def block_vectors(fi, k: int, n: int, rng) -> np.ndarray:
+    """``(6 + n, k)`` source codes of a block quantiser: the OCP MX v1.0 corner blocks, then
+    ``n`` random ones.
+
+    Directed: all +0 and all -0 (the zero block: scale 2^-127, code 0x00), every lane at a
+    magnitude below e8m0's smallest scale's reach (the source's smallest subnormal, or 2^-140:
+    the clamped scale, elements underflow), a NaN lane and a -inf lane (the NaN scale, zero
+    elements), the source's largest magnitudes. Random: N(0, 1) times 2^U(-30, 30) per block,
+    a tenth of the lanes exact zeros, a twentieth the source's corner codes (NaN, inf,
+    subnormals, max).
+    """
+    x = rng.standard_normal((n, k)) * np.exp2(rng.integers(-30, 30, (n, 1)))
+    x[rng.random((n, k)) < 0.1] = 0.0
+    a = fi.encode(x)
+    corners = fi.corner_codes()
+    pick = rng.random((n, k)) < 0.05
+    a[pick] = rng.choice(corners, int(pick.sum()))
+    directed = np.zeros((6, k), a.dtype)               # all zero (+0), then -0s
+    directed[1] = fi.encode(np.full(k, -0.0))
+    tiny = 2.0 ** -140 if fi.min_subnormal < 2.0 ** -140 else fi.min_subnormal
+    directed[2] = fi.encode(np.full(k, tiny))
+    directed[3, 0] = fi.nan_code                       # a NaN lane
+    directed[4] = fi.encode(np.linspace(-fi.max, fi.max, k))   # the largest magnitudes
+    directed[5, k // 2] = fi.encode(np.array([-np.inf]))[0]
+    return np.concatenate([directed, a])
+
+
 def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     """Build the stimulus for ``manifest``'s unit, from its ports and its state trait.
 
-    Units with lane ports (the k-lane dot units) get :func:`sim._dotstim.dot_stimulus`.
+    The block quantiser gets :func:`block_vectors` (``n_random`` random blocks after the
+    corner blocks). Units with lane ports (the k-lane dot units) get :func:`sim._dotstim.dot_stimulus`.
     Stateless units (manifest ``state`` "none": multipliers, FMAs) get every input combination
     of their operand ports (``a``, ``b`` and an ``addend`` ``c`` in the output format) if the
     space is at most 2^24, else corner cross-products plus ``n_random`` random vectors (corners
@@ -97,6 +125,11 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     input (bf16 -> e4m3 with R = 8: 2^24 vectors). A ``scale`` port (casts) is one more input
     axis, exhaustive with the others where the space allows.
     """
+    if manifest.get("model") == "quantize":           # k source lanes -> one block
+        fi = golden.parse(manifest["formats"]["a"])
+        a = block_vectors(fi, int(manifest["lanes"]), n_random, np.random.default_rng(seed))
+        return {"a": a, "meta": {"exhaustive": 0, "corner": 6, "random": n_random,
+                                 "seed": seed, "total": int(a.shape[0])}}
     if any("lanes" in p for p in manifest["ports"]):
         return dot_stimulus(manifest, n_random, seed)
     rng = np.random.default_rng(seed)

@@ -12,8 +12,11 @@ from amaranth.sim import Simulator
 
 from macforge import golden, hw
 from macforge.golden import FormatError
+from macforge.sim import _lanes, model
+from macforge.sim.stimulus import block_vectors
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _simutil import simulate  # noqa: E402
 from test_hw_units import assert_lint_clean, elaborated  # noqa: E402
 
 SEED = 20261204
@@ -40,25 +43,6 @@ def _run(unit, a):
     return np.array(scales, np.uint64), np.array(elems, np.uint64)
 
 
-def _blocks(fi, k, n, rng):
-    """Directed blocks, then random ones: N(0,1) times 2^U(-30, 30) per block, a share of
-    exact zeros, and source corner codes in random lanes."""
-    x = rng.standard_normal((n, k)) * np.exp2(rng.integers(-30, 30, (n, 1)))
-    x[rng.random((n, k)) < 0.1] = 0.0
-    a = fi.encode(x)
-    corners = fi.corner_codes()
-    pick = rng.random((n, k)) < 0.05
-    a[pick] = rng.choice(corners, int(pick.sum()))
-    directed = np.zeros((6, k), a.dtype)               # all zero (+0), then -0s
-    directed[1] = fi.encode(np.full(k, -0.0))
-    directed[2] = fi.encode(np.full(k, 2.0 ** -140)) if fi.min_subnormal < 2.0 ** -140 else \
-        fi.encode(np.full(k, fi.min_subnormal))        # below e8m0's smallest scale's reach
-    directed[3, 0] = fi.nan_code                       # a NaN lane
-    directed[4] = fi.encode(np.linspace(-fi.max, fi.max, k))   # the largest magnitudes
-    directed[5, k // 2] = fi.encode(np.array([-np.inf]))[0]
-    return np.concatenate([directed, a])
-
-
 @pytest.mark.parametrize("src,out,k,rounding,n", [
     pytest.param("fp32", "mxfp8", 32, "rne", 12, marks=pytest.mark.slow),   # 32 lanes: ~40 s
     pytest.param("bf16", "mxfp4", 32, "rne", 16, marks=pytest.mark.slow),
@@ -72,7 +56,7 @@ def test_quantize_unit(src, out, k, rounding, n):
     rng = np.random.default_rng(SEED)
     fi, fb = golden.parse(src), golden.parse(out)
     unit = hw.make_unit("quantize", src, acc=out, lanes=k, rounding=rounding)
-    a = _blocks(fi, k, n, rng)
+    a = block_vectors(fi, k, n, rng)
     scales, elems = _run(unit, a)
     ref = golden.quantize(fi.decode(a), fb, rounding=rounding)   # padded to 32 by golden
     want_s = ref.scales[:, 0].astype(np.uint64)
@@ -107,3 +91,61 @@ def test_quantize_verilog_lint_and_manifest(tmp_path):
 def test_quantize_errors(kw, msg):
     with pytest.raises(FormatError, match="^" + re.escape(msg) + "$"):
         hw.make_unit("quantize", **kw)
+
+
+def test_wide_words_round_trip():
+    """Ports of any width: Python ints <-> uint64 word rows, and a result of several ports
+    packed in manifest order (the first at bit 0), lane codes at their lane offsets."""
+    rng = np.random.default_rng(SEED)
+    ints = [int(v) for v in rng.integers(0, 1 << 62, 5)]
+    ints = [(v << 70) | (v >> 3) | (1 << 135) for v in ints] + [0, (1 << 136) - 1]
+    rows = _lanes.ints_to_words(ints, 136)
+    assert rows.shape == (7, 3) and rows.dtype == np.uint64
+    assert _lanes.words_to_ints(rows) == ints
+    ports = [{"name": "y", "dir": "out", "width": 72, "role": "result", "lanes": 8,
+              "lane_bits": 9},
+             {"name": "scale", "dir": "out", "width": 8, "role": "scale"}]
+    lanes = rng.integers(0, 1 << 9, (4, 8), dtype=np.uint64)
+    scale = rng.integers(0, 256, 4, dtype=np.uint64)
+    got = _lanes.words_to_ints(_lanes.pack_result({"y": lanes, "scale": scale}, ports))
+    want = [sum(int(c) << (9 * i) for i, c in enumerate(row)) | (int(s) << 72)
+            for row, s in zip(lanes, scale)]
+    assert got == want
+    assert _lanes.result_words(ports) == 2 and _lanes.result_words(ports[1:]) is None
+    assert _lanes.pack_ints(lanes, ports[0]) == [w & ((1 << 72) - 1) for w in want]
+
+
+def test_quantize_bench_model_flags_one_wrong_bit():
+    """The bench model compares every bit of the wide result: one flipped element bit and one
+    flipped scale bit are both mismatches, the rest of the rows match."""
+    unit = hw.make_unit("quantize", "fp32", acc="mxint8", lanes=8)
+    man = unit.manifest()
+    rng = np.random.default_rng(SEED)
+    stim = {"a": block_vectors(golden.parse("fp32"), 8, 20, rng)}
+    good = model.expected_outputs(man, stim)
+    assert good.shape == (26, 2)                    # 8 x 8 + 8 = 72 bits: two words
+    obs = good.copy()
+    obs[7, 0] ^= np.uint64(1 << 13)                 # lane 1 of block 7
+    obs[9, 1] ^= np.uint64(1 << 3)                  # the scale of block 9 (bits 64..71)
+    _, bad = model.compare(man, stim, obs)
+    assert bad.tolist() == [7, 9]
+
+
+@pytest.mark.parametrize("mode", ["fast", pytest.param("cocotb", marks=pytest.mark.slow)])
+def test_quantize_sim_wide_ports(mode):
+    """``macforge sim`` of a quantiser whose input (128 bits) and result (72 bits: y and
+    scale) are wider than 64 bits, in both benches (cocotb: ~140 s on the loaded box, slow),
+    corners and random blocks."""
+    res, lines = simulate(format="bf16", unit="quantize", acc="mxint8", lanes=8, n=200,
+                          mode=mode)
+    assert res.mismatches == 0 and res.vectors == 206, "\n".join(lines)
+    assert lines[-1].startswith("PASS quant_bf16_mxint8_x8_rne_s0: 206 vectors")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("src,acc", [("fp32", "mxfp8"), ("bf16", "mxfp8"), ("fp32", "mxe5m2"),
+                                     ("fp32", "mxfp6"), ("fp32", "mxfp4"), ("fp32", "mxint8")])
+def test_quantize_sim_full_block(src, acc):
+    """k = 32 (the MX block) through the fast bench: 20,000 random blocks plus the corners."""
+    res, lines = simulate(format=src, unit="quantize", acc=acc, n=20000, mode="fast")
+    assert res.mismatches == 0 and res.vectors == 20006, "\n".join(lines)
