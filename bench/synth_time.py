@@ -4,7 +4,10 @@ For each unit: Yosys + ABC wall time of ``costmodel.synth.synth_asic`` without a
 area-oriented X1 flow) and mapped for a clock (``abc -D``), with the area, flip-flops and the
 critical path of each mapping (``costmodel.sta``). Tensor-core-sized block dot units (k = 32
 MXFP8, k = 16 NVFP4) are the ones issue 17 needs in minutes; this bench tracks where the
-flat flow stands at growing k (``--lanes``), one core, nothing from the cache.
+hierarchical flow (``costmodel.synth.asic_flow``: the lanes synthesised once) stands at growing
+k (``--lanes``), the full-size k = 32 MXFP8 / k = 16 NVFP4 units, and the hierarchical-vs-flat
+row at 8 lanes (time and area ratios; issue 17 asks for area within 5 %), one core, nothing
+from the cache.
 
 Usage: python bench/synth_time.py [--lanes 4,8] [--clock-mhz 500] [--quick]
 """
@@ -30,6 +33,17 @@ def _row(label, spec, clock_ps):
     return out
 
 
+def _hier_vs_flat(fmt, lanes=8):
+    """``(label, s hier, s flat, area hier, area flat)`` of the area-oriented flow."""
+    d = Design.from_unit(hw.make_unit(unit="dot", fmt=fmt, acc="fp32", lanes=lanes))
+    out = []
+    for h in (True, False):
+        t = time.time()
+        r = synth_asic(d, hierarchical=h)
+        out += [round(time.time() - t, 1), r["area_um2"]]
+    return f"{fmt} dot, k={lanes}", out[0], out[2], out[1], out[3]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lanes", default="4,8", help="k of the block dot units (comma list)")
@@ -41,6 +55,8 @@ def main():
     if not a.quick:
         units += [(f"{f} dot, k={k}", dict(unit="dot", fmt=f, acc="fp32", lanes=int(k)))
                   for f in DOTS for k in a.lanes.split(",")]
+        units += [("mxfp8 dot, k=32", dict(unit="dot", fmt="mxfp8", acc="fp32", lanes=32)),
+                  ("nvfp4 dot, k=16", dict(unit="dot", fmt="nvfp4", acc="fp32", lanes=16))]
     print(f"| unit | module | area flow s | µm² | flops | ps | at {a.clock_mhz:g} MHz s | µm² "
           "| flops | ps |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -48,6 +64,14 @@ def main():
         lab, mod, (t0, a0, f0, d0), (t1, a1, f1, d1) = _row(label, spec, clock_ps)
         print(f"| {lab} | {mod} | {t0} | {a0:.0f} | {f0} | {d0:.0f} | {t1} | {a1:.0f} | {f1} "
               f"| {d1:.0f} |", flush=True)
+    if a.quick:
+        return
+    print("\n| unit | hier s | flat s | time flat/hier | hier µm² | flat µm² | area hier/flat |")
+    print("|---|---|---|---|---|---|---|")
+    for f in DOTS:
+        lab, th, tf, ah, af = _hier_vs_flat(f)
+        print(f"| {lab} | {th} | {tf} | {tf / th:.2f} | {ah:.0f} | {af:.0f} | {ah / af:.3f} |",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from .energy import (HOROWITZ_INT8_MUL_PJ, HOROWITZ_VDD, MODEL_VERSION, energy_p
                      switched_capacitance)
 from .liberty import LIB_PATH, load
 from .netlist import GateNetlist
-from .synth import (ASIC_CONSTR, Design, TARGETS, asic_script, pnr_flow, pnr_fpga, synth_asic,
+from .synth import (ASIC_CONSTR, Design, TARGETS, asic_flow, pnr_flow, pnr_fpga, synth_asic,
                     synth_fpga)
 from .timed import TIMED_VERSION, timed_energy
 
@@ -50,7 +50,8 @@ def _operands_digest(operands):
 
 def _synth_asic_cached(design, cache, library=LIB_PATH, clock_ps=None):
     lib = load(library)
-    k = key("asic-synth", design.digest(), asic_script(design.top, "LIB", clock_ps), lib.text,
+    # the script as run (flat, or hierarchical with the modules it keeps: costmodel.synth.asic_flow)
+    k = key("asic-synth", design.digest(), asic_flow(design, "LIB", clock_ps)[1], lib.text,
             ASIC_CONSTR if clock_ps else "", tool_versions())
     hit = cache.get(k) if cache is not None else None
     if hit is not None:

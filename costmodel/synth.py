@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import os
 import tempfile
@@ -51,7 +52,8 @@ from .netlist import GateNetlist
 from .sta import critical_path as sta_critical_path
 
 __all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "GENERIC_GE", "ASIC_CONSTR",
-           "pnr_fpga", "pnr_flow", "scan_wrapper", "PNR_NEEDS_UNIT"]
+           "pnr_fpga", "pnr_flow", "scan_wrapper", "PNR_NEEDS_UNIT", "asic_flow", "shared_modules",
+           "HIER_MIN_REPEATS"]
 
 #: Targets of :func:`synth_fpga` plus "asic".
 TARGETS = ("asic", "ice40", "ecp5", "xilinx")
@@ -116,36 +118,67 @@ class Design:
 ASIC_CONSTR = "set_driving_cell INV_X1\nset_load 3.5\n"
 
 
-def asic_script(top: str, library: str = LIB_PATH, clock_ps: float | None = None) -> list:
+def asic_script(top: str, library: str = LIB_PATH, clock_ps: float | None = None,
+                keep: tuple = ()) -> list:
     """The Yosys commands of the ASIC flow (see the module docstring).
 
     ``clock_ps`` maps for that clock period: ABC gets it as its delay target (``abc -D``) with
     :data:`ASIC_CONSTR` (``-constr constr.txt``), so it buffers, upsizes to the X2/X4 cells
     and downsizes where the period allows. Without it the mapping is the area-oriented one of
-    before: X1 cells only (``-dont_use`` on the X2/X4 ones), no delay target."""
+    before: X1 cells only (``-dont_use`` on the X2/X4 ones), no delay target.
+
+    ``keep`` (module names, :func:`shared_modules`) synthesises hierarchically: those modules
+    stay their own level (``keep_hierarchy``) through ``synth`` and both ABC mappings, so each
+    is optimised and mapped once however often it is instantiated; everything else is flattened
+    as before. The *mapped* netlists are flattened afterwards, so the netlist, its area, the
+    static timing and the energy simulation see the whole unit (lane arrival + the rest). With
+    ``clock_ps`` every module is mapped for the whole period (ABC sees one module at a time)."""
     lib = yosys_path(library)
     top = yosys_id(top)
     if clock_ps is None:
         abc = f"abc -liberty {lib} -dont_use *_X2 -dont_use *_X4"
     else:
         abc = f"abc -D {int(round(clock_ps))} -constr constr.txt -liberty {lib}"
+    hold = [f"setattr -mod -set keep_hierarchy 1 {yosys_id(m)}" for m in keep]
+    # after mapping: one flat netlist (cheap: cells are library cells by now)
+    join = (["setattr -mod -unset keep_hierarchy", "flatten", "delete t:$scopeinfo", "opt_clean -purge",
+             f"hierarchy -top {top}"] if keep else [])
     return [
         f"read_liberty -lib {lib}",
         "read_verilog -sv design.v",
         f"hierarchy -check -top {top}",
+        *hold,
         f"synth -flatten -top {top}",
         "delete t:$scopeinfo",
         "design -save generic",
         f"dfflibmap -liberty {lib}",
         abc,
         "opt_clean -purge",
+        *join,
         f"tee -q -o stat_asic.json stat -liberty {lib} -json",
         "write_json netlist.json",
         "design -load generic",
         "abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX",
         "opt_clean -purge",
+        *join,
         "tee -q -o stat_generic.json stat -json",
     ]
+
+
+def asic_flow(design: "Design", library: str = LIB_PATH, clock_ps: float | None = None,
+              hierarchical: bool | None = None) -> tuple:
+    """``(verilog, script)`` that :func:`synth_asic` runs for ``design``: the one place that
+    decides flat or hierarchical (also the cost cache's key material).
+
+    ``hierarchical`` None: hierarchical when :func:`shared_modules` finds a module repeated
+    :data:`HIER_MIN_REPEATS` or more times (the lanes of a dot unit), flat otherwise; True /
+    False force it (True on a design with nothing repeated is the flat flow)."""
+    if hierarchical is False:
+        return design.verilog, asic_script(design.top, library, clock_ps)
+    text, keep = shared_modules(design.verilog)
+    if not keep:
+        return design.verilog, asic_script(design.top, library, clock_ps)
+    return text, asic_script(design.top, library, clock_ps, tuple(keep))
 
 
 def _stat_module(stat: dict) -> dict:
@@ -174,13 +207,14 @@ def _workdir(keep):
     return tmp.name, tmp
 
 
-def _run_on(design: Design, script: str, wd: str, timeout: float, scratch: bool) -> float:
+def _run_on(design: Design, script: str, wd: str, timeout: float, scratch: bool,
+            verilog: str | None = None) -> float:
     """Write ``design`` as ``wd/design.v`` (and the ABC constraints ``constr.txt``) and run
     the Yosys ``script`` there; return the start time. When ``wd`` is ``scratch`` (deleted
     afterwards), a failure's log is kept in the cache's ``logs/`` and the error names that
     copy."""
     with open(os.path.join(wd, "design.v"), "w") as f:
-        f.write(design.verilog)
+        f.write(design.verilog if verilog is None else verilog)
     with open(os.path.join(wd, "constr.txt"), "w") as f:
         f.write(ASIC_CONSTR)
     t0 = time.time()
@@ -189,8 +223,13 @@ def _run_on(design: Design, script: str, wd: str, timeout: float, scratch: bool)
 
 
 def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
-               keep_dir: str | None = None, clock_ps: float | None = None) -> dict:
+               keep_dir: str | None = None, clock_ps: float | None = None,
+               hierarchical: bool | None = None) -> dict:
     """Map ``design`` to the Liberty library; return area, cells, depth, delay, netlist.
+
+    ``hierarchical`` (:func:`asic_flow`): None synthesises the repeated lane logic of a big
+    unit once (:func:`shared_modules`), True/False force hierarchical/flat; ``hier_modules``
+    in the result names the modules kept as their own level (empty: flat).
 
     ``clock_ps`` maps for that clock period (timing-driven, see :func:`asic_script`); the
     area is then the area at that clock, and ``delay_ps`` what the mapped netlist reaches.
@@ -206,10 +245,10 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
         of the mapped netlist), ``script``, ``tools``, ``seconds``.
     """
     lib = load(library)
-    script = asic_script(design.top, os.path.abspath(library), clock_ps)
+    verilog, script = asic_flow(design, os.path.abspath(library), clock_ps, hierarchical)
     wd, tmp = _workdir(keep_dir)
     try:
-        t0 = _run_on(design, script, wd, timeout, scratch=tmp is not None)
+        t0 = _run_on(design, script, wd, timeout, scratch=tmp is not None, verilog=verilog)
         secs = time.time() - t0
         with open(os.path.join(wd, "stat_asic.json")) as f:
             stat = json.load(f)
@@ -232,6 +271,7 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
         "cells": cells, "n_cells": sum(cells.values()), "flops": flops,
         "depth": timing["depth"], "delay_ps": timing["delay_ps"], "fmax_mhz": timing["fmax_mhz"],
         "clock_ps": clock_ps,
+        "hier_modules": [c.split()[-1] for c in script if c.startswith("setattr -mod -set")],
         "generic_ge": round(_generic_ge(gcells), 1), "generic_cells": gcells,
         "yosys": version_from_stat(stat), "script": script, "seconds": round(secs, 2),
         "netlist": netlist_text,
@@ -358,3 +398,86 @@ def synth_fpga(design: Design, target: str, dsp: bool = True, pnr: bool = False,
     finally:
         if tmp:
             tmp.cleanup()
+
+
+# -- hierarchical synthesis of repeated logic -------------------------------------------
+
+#: A design whose largest group of identical submodules has at least this many instances is
+#: synthesised hierarchically by default (:func:`shared_modules`): a k-lane dot unit (k >= 4).
+HIER_MIN_REPEATS = 4
+
+_MODULE_RE = re.compile(r"^module\s+(\\\S+|[A-Za-z_][A-Za-z0-9_$]*)\s*\(.*?^endmodule\b",
+                        re.M | re.S)
+
+
+#: Amaranth's generated port names (``\\port$2972$0``): numbered design-wide, so two identical
+#: instances' ports differ by name; renumbered per module for the comparison.
+_PORT_RE = re.compile(r"\\port\$\d+\$\d+(?=\s)")
+
+
+def _id_re(name: str):
+    """The Verilog identifier ``name`` as a whole token (escaped ones end at white space)."""
+    if name.startswith("\\"):
+        return re.compile(re.escape(name) + r"(?=\s)")
+    return re.compile(r"(?<![\w$\\])" + re.escape(name) + r"(?![\w$])")
+
+
+def shared_modules(verilog: str) -> tuple:
+    """``(text, keep)``: ``verilog`` with structurally identical modules made one, and the
+    names of the repeated modules to synthesise once each.
+
+    Amaranth emits one module per instance (``top.product0``, ``top.product1``, ...), so the k
+    identical lanes of a dot unit are k modules. Two modules are identical when their text is,
+    once their own name and the names of the modules they instantiate are replaced by the
+    representative of each one's class (bottom-up, first in the file represents): the
+    duplicates are dropped and every instance refers to the representative. Deterministic
+    (text order), and the logic is unchanged (the same module text, renamed).
+
+    ``keep`` lists the representatives instantiated :data:`HIER_MIN_REPEATS` or more times
+    whose parent is not itself repeated (the outermost repeated level: a lane, not the lane's
+    multiplier), in file order; empty when nothing repeats that often."""
+    mods = [(m.group(1), m.group(0)) for m in _MODULE_RE.finditer(verilog)]
+    names = [n for n, _ in mods]
+    if len(mods) < HIER_MIN_REPEATS:
+        return verilog, []
+    children = {}
+    for n, body in mods:
+        children[n] = [c for c in names if c != n and _id_re(c).search(body)]
+    rep, seen, texts, owns, ports = {}, {}, {}, {}, {}
+    pending = list(names)
+    while pending:                                   # bottom-up: children resolved first
+        progressed = False
+        for n in list(pending):
+            if any(c in pending for c in children[n]):
+                continue
+            body = dict(mods)[n]
+            for c in sorted(children[n], key=len, reverse=True):
+                body = _id_re(c).sub(lambda _m, c=c: rep[c], body)
+                body = _PORT_RE.sub(lambda t, c=c: ports[c].get(t.group(0), t.group(0)), body)
+            own = list(dict.fromkeys(_PORT_RE.findall(body)))
+            canon = _PORT_RE.sub(lambda t: f"\\port${own.index(t.group(0))}", body)
+            canon = _id_re(n).sub("\\\\<self>", canon)
+            rep[n] = seen.setdefault(canon, n)
+            owns[n], texts[n] = own, body
+            # this module's generated port names -> its representative's (same order)
+            ports[n] = dict(zip(own, owns[rep[n]]))
+            pending.remove(n)
+            progressed = True
+        if not progressed:                           # a cycle: not Verilog we understand
+            return verilog, []
+    count = {}
+    for n in names:
+        for c in children[n]:
+            count[rep[c]] = count.get(rep[c], 0) + len(_id_re(c).findall(dict(mods)[n]))
+    out = [texts[n] for n in names if rep[n] == n]
+    last = mods[-1][1]
+    text = (verilog[:verilog.find(mods[0][1])] + "\n\n".join(out)
+            + verilog[verilog.rfind(last) + len(last):])
+    parents = {}
+    for n in names:
+        if rep[n] == n:
+            for c in children[n]:
+                parents.setdefault(rep[c], set()).add(n)
+    keep = [n for n in names if rep[n] == n and count.get(n, 0) >= HIER_MIN_REPEATS
+            and not any(count.get(p, 0) >= HIER_MIN_REPEATS for p in parents.get(n, ()))]
+    return (text, keep) if keep else (verilog, [])
