@@ -1,0 +1,63 @@
+"""Unit quality: each unit's NAND2-eq on the docs/anchors.md generic flow against its anchor.
+
+For each row of docs/anchors.md "Area of open arithmetic RTL" that macforge has a unit for, the
+unit is synthesised with ``costmodel.synth.synth_asic`` (Yosys ``synth -flatten``, then
+``abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX`` weighted in NAND2 equivalents) and printed next to the
+anchor with the ratio ours / anchor (below 1: smaller than the open design). ``--clock-mhz``
+also prints the Nangate45 area at that clock (``costmodel.pipelining.unit_at_clock``).
+
+Usage: python bench/unit_quality.py [--only e4m3-mul,...] [--clock-mhz 500]
+"""
+import argparse
+import time
+
+from macforge import hw
+from macforge.costmodel.synth import Design, synth_asic
+
+#: (key, label, make_unit arguments, anchor NAND2-eq, anchor source) -- anchors from
+#: docs/anchors.md, "Area of open arithmetic RTL (measured here)".
+ROWS = (
+    ("e4m3-mul", "e4m3 mul", dict(unit="mul", fmt="e4m3"), 456, "HardFloat mul (4,4)"),
+    ("e5m2-mul", "e5m2 mul", dict(unit="mul", fmt="e5m2"), 375, "HardFloat mul (5,3)"),
+    ("fp16-mul", "fp16 mul", dict(unit="mul", fmt="fp16"), 1861, "HardFloat mul FP16"),
+    ("e4m3-fma", "e4m3 FMA", dict(unit="fma", fmt="e4m3", acc="e4m3"), 996, "cvfpu FMA E4M3"),
+    ("fp16-fma", "fp16 FMA", dict(unit="fma", fmt="fp16", acc="fp16"), 2867, "cvfpu FMA FP16"),
+    ("bf16-fma", "bf16 FMA", dict(unit="fma", fmt="bf16", acc="bf16"), 2218, "cvfpu FMA BF16"),
+    ("p8-mul", "posit(8,2) mul", dict(unit="mul", fmt="posit8es2"), 570, "PACoGen mul (8,2)"),
+    ("p16-mul", "posit(16,1) mul", dict(unit="mul", fmt="posit16es1"), 2475, "PACoGen mul (16,1)"),
+    ("int8-mac", "int8 MAC, int32 acc", dict(unit="mac", fmt="int8", acc="int32"), 1220,
+     "plain a*b+c, combinational"),
+)
+
+
+def measure(spec, clock_mhz=None):
+    """Return (generic NAND2-eq, flip-flops, seconds, area at clock or None) of one unit."""
+    t = time.time()
+    r = synth_asic(Design.from_unit(hw.make_unit(**spec)))
+    at = None
+    if clock_mhz:
+        from macforge.costmodel.pipelining import unit_at_clock
+        at = unit_at_clock(spec, clock_mhz)
+    return r["generic_ge"], r["flops"], time.time() - t, at
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="", help="comma list of row keys: "
+                    + ",".join(k for k, *_ in ROWS))
+    ap.add_argument("--clock-mhz", type=float, default=None)
+    a = ap.parse_args()
+    keys = [k for k in a.only.split(",") if k]
+    print(f"{'unit':22} {'ours':>8} {'FF':>4} {'anchor':>7} {'ratio':>6}  anchor source")
+    for key, label, spec, anchor, src in ROWS:
+        if keys and key not in keys:
+            continue
+        ge, ff, secs, at = measure(spec, a.clock_mhz)
+        # flip-flops are in ge (DFF weight 5.667); the anchors are combinational
+        extra = f"  [{secs:.0f} s]" + (f"  at {a.clock_mhz:g} MHz: {at}" if at else "")
+        print(f"{label:22} {ge:8.1f} {ff:4d} {anchor:7d} {ge / anchor:6.3f}  {src}{extra}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
