@@ -290,6 +290,8 @@ def _measures(doc, node):
                 "n_ops": (100_000, lambda n, w: _int(doc, n, w, "ops")),
                 "seed": (1, lambda n, w: _int(doc, n, w, "seed")),
                 "clock_mhz": (None, lambda n, w: _clock(doc, n, w))})
+            if o is not None and o["clock_mhz"] is None:
+                del o["clock_mhz"]          # no clock: the measure (and point keys) as before
         elif k == "fpga":
             o = _options(doc, v, where, {
                 "targets": (["ice40"], lambda n, w: _names(doc, n, w, FPGA_TARGETS)),
