@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sim_stream_memory.py
 	$(BIN)/python bench/timed_energy.py
 	$(BIN)/python bench/synth_time.py --quick
+	$(BIN)/python bench/unit_quality.py
 	$(BIN)/python bench/pareto_resnet18.py
 
 # the documentation site (MkDocs, API reference from the numpydoc docstrings) -> build/site
