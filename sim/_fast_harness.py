@@ -73,7 +73,6 @@ HANDSHAKE_SLACK = 4096
 MAX_PORT_BITS = 64
 
 _IDLE_ROLES = ("enable", "first", "clear", "valid_in")   # low after the last vector (sim.bench)
-_HANDSHAKE_OUT = HANDSHAKE_OUT                  # outputs that pace the run, not results
 _CXX_OPT = ["-O2"]                              # -O3 measured no faster on these models
 _DEFINES = ["-DVERILATOR=1", "-DVM_COVERAGE=0", "-DVM_SC=0", "-DVM_TIMING=0", "-DVM_TRACE=0",
             "-DVM_TRACE_FST=0", "-DVM_TRACE_VCD=0", "-DVM_TRACE_SAIF=0"]
@@ -122,7 +121,7 @@ class Layout:
         outs = result_ports(manifest)
         # a handshake (user RTL, sim.runner --valid-out/--ready-in): outputs are taken when
         # valid_out is high, a vector is taken at a rising edge where ready_in is high
-        hs = {p["role"]: p["name"] for p in manifest["ports"] if p["role"] in _HANDSHAKE_OUT}
+        hs = {p["role"]: p["name"] for p in manifest["ports"] if p["role"] in HANDSHAKE_OUT}
         self.valid_out, self.ready_in = hs.get("valid_out"), hs.get("ready_in")
         if not outs:
             raise FastSimError(f"{self.module}: the manifest lists no result output port")

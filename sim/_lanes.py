@@ -165,7 +165,7 @@ def pack_ints(values, port) -> list:
     """Python integers (one per vector) for cocotb, any width: lane codes packed, ``uint64``
     word rows joined, columns as they are."""
     if not is_lane_port(port) and port["width"] <= 64 and np.asarray(values).ndim == 1:
-        return [int(v) for v in np.asarray(values).astype(np.uint64)]
+        return np.asarray(values).astype(np.uint64).tolist()
     return words_to_ints(_wide_rows(values, port))
 
 

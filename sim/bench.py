@@ -25,7 +25,6 @@ from macforge.sim._lanes import (HANDSHAKE_OUT, ints_to_words, pack_ints, result
 __all__ = ["unit_vectors"]
 
 _IDLE_ROLES = ("enable", "first", "clear", "valid_in")   # go low after the last vector
-_HANDSHAKE_OUT = HANDSHAKE_OUT
 HANDSHAKE_CYCLES, HANDSHAKE_SLACK = 16, 4096                 # as sim._fast_harness
 
 
@@ -113,7 +112,7 @@ async def unit_vectors(dut):
             rst.value = 1 - on
         await FallingEdge(clk)
         hs = {p["role"]: getattr(dut, p["name"]) for p in manifest["ports"]
-              if p["role"] in _HANDSHAKE_OUT}
+              if p["role"] in HANDSHAKE_OUT}
         if "valid_out" in hs:
             # handshake: vector i is held until a rising edge where ready_in is high (read
             # once the inputs settled: the value the edge sees); an output is taken after
