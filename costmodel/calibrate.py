@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import time
 
+from macforge.progress import status
+
 __all__ = ["HOROWITZ", "ROWS", "calibration_table", "at_horowitz_vdd", "TIMED_GOAL",
            "CALIBRATE_CLOCK_MHZ"]
 
@@ -98,6 +100,7 @@ def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS,
     for i, op in enumerate(rows):
         t0 = time.time()
         design, what = _design(op)
+        status(f"[{i + 1}/{len(rows)}] {op}: costing {design.top}")
         r = asic_cost(design, n_ops=n_ops, cache=cache, timed_samples=timed_samples,
                       clock_ps=period)
         ref_pj, ref_um2 = HOROWITZ[op]

@@ -38,6 +38,8 @@ the published figure, ours, and the difference (``macforge reproduce`` prints th
 """
 from __future__ import annotations
 
+from macforge.progress import status
+
 __all__ = ["REPRODUCTIONS", "reproduce", "FP8_CLOCKS_MHZ", "LMUL_CLOCK_MHZ", "TIMED_SAMPLES",
            "contributions"]
 
@@ -57,6 +59,7 @@ def _unit_cost(label, unit, cache, n_ops, progress, i, total, clock_ps=None, tim
     ``glitch_factor``."""
     from .api import asic_cost
     from .synth import Design
+    status(f"{label}: costing {unit.module_name}")
     r = asic_cost(Design.from_unit(unit), n_ops=n_ops, cache=cache, clock_ps=clock_ps,
                   timed_samples=timed)
     if progress:

@@ -38,6 +38,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from macforge import progress
 from macforge.hw.wrapper import wrapper_verilog
 from macforge.toolchain.errors import SynthError
 from macforge.toolchain.names import check_source_file, require_module, yosys_id
@@ -247,6 +248,7 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
     lib = load(library)
     verilog, script = asic_flow(design, os.path.abspath(library), clock_ps, hierarchical)
     wd, tmp = _workdir(keep_dir)
+    progress.status(f"synthesising {design.top} for asic (yosys)")
     try:
         t0 = _run_on(design, script, wd, timeout, scratch=tmp is not None, verilog=verilog)
         secs = time.time() - t0
@@ -347,6 +349,7 @@ def pnr_fpga(design: Design, target: str, dsp: bool = True, timeout: float = 180
         with open(os.path.join(wd, "wrapper.v"), "w") as f:
             f.write(flow["wrapper_verilog"])
         notes = []
+        progress.status(f"placing and routing {design.top} on {target} (yosys, nextpnr)")
         unit, wrapper, _ = synth_fpga_hier(target, wd, list(_WRAPPED_READS), flow["wrapper"],
                                            [design.top], dsp=dsp, timeout=timeout, notes=notes)
         r = place_and_route(target, wd, flow["device"], freq=flow["freq_mhz"], seed=flow["seed"],
@@ -381,6 +384,7 @@ def synth_fpga(design: Design, target: str, dsp: bool = True, pnr: bool = False,
         pnr_flow(design, target, dsp)              # the one-line errors, before synthesis
     script = fpga_script(target, design.top, dsp)
     wd, tmp = _workdir(keep_dir)
+    progress.status(f"synthesising {design.top} for {target} (yosys)")
     try:
         t0 = _run_on(design, script, wd, timeout, scratch=tmp is not None)
         with open(os.path.join(wd, "stat.json")) as f:

@@ -317,16 +317,18 @@ def sweep(make, stages, targets, root: str = BUILD_ROOT, seed: int = SEED, progr
           loop_stages=None) -> list:
     """Build ``make(s)`` for every s and target -- or ``make(s, l)`` for every s and every
     ``l`` of ``loop_stages`` (a float MAC's accumulate-loop registers, hw.FMac) -- and return
-    one row per build."""
+    one row per build; ``progress`` (None: silent) is told ``[i/n] <module> on <target>``
+    before each build, then the build's phases."""
     # every unit is made (and so checked) before the first build starts
     units = [(target, s, make(s) if l is None else make(s, l)) for target in targets
              for l in (loop_stages if loop_stages is not None else (None,)) for s in stages]
-    return [_sweep_row(unit, s, target, root, seed, progress) for target, s, unit in units]
+    return [_sweep_row(unit, s, target, root, seed, progress, f"[{i}/{len(units)}] ")
+            for i, (target, s, unit) in enumerate(units, 1)]
 
 
-def _sweep_row(unit, s, target, root, seed, progress) -> dict:
+def _sweep_row(unit, s, target, root, seed, progress, count="") -> dict:
     if progress:
-        progress(f"{unit.module_name} on {target}")
+        progress(f"{count}{unit.module_name} on {target}")
     rep = build(unit, target, root=root, seed=seed, progress=progress)
     man = unit.manifest()
     syn = rep["synth"]["unit"]

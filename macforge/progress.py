@@ -4,9 +4,15 @@ A leaf module (it imports nothing of macforge). Library functions take a ``progr
 that defaults to None (silent); the command line passes :func:`say`, or :func:`prefixed` for a
 subcommand that labels its lines, and runs every subcommand inside :func:`task`, a status line
 with the elapsed time and the latest message that tqdm redraws in place. Loops with a known
-length (a sweep's points) draw a :func:`bar`. On a terminal only: when stderr is not a TTY
-(a log file, CI) bars and status lines stay silent and messages are plain lines.
-:func:`set_quiet` (the command line's ``--quiet``) silences all of it; errors still print.
+length (a sweep's points) draw a :func:`bar`; a library loop that reports ``(done, total)``
+(an activity simulation's operations, a fast co-simulation's vectors) is given a
+:func:`meter`, a callable that draws the bar. A library phase with no progress callable
+threaded through to it (a Yosys synthesis deep under the cost model) names itself on the
+command's status line with :func:`status`, which does nothing outside a :func:`task` (a
+Python caller sees nothing). On a terminal only: when stderr is not a TTY (a log file, CI)
+bars and status lines stay silent and messages are plain lines (a meter with ``every`` says
+a plain ``desc: done/total`` line at most that often there). :func:`set_quiet` (the command
+line's ``--quiet``) silences all of it; errors still print.
 
 Examples
 --------
@@ -21,8 +27,9 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
 
-__all__ = ["say", "prefixed", "set_quiet", "is_quiet", "bar", "task"]
+__all__ = ["say", "prefixed", "set_quiet", "is_quiet", "bar", "meter", "status", "task"]
 
 _QUIET = False
 _TASKS: list = []                # the live status lines (tqdm objects), innermost last
@@ -67,6 +74,44 @@ def bar(total: int, desc: str, unit: str = "it", stream=None):
     stream = stream or sys.stderr
     return tqdm(total=total, desc=desc, unit=unit, file=stream, disable=not _live(stream),
                 dynamic_ncols=True, leave=True)
+
+
+def meter(desc: str, unit: str = "it", every: float | None = None):
+    """A progress callable ``(done, total)`` for a library loop: on a terminal it draws a
+    :func:`bar` of ``total`` (a new one when ``total`` changes, as when one callable follows
+    a zero-delay and then a timed simulation) and closes it at ``done == total``; elsewhere
+    it is silent, or with ``every`` says ``  desc: done/total`` at most every ``every``
+    seconds and at the end."""
+    state = {"bar": None, "total": None, "said": 0.0}
+
+    def update(done: int, total: int) -> None:
+        if _QUIET:
+            return
+        if not _live(sys.stderr):
+            now = time.monotonic()
+            if every is not None and (now - state["said"] >= every or done >= total):
+                state["said"] = now
+                say(f"  {desc}: {done}/{total}")
+            return
+        b = state["bar"]
+        if b is None or state["total"] != total:
+            if b is not None:
+                b.close()
+            b = state["bar"] = bar(total, desc, unit)
+            state["total"] = total
+        b.update(done - b.n)
+        if done >= total:
+            b.close()
+            state["bar"] = state["total"] = None
+    return update
+
+
+def status(msg: str) -> None:
+    """Show ``msg`` as the latest message of the live status line (:func:`task`), without a
+    line of its own; nothing when no status line is drawn (off a terminal, ``--quiet``, a
+    Python caller)."""
+    if _TASKS and not _QUIET:
+        _TASKS[-1].set_postfix_str(msg.strip()[-60:], refresh=True)
 
 
 class _StdoutAbove:

@@ -149,10 +149,12 @@ class Continuation:
 CHECK_CHUNK = 1 << 22
 
 
-def compare_chunked(manifest: dict, stim: dict, observed: np.ndarray, chunk: int = CHECK_CHUNK):
+def compare_chunked(manifest: dict, stim: dict, observed: np.ndarray, chunk: int = CHECK_CHUNK,
+                    progress=None):
     """:func:`sim.model.compare` over the whole run in pieces of ``chunk`` vectors: the same
     (expected, mismatch indices), in bounded memory (a MAC piece starts from the observed
-    state; a posit MAC piece replays the sum left open by the piece before)."""
+    state; a posit MAC piece replays the sum left open by the piece before). ``progress``:
+    None or a callable told ``(vectors checked, total)`` after every piece."""
     n = len(observed)                      # wide results: (n, words64) rows
     if n <= chunk:
         return model.compare(manifest, stim, observed)
@@ -166,6 +168,8 @@ def compare_chunked(manifest: dict, stim: dict, observed: np.ndarray, chunk: int
             expected = np.empty(n, e.dtype)
         expected[lo:hi] = e
         bad.append(b + lo)
+        if progress:
+            progress(hi, n)
     return expected, np.concatenate(bad)
 
 

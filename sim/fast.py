@@ -220,8 +220,11 @@ def run_fast(manifest: dict, verilog, stim: dict, *, top: str | None = None,
 
 
 def check_fast(manifest: dict, verilog, stim: dict, *, top: str | None = None,
-               build_root="build/sim", dut: FastSim | None = None, info=None) -> dict:
-    """Run ``stim`` from reset and compare with the golden model.
+               build_root="build/sim", dut: FastSim | None = None, info=None,
+               progress=None) -> dict:
+    """Run ``stim`` from reset and compare with the golden model; ``progress`` (None: silent)
+    is told ``(vectors checked, total)`` as the golden check goes (the slow part: the
+    Verilated run of a whole column is one call).
 
     Returns
     -------
@@ -240,7 +243,7 @@ def check_fast(manifest: dict, verilog, stim: dict, *, top: str | None = None,
         t0 = time.perf_counter()
         observed = dut.run(stim)
         t1 = time.perf_counter()
-        expected, bad = compare_chunked(manifest, stim, observed)
+        expected, bad = compare_chunked(manifest, stim, observed, progress=progress)
         t2 = time.perf_counter()
     finally:
         if own:

@@ -357,12 +357,15 @@ def _cocotb_build(info, top: str, build_root: Path, waves: bool, log: Path) -> P
 
 
 def _build_and_test(info, top: str, build_root: Path, run: Path, cfg_path: Path, waves: bool,
-                    log: Path):
+                    log: Path, progress=None, vectors=None):
     """Build with Verilator (cached) and run the bench in ``run``; return (build s, sim s)."""
     from cocotb_tools.runner import get_runner
     t0 = time.time()
     build_dir = _cocotb_build(info, top, build_root, waves, log.with_suffix(".build.log"))
     t1 = time.time()
+    if progress and vectors:
+        progress(f"macforge sim: built in {t1 - t0:.1f} s; the cocotb bench runs {vectors:,} "
+                 "vectors (about 50 k/s)")
     try:
         get_runner("verilator").test(
             test_module="macforge.sim.bench", hdl_toplevel=top, hdl_toplevel_lang="verilog",
@@ -465,7 +468,7 @@ class _ChunkReport:
 
 
 def _run_streamed(spec, manifest, sources, top, info, sweep, build_root, workdir, user, out,
-                  progress, t0) -> SimResult:
+                  progress, t0, checked=None) -> SimResult:
     """A fast-mode run in chunks (:func:`sim.stream.stream` over a StimulusSweep): bounded
     memory, no vectors file, progress with rate and ETA, Ctrl-C keeps finished chunks."""
     from macforge.sim.stream import stream
@@ -483,8 +486,14 @@ def _run_streamed(spec, manifest, sources, top, info, sweep, build_root, workdir
     csv_path = Path(spec.csv) if spec.csv else pfile.with_name(
         pfile.name.replace(".progress.json", ".mismatches.csv"))
     report = _ChunkReport(manifest, spec, csv_path)
+
+    def chunk_checked(lo, stim, observed, expected, bad):
+        bad = report(lo, stim, observed, expected, bad)
+        if checked:                          # where this chunk ends (a resumed run skips)
+            checked(min(sweep.total, lo + len(observed)), sweep.total)
+        return bad
     res = stream(manifest, sources, sweep, top=top, build_root=build_root, chunk=STREAM_CHUNK,
-                 jobs=1, progress=pfile, info=info, on_chunk=report, out=progress)
+                 jobs=1, progress=pfile, info=info, on_chunk=chunk_checked, out=progress)
     shutil.rmtree(info.mdir, ignore_errors=True)
     if not res.complete:
         summary = (f"INCOMPLETE {manifest['module']}: {res.vectors:,} of {res.total:,} vectors "
@@ -513,11 +522,12 @@ def _run_streamed(spec, manifest, sources, top, info, sweep, build_root, workdir
                      None, str(workdir))
 
 
-def run(spec: SimSpec, out=None, progress=None) -> SimResult:
+def run(spec: SimSpec, out=None, progress=None, checked=None) -> SimResult:
     """Simulate ``spec``; the summary (and mismatch report) lines go to ``out`` (a callable
-    taking one line; None: nothing is shown) and are returned in the result. A streamed run
-    (fast mode, more than STREAM_FROM vectors of a stateless unit) says its progress (rate,
-    ETA) to ``progress`` (default: ``out``)."""
+    taking one line; None: nothing is shown) and are returned in the result. The phases
+    (building, simulating) and a streamed run's progress (fast mode, more than STREAM_FROM
+    vectors of a stateless unit: rate, ETA) are said to ``progress`` (default: ``out``).
+    ``checked`` (None: silent) is told ``(vectors checked, total)`` in fast mode (a bar)."""
     out = out or (lambda line: None)
     progress = progress or out
     from macforge import hw
@@ -561,7 +571,7 @@ def run(spec: SimSpec, out=None, progress=None) -> SimResult:
     sweep = _stream_sweep(manifest, spec, n_random)
     if sweep is not None:                  # fast mode, huge: chunks, bounded memory, resumable
         return _run_streamed(spec, manifest, sources, top, info, sweep, build_root, workdir,
-                             user, out, progress, t0)
+                             user, out, progress, t0, checked)
     stim = make_stimulus(manifest, n_random, spec.seed)
     meta = stim.pop("meta")
     if spec.valid_in:                      # high with every vector, low when idle
@@ -586,15 +596,18 @@ def run(spec: SimSpec, out=None, progress=None) -> SimResult:
     out(f"macforge sim: {desc}: {meta['total']:,} vectors "
         f"({meta['exhaustive']:,} exhaustive, {meta['corner']:,} corner, {meta['random']:,} random; "
         f"seed {spec.seed}); latency {manifest['latency']}; {mode} mode")
+    progress(f"macforge sim: building {top} with Verilator ({mode} mode, cached by content)")
     if mode == "fast":
         from macforge.sim.fast import check_fast
-        result = check_fast(manifest, sources, stim, top=top, build_root=build_root, info=info)
+        result = check_fast(manifest, sources, stim, top=top, build_root=build_root, info=info,
+                            progress=checked)
         build_s = result["seconds"]["build"]
         sim_s = result["seconds"]["sim"] + result["seconds"]["check"]
     else:
         with _Quiet(log, spec.quiet):
             build_s, sim_s = _build_and_test(info, top, build_root, workdir, cfg_path,
-                                             waves=False, log=log)
+                                             waves=False, log=log, progress=progress,
+                                             vectors=meta["total"])
         res_path = workdir / "result.npz"
         if not res_path.exists():
             raise golden.FormatError(f"the bench produced no result for {top}"

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from macforge.progress import status
+
 from .emulate import matmul
 from .quant import calibrate, quantize_act, quantize_weight, scale_for
 from .units import UnitSpec, unit_spec
@@ -114,12 +116,15 @@ class EmulatedMatmul:
         self.activity: dict[str, dict] = {}
         self.rng = np.random.default_rng(seed)
         self._w = {}
+        self.calls = 0                  # matmuls emulated (the status line counts them)
 
     def _amax(self, name, spec: UnitSpec):
         return self.amax[spec.calibration][name]
 
     def __call__(self, name, x, w):
         spec = self.specs[name]
+        status(f"emulating {name} on {spec.name} ({self.calls} matmuls so far)")
+        self.calls += 1
         x = np.asarray(x, np.float64)
         lead, K = x.shape[:-1], x.shape[-1]
         x2 = x.reshape(-1, K)

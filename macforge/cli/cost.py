@@ -1,11 +1,9 @@
 """``macforge cost``: area, timing and energy (ASIC) or resources (FPGA) of a unit or RTL."""
 from __future__ import annotations
 
-import time
-
 from macforge import provenance
 from macforge.errors import MacforgeError, UsageError
-from macforge.progress import say
+from macforge.progress import meter, say
 
 from ._common import add_timed_arg, bounded, cache_from_args, strip_netlist
 from ._units import add_clock_args, add_unit_args, choose_pipeline, unit_from_args
@@ -119,14 +117,9 @@ def format_choice(c) -> str:
 
 
 def _simulating():
-    """Progress of the activity simulation: a line every 2 s and at the end."""
-    last = [0.0]
-
-    def progress(done, total):
-        if time.time() - last[0] > 2 or done == total:
-            last[0] = time.time()
-            say(f"  simulating: {done}/{total}")
-    return progress
+    """Progress of the activity simulations (operations, then timed samples): a bar on a
+    terminal, a line every 2 s and at the end elsewhere."""
+    return meter("simulating", unit="op", every=2)
 
 
 def format_asic(r) -> str:

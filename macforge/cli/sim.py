@@ -104,6 +104,6 @@ def run(args) -> int:
         raise UsageError("--top, --include, --define, --latency, --clock, --reset, "
                          "--reset-active, --valid-in, --valid-out and --ready-in apply to your "
                          "RTL; give --verilog FILE... or --filelist LIST.f too")
-    from macforge.progress import say
-    res = simulate(spec, out=print, progress=say)
+    from macforge.progress import meter, say
+    res = simulate(spec, out=print, progress=say, checked=meter("checking vs golden", "vector"))
     return 0 if res.ok else 1
