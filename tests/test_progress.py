@@ -57,3 +57,215 @@ def test_cli_quiet_before_or_after_the_subcommand(capsys, argv):
     out = capsys.readouterr()
     assert "conv1" in out.out and out.err == ""
     assert progress.is_quiet()
+
+
+# -- every command family: progress on a terminal, nothing under --quiet, no \r off a TTY ------
+# The expensive inner calls (Verilator, Yosys, nextpnr, the activity simulations) are replaced
+# by fakes that report progress the way the real ones do, so each test runs in well under 10 s;
+# what is tested is the wiring: the CLI hands the library a progress callable or meter, the
+# library calls it, and macforge.progress draws it (or not).
+
+import functools
+import json
+
+import numpy as np
+
+from macforge.progress import status
+
+RESULT = {"module": None, "area_um2": 100.0, "ge": 125.3, "energy_pj": 0.2, "static_pj": 0.25,
+          "delay_ps": 500.0, "fmax_mhz": 2000.0, "flops": 0, "cached": False, "n_cells": 9,
+          "cells": {"NAND2_X1": 9}, "depth": 3, "generic_ge": 120.0, "clock_ps": None,
+          "activity": {"cap_ff_per_op": 10.0, "logic_ff_per_op": 10.0, "clock_ff_per_op": 0.0,
+                       "toggles_per_op": 5.0, "ops": 1000, "toggle_rate": 0.1},
+          "calibration": {"k_pj_per_ff": 0.02, "ref_cap_ff_per_op": 10.0, "ref_area_um2": 100.0,
+                          "source": "fake"}}
+CALIB = {"k_pj_per_ff": 0.02, "ref_pj": 0.2, "ref_cap_ff_per_op": 10.0, "ref_area_um2": 100.0,
+         "k_over_half_cv2": 0.5, "source": "fake"}
+
+
+def _fake_asic_cost(design, n_ops=100_000, progress=None, **kw):
+    """What api.asic_cost reports: the synthesis on the status line, the simulation's
+    (done, total) to ``progress``."""
+    status(f"synthesising {design.top} for asic (yosys)")
+    for done in (n_ops // 2, n_ops):
+        if progress:
+            progress(done, n_ops)
+    return dict(RESULT, module=design.top)
+
+
+class _FakeDesign:
+    """What the fake costing reads of a Design (the real one writes the unit's Verilog)."""
+
+    def __init__(self, top):
+        self.top = top
+
+    @classmethod
+    def from_unit(cls, unit):
+        unit._MustUse__silence = True
+        return cls(unit.module_name)
+
+    @classmethod
+    def from_amaranth(cls, elaboratable, top, description=""):
+        return cls(top)
+
+
+@pytest.fixture
+def costing(monkeypatch):
+    monkeypatch.setattr("macforge.costmodel.api.asic_cost", _fake_asic_cost)
+    monkeypatch.setattr("macforge.costmodel.synth.Design", _FakeDesign)
+    monkeypatch.setattr("macforge.costmodel.api.get_calibration", lambda *a, **k: dict(CALIB))
+
+
+@pytest.fixture
+def sim_fakes(monkeypatch, tmp_path):
+    """runner.run with the Verilator steps replaced: the check reports (done, total)."""
+    import macforge.sim.runner as runner
+
+    class Info:
+        mdir = tmp_path / "mdir"
+
+    def fake_check(manifest, sources, stim, progress=None, **kw):
+        n = len(next(iter(v for k, v in stim.items() if k != "meta")))
+        for done in (n // 2, n):
+            if progress:
+                progress(done, n)
+        expected, _ = runner.compare(manifest, stim, np.zeros(n, np.uint64))
+        return {"observed": expected, "expected": expected, "mismatches": np.array([], int),
+                "seconds": {"build": 0.0, "sim": 0.1, "check": 0.1}, "library": "fake"}
+    rtl = tmp_path / "u.v"
+    rtl.write_text("module u; endmodule\n")
+    monkeypatch.setattr(runner, "ensure_verilator_on_path", lambda: None)
+    monkeypatch.setattr(runner, "_generated_rtl", lambda unit, root: rtl)
+    monkeypatch.setattr(runner, "inspect_rtl", lambda *a, **k: Info())
+    monkeypatch.setattr("macforge.sim.fast.check_fast", fake_check)
+
+
+@pytest.fixture
+def fpga_fakes(monkeypatch):
+    import macforge.fpga.flow as flow
+
+    def fake_build(unit, target, root=None, seed=None, progress=None, **kw):
+        say = progress or (lambda m: None)
+        say("  synthesising the wrapper (pyosys)")
+        say("  placing and routing with nextpnr")
+        m = unit.manifest()
+        return {"module": m["module"], "unit": {"latency": m["latency"]}, "fmax_mhz": 50.0,
+                "synth": {"unit": {"lut": 10, "ff": 0, "carry": 1, "dsp": 0}}, "notes": []}
+    monkeypatch.setattr(flow, "build", fake_build)
+
+
+def _families(tmp_path):
+    return {
+        "sim": (["sim", "--format", "e4m3", "--unit", "mul", "--mode", "fast",
+                 "--build-dir", str(tmp_path / "sim")],
+                ["building fmul_e4m3fn_e4m3fn_rne_s0 with Verilator"], "checking vs golden"),
+        "cost": (["cost", "--format", "e4m3", "--unit", "mul", "-n", "4000", "--json",
+                  "--timed-samples", "0"],
+                 ["costing fmul_e4m3fn_e4m3fn_rne_s0 on asic",
+                  "synthesising fmul_e4m3fn_e4m3fn_rne_s0 for asic"], "simulating"),
+        "fpga": (["fpga", "--format", "e4m3", "--unit", "mul", "--target", "ice40",
+                  "--sweep-stages", "0,1", "--output", str(tmp_path / "fpga")],
+                 ["[1/2] fmul_e4m3fn_e4m3fn_rne_s0 on ice40", "[2/2] fmul_e4m3fn_e4m3fn_rne_s1",
+                  "placing and routing"], None),
+        "calibrate": (["calibrate", "--timed-samples", "0", "--json", "--no-cache"],
+                      ["calibration against Horowitz", "[1/", "costing"], None),
+        "reproduce": (["reproduce", "int-vs-fp", "--json", "--no-cache", "--timed-samples", "0"],
+                      ["reproducing int-vs-fp", "costing"], None),
+    }
+
+
+FAMILIES = ["sim", "cost", "fpga", "calibrate", "reproduce"]
+# the fake Design never elaborates the units the real flows would (Amaranth's warning)
+pytestmark = pytest.mark.filterwarnings("ignore:.*created but never used")
+
+
+@pytest.fixture
+def family(request, monkeypatch, tmp_path, costing, sim_fakes, fpga_fakes):
+    monkeypatch.setattr(progress, "task", functools.partial(progress.task, delay=0.0))
+    return _families(tmp_path)[request.param]
+
+
+@pytest.mark.parametrize("family", FAMILIES, indirect=True)
+def test_progress_on_a_terminal(family, monkeypatch, capsys):
+    argv, lines, bar = family
+    tty = FakeTTY()
+    monkeypatch.setattr("sys.stderr", tty)
+    assert main(argv) == 0
+    err = tty.getvalue()
+    for text in lines:
+        assert text in err, (text, err[-2000:])
+    if bar:
+        assert f"{bar}: 100%" in err and "\r" in err
+    out = capsys.readouterr().out
+    if "--json" in argv:
+        assert json.loads(out)["macforge"]["command"].startswith("macforge " + argv[0])
+
+
+@pytest.mark.parametrize("family", FAMILIES, indirect=True)
+def test_quiet_writes_nothing_to_stderr(family, monkeypatch, capsys):
+    argv, _, _ = family
+    tty = FakeTTY()
+    monkeypatch.setattr("sys.stderr", tty)
+    assert main([*argv, "--quiet"]) == 0
+    assert tty.getvalue() == ""
+    assert capsys.readouterr().out
+
+
+@pytest.mark.parametrize("family", FAMILIES, indirect=True)
+def test_plain_lines_off_a_terminal(family, capsys):
+    argv, lines, bar = family
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    assert lines[0] in err                   # the phase lines stay, as plain lines
+    if bar == "simulating":                  # cost's contract: a plain line every 2 s and at the end
+        assert "  simulating: 4000/4000\n" in err
+
+
+def test_meter_redraws_for_a_new_total_and_closes():
+    tty = FakeTTY()
+    import sys
+    real, sys.stderr = sys.stderr, tty
+    try:
+        m = progress.meter("simulating", "op")
+        m(50, 100), m(100, 100), m(10, 20), m(20, 20)
+    finally:
+        sys.stderr = real
+    out = tty.getvalue()
+    assert "100/100" in out and "20/20" in out
+
+
+def test_status_shows_on_the_status_line_only(monkeypatch, capsys):
+    status("outside any task: nothing")          # a Python caller sees nothing
+    assert capsys.readouterr().err == ""
+    tty = FakeTTY()
+    monkeypatch.setattr("sys.stderr", tty)
+    with progress.task("macforge test", delay=0.0):
+        status("synthesising fmul for asic (yosys)")
+    assert "macforge test: 00:00, synthesising fmul for asic (yosys)" in tty.getvalue()
+
+
+def test_synthesis_and_emulation_name_themselves(monkeypatch):
+    """The real library sites: synth_asic's entry and an emulated matmul of the accuracy
+    model (a two-layer fake network), on the status line of a terminal."""
+    from macforge import hw
+    from macforge.costmodel import synth
+    from macforge.costmodel.accuracy.run import EmulatedMatmul, layer_specs
+    from macforge.toolchain.errors import SynthError
+
+    def stop(*a, **k):
+        raise SynthError("stopped by the test")
+    monkeypatch.setattr(synth, "_run_on", stop)
+    tty = FakeTTY()
+    monkeypatch.setattr("sys.stderr", tty)
+    with progress.task("macforge test", delay=0.0):
+        with pytest.raises(SynthError):
+            synth.synth_asic(synth.Design.from_unit(hw.make_unit("mul", "e4m3")))
+        specs = layer_specs("e4m3", ["fc0", "fc1"])
+        mm = EmulatedMatmul(specs, {s.calibration: {"fc0": 1.0, "fc1": 1.0}
+                                    for s in specs.values()})
+        y = mm("fc0", np.ones((2, 4)), np.ones((3, 4)))
+    assert y.shape == (2, 3) and mm.calls == 1
+    err = tty.getvalue()
+    assert "synthesising fmul_e4m3fn_e4m3fn_rne_s0 for asic (yosys)" in err
+    assert "emulating fc0 on e4m3" in err
