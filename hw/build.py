@@ -89,7 +89,7 @@ def _accepted_for(fmt) -> str:
 
 def units_for(fmt) -> list:
     """The unit kinds that take ``fmt`` operands: its family's own units, or the shared ones
-    (with the L-Mul units for minifloats)."""
+    (with the L-Mul units for minifloats; ``quantize`` reads them as block sources)."""
     own = own_units(fmt)
     if own:
         return list(own)
@@ -97,8 +97,18 @@ def units_for(fmt) -> list:
         as_operand(fmt, "fmt")
     except FormatError:
         return []
-    shared = ["mul", "fma", "mac", "dot", "add", "convert"]
+    shared = ["mul", "fma", "mac", "dot", "add", "convert", "quantize"]
     return shared + (["lmul", "lmulmac"] if parse(fmt).family == "minifloat" else [])
+
+
+def _check_source(unit, fa):
+    """``convert`` and ``quantize`` read operand-format sources; another format's refusal
+    names the units that do run on it."""
+    try:
+        as_operand(fa, "fmt")
+    except FormatError:
+        raise FormatError(f"unit {unit!r} does not take {fa.name} sources; "
+                          f"{_accepted_for(fa)}") from None
 
 
 def _check_multiplier(multiplier):
@@ -161,6 +171,8 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     fb = parse(fmt_b) if fmt_b is not None else fa
     if loop_stages:
         _check_loop_unit(unit, fa, acc)
+    if unit in ("quantize", "convert"):  # their sources: the operand formats (not posit,
+        _check_source(unit, fa)          # LNS, block), named before any other option
     if unit == "quantize":               # a block quantiser: its own checks
         if acc is None:
             raise FormatError("unit 'quantize' needs the block format as acc (e.g. acc=mxfp8)")
@@ -344,11 +356,7 @@ def _convert(fa, fb, acc, rounding, saturate, stages, rnd_bits, scale):
         raise FormatError("unit 'convert' takes one operand (no fmt_b)")
     if acc is None:
         raise FormatError(f"unit 'convert' needs the result format as acc (e.g. acc=e4m3); "
-                          f"{_accepted()}")
-    try:
-        as_operand(fa, "fmt")
-    except FormatError:
-        raise FormatError(f"unit 'convert' does not take {fa.name} sources; {_accepted()}") from None
+                          f"{_accepted_for(fa)}")
     return Convert(fa, out=acc, rounding=Rounding.parse(rounding), saturate=saturate,
                    stages=stages, rnd_bits=rnd_bits, scale=scale)
 

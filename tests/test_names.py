@@ -52,3 +52,53 @@ def test_bad_sources(tmp_path):
         with pytest.raises(VerilogSourceError, match=msg) as e:
             modules_in([tmp_path / name])
         assert "\n" not in str(e.value)
+
+
+# -- unit/format pairs that do not exist: the refusal names the units that do -----------------
+# (issue 20 item 7). The pairs come from the registry (hw.build.UNITS x one format of every
+# family, the pairs hw.build.units_for and the family's own units leave out), so a new unit or
+# family is covered without editing this list.
+
+import re
+
+from macforge import golden
+from macforge.cli import main
+from macforge.hw.build import UNITS, units_for
+from macforge.hw._families import own_units
+
+
+def _missing_pairs():
+    seen, pairs = set(), []
+    for name in golden.known_names():
+        fmt = golden.parse(name)
+        if fmt.family in seen:
+            continue
+        seen.add(fmt.family)
+        exists = set(units_for(fmt)) | set(own_units(fmt).values())
+        pairs += [(name, unit) for unit in UNITS if unit not in exists]
+    return pairs
+
+
+PAIRS = _missing_pairs()
+
+
+def test_the_registry_gives_pairs_of_every_family():
+    families = {golden.parse(n).family for n, _ in PAIRS}
+    assert families >= {"integer", "minifloat", "posit", "lns", "hif8", "block", "takum"}
+    assert ("mxfp8", "mul") in PAIRS and ("posit8", "fma") in PAIRS and ("lns8", "add") in PAIRS
+    assert ("int4", "lmul") in PAIRS and ("posit8", "convert") in PAIRS
+
+
+@pytest.mark.parametrize("command", ["sim", "verilog", "cost"])
+@pytest.mark.parametrize("name,unit", PAIRS)
+def test_a_missing_pair_names_the_units_of_the_format(capsys, tmp_path, command, name, unit):
+    fmt = golden.parse(name)
+    extra = {"verilog": ["--output", str(tmp_path)], "sim": ["--build-dir", str(tmp_path)],
+             "cost": ["--no-cache"]}[command]
+    assert main([command, "--format", name, "--unit", unit, *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("macforge: error: "), err
+    assert f"accepted for {fmt.name} ({fmt.family} format): " in err, err
+    for kind in units_for(fmt):
+        assert re.search(rf"[:,] {kind} \(", err), (kind, err)
+    assert not list(tmp_path.iterdir())             # refused before anything was built
