@@ -36,6 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from macforge import provenance
 from macforge.sim import model
 from macforge.sim._lanes import format_lanes
 
@@ -243,7 +244,8 @@ def write_csv(path, manifest: dict, stim: dict, expected, observed, bad, diag: D
     new = not append or not os.path.exists(path) or os.path.getsize(path) == 0
     with open(path, "a" if append else "w", newline="") as fh:
         wr = csv.writer(fh)
-        if new:
+        if new:                         # provenance first, as every macforge CSV (read_csv)
+            fh.write(f"# {provenance.line()}\n")
             wr.writerow(["vector", *ins, *(["acc_before"] if stateful else []), "expected", "got",
                          "expected_value", "got_value", "class", "ulp"])
         for j, i in enumerate(bad.tolist()):

@@ -85,3 +85,86 @@ def test_formats_json_values_are_exact_for_every_listed_format(capsys):
             assert r["nan_code"] in r["nan_codes"] and all(
                 math.isnan(x) for x in f.decode(r["nan_codes"]))
     assert checked > 40
+
+
+# -- every command's JSON and every written file carries the version and the command ---------
+
+def _stamped(doc, command):
+    assert doc["macforge"]["version"] == provenance.version()
+    assert doc["macforge"]["command"].startswith(command), doc["macforge"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["error-stats", "--format", "e4m3", "--unit", "running-sum", "--samples", "2", "--steps",
+     "16", "--sr-bits", "8", "--json"],
+    ["error-stats", "--format", "e4m3", "-n", "2000", "--dist", "uniform", "--json"],
+    ["formats", "--json"],
+    ["workload", "show", "resnet18", "--json"],
+])
+def test_json_of_every_command_is_stamped(capsys, argv):
+    assert main(argv) == 0
+    _stamped(json.loads(capsys.readouterr().out), "macforge " + " ".join(argv[:2]))
+
+
+def test_sim_mismatch_csv_is_stamped(tmp_path):
+    """The mismatch CSV of `macforge sim` (sim.diagnose.write_csv): provenance, then the header."""
+    import numpy as np
+    from macforge import hw
+    from macforge.sim import diagnose, model
+    unit = hw.make_unit("mul", "e4m3")
+    unit._MustUse__silence = True
+    manifest = unit.manifest()
+    stim = {"a": np.array([0x38, 0x40, 0x44], np.uint64), "b": np.array([0x38, 0x38, 0x40],
+                                                                       np.uint64)}
+    expected, _ = model.compare(manifest, stim, np.zeros(3, np.uint64))
+    observed = expected.copy()
+    observed[1] ^= 1                                  # one vector off by one ulp
+    bad = np.array([1])
+    d = diagnose.diagnose(manifest, stim, expected, observed, bad)
+    path = tmp_path / "mismatches.csv"
+    assert diagnose.write_csv(path, manifest, stim, expected, observed, bad, d) == 1
+    assert path.read_text().splitlines()[0] == f"# {provenance.line()}"
+    rows = provenance.read_csv(path)
+    assert [r["vector"] for r in rows] == [1] and rows[0]["class"] == "ulp"
+    diagnose.write_csv(path, manifest, stim, expected, observed, bad, d, base=3, append=True)
+    assert path.read_text().count("# macforge") == 1     # appended chunks: one stamp
+
+
+def test_verilog_header_and_manifest_are_stamped(tmp_path):
+    from macforge import hw
+    paths = hw.write(hw.make_unit("mul", "e4m3"), tmp_path)
+    head = open(paths["verilog"]).read().splitlines()[:3]
+    assert head[1] == f"// macforge {provenance.version()}"
+    assert head[2] == "// regenerate: macforge verilog --unit mul --format e4m3fn --acc e4m3fn"
+    man = json.loads(open(paths["manifest"]).read())
+    assert man["macforge"] == {"version": provenance.version(),
+                               "command": "macforge verilog --unit mul --format e4m3fn --acc e4m3fn"}
+
+
+def test_fpga_outputs_are_stamped(tmp_path, monkeypatch, capsys):
+    """The sweep table (.md, .json), --json, a build's report.json, scan wrapper and Vivado
+    script; synthesis and place and route faked (the test is about what is written)."""
+    import macforge.fpga.flow as flow
+    total = {"lut": 10, "ff": 2, "carry": 1, "dsp": 0, "bram": 0}
+    monkeypatch.setattr(flow, "synth_fpga_hier",
+                        lambda *a, **k: (dict(total), dict(total), dict(total)))
+    argv = ["fpga", "--format", "e4m3", "--unit", "mul", "--target", "xilinx", "--output",
+            str(tmp_path), "--json"]
+    assert main(argv) == 0
+    _stamped(json.loads(capsys.readouterr().out), "macforge fpga")
+    wd = next(tmp_path.glob("**/report.json")).parent
+    _stamped(json.loads((wd / "report.json").read_text()), "macforge fpga")
+    wrapper = next(wd.glob("scan_*.v")).read_text().splitlines()
+    assert wrapper[1] == f"// {provenance.line()}"
+    assert f"# {provenance.line()}" in (wd / "vivado.tcl").read_text().splitlines()[:2]
+
+    def fake_build(unit, target, root=None, seed=None, progress=None, **kw):
+        m = unit.manifest()
+        return {"module": m["module"], "unit": {"latency": m["latency"]}, "fmax_mhz": 50.0,
+                "synth": {"unit": {"lut": 10, "ff": 0, "carry": 1, "dsp": 0}}, "notes": []}
+    monkeypatch.setattr(flow, "build", fake_build)
+    assert main(["fpga", "--format", "e4m3", "--unit", "mul", "--target", "ice40",
+                 "--sweep-stages", "0,1", "--output", str(tmp_path / "s")]) == 0
+    md = next((tmp_path / "s").glob("sweep_*.md"))
+    assert md.read_text().splitlines()[0] == f"<!-- {provenance.line()} -->"
+    _stamped(json.loads(md.with_suffix(".json").read_text()), "macforge fpga")

@@ -220,6 +220,7 @@ def test_diagnosis_classes_each_flaw(tmp_path):
                      + f"{want['ulp']:,}$", text, re.M), text
     assert len(re.findall(r"^    vector \d+: a=", text, re.M)) == 4 * 3    # 3 rows a class
     with open(csv_path) as fh:
+        assert fh.readline().startswith("# macforge ")      # provenance, then the header
         rows = list(csvmod.DictReader(fh))
     assert len(rows) == res.mismatches
     assert {c: sum(r["class"] == c for r in rows) for c in want} == want
