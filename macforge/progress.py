@@ -82,7 +82,7 @@ def meter(desc: str, unit: str = "it", every: float | None = None):
     a zero-delay and then a timed simulation) and closes it at ``done == total``; elsewhere
     it is silent, or with ``every`` says ``  desc: done/total`` at most every ``every``
     seconds and at the end."""
-    state = {"bar": None, "total": None, "said": 0.0}
+    state = {"bar": None, "total": None, "said": float("-inf")}   # the first call says
 
     def update(done: int, total: int) -> None:
         if _QUIET:

@@ -269,3 +269,30 @@ def test_synthesis_and_emulation_name_themselves(monkeypatch):
     err = tty.getvalue()
     assert "synthesising fmul_e4m3fn_e4m3fn_rne_s0 for asic (yosys)" in err
     assert "emulating fc0 on e4m3" in err
+
+
+def test_the_chunked_golden_check_reports_each_piece():
+    """sim.continuation.compare_chunked (the fast sim's check) tells (checked, total) per
+    piece; the verdict is the whole-run one."""
+    from macforge import hw
+    from macforge.sim import continuation, model
+    from macforge.sim.stimulus import make_stimulus
+    unit = hw.make_unit("mul", "e4m3")
+    unit._MustUse__silence = True
+    manifest = unit.manifest()
+    stim = make_stimulus(manifest, 0, seed=1)
+    stim.pop("meta")
+    expected, _ = model.compare(manifest, stim, np.zeros(65536, np.uint64))
+    seen = []
+    got, bad = continuation.compare_chunked(manifest, stim, expected, chunk=20_000,
+                                            progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(20_000, 65536), (40_000, 65536), (60_000, 65536), (65536, 65536)]
+    assert bad.size == 0 and np.array_equal(got, expected)
+
+
+def test_meter_off_a_terminal_says_plain_lines_only_with_every(capsys):
+    quiet_meter, lines = progress.meter("checking"), progress.meter("simulating", every=3600)
+    for done in (10, 20):
+        quiet_meter(done, 20)
+        lines(done, 20)
+    assert capsys.readouterr().err == "  simulating: 10/20\n  simulating: 20/20\n"
