@@ -102,3 +102,23 @@ def test_a_missing_pair_names_the_units_of_the_format(capsys, tmp_path, command,
     for kind in units_for(fmt):
         assert re.search(rf"[:,] {kind} \(", err), (kind, err)
     assert not list(tmp_path.iterdir())             # refused before anything was built
+
+
+def _one_per_family():
+    seen = {}
+    for name in golden.known_names():
+        seen.setdefault(golden.parse(name).family, name)
+    return sorted(seen.values())
+
+
+@pytest.mark.parametrize("unit", ["running-sum", "lmul"])
+@pytest.mark.parametrize("name", [n for n in _one_per_family()
+                                  if golden.parse(n).family != "minifloat"])
+def test_error_stats_units_off_their_formats(capsys, name, unit):
+    """error-stats' running sum and L-Mul are minifloat statistics: any other family gets one
+    line naming the format (a running sum of lns8 was an AttributeError traceback)."""
+    argv = ["error-stats", "--format", name, "--unit", unit, "--samples", "2"]
+    assert main(argv + (["--steps", "16"] if unit == "running-sum" else [])) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("macforge: error: "), err
+    assert golden.parse(name).name in err and "minifloat" in err, err

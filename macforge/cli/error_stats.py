@@ -110,6 +110,12 @@ def _run_sum(args) -> int:
     if args.out is not None or args.rounding != "rne" or args.saturate:
         raise UsageError("--acc, --rounding and --saturate do not apply to --unit running-sum "
                          "(the sum is in --format; it runs RNE and SR with each --sr-bits)")
+    fmt = golden.parse(args.format)
+    if fmt.family != "minifloat":         # the add unit's sums: a rounding minifloat
+        other = (f"the error statistics of {fmt.name} elements: --format {fmt.element.name}"
+                 if fmt.family == "block" else f"accepted for {fmt.name}: --unit mul")
+        raise UsageError(f"--unit running-sum sums in a minifloat format (e4m3, bf16, fp16, "
+                         f"...), not {fmt.name} ({fmt.family} format); {other}")
     runs = [("rne", 8)] + [("sr", r) for r in (args.sr_bits or [8, 16])]
     out = []
     for mode, r in runs:
