@@ -215,7 +215,7 @@ def _shared_operands(unit, fa, fb):
             as_operand(f, "fmt")
         except FormatError:
             raise FormatError(f"unit {unit!r} does not take {f.name} operands; "
-                              f"{_accepted()}") from None
+                              f"{_accepted_for(f)}") from None
 
 
 def _result(unit, fa, acc):

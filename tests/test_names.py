@@ -122,3 +122,21 @@ def test_error_stats_units_off_their_formats(capsys, name, unit):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("macforge: error: "), err
     assert golden.parse(name).name in err and "minifloat" in err, err
+
+
+SCALAR = [u for u in ("mul", "fma", "mac", "add") if u in UNITS]
+
+
+@pytest.mark.parametrize("unit", SCALAR)
+@pytest.mark.parametrize("name_b", [n for n in _one_per_family()
+                                    if "mul" not in units_for(golden.parse(n))
+                                    or own_units(golden.parse(n))])
+def test_a_mixed_pair_names_the_units_of_the_odd_format(capsys, tmp_path, unit, name_b):
+    """e4m3 x <a posit, LNS or block format> on a shared unit: the line names what runs on the
+    second format."""
+    fb = golden.parse(name_b)
+    assert main(["verilog", "--format", "e4m3", "--format-b", name_b, "--unit", unit,
+                 "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"accepted for {fb.name} ({fb.family} format): " in err, err
