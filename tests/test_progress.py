@@ -296,3 +296,26 @@ def test_meter_off_a_terminal_says_plain_lines_only_with_every(capsys):
         quiet_meter(done, 20)
         lines(done, 20)
     assert capsys.readouterr().err == "  simulating: 10/20\n  simulating: 20/20\n"
+
+
+def test_a_streamed_sim_draws_the_checked_bar(sim_fakes, monkeypatch, tmp_path):
+    """More than STREAM_FROM vectors of a stateless unit stream in chunks (sim.stream): the
+    runner's chunk hook tells ``checked`` where each chunk ends (stream faked: two chunks)."""
+    import macforge.sim.runner as runner
+    from macforge.sim.stream import StreamResult
+
+    def fake_stream(manifest, sources, sweep, on_chunk=None, **kw):
+        for lo in (0, sweep.total - 8):
+            stim = sweep.chunk(lo, lo + 8)
+            expected, _ = runner.compare(manifest, stim, np.zeros(8, np.uint64))
+            on_chunk(lo, stim, expected, expected, np.array([], int))
+        return StreamResult(sweep.name, manifest["module"], sweep.total, sweep.total, 0, [],
+                            True, 1.0, sweep.total, {}, None)
+    monkeypatch.setattr("macforge.sim.stream.stream", fake_stream)
+    seen = []
+    spec = runner.SimSpec(format="fp16", unit="mul", n=runner.STREAM_FROM + 1, mode="fast",
+                          build_root=str(tmp_path / "sim"))
+    res = runner.run(spec, checked=lambda d, t: seen.append((d, t)))
+    total = seen[-1][1]
+    assert res.ok and total > runner.STREAM_FROM
+    assert seen == [(8, total), (total, total)]
