@@ -159,6 +159,7 @@ def test_fpga_outputs_are_stamped(tmp_path, monkeypatch, capsys):
     assert f"# {provenance.line()}" in (wd / "vivado.tcl").read_text().splitlines()[:2]
 
     def fake_build(unit, target, root=None, seed=None, progress=None, **kw):
+        unit._MustUse__silence = True            # never elaborated here
         m = unit.manifest()
         return {"module": m["module"], "unit": {"latency": m["latency"]}, "fmax_mhz": 50.0,
                 "synth": {"unit": {"lut": 10, "ff": 0, "carry": 1, "dsp": 0}}, "notes": []}

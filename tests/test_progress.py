@@ -106,6 +106,9 @@ class _FakeDesign:
 
     @classmethod
     def from_amaranth(cls, elaboratable, top, description=""):
+        for obj in (elaboratable, *vars(elaboratable).values()):   # and its sub-units
+            if hasattr(obj, "_MustUse__silence"):
+                obj._MustUse__silence = True
         return cls(top)
 
 
@@ -135,7 +138,10 @@ def sim_fakes(monkeypatch, tmp_path):
     rtl = tmp_path / "u.v"
     rtl.write_text("module u; endmodule\n")
     monkeypatch.setattr(runner, "ensure_verilator_on_path", lambda: None)
-    monkeypatch.setattr(runner, "_generated_rtl", lambda unit, root: rtl)
+    def generated_rtl(unit, root):
+        unit._MustUse__silence = True            # never elaborated here
+        return rtl
+    monkeypatch.setattr(runner, "_generated_rtl", generated_rtl)
     monkeypatch.setattr(runner, "inspect_rtl", lambda *a, **k: Info())
     monkeypatch.setattr("macforge.sim.fast.check_fast", fake_check)
 
@@ -145,6 +151,7 @@ def fpga_fakes(monkeypatch):
     import macforge.fpga.flow as flow
 
     def fake_build(unit, target, root=None, seed=None, progress=None, **kw):
+        unit._MustUse__silence = True            # never elaborated here
         say = progress or (lambda m: None)
         say("  synthesising the wrapper (pyosys)")
         say("  placing and routing with nextpnr")
