@@ -20,8 +20,8 @@ from amaranth.back import verilog
 from macforge import provenance
 from macforge.golden import FormatError, Rounding, parse
 
-from ._families import (as_operand, as_result, hw_family, operand_families, own_units,
-                        result_families)
+from ._families import (_names, as_operand, as_result, hw_family, operand_families,
+                        own_units, result_families)
 from ._multiplier import MULTIPLIERS
 from .ffma import FFma
 from .fmac import FMac
@@ -176,7 +176,7 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     if own:
         if unit not in own and unit not in own.values():
             kinds = list(dict.fromkeys(own.values()))
-            raise FormatError(f"{fa.name} operands take unit {' or '.join(kinds)}, not {unit!r}; "
+            raise FormatError(f"{fa.name} operands take unit {_names(kinds)}, not {unit!r}; "
                               f"{_accepted_for(fa)}")
         unit = own.get(unit, unit)
     if unit != "dot" and (lanes is not None or align is not None or preset is not None):
