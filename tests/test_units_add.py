@@ -111,6 +111,25 @@ def test_add_unit(fmt, out, rounding, saturate, stages, n):
                                             **kw), cols)
 
 
+@pytest.mark.parametrize("fmt,stages,n", [("lns6f2", 0, 0), ("lns8", 1, 3000), ("lns12f6", 2, 2000)])
+def test_lns_add_unit(fmt, stages, n):
+    """The Gaussian-logarithm adder (make_unit "add" on LNS: lnsadd) against golden.lns_add
+    (every pair for lns6f2; else corner pairs plus seeded random pairs)."""
+    f = golden.parse(fmt)
+    unit = hw.make_unit("add", fmt, stages=stages)
+    assert unit.module_name == f"lnsadd_{f.name}_{f.name}_rne_s{stages}"
+    if n:
+        a, b = _pairs(f, n, np.random.default_rng(SEED))
+    else:
+        a, b = (g.ravel().astype(f.dtype) for g in np.meshgrid(f.codes(), f.codes()))
+    got = simulate_stream(unit, {"a": a, "b": b})
+    assert check(unit.module_name, got, golden.lns_add(a, b, f), {"a": a, "b": b}) == a.size
+
+
+def test_lns_add_verilog_lint(tmp_path):
+    assert_lint_clean(lambda: hw.make_unit("add", "lns8", stages=1), tmp_path)
+
+
 def test_add_verilog_lint(tmp_path):
     text = assert_lint_clean(lambda: hw.make_unit("add", "bf16", rounding="sr", stages=2),
                              tmp_path)
@@ -129,6 +148,9 @@ def test_add_posit_verilog_lint(tmp_path):
     (dict(fmt="e4m3", acc="int8"), "unit 'add' gives a "),
     (dict(fmt="e4m3", acc="e2m1"), "e2m1fn has no NaN, so it cannot hold the NaN results that "
                                    "e4m3fn operands produce"),
+    (dict(fmt="lns8", acc="fp16"), "unit 'lnsadd' returns lns8f3 (always saturating), not fp16"),
+    (dict(fmt="lns8", rounding="sr"), "the LNS add gives the nearest log code of the sum "
+                                      "(Gaussian-logarithm tables); only rounding 'rne' applies"),
 ])
 def test_add_errors(kw, msg):
     with pytest.raises(FormatError, match="^" + re.escape(msg)):
@@ -142,6 +164,15 @@ def test_add_e5m2_exhaustive_cosim(tmp_path, rounding, saturate):
     from macforge.sim.runner import SimSpec, run
     res = run(SimSpec(format="e5m2", unit="add", rounding=rounding, saturate=saturate,
                       mode="fast", build_root=str(tmp_path), quiet=True))
+    assert res.ok and res.vectors == 1 << 16, res.summary
+
+
+@pytest.mark.slow
+@pytest.mark.rtl
+def test_add_lns8_exhaustive_cosim(tmp_path):
+    from macforge.sim.runner import SimSpec, run
+    res = run(SimSpec(format="lns8", unit="add", mode="fast", build_root=str(tmp_path),
+                      quiet=True))
     assert res.ok and res.vectors == 1 << 16, res.summary
 
 
