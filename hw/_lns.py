@@ -23,10 +23,25 @@ def _as_lns(value, what: str) -> Lns:
     return fmt
 
 
-def _check_rne(rounding):
+def _check_rne(rounding, why="LNS products are exact sums of log fields"):
     if Rounding.parse(rounding) is not Rounding.RNE:
-        raise FormatError("LNS products are exact sums of log fields; only rounding 'rne' applies")
+        raise FormatError(f"{why}; only rounding 'rne' applies")
     return Rounding.RNE
+
+
+class _LnsBinary(Unit):
+    """An LNS unit ``y = a op b`` in one LNS format, always saturating, rounding rne only
+    (``_rne_why`` says why); its ports ``a``, ``b``, ``y``."""
+    _rne_why = "LNS products are exact sums of log fields"
+
+    @quiet_on_error
+    def __init__(self, fmt="lns8", *, rounding=Rounding.RNE, stages=0):
+        f = _as_lns(fmt, "fmt")
+        self._configure(formats={"a": f, "b": f, "out": f},
+                        rounding=_check_rne(rounding, self._rne_why), saturate=False,
+                        stages=check_stages(stages), rnd_bits=None, fused=None, latency=stages,
+                        clocked=stages > 0, multiplier=None)
+        super().__init__({"a": In(f.n), "b": In(f.n), "y": Out(f.n)})
 
 
 class LnsFields(wiring.Component):
@@ -55,7 +70,7 @@ def _product(m, fmt, a, b):
     return fa.sign ^ fb.sign, L, fa.is_zero | fb.is_zero
 
 
-class LnsMul(Unit):
+class LnsMul(_LnsBinary):
     """LNS multiplier (``golden.mul`` on LNS): ``L = La + Lb``, sign ``sa ^ sb``; ``L > L_max``
     saturates to L_max, ``L < L_min + 1`` or a zero operand gives zero (sign ``sa ^ sb``).
     One N-bit adder and two comparators: no multiplier.
@@ -68,14 +83,6 @@ class LnsMul(Unit):
     _kind = "lnsmul"
     _model = "mul"
     _prefix = "lnsmul"
-
-    @quiet_on_error
-    def __init__(self, fmt="lns8", *, rounding=Rounding.RNE, stages=0):
-        f = _as_lns(fmt, "fmt")
-        self._configure(formats={"a": f, "b": f, "out": f}, rounding=_check_rne(rounding),
-                        saturate=False, stages=check_stages(stages), rnd_bits=None, fused=None,
-                        latency=stages, clocked=stages > 0, multiplier=None)
-        super().__init__({"a": In(f.n), "b": In(f.n), "y": Out(f.n)})
 
     def elaborate(self, platform):
         m = Module()
@@ -202,7 +209,7 @@ class LnsMac(Unit):
         return m
 
 
-class LnsAdd(Unit):
+class LnsAdd(_LnsBinary):
     """LNS adder (``golden.lns_add``): the Gaussian-logarithm add, one table look-up.
 
     Order the operands so that ``L1 >= L2``, ``d = L1 - L2`` (clamped to the tables' last
@@ -228,16 +235,8 @@ class LnsAdd(Unit):
     _model = "lns_add"
     _prefix = "lnsadd"
 
-    @quiet_on_error
-    def __init__(self, fmt="lns8", *, rounding=Rounding.RNE, stages=0):
-        f = _as_lns(fmt, "fmt")
-        if Rounding.parse(rounding) is not Rounding.RNE:
-            raise FormatError("the LNS add gives the nearest log code of the sum (Gaussian-"
-                              "logarithm tables); only rounding 'rne' applies")
-        self._configure(formats={"a": f, "b": f, "out": f}, rounding=Rounding.RNE,
-                        saturate=False, stages=check_stages(stages), rnd_bits=None, fused=None,
-                        latency=stages, clocked=stages > 0, multiplier=None)
-        super().__init__({"a": In(f.n), "b": In(f.n), "y": Out(f.n)})
+    _rne_why = ("the LNS add gives the nearest log code of the sum (Gaussian-logarithm "
+                "tables)")
 
     def elaborate(self, platform):
         m = Module()
