@@ -281,15 +281,27 @@ def test_convert_errors(kw, msg):
     ("bf16", "e4m3fnuz", "rne", True, None),
     ("fp16", "int8", "rne", True, None),
     ("e4m3", "bf16", "rne", False, "e8m0"),     # 2^8 codes x 2^8 scales
-    ("bf16", "posit8", "rne", False, None),      # every bf16 code
-    ("bf16", "posit8", "sr", False, None),       # x 2^8 rnd values
-    ("posit8", "e4m3", "rne", False, None),
-    ("posit8", "fp16", "rne", False, None),
-    ("posit8", "int8", "rne", True, None),
-    ("posit16es1", "fp32", "rne", False, None),  # every posit16es1 code
 ])
 def test_convert_exhaustive_cosim(tmp_path, fmt, acc, rounding, saturate, scale):
     from macforge.sim.runner import SimSpec, run
     res = run(SimSpec(format=fmt, unit="convert", acc=acc, rounding=rounding, saturate=saturate,
                       scale=scale, mode="fast", build_root=str(tmp_path), quiet=True))
     assert res.ok and res.vectors >= 1 << 16, res.summary
+
+
+@pytest.mark.slow
+@pytest.mark.rtl
+@pytest.mark.parametrize("fmt,acc,rounding,saturate,vectors", [
+    ("bf16", "posit8", "rne", False, 1 << 16),   # every bf16 code
+    ("bf16", "posit8", "sr", False, 1 << 24),    # x every rnd value
+    ("posit8", "e4m3", "rne", False, 1 << 8),    # every posit8 code
+    ("posit8", "e4m3", "sr", False, 1 << 16),
+    ("posit8", "fp16", "rne", False, 1 << 8),
+    ("posit8", "int8", "rne", True, 1 << 8),
+    ("posit16es1", "fp32", "rne", False, 1 << 16),
+])
+def test_convert_posit_exhaustive_cosim(tmp_path, fmt, acc, rounding, saturate, vectors):
+    from macforge.sim.runner import SimSpec, run
+    res = run(SimSpec(format=fmt, unit="convert", acc=acc, rounding=rounding, saturate=saturate,
+                      mode="fast", build_root=str(tmp_path), quiet=True))
+    assert res.ok and res.vectors == vectors, res.summary
