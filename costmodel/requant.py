@@ -13,7 +13,7 @@ module prices that cast with the same measured flow as ``macforge cost``:
 Energy per layer = energy per cast (``costmodel.asic_cost``: Liberty-mapped netlist, toggle
 count of uniform random fp32 codes, the int8-multiplier calibration) x the layer's output
 elements (the workload graph's ``act_out_elems``). Nothing here is estimated: a format without
-a cast unit (posit, LNS results; NVFP4 quantisation) raises the unit's one-line FormatError.
+a cast unit (LNS results; NVFP4 quantisation) raises the unit's one-line FormatError.
 """
 from __future__ import annotations
 

@@ -36,14 +36,14 @@ from .fmac import FMac
 from .fmul import FMul
 from .imac import IntMac
 from .lmul import LMul, LMulMac
-from ._lns import LnsMac, LnsMul
+from ._lns import LnsAdd, LnsMac, LnsMul
 from .posit import PMac, PMul
 from .dot import FDot, IDot
 from .convert import Convert
 from .fadd import FAdd
 
 __all__ = [
-    "FMul", "FFma", "FMac", "IntMac", "LMul", "LMulMac", "PMul", "PMac", "LnsMul", "LnsMac", "Rounding",
+    "FMul", "FFma", "FMac", "IntMac", "LMul", "LMulMac", "PMul", "PMac", "LnsMul", "LnsMac", "LnsAdd", "Rounding",
     "Multiplier", "StarMultiplier", "ArrayMultiplier", "MULTIPLIERS",
     "FDot", "IDot", "Convert", "FAdd", "make_unit", "generate", "write", "naming_only",
 ]

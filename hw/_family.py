@@ -46,9 +46,11 @@ class HwFamily:
         that is no result of the shared units (integers: :class:`~hw._int.IntRound`,
         saturating). A cast takes ``packer`` where there is one, else this.
     units : dict
-        The family's own units for the generic unit names (posit: ``{"mul": "pmul", "mac":
-        "pmac"}``; a block format runs only on ``{"dot": "dot"}``). Empty for families that
-        run on the shared units.
+        For a family with units of its own: every generic unit name it takes, mapped to the
+        unit kind built for it (posit: ``{"mul": "pmul", "mac": "pmac", "fma": "fma", "add":
+        "add", "convert": "convert"}``, its own multiplier and quire MAC plus shared units
+        through its decoder and packer; a block format runs only on ``{"dot": "dot"}``).
+        Empty for families that run on every shared unit.
     """
     code_shape: Callable | None = None
     raw_layout: Callable | None = None

@@ -1,16 +1,19 @@
-"""LNS units (``lns<N>f<F>``, as LNS-Madam): a multiplier that is an adder, and the MAC with
-the 2^F-entry table and a shifter into a linear fixed-point accumulator."""
-from amaranth.hdl import Module, Array, Const, Mux, Signal, signed
+"""LNS units (``lns<N>f<F>``, as LNS-Madam): a multiplier that is an adder, the MAC with
+the 2^F-entry table and a shifter into a linear fixed-point accumulator, and the LNS-domain
+adder with the Gaussian-logarithm tables (``golden.lns_add``)."""
+from amaranth.hdl import Module, Array, Cat, Const, Mux, Signal, signed
+from amaranth.utils import bits_for
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from macforge.golden import FormatError, Int, Lns, Rounding, lns_mac_table, parse
+from macforge.golden import (FormatError, Int, Lns, Rounding, lns_gauss_tables, lns_mac_table,
+                             parse)
 
 from ._family import HwFamily
 from ._pipeline import PipelinePlan
 from ._unit import Unit, check_bool, check_stages, quiet_on_error
 
-__all__ = ["LnsMul", "LnsMac", "LnsFields", "HW"]
+__all__ = ["LnsMul", "LnsMac", "LnsAdd", "LnsFields", "HW"]
 
 
 def _as_lns(value, what: str) -> Lns:
@@ -20,10 +23,25 @@ def _as_lns(value, what: str) -> Lns:
     return fmt
 
 
-def _check_rne(rounding):
+def _check_rne(rounding, why="LNS products are exact sums of log fields"):
     if Rounding.parse(rounding) is not Rounding.RNE:
-        raise FormatError("LNS products are exact sums of log fields; only rounding 'rne' applies")
+        raise FormatError(f"{why}; only rounding 'rne' applies")
     return Rounding.RNE
+
+
+class _LnsBinary(Unit):
+    """An LNS unit ``y = a op b`` in one LNS format, always saturating, rounding rne only
+    (``_rne_why`` says why); its ports ``a``, ``b``, ``y``."""
+    _rne_why = "LNS products are exact sums of log fields"
+
+    @quiet_on_error
+    def __init__(self, fmt="lns8", *, rounding=Rounding.RNE, stages=0):
+        f = _as_lns(fmt, "fmt")
+        self._configure(formats={"a": f, "b": f, "out": f},
+                        rounding=_check_rne(rounding, self._rne_why), saturate=False,
+                        stages=check_stages(stages), rnd_bits=None, fused=None, latency=stages,
+                        clocked=stages > 0, multiplier=None)
+        super().__init__({"a": In(f.n), "b": In(f.n), "y": Out(f.n)})
 
 
 class LnsFields(wiring.Component):
@@ -52,7 +70,7 @@ def _product(m, fmt, a, b):
     return fa.sign ^ fb.sign, L, fa.is_zero | fb.is_zero
 
 
-class LnsMul(Unit):
+class LnsMul(_LnsBinary):
     """LNS multiplier (``golden.mul`` on LNS): ``L = La + Lb``, sign ``sa ^ sb``; ``L > L_max``
     saturates to L_max, ``L < L_min + 1`` or a zero operand gives zero (sign ``sa ^ sb``).
     One N-bit adder and two comparators: no multiplier.
@@ -65,14 +83,6 @@ class LnsMul(Unit):
     _kind = "lnsmul"
     _model = "mul"
     _prefix = "lnsmul"
-
-    @quiet_on_error
-    def __init__(self, fmt="lns8", *, rounding=Rounding.RNE, stages=0):
-        f = _as_lns(fmt, "fmt")
-        self._configure(formats={"a": f, "b": f, "out": f}, rounding=_check_rne(rounding),
-                        saturate=False, stages=check_stages(stages), rnd_bits=None, fused=None,
-                        latency=stages, clocked=stages > 0, multiplier=None)
-        super().__init__({"a": In(f.n), "b": In(f.n), "y": Out(f.n)})
 
     def elaborate(self, platform):
         m = Module()
@@ -199,5 +209,85 @@ class LnsMac(Unit):
         return m
 
 
-#: LNS runs on its own units: the multiplier is an adder, the MAC LNS-Madam's.
-HW = HwFamily(units={"mul": "lnsmul", "mac": "lnsmac"})
+class LnsAdd(_LnsBinary):
+    """LNS adder (``golden.lns_add``): the Gaussian-logarithm add, one table look-up.
+
+    Order the operands so that ``L1 >= L2``, ``d = L1 - L2`` (clamped to the tables' last
+    entry, which is 0 in both, as every larger ``d`` is); same signs add ``SB[d]``, opposite
+    signs ``DB[d]`` to ``L1`` (constant tables from ``golden.lns_gauss_tables``, so the result
+    is the nearest log code of the exact sum); the sign is the larger operand's, ``x + (-x)``
+    is +0; then the LNS rules of :class:`LnsMul` (``L > L_max`` saturates, ``L < L_min + 1``
+    is zero). A zero operand gives the other operand; two zeros give -0 only if both are -0.
+
+    Parameters
+    ----------
+    fmt : format or name
+        An LNS format.
+    stages : int
+        Pipeline registers: after the table look-up, then at the output.
+
+    Examples
+    --------
+    >>> LnsAdd(fmt="lns8").module_name
+    'lnsadd_lns8f3_lns8f3_rne_s0'
+    """
+    _kind = "lnsadd"
+    _model = "lns_add"
+    _prefix = "lnsadd"
+
+    _rne_why = ("the LNS add gives the nearest log code of the sum (Gaussian-logarithm "
+                "tables)")
+
+    def elaborate(self, platform):
+        m = Module()
+        f = self._formats["a"]
+        n = f.n
+        plan = PipelinePlan(self._stages, ("looked_up",))
+        m.submodules.fields_a = fa = LnsFields(f)
+        m.submodules.fields_b = fb = LnsFields(f)
+        m.d.comb += [fa.code.eq(self.a), fb.code.eq(self.b)]
+        swap = fb.L > fa.L
+        s1, s2 = Mux(swap, fb.sign, fa.sign), Mux(swap, fa.sign, fb.sign)
+        L1 = Signal(signed(n - 1), name="L1")
+        d = Signal(n - 1, name="d")                          # 0 .. L_max - L_min
+        m.d.comb += [L1.eq(Mux(swap, fb.L, fa.L)),
+                     d.eq(Mux(swap, fb.L - fa.L, fa.L - fb.L))]
+        SB, DB = (t.tolist() for t in lns_gauss_tables(f))
+        DB[0] = 0                          # log 0: x + (-x) is the +0 below, not a table entry
+        # padded with zeros to a power of two (every entry from len(SB) on is 0 in both), so
+        # the look-up is a full case; a larger d reads the last entry, also 0
+        size = 1 << bits_for(len(SB) - 1)
+        SB, DB = SB + [0] * (size - len(SB)), DB + [0] * (size - len(DB))
+        index = Signal(range(size), name="index")
+        m.d.comb += index.eq(Mux(d >= size, size - 1, d) if (1 << (n - 1)) > size else d)
+        shape = signed(max(bits_for(min(DB), True), bits_for(max(SB), True)))
+        same = s1 == s2
+        delta = Signal(shape, name="delta")
+        m.d.comb += delta.eq(Mux(same, Array(Const(v, shape) for v in SB)[index],
+                                 Array(Const(v, shape) for v in DB)[index]))
+        cancel = ~same & (d == 0)
+        L = Signal(signed(max(n, shape.width) + 1), name="L")
+        m.d.comb += L.eq(L1 + delta)
+        L, sign, cancel, za, zb, sa, sb, a, b = plan.cut(
+            m, "looked_up", L, s1, cancel, fa.is_zero, fb.is_zero, fa.sign, fb.sign, self.a,
+            self.b)
+        y = Signal(n, name="y_code")
+        with m.If(za & zb):
+            m.d.comb += y.eq(Cat(Const(f.zero_code, n - 1), sa & sb))
+        with m.Elif(za):
+            m.d.comb += y.eq(b)
+        with m.Elif(zb):
+            m.d.comb += y.eq(a)
+        with m.Elif(cancel | (L < f.L_min + 1)):
+            m.d.comb += y.eq(Cat(Const(f.zero_code, n - 1), sign & ~cancel))
+        with m.Elif(L > f.L_max):
+            m.d.comb += y.eq(Cat(Const(f.L_max, n - 1), sign))
+        with m.Else():
+            m.d.comb += y.eq(Cat(L[:n - 1], sign))
+        m.d.comb += self.y.eq(plan.output(m, y))
+        return m
+
+
+#: LNS runs on its own units: the multiplier is an adder, the MAC LNS-Madam's, the adder the
+#: Gaussian-logarithm one.
+HW = HwFamily(units={"mul": "lnsmul", "mac": "lnsmac", "add": "lnsadd"})

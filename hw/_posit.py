@@ -1,19 +1,33 @@
 """Posit decode (regime decoder) and encode (regime encoder with rounding on the encoding).
 
-Shared by the posit units (:mod:`hw.posit`). A decoded posit is ``(-1)^sign * 1.frac *
-2^scale`` with ``scale = k * 2^es + exponent``; ``frac`` has ``frac_bits(fmt)`` bits, the most
-any code of the format carries (shorter fractions are padded with zeros below, exactly as the
-standard pads cut-off exponent and fraction bits).
+Shared by the posit units (:mod:`hw.posit`) and, through the family contract
+(:mod:`hw._family`), by the shared units: :class:`PositUnpack` puts a decoded posit into the
+raw record (operands of add, fma, convert), :class:`PositRound` rounds a normalised raw record
+into a posit behind the shared :class:`~hw._normalise.Normalise` (their results). Both are
+thin: the regime decoder and the encoding rounder are :class:`PositDecode` and
+:class:`PositEncode`, one each for every posit unit.
+
+A decoded posit is ``(-1)^sign * 1.frac * 2^scale`` with ``scale = k * 2^es + exponent``;
+``frac`` has ``frac_bits(fmt)`` bits, the most any code of the format carries (shorter
+fractions are padded with zeros below, exactly as the standard pads cut-off exponent and
+fraction bits).
 """
 from amaranth.hdl import Module, Cat, Const, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for
 
+from macforge.golden import Rounding
+
 from ._family import HwFamily
 from ._lzc import LeadingZeroCounter
+from ._normalise import Grid
+from ._raw import RawFloatLayout
+from ._round import Round, increment
+from ._unit import quiet_on_error
 
-__all__ = ["PositDecode", "PositEncode", "frac_bits", "scale_shape", "HW"]
+__all__ = ["PositDecode", "PositEncode", "PositUnpack", "PositRound", "posit_raw_layout",
+           "posit_grid", "frac_bits", "scale_shape", "HW"]
 
 
 def _tail_bits(fmt) -> int:
@@ -99,11 +113,14 @@ class PositEncode(wiring.Component):
     The regime is built by an arithmetic right shift: the word ``r, ~r, exponent, frac``
     (``r = k >= 0``) shifted right by ``k`` (``r``) or ``-k - 1`` (``~k``) fills with ``r``
     and so starts with the regime run and its terminator. Its top ``n - 1`` bits are the code
-    body; the next bit is the guard, everything below (and ``sticky``) the rest: round to
-    nearest, ties to the even code (Posit Standard 2022), the increment rippling into the
-    regime. ``scale >= max_scale`` gives maxpos and ``scale < -max_scale`` minpos, so a nonzero
-    value never rounds to 0 or NaR (a kept body of all ones would need ``scale >= max_scale``,
-    and at ``scale >= -max_scale`` the regime's terminating one is kept).
+    body; the next bit is the guard, everything below (and ``sticky``) the rest, and the
+    shared increment (:func:`~hw._round.increment`) is added to the body, rippling into the
+    regime: rne is the standard's round to nearest, ties to the even code (Posit Standard
+    2022); the other modes are golden's, on the same bit string (sr: ``t`` is the top R bits
+    below the body). ``scale >= max_scale`` gives maxpos and ``scale < -max_scale`` minpos in
+    every mode, so a nonzero value never rounds to 0 or NaR (a kept body of all ones would need
+    ``scale >= max_scale``, and at ``scale >= -max_scale`` the regime's terminating one is
+    kept).
 
     Parameters
     ----------
@@ -111,20 +128,29 @@ class PositEncode(wiring.Component):
     scale_range : (int, int)
         Range of ``scale`` the producer presents.
     frac_width : int
-        Width of ``frac`` (the bits below the hidden one, most significant first).
+        Width of ``frac`` (the bits below the hidden one, most significant first); for sr its
+        top R bits below the kept ones must be exact (at least R bits below the longest
+        fraction, ``frac_bits(fmt)``).
+    rounding : Rounding
+    rnd_bits : int, optional
+        R (sr only).
 
     Attributes
     ----------
     sign, is_zero, is_nar, sticky : in, 1 bit (NaR wins over zero)
     scale : in, signed
     frac : in, ``frac_width`` bits
+    rnd : in, R bits (sr only)
     code : out, n bits
     """
 
-    def __init__(self, fmt, scale_range, frac_width: int):
+    def __init__(self, fmt, scale_range, frac_width: int, rounding: Rounding = Rounding.RNE,
+                 rnd_bits: int | None = None):
         self._fmt = fmt
         self._scale_range = scale_range
-        super().__init__({
+        self._rounding = rounding
+        self._rnd_bits = rnd_bits
+        members = {
             "sign": In(1),
             "is_zero": In(1),
             "is_nar": In(1),
@@ -132,7 +158,10 @@ class PositEncode(wiring.Component):
             "scale": In(scale_shape(*scale_range)),
             "frac": In(frac_width),
             "code": Out(fmt.n),
-        })
+        }
+        if rounding is Rounding.SR:
+            members["rnd"] = In(rnd_bits)
+        super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
@@ -155,8 +184,10 @@ class PositEncode(wiring.Component):
         shifted = Signal(len(word), name="shifted")
         m.d.comb += shifted.eq(word.as_signed() >> shift)
         L = len(word)
-        kept, guard, rest = shifted[L - (n - 1):], shifted[L - n], shifted[:L - n].any()
-        up = guard & (rest | self.sticky | kept[0])
+        kept, rem = shifted[L - (n - 1):], shifted[:L - (n - 1)]
+        guard, rest = rem[-1], rem[:-1].any() | self.sticky
+        up = increment(self._rounding, self.sign, kept[0], guard, rest, rem, self._rnd_bits,
+                       self.rnd if self._rounding is Rounding.SR else None)
         body = Signal(n - 1, name="body")
         m.d.comb += body.eq(kept + up)
         body = Mux(big, fmt.maxpos_code, Mux(small, fmt.minpos_code, body))
@@ -169,6 +200,131 @@ class PositEncode(wiring.Component):
         return m
 
 
-#: Posits run on their own units (:mod:`hw.posit`): the multiplier rounds on the encoding, the
-#: MAC accumulates in a quire.
-HW = HwFamily(units={"mul": "pmul", "mac": "pmac"})
+def posit_raw_layout(fmt, normalise: bool = False) -> RawFloatLayout:
+    """Raw record of an unpacked posit: ``1.frac`` in ``frac_bits + 1`` bits (the widest
+    significand, ``fmt.exact_sig_bits``), exponent minpos's to maxpos's (``-max_scale ..
+    max_scale``; -24 .. 24 for posit8). Every nonzero posit is normalised, so ``normalise``
+    changes nothing; zero and NaR are parked at the smallest exponent."""
+    return RawFloatLayout(-fmt.max_scale, fmt.max_scale, frac_bits(fmt) + 1)
+
+
+def posit_grid(fmt) -> Grid:
+    """Normalising target of a posit: minpos's exponent and the widest significand.
+
+    A value at or above minpos (``2^-max_scale``) is normalised, so the ``frac_bits + 1``
+    bits the longest fraction keeps and the rounding bits below it are exact; a value below
+    minpos rounds to minpos in every mode: Normalise leaves it at ``-max_scale`` with a clear
+    top bit, and its nonzero bits or sticky tell it from zero.
+    """
+    return Grid(-fmt.max_scale, frac_bits(fmt) + 1)
+
+
+class PositUnpack(wiring.Component):
+    """Decode a posit code into the shared raw record (exact; ``sticky`` 0), by
+    :class:`PositDecode`: ``sig = 1.frac``, ``exp = scale``; NaR is ``is_nan``, zero
+    ``is_zero`` (both with ``sig`` 0 at the smallest exponent); ``is_inf`` is 0.
+
+    Parameters
+    ----------
+    fmt : Posit
+    normalise : bool
+        Accepted for the decoder interface; posits are always normalised.
+
+    Attributes
+    ----------
+    code : in, n bits
+    raw : out, :func:`posit_raw_layout`
+    """
+
+    def __init__(self, fmt, *, normalise: bool = False):
+        self._fmt = fmt
+        super().__init__({"code": In(fmt.n), "raw": Out(posit_raw_layout(fmt, normalise))})
+
+    def elaborate(self, platform):
+        m = Module()
+        fmt, raw = self._fmt, self.raw
+        m.submodules.decode = dec = PositDecode(fmt)
+        m.d.comb += dec.code.eq(self.code)
+        special = dec.is_zero | dec.is_nar
+        m.d.comb += [
+            raw.sig.eq(Mux(special, 0, dec.sig)),
+            # zero and NaR decode to a regime below minpos's: park them inside the range
+            raw.exp.eq(Mux(special, -fmt.max_scale, dec.scale)),
+            raw.sign.eq(dec.sign & ~dec.is_nar),
+            raw.sticky.eq(0),
+            raw.is_zero.eq(dec.is_zero),
+            raw.is_inf.eq(0),
+            raw.is_nan.eq(dec.is_nar),
+        ]
+        return m
+
+
+class PositRound(Round):
+    """Round a normalised raw value into a posit code, on the encoding (one rounding), by
+    :class:`PositEncode` in any mode.
+
+    Input contract (:class:`~hw._normalise.Normalise` with :func:`posit_grid`): ``sig`` has
+    its top bit set at ``exp >= -max_scale``, or ``exp == -max_scale`` with a clear top bit for
+    a value below minpos; at least ``round_bits`` exact bits follow the top ``frac_bits + 1``.
+    The bits under the leading one are the encoder's fraction, ``exp`` its scale; a value
+    below minpos is handed over at scale ``-max_scale - 1`` (the encoder's minpos clamp). In
+    priority order: NaN or inf -> NaR; zero -> 0; else the encoder's code (never 0 or NaR:
+    maxpos at or above maxpos, minpos below minpos). ``saturate`` changes nothing (posits
+    always saturate), as in golden.
+
+    Parameters
+    ----------
+    fmt : Posit
+    in_layout : RawFloatLayout
+        Normalised as above.
+    rounding : Rounding
+    saturate : bool
+    rnd_bits : int
+
+    Attributes
+    ----------
+    norm : in, ``in_layout``
+    rnd : in, R bits (stochastic rounding only)
+    code : out, n bits
+    """
+
+    grid = staticmethod(posit_grid)
+
+    @quiet_on_error              # a refused configuration is not an "unused elaboratable"
+    def __init__(self, fmt, in_layout: RawFloatLayout, rounding: Rounding, saturate: bool,
+                 rnd_bits: int):
+        super().__init__(fmt, in_layout, rounding, saturate, rnd_bits)
+
+    @staticmethod
+    def code_shape(fmt):
+        return fmt.n
+
+    def elaborate(self, platform):
+        m = Module()
+        fmt, norm, lay = self._fmt, self.norm, self._in_layout
+        width, emin = lay.sig_width, -fmt.max_scale
+        sr = self._rounding is Rounding.SR
+        m.submodules.encode = enc = PositEncode(fmt, (emin - 1, lay.exp_max), width - 1,
+                                                self._rounding, self._rnd_bits if sr else None)
+        below = ~norm.sig[-1]                                   # < minpos: minpos
+        m.d.comb += [
+            enc.sign.eq(norm.sign),
+            enc.is_nar.eq(norm.is_nan | norm.is_inf),
+            enc.is_zero.eq(~(norm.sig.any() | norm.sticky)),
+            enc.sticky.eq(norm.sticky),
+            enc.scale.eq(Mux(below, emin - 1, norm.exp)),
+            enc.frac.eq(norm.sig[:width - 1]),
+            self.code.eq(enc.code),
+        ]
+        if sr:
+            m.d.comb += enc.rnd.eq(self.rnd)
+        return m
+
+
+#: Posits run on their own multiplier and MAC (:mod:`hw.posit`: the multiplier rounds on the
+#: encoding, the MAC accumulates in a quire) and on the shared fma, add and convert, through
+#: this decoder and packer (the same regime decoder and encoding rounder).
+HW = HwFamily(code_shape=lambda fmt: fmt.n, raw_layout=posit_raw_layout, decoder=PositUnpack,
+              packer=PositRound,
+              units={"mul": "pmul", "mac": "pmac", "fma": "fma", "add": "add",
+                     "convert": "convert"})

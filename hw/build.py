@@ -20,15 +20,15 @@ from amaranth.back import verilog
 from macforge import provenance
 from macforge.golden import FormatError, Rounding, parse
 
-from ._families import (as_operand, as_result, hw_family, operand_families, own_units,
-                        result_families)
+from ._families import (_names, as_operand, as_result, hw_family, operand_families,
+                        own_units, result_families)
 from ._multiplier import MULTIPLIERS
 from .ffma import FFma
 from .fmac import FMac
 from .fmul import FMul
 from .imac import IntMac
 from .lmul import LMul, LMulMac
-from ._lns import LnsMac, LnsMul
+from ._lns import LnsAdd, LnsMac, LnsMul
 from .posit import PMac, PMul
 from .dot import make_dot
 from .convert import Convert
@@ -53,9 +53,10 @@ UNITS = {
     "pmac": "posit MAC: an exact quire, rounded when read",
     "lnsmul": "LNS multiplier: the log fields add",
     "lnsmac": "LNS-Madam MAC: linear terms from a table into an int<A> accumulator",
+    "lnsadd": "LNS adder: Gaussian-logarithm tables, the nearest log code of the sum",
     "dot": "k-lane dot-product-accumulate (minifloat, integer and block formats; integer "
            "elements with an integer accumulator: the integer dot)",
-    "add": "a + b -> result (acc, default the operand format), one rounding",
+    "add": "a + b -> result (acc, default the operand format), one rounding (LNS: lnsadd)",
     "convert": "cast a -> result format (acc), one rounding, optional power-of-two scale "
                "input (scale=e8m0 or int<N>); integer results saturate",
     "quantize": "k source elements (fmt) -> one OCP MX block (acc: mxfp8, mxe5m2, mxfp6, "
@@ -188,7 +189,7 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     if own:
         if unit not in own and unit not in own.values():
             kinds = list(dict.fromkeys(own.values()))
-            raise FormatError(f"{fa.name} operands take unit {' or '.join(kinds)}, not {unit!r}; "
+            raise FormatError(f"{fa.name} operands take unit {_names(kinds)}, not {unit!r}; "
                               f"{_accepted_for(fa)}")
         unit = own.get(unit, unit)
     if unit != "dot" and (lanes is not None or align is not None or preset is not None):
@@ -311,12 +312,17 @@ def _lns_operands(unit, fa, fb):
                           f"{fa.name} x {fb.name}; {_accepted_for(fa)}")
 
 
-def _lnsmul(fa, fb, acc, rounding, saturate, stages, **_):
-    _lns_operands("lnsmul", fa, fb)
+def _lns_result(unit, fa, acc, saturate):
+    """The LNS multiplier and adder return their operand format, always saturating."""
     out = parse(acc) if acc is not None else fa
     if out != fa or saturate:
-        raise FormatError(f"unit 'lnsmul' returns {fa.name} (always saturating), not "
+        raise FormatError(f"unit {unit!r} returns {fa.name} (always saturating), not "
                           f"{out.name}{' with saturate' if saturate else ''}")
+
+
+def _lnsmul(fa, fb, acc, rounding, saturate, stages, **_):
+    _lns_operands("lnsmul", fa, fb)
+    _lns_result("lnsmul", fa, acc, saturate)
     return LnsMul(fa, rounding=rounding, stages=stages)
 
 
@@ -333,6 +339,12 @@ def _lnsmac(fa, fb, acc, rounding, saturate, stages, P, A, **_):
     if A is None:
         A = parse(fa.default_accumulator).n
     return LnsMac(fa, P=P, A=A, saturate=saturate, stages=stages)
+
+
+def _lnsadd(fa, fb, acc, rounding, saturate, stages, **_):
+    _lns_operands("lnsadd", fa, fb)
+    _lns_result("lnsadd", fa, acc, saturate)
+    return LnsAdd(fa, rounding=rounding, stages=stages)
 
 
 def _dot(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier, lanes, align, preset,
@@ -363,7 +375,7 @@ def _convert(fa, fb, acc, rounding, saturate, stages, rnd_bits, scale):
 
 _BUILDERS = {"mul": _mul, "fma": _fma, "mac": _mac, "lmul": _lmul, "lmulmac": _lmulmac,
              "pmul": _posit("pmul", PMul), "pmac": _posit("pmac", PMac), "lnsmul": _lnsmul,
-             "lnsmac": _lnsmac, "dot": _dot, "add": _add}
+             "lnsmac": _lnsmac, "lnsadd": _lnsadd, "dot": _dot, "add": _add}
 
 
 #: Internal unit kinds (a manifest's "unit") that the CLI names by a generic ``--unit``.

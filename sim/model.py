@@ -44,6 +44,10 @@ def _add(manifest, stim, fa, fb, fo, kw, observed):
     return golden.add(stim["a"], stim["b"], fa, fo, fmt_y=fb, **kw)
 
 
+def _lns_add(manifest, stim, fa, fb, fo, kw, observed):
+    return golden.lns_add(stim["a"], stim["b"], fa)
+
+
 def _convert(manifest, stim, fa, fb, fo, kw, observed):
     scale = manifest["formats"].get("scale")
     return golden.convert(stim["a"], fa, fo, scale=stim.get("scale"),
@@ -109,6 +113,7 @@ def _dot(manifest, stim, fa, fb, fo, kw, observed):
 #: The reference model of each golden operation a unit declares (manifest ``model``).
 MODELS = {
     "mul": _mul, "fma": _fma, "lmul": _lmul, "quantize": _quantize, "convert": _convert, "add": _add,
+    "lns_add": _lns_add,
     "mac_step": _stepped(_mac_step), "lmul_mac_step": _stepped(_lmul_mac_step),
     "lns_mac_step": _stepped(_lns_mac_step), "quire_mac": _quire_mac, "dot": _dot,
 }

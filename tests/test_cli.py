@@ -89,8 +89,9 @@ def test_verilog_writes_verilog_and_manifest(tmp_path):
     (["verilog", "--format", "nvfp4", "--unit", "mul"],
      r"^macforge: error: nvfp4 operands take unit dot, not 'mul'; accepted for nvfp4 .*UNIT=dot\)$"),
     (["verilog", "--format", "lns8", "--unit", "fma"],
-     r"^macforge: error: lns8f3 operands take unit lnsmul or lnsmac, not 'fma'; accepted for "
-     r"lns8f3 \(lns format\): mul \(lnsmul: .*\), mac \(lnsmac: .*\) \(--unit mul, make UNIT=mul\)$"),
+     r"^macforge: error: lns8f3 operands take unit lnsmul, lnsmac or lnsadd, not 'fma'; accepted "
+     r"for lns8f3 \(lns format\): mul \(lnsmul: .*\), mac \(lnsmac: .*\), add \(lnsadd: .*\) "
+     r"\(--unit mul, make UNIT=mul\)$"),
     (["verilog", "--format", "hif8", "--unit", "lmul"],
      r"^macforge: error: unit 'lmul' takes two operands of one minifloat format, not hif8 x hif8; "
      r"accepted for hif8 \(hif8 format\): mul \(.*\), fma \(.*\), mac \(.*\), dot \(.*\) "

@@ -10,13 +10,14 @@
   (n+1)-bit posit 2c+1; never 0 or NaR), directed modes, mul/fma/dot.
 """
 from fractions import Fraction
-from functools import lru_cache
 
 import numpy as np
 import pytest
 
 from macforge import golden
 from macforge.golden import FormatError
+
+from _posit_reference import ref_decode
 
 sp = pytest.importorskip("softposit")
 import _softposit as C  # noqa: E402  (the SWIG module behind softposit)
@@ -25,28 +26,6 @@ import _softposit as C  # noqa: E402  (the SWIG module behind softposit)
 # ---------------------------------------------------------------------------------------------
 # the Fraction reference (scalar, independent of golden/_posit.py)
 # ---------------------------------------------------------------------------------------------
-@lru_cache(maxsize=1 << 20)
-def ref_decode(code: int, n: int, es: int):
-    """Value of a posit(n, es) code as a Fraction (None for NaR), read off its bit string."""
-    mask = (1 << n) - 1
-    if code == 0:
-        return Fraction(0)
-    if code == 1 << (n - 1):
-        return None
-    neg = code >> (n - 1)
-    if neg:
-        code = (-code) & mask
-    bits = format(code, f"0{n}b")[1:]
-    run = len(bits) - len(bits.lstrip(bits[0]))
-    k = run - 1 if bits[0] == "1" else -run
-    rest = bits[run + 1:]
-    e = int(rest[:es].ljust(es, "0"), 2) if es else 0
-    frac = rest[es:]
-    f = Fraction(int(frac, 2), 1 << len(frac)) if frac else Fraction(0)
-    v = (1 + f) * Fraction(2) ** (k * (1 << es) + e)
-    return -v if neg else v
-
-
 def ref_round(x, n: int, es: int, mode: str = "rne") -> int:
     """posit(n, es) code of the real x (a Fraction) by the standard's rule, searched by value."""
     mask = (1 << n) - 1

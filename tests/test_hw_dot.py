@@ -222,7 +222,8 @@ def test_names_and_manifest():
                                        r"same block and scale format, not mxfp4 x nvfp4$"),
     (dict(fmt="e4m3", acc="int32"),
      r"^an integer accumulator \(int32\) needs integer elements, not e4m3fn x e4m3fn$"),
-    (dict(fmt="posit8"), r"^posit8 operands take unit pmul or pmac, not 'dot'; accepted for posit8 "),
+    (dict(fmt="posit8"), r"^posit8 operands take unit pmul, pmac, fma, add or convert, not 'dot'; "
+                         r"accepted for posit8 "),
 ], ids=["lanes", "acc", "int_preset", "int_align", "bf16_preset", "unknown_preset", "lanes0", "align57",
         "mixed_blocks", "int_acc", "posit"])
 def test_one_line_errors(kw, message):

@@ -1,5 +1,7 @@
 """Posit units (hw.PMul, hw.PMac): amaranth.sim against golden.mul and golden.quire_step /
-quire_read, one cocotb + Verilator run each, lint and names."""
+quire_read, one cocotb + Verilator run each, lint and names; and posits on the shared fused
+multiply-add (hw.FFma through hw._posit's decoder and packer) against golden.fma. The shared
+add and convert on posits are tested in test_units_add.py / test_units_convert.py."""
 
 import numpy as np
 import pytest
@@ -75,6 +77,39 @@ def test_pmac(fmt, stages):
     assert check(f"pmac {fmt} s{stages}", seen[lat - 1:lat - 1 + n], expected, cols) == n
 
 
+def _fma_triples(rng, f, n):
+    """Corner triples, random triples, and addends cancelling round(a*b) to within 3 codes."""
+    cc = f.corner_codes().astype(np.uint64)
+    cube = np.stack([g.ravel() for g in np.meshgrid(cc, cc, cc, indexing="ij")])
+    ga, gb, gc = cube[:, rng.choice(cube.shape[1], min(500, cube.shape[1]), replace=False)]
+    a, b, c = (rng.integers(0, 1 << f.n, n, dtype=np.uint64) for _ in range(3))
+    k = n // 2
+    p = golden.mul(a[:k], b[:k], f, f).astype(np.int64)
+    near = (-(p + rng.integers(-3, 4, k))) & f.mask
+    c[:k] = np.where(p == f.nar_code, c[:k], near.astype(np.uint64))
+    return np.concatenate([ga, a]), np.concatenate([gb, b]), np.concatenate([gc, c])
+
+
+@pytest.mark.parametrize("fmt,rounding,stages", [("posit8", "rne", 0), ("posit8", "sr", 1),
+                                                 ("posit8es0", "rtz", 0),
+                                                 ("posit16es1", "rna", 2),
+                                                 ("posit16es1", "rup", 0)])
+def test_ffma_posit(fmt, rounding, stages):
+    """a x b + c rounded once into the posit (make_unit "fma"), against golden.fma."""
+    f = golden.parse(fmt)
+    rng = np.random.default_rng([SEED, 402])
+    a, b, c = _fma_triples(rng, f, 700)
+    cols, kw = {"a": a, "b": b, "c": c}, {}
+    if rounding == "sr":
+        cols["rnd"] = rng.integers(0, 256, a.size, dtype=np.uint64)
+        kw = dict(rnd=cols["rnd"], rnd_bits=8)
+    dut = make_unit("fma", f, rounding=rounding, stages=stages)
+    got = simulate_stream(dut, cols)
+    want = golden.fma(a, b, c, f, f, rounding=rounding, **kw)
+    assert (want == 0).sum() > 8                         # the cancelling addends did cancel
+    assert check(dut.module_name, got, want, cols) == a.size
+
+
 def test_names_manifest_and_errors():
     assert elaborated(PMul(fmt="posit8es0")).module_name == "pmul_posit8es0_posit8es0_rne_s0"
     man = elaborated(PMac(fmt="posit8")).manifest()
@@ -84,11 +119,16 @@ def test_names_manifest_and_errors():
     with pytest.raises(golden.FormatError, match=r"^posit units round as the standard does"):
         PMul(fmt="posit8", rounding="rtz")
     assert elaborated(make_unit("mac", "posit8")).module_name == "pmac_posit8_posit8_rne_s0"
-    with pytest.raises(golden.FormatError, match=r"^posit8 operands take unit pmul or pmac, "
-                                                 r"not 'fma'; accepted for posit8 \(posit format\): "
-                                                 r"mul \(pmul: posit multiplier, rounding on the "
-                                                 r"encoding\), mac \(pmac: .*\) \(--unit mul, make UNIT=mul\)$"):
-        make_unit("fma", "posit8")
+    assert elaborated(make_unit("fma", "posit8")).module_name == "ffma_posit8_posit8_rne_s0"
+    assert elaborated(make_unit("add", "posit8", acc="fp16")).module_name == \
+        "fadd_posit8_fp16_rne_s0"
+    with pytest.raises(golden.FormatError, match=r"^posit8 operands take unit pmul, pmac, fma, "
+                                                 r"add or convert, not 'lmul'; accepted for "
+                                                 r"posit8 \(posit format\): mul \(pmul: posit "
+                                                 r"multiplier, rounding on the encoding\), mac "
+                                                 r"\(pmac: .*\), fma \(.*\), add \(.*\), "
+                                                 r"convert \(.*\) \(--unit mul, make UNIT=mul\)$"):
+        make_unit("lmul", "posit8")
 
 
 def test_deterministic_and_lint_clean(tmp_path):

@@ -733,7 +733,7 @@ def test_make_unit():
         "fmul_e4m3fn_e4m3fn_rne_marray_s0"
     with pytest.raises(FormatError, match=r"^unknown unit 'dotx'; accepted: mul \(.*\)$"):
         make_unit("dotx", "e4m3")
-    with pytest.raises(FormatError, match=r"^unit 'mul' gives a minifloat, hif8 or takum result, not int8 "
+    with pytest.raises(FormatError, match=r"^unit 'mul' gives a minifloat, posit, hif8 or takum result, not int8 "
                                           r"\(pass acc=<minifloat>\); accepted: .*$"):
         make_unit("mul", "int8")
     with pytest.raises(FormatError, match=r"^an integer accumulator \(int32\) needs integer "
@@ -762,9 +762,9 @@ def test_parameter_type_errors(build, message):
 
 @pytest.mark.parametrize("build,message", [
     (lambda: FMul(fmt="e4m3", out="int8"),
-     r"^out must be a result format \(minifloat, hif8 or takum\), not int8 \(integer\)$"),
+     r"^out must be a result format \(minifloat, posit, hif8 or takum\), not int8 \(integer\)$"),
     (lambda: FMac(fmt="e4m3", acc="e8m0"),
-     r"^acc must be a result format \(minifloat, hif8 or takum\), not e8m0fnu \(a minifloat needs a "
+     r"^acc must be a result format \(minifloat, posit, hif8 or takum\), not e8m0fnu \(a minifloat needs a "
      r"sign and subnormals to be a result\)$"),
     (lambda: FMul(fmt="e4m3", out="e2m1"),
      r"^e2m1fn has no NaN, so it cannot hold the NaN results that e4m3fn operands produce$"),

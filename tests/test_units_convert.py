@@ -19,6 +19,7 @@ from macforge.golden import FormatError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _reference import MODES, ReferenceUndefined, Val, canon_codes, decode, round_val  # noqa: E402
+from _posit_reference import posit_decode, posit_round  # noqa: E402
 from test_hw_units import assert_lint_clean, check, elaborated, simulate_stream  # noqa: E402
 
 SEED = 20261202
@@ -119,6 +120,49 @@ def test_golden_convert_vs_fraction(src, dst, saturate, scale, mode):
           np.array(want, np.uint64), {"a": x[ok]})
 
 
+_POSIT_CASES = [
+    # (source, result, saturate): posit results and sources, every mode
+    ("bf16", "posit8", False), ("fp32", "posit16es1", False), ("posit8", "e4m3", False),
+    ("posit8", "e4m3", True), ("posit8", "fp16", False), ("posit8", "int8", True),
+    ("posit16es1", "fp32", False), ("posit16es1", "posit8", False), ("e5m2", "posit8es0", False),
+]
+
+
+def _ref_val(fmt, code):
+    return posit_decode(fmt, code) if fmt.family == "posit" else decode(fmt, code)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("src,dst,saturate", _POSIT_CASES)
+def test_golden_convert_posit_vs_fraction(src, dst, saturate, mode):
+    """Casts into and out of posits (8-bit sources: every code; else corners + seeded random)
+    against the Fraction references: the encoding rounding of ``_posit_reference`` for posit
+    results, round_val for the others (integers: NaR -> max_int, as golden documents)."""
+    rng = np.random.default_rng(SEED)
+    fi, fo = golden.parse(src), golden.parse(dst)
+    x = fi.codes() if fi.bits <= 8 else _sample(fi, 1500, rng)
+    rnd = rng.integers(0, 256, size=x.size, dtype=np.uint64) if mode == "sr" else None
+    got = golden.convert(x, fi, fo, rounding=mode, saturate=saturate, rnd=rnd,
+                         rnd_bits=8 if mode == "sr" else None)
+    want, ok = [], []
+    for i, code in enumerate(x):
+        v, r = _ref_val(fi, int(code)), None if rnd is None else int(rnd[i])
+        try:
+            if fo.family == "posit":
+                want.append(posit_round(fo, v, mode, r, 8))
+            elif fo.family == "integer" and v.kind != "num":
+                want.append(int(fo.from_int(np.array([fo.max_int]))[0]))
+            else:
+                want.append(round_val(fo, v, mode, saturate, r, 8, inf_saturates=True))
+            ok.append(i)
+        except ReferenceUndefined:
+            pass
+    ok = np.array(ok, np.intp)
+    assert ok.size > 250
+    check(f"convert {src}->{dst} {mode} sat={saturate}", got[ok].astype(np.uint64),
+          np.array(want, np.uint64), {"a": x[ok]})
+
+
 def test_golden_convert_errors():
     with pytest.raises(FormatError, match=r"^e2m1fn has no NaN; cannot convert the NaN codes "
                                           r"of bf16$"):
@@ -151,6 +195,14 @@ _HW_CASES = [
     ("bf16", "hif8", "rne", False, None, 0, 1000),
     ("e4m3", "takum8", "sr", False, None, 0, 0),
     ("fp16", "takum16", "rne", False, "e8m0", 0, 800),
+    ("posit8", "e4m3", "sr", False, None, 0, 0),        # every posit8 code
+    ("posit8", "int8", "rna", True, None, 1, 0),
+    ("posit8", "fp16", "rne", False, "int8", 0, 0),
+    ("bf16", "posit8", "rne", False, None, 0, 1200),
+    ("bf16", "posit8", "sr", False, "e8m0", 2, 1000),
+    ("fp32", "posit16es1", "rdn", False, None, 0, 800),
+    ("posit16es1", "fp32", "rtz", False, None, 0, 800),
+    ("posit16es1", "posit8", "rup", False, None, 0, 800),
 ]
 
 
@@ -192,6 +244,12 @@ def test_convert_verilog_lint_and_manifest(tmp_path):
                                                            ("y", "result")]
 
 
+def test_convert_posit_verilog_lint(tmp_path):
+    text = assert_lint_clean(lambda: hw.make_unit("convert", "bf16", acc="posit8", rounding="sr",
+                                                  scale="e8m0", stages=1), tmp_path)
+    assert text.startswith("// cvt_bf16_posit8_sr_r8_ke8m0fnu_s1:")
+
+
 @pytest.mark.parametrize("kw,msg", [
     (dict(fmt="fp32", acc="int8"), "a cast into int8 saturates: pass saturate (--saturate)"),
     (dict(fmt="bf16"), "unit 'convert' needs the result format as acc (e.g. acc=e4m3); "),
@@ -229,3 +287,21 @@ def test_convert_exhaustive_cosim(tmp_path, fmt, acc, rounding, saturate, scale)
     res = run(SimSpec(format=fmt, unit="convert", acc=acc, rounding=rounding, saturate=saturate,
                       scale=scale, mode="fast", build_root=str(tmp_path), quiet=True))
     assert res.ok and res.vectors >= 1 << 16, res.summary
+
+
+@pytest.mark.slow
+@pytest.mark.rtl
+@pytest.mark.parametrize("fmt,acc,rounding,saturate,vectors", [
+    ("bf16", "posit8", "rne", False, 1 << 16),   # every bf16 code
+    ("bf16", "posit8", "sr", False, 1 << 24),    # x every rnd value
+    ("posit8", "e4m3", "rne", False, 1 << 8),    # every posit8 code
+    ("posit8", "e4m3", "sr", False, 1 << 16),
+    ("posit8", "fp16", "rne", False, 1 << 8),
+    ("posit8", "int8", "rne", True, 1 << 8),
+    ("posit16es1", "fp32", "rne", False, 1 << 16),
+])
+def test_convert_posit_exhaustive_cosim(tmp_path, fmt, acc, rounding, saturate, vectors):
+    from macforge.sim.runner import SimSpec, run
+    res = run(SimSpec(format=fmt, unit="convert", acc=acc, rounding=rounding, saturate=saturate,
+                      mode="fast", build_root=str(tmp_path), quiet=True))
+    assert res.ok and res.vectors == vectors, res.summary
