@@ -105,11 +105,9 @@ def units_for(fmt) -> list:
 def _check_source(unit, fa):
     """``convert`` and ``quantize`` read operand-format sources; another format's refusal
     names the units that do run on it."""
-    try:
-        as_operand(fa, "fmt")
-    except FormatError:
+    if unit not in units_for(fa):
         raise FormatError(f"unit {unit!r} does not take {fa.name} sources; "
-                          f"{_accepted_for(fa)}") from None
+                          f"{_accepted_for(fa)}")
 
 
 def _check_multiplier(multiplier):
