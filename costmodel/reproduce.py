@@ -31,10 +31,14 @@ the published figure, ours, and the difference (``macforge reproduce`` prints th
 ``int-vs-fp``
     Chen et al., "INT v.s. FP" (arXiv 2510.25602) Table 5: k-lane block MACs at equal
     throughput, normalised to MXFP8 (MXINT8 / NVFP4 / NVINT4 energy 0.63 / 0.55 / 0.34, area
-    0.79 / 0.54 / 0.38). Ours: ``hw.FDot`` exact block dot-product-accumulate units (e8m0 /
-    e4m3 block scales; one fp32 accumulator; k = :data:`INT_VS_FP_LANES` lanes each), priced
-    per element MAC: energy per step / k and area / k (equal throughput = equal element MACs
-    per cycle).
+    0.79 / 0.54 / 0.38), k = 32 for MX and 16 for NV (the block size, :func:`paper_lanes`).
+    Ours: ``hw.FDot`` exact block dot-product-accumulate units (e8m0 / e4m3 block scales; one
+    fp32 accumulator), priced per element MAC: energy per step / k and area / k (equal
+    throughput = equal element MACs per cycle). Rows at k = :data:`INT_VS_FP_LANES` for every
+    format (the old rows), at the paper's k, and at the paper's k pipelined for
+    :data:`INT_VS_FP_CLOCK_MHZ`; zero-delay and timed energy. ``steps`` says what each step
+    (lanes, clock, glitches) contributes to each ratio, ``split`` each format's cost as shared
+    + k x lane through its two measured k (``notes`` prints both).
 """
 from __future__ import annotations
 
@@ -287,9 +291,9 @@ def _lmul_notes(res, cols):
 INT_VS_FP_LANES = 8
 #: The clock of int-vs-fp's clocked rows (MHz, 45 nm): the paper's-k units pipelined for it.
 #: The dot units' fp32 accumulate loop is one cycle (no loop stages), which bounds the clock:
-#: measured at k = 4, timing-driven for 250 MHz, the best pipelines reach 174 MHz (mxfp8) and
-#: 205 MHz (mxint8), so 250 MHz has no rows; at 125 MHz every unit has one.
-INT_VS_FP_CLOCK_MHZ = 125
+#: measured timing-driven, the best pipelines reach 174 MHz (mxfp8, k = 4, for 250 MHz), 205 MHz
+#: (mxint8, k = 4) and 123.8 MHz (nvfp4, k = 16, for 125 MHz), so 100 MHz.
+INT_VS_FP_CLOCK_MHZ = 100
 
 #: Chen et al. Table 5, normalised to MXFP8: format -> (energy, area)
 _INT_VS_FP_PUBLISHED = {"mxint8": (0.63, 0.79), "nvfp4": (0.55, 0.54), "nvint4": (0.34, 0.38)}

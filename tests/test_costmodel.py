@@ -408,7 +408,7 @@ def test_int_vs_fp_rows_steps_and_lane_split():
     assert len(rows) == 6                                 # no timed column: not every unit has it
     nv = next(r for r in rows if r["comparison"].startswith("nvfp4") and r["metric"] == "area / lane")
     assert nv["ours"] == pytest.approx((1000 / 16 + 40) / (1000 / 32 + 100), abs=1e-3)
-    assert len(R._int_vs_fp_rows(clocked, paper, "at 125 MHz")) == 9
+    assert len(R._int_vs_fp_rows(clocked, paper, "at 100 MHz")) == 9
     steps = R._int_vs_fp_steps(res, clocked, eight, paper)
     for s in steps:
         assert s["k8"] + s["lanes"] + s["clock"] == pytest.approx(s["at_clock"], abs=2e-3)
@@ -417,11 +417,11 @@ def test_int_vs_fp_rows_steps_and_lane_split():
     notes = R._int_vs_fp_notes(steps, split)
     assert any("per-lane ratio" in n for n in notes)
     rep = {"name": "int-vs-fp", "source": "test", "units": res, "rows": rows, "notes": notes,
-           "clocks": {125: {"units": clocked, "reachable": True, "choice": {
+           "clocks": {100: {"units": clocked, "reachable": True, "choice": {
                paper[f]: {"module": "fdot", "met": True, "stages": 2, "loop_stages": 0,
                           "registers": 100, "reached_mhz": 150.0} for f in fmts}}}}
     text = format_report(rep)
-    assert "per-lane ratio" in text and "125" in text
+    assert "per-lane ratio" in text and "100" in text
 
 
 @pytest.mark.slow

@@ -63,6 +63,16 @@ def _random_run(net, seed=3, cycles=24, streams=64):
     return net.run_seq(ins, cycles, streams)[0]
 
 
+def test_kept_modules_are_mapped_once_and_flattened_after():
+    d = Design(_design(["&"] * 4 + ["|"]), "top")
+    hier, flat = synth_asic(d), synth_asic(d, hierarchical=False)
+    assert hier["hier_modules"] == ["\\top.l0"] and flat["hier_modules"] == []
+    assert any("keep_hierarchy" in c for c in hier["script"])
+    # one flat netlist of library cells either way; a 12-input AND / OR maps alike
+    assert hier["cells"] == flat["cells"] and hier["area_um2"] == flat["area_um2"]
+
+
+@pytest.mark.slow
 def test_hierarchical_netlist_computes_what_the_flat_one_does():
     d = Design.from_unit(hw.make_unit(unit="dot", fmt="mxint8", acc="fp32", lanes=4))
     hier, flat = synth_asic(d), synth_asic(d, hierarchical=False)
