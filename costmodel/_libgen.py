@@ -30,8 +30,8 @@ Sources
       paired inputs, 5/3 or 4/3 on the single one; p 7/3), inverting 2:1 mux (2, 4).
 
 Drive strengths and NLDM tables (issue 17) come from [N45] too, transcribed in
-:mod:`costmodel._nangate45`: INV, NAND2 and AND2 at X1/X2/X4, NOR2_X1, XOR2_X1, XNOR2_X1 and
-MUX2_X1 get the library's area, pin capacitances, leakage and 4 x 7 ``cell_rise`` / ``cell_fall``
+:mod:`costmodel._nangate45`: INV, NAND2, AND2 and NOR2 at X1/X2/X4, XOR2, XNOR2 and MUX2 at
+X1/X2 get the library's area, pin capacitances, leakage and 4 x 7 ``cell_rise`` / ``cell_fall``
 / ``rise_transition`` / ``fall_transition`` tables (see that module for the rows kept). The cells
 whose tables were not transcribed -- BUF_X1, OR2_X1, AOI21_X1, OAI21_X1 and DFF_X1 -- keep the
 previous linear model of logical effort, d = tau * p_total + r * C_load, with one tau and one
@@ -149,6 +149,8 @@ CELLS = (
     _n45("NAND2_X2", "ZN", "!(A1 & A2)"),
     _n45("NAND2_X4", "ZN", "!(A1 & A2)"),
     _n45("NOR2_X1", "ZN", "!(A1 | A2)"),
+    _n45("NOR2_X2", "ZN", "!(A1 | A2)"),
+    _n45("NOR2_X4", "ZN", "!(A1 | A2)"),
     _n45("AND2_X1", "ZN", "(A1 & A2)"),
     _n45("AND2_X2", "ZN", "(A1 & A2)"),
     _n45("AND2_X4", "ZN", "(A1 & A2)"),
@@ -160,9 +162,12 @@ CELLS = (
     CellSpec("OAI21_X1", 1.064, {"A": _le(4 / 3), "B1": _le(2), "B2": _le(2)}, "ZN",
              "!(A & (B1 | B2))", p=7 / 3, source="[LE] area [N45]; g, p"),
     _n45("XOR2_X1", "Z", "(A ^ B)"),
+    _n45("XOR2_X2", "Z", "(A ^ B)"),
     _n45("XNOR2_X1", "ZN", "!(A ^ B)", inputs=_XNOR_CAP,
          note="; caps half of XNOR2_X2's, leakage not read"),
+    _n45("XNOR2_X2", "ZN", "!(A ^ B)"),
     _n45("MUX2_X1", "Z", "((S & B) | (A & !S))"),
+    _n45("MUX2_X2", "Z", "((S & B) | (A & !S))"),
     CellSpec("DFF_X1", 4.522, {"D": _le(1), "CK": _le(1)}, "Q", "IQ", p=12, sequential=True,
              extra_outputs={"QN": "IQN"},
              source="[LE] area [N45]; caps g=1; clk->Q 12 tau, setup 4 tau: estimates"),

@@ -31,17 +31,21 @@ the published figure, ours, and the difference (``macforge reproduce`` prints th
 ``int-vs-fp``
     Chen et al., "INT v.s. FP" (arXiv 2510.25602) Table 5: k-lane block MACs at equal
     throughput, normalised to MXFP8 (MXINT8 / NVFP4 / NVINT4 energy 0.63 / 0.55 / 0.34, area
-    0.79 / 0.54 / 0.38). Ours: ``hw.FDot`` exact block dot-product-accumulate units (e8m0 /
-    e4m3 block scales; one fp32 accumulator; k = :data:`INT_VS_FP_LANES` lanes each), priced
-    per element MAC: energy per step / k and area / k (equal throughput = equal element MACs
-    per cycle).
+    0.79 / 0.54 / 0.38), k = 32 for MX and 16 for NV (the block size, :func:`paper_lanes`).
+    Ours: ``hw.FDot`` exact block dot-product-accumulate units (e8m0 / e4m3 block scales; one
+    fp32 accumulator), priced per element MAC: energy per step / k and area / k (equal
+    throughput = equal element MACs per cycle). Rows at k = :data:`INT_VS_FP_LANES` for every
+    format (the old rows), at the paper's k, and at the paper's k pipelined for
+    :data:`INT_VS_FP_CLOCK_MHZ`; zero-delay and timed energy. ``steps`` says what each step
+    (lanes, clock, glitches) contributes to each ratio, ``split`` each format's cost as shared
+    + k x lane through its two measured k (``notes`` prints both).
 """
 from __future__ import annotations
 
 from macforge.progress import status
 
 __all__ = ["REPRODUCTIONS", "reproduce", "FP8_CLOCKS_MHZ", "LMUL_CLOCK_MHZ", "TIMED_SAMPLES",
-           "contributions"]
+           "INT_VS_FP_LANES", "INT_VS_FP_CLOCK_MHZ", "contributions", "paper_lanes"]
 
 #: The clocks of the equal-clock fp8-vs-int8 rows (MHz, 45 nm).
 FP8_CLOCKS_MHZ = (250, 500, 1000)
@@ -150,31 +154,40 @@ def contributions(old_fp: dict, old_int: dict, new_fp: dict, new_int: dict, col:
             "mapping": round(new - mid, 1), "new": round(new, 1)}
 
 
+def _at_clock(specs, clock_mhz, cache, n_ops, progress, timed=0):
+    """Every unit of ``specs`` (label -> :func:`hw.make_unit` arguments) pipelined for
+    ``clock_mhz`` by :func:`costmodel.pipelining.unit_at_clock` and costed mapped for it:
+    ``{"units", "choice", "reachable"}`` (a unit that cannot reach the clock has its choice,
+    with its best, and no cost; ``reachable`` is then False)."""
+    from macforge import hw
+    from .pipelining import unit_at_clock
+    entry = {"units": {}, "choice": {}, "reachable": True}
+    for label, spec in specs.items():
+        if progress:
+            progress(f"  {label}: choosing the pipeline for {clock_mhz} MHz")
+        ch = unit_at_clock(spec, clock_mhz, "asic", cache=cache)
+        entry["choice"][label] = {k: ch[k] for k in ("module", "met", "stages", "loop_stages",
+                                                     "registers", "reached_mhz")}
+        if not ch["met"]:
+            entry["reachable"] = False
+            continue
+        entry["units"][label] = _unit_cost(label, hw.make_unit(**ch["spec"]), cache, n_ops,
+                                           progress, 0, 0, clock_ps=ch["period_ps"],
+                                           timed=timed)
+    return entry
+
+
 def _fp8_at_clocks(specs, res, cache, n_ops, progress, timed=0):
     """The equal-clock costs of ``specs`` at :data:`FP8_CLOCKS_MHZ` and the contribution rows;
     a clock that some unit cannot reach is reported with each unit's best, and no rows."""
-    from macforge import hw
     from ._libgen import CELLS
-    from .pipelining import unit_at_clock
     dff_um2 = next(c.area_um2 for c in CELLS if c.sequential)
     clocked, contrib = {}, []
     base = next(iter(specs))
     for f in FP8_CLOCKS_MHZ:
-        entry = {"units": {}, "choice": {}, "reachable": True}
-        for label, spec in specs.items():
-            if progress:
-                progress(f"  {label}: choosing the pipeline for {f} MHz")
-            ch = unit_at_clock(spec, f, "asic", cache=cache)
-            entry["choice"][label] = {k: ch[k] for k in ("module", "met", "stages",
-                                                         "loop_stages", "registers",
-                                                         "reached_mhz")}
-            if not ch["met"]:
-                entry["reachable"] = False
-                continue
-            c = _unit_cost(label, hw.make_unit(**ch["spec"]), cache, n_ops, progress, 0, 0,
-                           clock_ps=ch["period_ps"], timed=timed)
+        entry = _at_clock(specs, f, cache, n_ops, progress, timed)
+        for c in entry["units"].values():
             c["register_um2"] = round(c["flops"] * dff_um2, 3)
-            entry["units"][label] = c
         clocked[f] = entry
         if not entry["reachable"]:
             continue
@@ -230,7 +243,6 @@ def _lmul_rows(res, where, cols):
 
 def _lmul(cache, n_ops, progress, timed):
     from macforge import hw
-    from .pipelining import unit_at_clock
     specs = {}
     for label, fmt in _LMUL_FORMATS.items():
         specs[f"L-Mul {label}"] = {"unit": "lmul", "fmt": fmt}
@@ -246,19 +258,7 @@ def _lmul(cache, n_ops, progress, timed):
             rows.append(_row(f"{who} {label} area, ours / theirs (µm²)", "area µm²", "ratio",
                              theirs, res[f"{who} {label}"]["area_um2"]))
     f = LMUL_CLOCK_MHZ
-    entry = {"units": {}, "choice": {}, "reachable": True}
-    for label, spec in specs.items():
-        if progress:
-            progress(f"  {label}: choosing the pipeline for {f} MHz")
-        ch = unit_at_clock(spec, f, "asic", cache=cache)
-        entry["choice"][label] = {k: ch[k] for k in ("module", "met", "stages", "loop_stages",
-                                                     "registers", "reached_mhz")}
-        if not ch["met"]:
-            entry["reachable"] = False
-            continue
-        entry["units"][label] = _unit_cost(label, hw.make_unit(**ch["spec"]), cache, n_ops,
-                                           progress, 0, 0, clock_ps=ch["period_ps"],
-                                           timed=timed)
+    entry = _at_clock(specs, f, cache, n_ops, progress, timed)
     rows += _lmul_rows(entry["units"], f" at {f} MHz", _energy_cols(entry["units"]))
     return {"units": res, "rows": rows, "clocks": {f: entry}, "notes": _lmul_notes(res, cols)}
 
@@ -288,33 +288,143 @@ def _lmul_notes(res, cols):
     return notes
 
 
-#: Lanes of every unit in ``int-vs-fp``. Chen et al. use k = 32 (MX) and 16 (NV); a 32-lane
-#: MXFP8 unit does not get through ABC's mapping within the synthesis timeout (30 min) on the
-#: 2-core machine, so all four units are built with k = 8: the same number of lanes each, so the
-#: shared scale, fp32 adder and normaliser are amortised alike (over fewer lanes than theirs,
-#: which raises every format's per-MAC cost by the same absolute amount).
+#: Lanes of the first ``int-vs-fp`` rows: all four units with k = 8, the same number of lanes
+#: each (the rows from before the hierarchical flow could synthesise the paper's k: a flat
+#: 32-lane MXFP8 unit does not get through ABC within 30 min on the 2-core machine).
 INT_VS_FP_LANES = 8
+#: The clock of int-vs-fp's clocked rows (MHz, 45 nm): the paper's-k units pipelined for it.
+#: The dot units' fp32 accumulate loop is one cycle (no loop stages), which bounds the clock:
+#: measured timing-driven, the best pipelines reach 174 MHz (mxfp8, k = 4, for 250 MHz), 205 MHz
+#: (mxint8, k = 4) and 123.8 MHz (nvfp4, k = 16, for 125 MHz), so 100 MHz.
+INT_VS_FP_CLOCK_MHZ = 100
 
 #: Chen et al. Table 5, normalised to MXFP8: format -> (energy, area)
 _INT_VS_FP_PUBLISHED = {"mxint8": (0.63, 0.79), "nvfp4": (0.55, 0.54), "nvint4": (0.34, 0.38)}
+#: The per-element-MAC columns int-vs-fp compares: (metric, column, published index, cost column)
+_PER_MAC = (("energy / MAC", "energy_pj_per_mac", 0, "energy_pj"),
+            ("energy (timed) / MAC", "energy_timed_pj_per_mac", 0, "energy_timed_pj"),
+            ("area / lane", "area_um2_per_lane", 1, "area_um2"))
 
 
-def _int_vs_fp(cache, n_ops, progress):
-    from macforge import hw
-    units = {f: hw.make_unit("dot", f, acc="fp32", lanes=INT_VS_FP_LANES)
-             for f in ("mxfp8", *_INT_VS_FP_PUBLISHED)}
-    res = _costs(units, cache, n_ops, progress)
-    for f, u in units.items():
-        res[f]["lanes"] = u.lanes
-        res[f]["energy_pj_per_mac"] = round(res[f]["energy_pj"] / u.lanes, 5)
-        res[f]["area_um2_per_lane"] = round(res[f]["area_um2"] / u.lanes, 2)
-    base = res["mxfp8"]
+def paper_lanes(fmt: str) -> int:
+    """Chen et al.'s k for a block format: its block size (32 for MX, 16 for NV)."""
+    from macforge import golden
+    return golden.parse(fmt).block
+
+
+def _per_mac(costs: dict, lanes: dict) -> None:
+    """Add the per-element-MAC columns of :data:`_PER_MAC` to every unit of ``costs``."""
+    for label, c in costs.items():
+        c["lanes"] = lanes[label]
+        for _, col, _, total in _PER_MAC:
+            if total in c:
+                c[col] = round(c[total] / lanes[label], 5 if "energy" in col else 2)
+
+
+def _int_vs_fp_rows(costs: dict, labels: dict, where: str) -> list:
+    """Ratio rows (format vs mxfp8) of ``costs`` for the formats ``labels`` (format -> unit
+    label); the timed row only where every unit has it."""
+    if not all(lb in costs for lb in labels.values()):
+        return []
     rows = []
-    for f, (energy, area) in _INT_VS_FP_PUBLISHED.items():
-        for metric, col, theirs in (("energy / MAC", "energy_pj_per_mac", energy),
-                                    ("area / lane", "area_um2_per_lane", area)):
-            rows.append(_row(f"{f} vs mxfp8", metric, "ratio", theirs, res[f][col] / base[col]))
-    return {"units": res, "rows": rows}
+    base = costs[labels["mxfp8"]]
+    for f, published in _INT_VS_FP_PUBLISHED.items():
+        for metric, col, i, _ in _PER_MAC:
+            if all(col in costs[lb] for lb in labels.values()):
+                rows.append(_row(f"{f} vs mxfp8, {where}", metric, "ratio", published[i],
+                                 costs[labels[f]][col] / base[col]))
+    return rows
+
+
+def _int_vs_fp(cache, n_ops, progress, timed):
+    from macforge import hw
+    fmts = ("mxfp8", *_INT_VS_FP_PUBLISHED)
+    k = {f: paper_lanes(f) for f in fmts}
+    eight = {f: f"{f} k={INT_VS_FP_LANES}" for f in fmts}
+    paper = {f: f"{f} k={k[f]}" for f in fmts}
+    specs = {**{eight[f]: {"unit": "dot", "fmt": f, "acc": "fp32", "lanes": INT_VS_FP_LANES}
+                for f in fmts},
+             **{paper[f]: {"unit": "dot", "fmt": f, "acc": "fp32", "lanes": k[f]} for f in fmts}}
+    lanes = {label: spec["lanes"] for label, spec in specs.items()}
+    res = _costs({label: hw.make_unit(**spec) for label, spec in specs.items()}, cache, n_ops,
+                 progress, timed)
+    _per_mac(res, lanes)
+    f_mhz = INT_VS_FP_CLOCK_MHZ
+    entry = _at_clock({paper[f]: specs[paper[f]] for f in fmts}, f_mhz, cache, n_ops, progress,
+                      timed)
+    _per_mac(entry["units"], lanes)
+    rows = (_int_vs_fp_rows(res, eight, f"k = {INT_VS_FP_LANES}")
+            + _int_vs_fp_rows(res, paper, "paper's k")
+            + _int_vs_fp_rows(entry["units"], paper, f"paper's k at {f_mhz} MHz"))
+    steps = _int_vs_fp_steps(res, entry["units"], eight, paper)
+    split = _lane_split(res, eight, paper, lanes)
+    return {"units": res, "rows": rows, "clocks": {f_mhz: entry}, "steps": steps,
+            "split": split, "notes": _int_vs_fp_notes(steps, split)}
+
+
+def _int_vs_fp_steps(res, clocked, eight, paper) -> list:
+    """What each step contributes to each format's ratio to mxfp8 (energy zero-delay and timed,
+    area): k = 8 -> the paper's k (lanes), -> pipelined and mapped at the clock (clock), and,
+    for energy, zero-delay -> timed at the clock (glitches, clock tree and leakage)."""
+    def ratio(costs, labels, f, col):
+        if not all(lb in costs and col in costs[lb] for lb in (labels[f], labels["mxfp8"])):
+            return None
+        return costs[labels[f]][col] / costs[labels["mxfp8"]][col]
+    out = []
+    for f, published in _INT_VS_FP_PUBLISHED.items():
+        for metric, col, i in (("energy", "energy_pj_per_mac", 0),
+                               ("area", "area_um2_per_lane", 1)):
+            r8, rp = ratio(res, eight, f, col), ratio(res, paper, f, col)
+            rc = ratio(clocked, paper, f, col)
+            step = {"format": f, "metric": metric, "published": published[i],
+                    "k8": round(r8, 3), "lanes": round(rp - r8, 3),
+                    "clock": None if rc is None else round(rc - rp, 3),
+                    "at_clock": None if rc is None else round(rc, 3)}
+            if metric == "energy":
+                rt = ratio(clocked, paper, f, "energy_timed_pj_per_mac")
+                step["glitches"] = None if rt is None or rc is None else round(rt - rc, 3)
+                step["timed"] = None if rt is None else round(rt, 3)
+            out.append(step)
+    return out
+
+
+def _lane_split(res, eight, paper, lanes) -> dict:
+    """Each format's cost as shared + k x lane, through its two measured k (linear in k):
+    format -> {metric: {"lane", "shared", "shared_at_paper_k"}} (energy zero-delay pJ, area µm²).
+    The lane part is what a wider unit adds per lane (product, align, its share of the adder
+    tree); the shared part the block scale, the fp32 accumulator and normaliser."""
+    out = {}
+    for f in eight:
+        e, p = res[eight[f]], res[paper[f]]
+        ke, kp = lanes[eight[f]], lanes[paper[f]]
+        out[f] = {}
+        for metric, col in (("energy", "energy_pj"), ("area", "area_um2")):
+            lane = (p[col] - e[col]) / (kp - ke)
+            shared = e[col] - ke * lane
+            out[f][metric] = {"lane": round(lane, 5), "shared": round(shared, 4),
+                              "shared_at_paper_k": round(shared / p[col], 3)}
+    return out
+
+
+def _int_vs_fp_notes(steps, split) -> list:
+    """The measured causes of the disagreement with Chen et al., from our own costs."""
+    notes = ["Ratio to mxfp8, step by step (ours; zero-delay energy then timed): k = 8 -> "
+             "paper's k (lanes) -> pipelined and mapped at the clock (clock) -> timed "
+             "(glitches, clock, leakage)."]
+    for s in steps:
+        tail = ("" if s["at_clock"] is None else f", clock {s['clock']:+.3f} = {s['at_clock']:.3f}")
+        if s["metric"] == "energy" and s.get("glitches") is not None:
+            tail += f", glitches {s['glitches']:+.3f} = {s['timed']:.3f}"
+        notes.append(f"  {s['format']} {s['metric']}: published {s['published']:.2f}; ours k = 8 "
+                     f"{s['k8']:.3f}, lanes {s['lanes']:+.3f}{tail}")
+    base = split["mxfp8"]
+    for metric in ("energy", "area"):
+        per_lane = ", ".join(f"{f} {split[f][metric]['lane'] / base[metric]['lane']:.2f}"
+                             for f in _INT_VS_FP_PUBLISHED)
+        shared = ", ".join(f"{f} {split[f][metric]['shared_at_paper_k']:.0%}" for f in split)
+        notes.append(f"{metric}, cost = shared + k x lane through our two k: per-lane ratio to "
+                     f"mxfp8 (k -> infinity) {per_lane}; shared part at the paper's k {shared}.")
+    return notes
 
 
 #: name -> description, source, published numbers, and the function that measures ours
@@ -339,6 +449,7 @@ REPRODUCTIONS = {
         "published": {f"{f} {m}": v for f, vs in _INT_VS_FP_PUBLISHED.items()
                       for m, v in zip(("energy", "area"), vs)},
         "run": _int_vs_fp,
+        "timed": True,
     },
 }
 
@@ -349,7 +460,7 @@ def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=None,
 
     ``progress``: None (silent) or a callable given one line per costed unit.
     ``timed_samples``: operations of the timed (glitch-counting) energy of every unit of the
-    reproductions that take it (fp8-vs-int8, lmul; 0: off), an ``energy (timed)`` row next to
+    reproductions that take it (all three; 0: off), an ``energy (timed)`` row next to
     every energy row.
 
     Raises

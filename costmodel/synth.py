@@ -30,6 +30,7 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import json
@@ -54,7 +55,7 @@ from .sta import critical_path as sta_critical_path
 
 __all__ = ["Design", "TARGETS", "synth_asic", "synth_fpga", "asic_script", "GENERIC_GE", "ASIC_CONSTR",
            "pnr_fpga", "pnr_flow", "scan_wrapper", "PNR_NEEDS_UNIT", "asic_flow", "shared_modules",
-           "HIER_MIN_REPEATS"]
+           "HIER_MIN_REPEATS", "HIER_MIN_INPUT_BITS"]
 
 #: Targets of :func:`synth_fpga` plus "asic".
 TARGETS = ("asic", "ice40", "ecp5", "xilinx")
@@ -167,19 +168,18 @@ def asic_script(top: str, library: str = LIB_PATH, clock_ps: float | None = None
 
 
 def asic_flow(design: "Design", library: str = LIB_PATH, clock_ps: float | None = None,
-              hierarchical: bool | None = None) -> tuple:
-    """``(verilog, script)`` that :func:`synth_asic` runs for ``design``: the one place that
-    decides flat or hierarchical (also the cost cache's key material).
+              hierarchical: bool = True) -> tuple:
+    """``(verilog, script, keep)`` that :func:`synth_asic` runs for ``design``: the one place
+    that decides flat or hierarchical (also the cost cache's key material); ``keep`` the
+    modules kept as their own level (empty: flat).
 
-    ``hierarchical`` None: hierarchical when :func:`shared_modules` finds a module repeated
-    :data:`HIER_MIN_REPEATS` or more times (the lanes of a dot unit), flat otherwise; True /
-    False force it (True on a design with nothing repeated is the flat flow)."""
-    if hierarchical is False:
-        return design.verilog, asic_script(design.top, library, clock_ps)
+    ``hierarchical`` True: hierarchical when :func:`shared_modules` finds a module worth it
+    (repeated :data:`HIER_MIN_REPEATS` or more times, :data:`HIER_MIN_INPUT_BITS` inputs or
+    more: the lanes of a dot unit of 8-bit formats), flat otherwise; False: flat."""
+    if not hierarchical:
+        return design.verilog, asic_script(design.top, library, clock_ps), ()
     text, keep = shared_modules(design.verilog)
-    if not keep:
-        return design.verilog, asic_script(design.top, library, clock_ps)
-    return text, asic_script(design.top, library, clock_ps, tuple(keep))
+    return (text if keep else design.verilog), asic_script(design.top, library, clock_ps, keep), keep
 
 
 def _stat_module(stat: dict) -> dict:
@@ -225,12 +225,12 @@ def _run_on(design: Design, script: str, wd: str, timeout: float, scratch: bool,
 
 def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
                keep_dir: str | None = None, clock_ps: float | None = None,
-               hierarchical: bool | None = None) -> dict:
+               hierarchical: bool = True) -> dict:
     """Map ``design`` to the Liberty library; return area, cells, depth, delay, netlist.
 
-    ``hierarchical`` (:func:`asic_flow`): None synthesises the repeated lane logic of a big
-    unit once (:func:`shared_modules`), True/False force hierarchical/flat; ``hier_modules``
-    in the result names the modules kept as their own level (empty: flat).
+    ``hierarchical`` (:func:`asic_flow`): True synthesises the repeated lane logic of a big
+    unit once (:func:`shared_modules`), False flat; ``hier_modules`` in the result names the
+    modules kept as their own level (empty: flat).
 
     ``clock_ps`` maps for that clock period (timing-driven, see :func:`asic_script`); the
     area is then the area at that clock, and ``delay_ps`` what the mapped netlist reaches.
@@ -246,7 +246,7 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
         of the mapped netlist), ``script``, ``tools``, ``seconds``.
     """
     lib = load(library)
-    verilog, script = asic_flow(design, os.path.abspath(library), clock_ps, hierarchical)
+    verilog, script, keep = asic_flow(design, os.path.abspath(library), clock_ps, hierarchical)
     wd, tmp = _workdir(keep_dir)
     progress.status(f"synthesising {design.top} for asic (yosys)")
     try:
@@ -273,7 +273,7 @@ def synth_asic(design: Design, library: str = LIB_PATH, timeout: float = 1800.0,
         "cells": cells, "n_cells": sum(cells.values()), "flops": flops,
         "depth": timing["depth"], "delay_ps": timing["delay_ps"], "fmax_mhz": timing["fmax_mhz"],
         "clock_ps": clock_ps,
-        "hier_modules": [c.split()[-1] for c in script if c.startswith("setattr -mod -set")],
+        "hier_modules": list(keep),
         "generic_ge": round(_generic_ge(gcells), 1), "generic_cells": gcells,
         "yosys": version_from_stat(stat), "script": script, "seconds": round(secs, 2),
         "netlist": netlist_text,
@@ -410,8 +410,20 @@ def synth_fpga(design: Design, target: str, dsp: bool = True, pnr: bool = False,
 #: synthesised hierarchically by default (:func:`shared_modules`): a k-lane dot unit (k >= 4).
 HIER_MIN_REPEATS = 4
 
+#: A repeated module is kept as its own level only with at least this many input bits; a
+#: smaller one is flattened into its parent. Measured at 8 lanes, area-oriented flow, area
+#: kept / flat (2026-12-02): nvfp4 (e2m1 product: 8 input bits, lane align: 9) +10.4 % with
+#: both kept -- its lane's constant ``is_inf``/``is_nan`` outputs and the parent's clamped
+#: shift amount do not cross the boundary, a large part of so small a module; Yosys'
+#: ``synth -hieropt`` (``opt_hier``) brings it to +5.8 % (+5.2 / +5.4 % keeping only one of
+#: the two) but takes mxfp8 from +4.6 % to +6.8 %, so it is not used. Flat, nvfp4 maps in
+#: 65 s at k = 16. The 8-bit formats' lanes (15-18 input bits) are what makes k = 32
+#: unmappable flat, and are kept (mxfp8 +4.6 %).
+HIER_MIN_INPUT_BITS = 12
+
 _MODULE_RE = re.compile(r"^module\s+(\\\S+|[A-Za-z_][A-Za-z0-9_$]*)\s*\(.*?^endmodule\b",
                         re.M | re.S)
+_INPUT_RE = re.compile(r"^\s*input\s+(?:\[(\d+):(\d+)\]\s*)?(?:\\\S+|[A-Za-z_][\w$]*)\s*;", re.M)
 
 
 #: Amaranth's generated port names (``\\port$2972$0``): numbered design-wide, so two identical
@@ -426,6 +438,11 @@ def _id_re(name: str):
     return re.compile(r"(?<![\w$\\])" + re.escape(name) + r"(?![\w$])")
 
 
+def _input_bits(body: str) -> int:
+    return sum(int(hi) - int(lo) + 1 if hi else 1 for hi, lo in _INPUT_RE.findall(body))
+
+
+@functools.lru_cache(maxsize=16)
 def shared_modules(verilog: str) -> tuple:
     """``(text, keep)``: ``verilog`` with structurally identical modules made one, and the
     names of the repeated modules to synthesise once each.
@@ -439,14 +456,17 @@ def shared_modules(verilog: str) -> tuple:
 
     ``keep`` lists the representatives instantiated :data:`HIER_MIN_REPEATS` or more times
     whose parent is not itself repeated (the outermost repeated level: a lane, not the lane's
-    multiplier), in file order; empty when nothing repeats that often."""
+    multiplier) and that have :data:`HIER_MIN_INPUT_BITS` input bits or more, in file order;
+    empty when nothing qualifies (then ``text`` is ``verilog``). Memoised (the cost cache's
+    key and the synthesis both ask)."""
     mods = [(m.group(1), m.group(0)) for m in _MODULE_RE.finditer(verilog)]
-    names = [n for n, _ in mods]
     if len(mods) < HIER_MIN_REPEATS:
-        return verilog, []
-    children = {}
-    for n, body in mods:
-        children[n] = [c for c in names if c != n and _id_re(c).search(body)]
+        return verilog, ()
+    names = [n for n, _ in mods]
+    bodies = dict(mods)
+    ids = {n: _id_re(n) for n in names}              # compiled once per name
+    children = {n: [c for c in names if c != n and ids[c].search(bodies[n])] for n in names}
+    uses = {(n, c): len(ids[c].findall(bodies[n])) for n in names for c in children[n]}
     rep, seen, texts, owns, ports = {}, {}, {}, {}, {}
     pending = list(names)
     while pending:                                   # bottom-up: children resolved first
@@ -454,13 +474,14 @@ def shared_modules(verilog: str) -> tuple:
         for n in list(pending):
             if any(c in pending for c in children[n]):
                 continue
-            body = dict(mods)[n]
+            body = bodies[n]
             for c in sorted(children[n], key=len, reverse=True):
-                body = _id_re(c).sub(lambda _m, c=c: rep[c], body)
+                body = ids[c].sub(lambda _m, c=c: rep[c], body)
                 body = _PORT_RE.sub(lambda t, c=c: ports[c].get(t.group(0), t.group(0)), body)
             own = list(dict.fromkeys(_PORT_RE.findall(body)))
-            canon = _PORT_RE.sub(lambda t: f"\\port${own.index(t.group(0))}", body)
-            canon = _id_re(n).sub("\\\\<self>", canon)
+            index = {p: i for i, p in enumerate(own)}
+            canon = _PORT_RE.sub(lambda t: f"\\port${index[t.group(0)]}", body)
+            canon = ids[n].sub("\\\\<self>", canon)
             rep[n] = seen.setdefault(canon, n)
             owns[n], texts[n] = own, body
             # this module's generated port names -> its representative's (same order)
@@ -468,11 +489,10 @@ def shared_modules(verilog: str) -> tuple:
             pending.remove(n)
             progressed = True
         if not progressed:                           # a cycle: not Verilog we understand
-            return verilog, []
+            return verilog, ()
     count = {}
-    for n in names:
-        for c in children[n]:
-            count[rep[c]] = count.get(rep[c], 0) + len(_id_re(c).findall(dict(mods)[n]))
+    for (n, c), k in uses.items():
+        count[rep[c]] = count.get(rep[c], 0) + k
     out = [texts[n] for n in names if rep[n] == n]
     last = mods[-1][1]
     text = (verilog[:verilog.find(mods[0][1])] + "\n\n".join(out)
@@ -483,5 +503,6 @@ def shared_modules(verilog: str) -> tuple:
             for c in children[n]:
                 parents.setdefault(rep[c], set()).add(n)
     keep = [n for n in names if rep[n] == n and count.get(n, 0) >= HIER_MIN_REPEATS
-            and not any(count.get(p, 0) >= HIER_MIN_REPEATS for p in parents.get(n, ()))]
-    return (text, keep) if keep else (verilog, [])
+            and not any(count.get(p, 0) >= HIER_MIN_REPEATS for p in parents.get(n, ()))
+            and _input_bits(bodies[n]) >= HIER_MIN_INPUT_BITS]
+    return (text, tuple(keep)) if keep else (verilog, ())
