@@ -204,9 +204,10 @@ def dequantize(t: BlockTensor, out=None, rounding="rne") -> np.ndarray:
     fmt = t.fmt
     v = fmt.element.decode(t.elements) * 2.0 ** fmt.element_exp
     sc = fmt.scale.decode(t.scales)
-    if t.tensor_scale is not None:                # exact: at most 4 + 4 + 24 significand bits
-        sc = sc * np.asarray(t.tensor_scale, np.float64)
-    v = (v.reshape(sc.shape + (fmt.block,)) * sc[..., None]).reshape(t.elements.shape)
+    with np.errstate(invalid="ignore"):           # inf x 0 (a tensor scale per block): NaN
+        if t.tensor_scale is not None:            # exact: at most 4 + 4 + 24 significand bits
+            sc = sc * np.asarray(t.tensor_scale, np.float64)
+        v = (v.reshape(sc.shape + (fmt.block,)) * sc[..., None]).reshape(t.elements.shape)
     ax = t.axis % len(t.shape)
     n = t.shape[ax]
     v = np.moveaxis(v[..., :n], -1, ax)

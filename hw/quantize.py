@@ -11,18 +11,18 @@ from ._families import cast_packer, code_shape, decoder
 from ._pack import round_pack
 from ._pipeline import COMBINATIONAL, PipelinePlan
 from ._raw import RawFloatLayout
-from ._unit import Unit, as_operand, as_rounding, check_stages, quiet_on_error
+from ._blockunit import TSCALE, BlockUnit
+from ._unit import as_operand, check_stages, quiet_on_error
 from .convert import scaled_raw
 
 __all__ = ["Quantize", "restoring_divide"]
 
 _E8M0_BIAS = 127
-_TSCALE = "fp32"                 # the nv* tensor scale's format (golden.quantize)
 _SCALE_Q_BITS = 10               # quotient bits of amax / (Q * t): >= 7 significant (see below)
 _ELEM_Q_BITS = 6                 # quotient bits of v / (S * t): >= 5 significant (see below)
 
 
-class Quantize(Unit):
+class Quantize(BlockUnit):
     """MX block quantiser: ``golden.quantize`` of k elements (a block, padded with zeros to the
     format's 32 when ``lanes`` < 32, which changes neither the scale nor the elements).
 
@@ -39,12 +39,13 @@ class Quantize(Unit):
     code over the finite lanes (a float's magnitude bits order as its values); the block
     scale is ``e4m3_rne_sat(amax / (Q * t))`` of the exact quotient (Q = 6, or 7 for int4):
     a restoring divider of the normalised significands gives 10 quotient bits (at least 7
-    significant: M_a / (Q M_t) lies in (1/(2Q), 2/Q)) and the remainder's sticky bit, and the shared rounder rounds that once. Each
-    element is ``round(v / (S * t))`` into the element format, saturating, from a 6-bit
-    quotient (at least 5 significant, M_v / (M_S M_t) in (1/4, 1)) and its sticky bit: a
-    rounding of the exact quotient, in every mode. A block with a NaN or infinity, or whose
-    t is not a positive finite value, gets the e4m3 NaN scale 0x7F; a block whose scale
-    rounds to 0 gets zero elements (both: element codes 0).
+    significant: M_a / (Q M_t) lies in (1/(2Q), 2/Q)) and the remainder's sticky bit, and
+    the shared rounder rounds that once. Each element is ``round(v / (S * t))`` into the
+    element format, saturating, from a 6-bit quotient (at least 5 significant: M_v / (M_S
+    M_t) lies in (1/4, 1)) and its sticky bit: a rounding of the exact quotient, in every
+    mode. A block with a NaN or infinity, or whose t is not a positive finite value, gets
+    the e4m3 NaN scale 0x7F; a block whose scale rounds to 0 gets zero elements (both:
+    element codes 0).
 
     Parameters
     ----------
@@ -76,7 +77,6 @@ class Quantize(Unit):
     _kind = "quantize"
     _model = "quantize"
     _prefix = "quant"
-    _roles = {**Unit._roles, "scale": "scale", "tscale": "operand"}
 
     @quiet_on_error
     def __init__(self, fmt="fp32", *, out="mxfp8", lanes=None, rounding=Rounding.RNE,
@@ -89,26 +89,17 @@ class Quantize(Unit):
         if not blk.is_mx and fa.family != "minifloat":
             raise FormatError(f"unit 'quantize' into {blk.name} takes a float source "
                               f"(fp32, bf16, fp16, a minifloat), not {fa.name}")
-        rounding = as_rounding(rounding)
-        if rounding is Rounding.SR:
-            raise FormatError("unit 'quantize' rounds with rne, rna, rtz, rup or rdn "
-                              "(as golden.quantize)")
-        lanes = blk.block if lanes is None else lanes
-        if not isinstance(lanes, int) or isinstance(lanes, bool) or not 1 <= lanes <= blk.block:
-            raise FormatError(f"lanes must be an integer 1..{blk.block} (the block), "
-                              f"not {lanes!r}")
-        self._lanes = lanes
-        self._blk = blk
+        rounding = self._block_setup(blk, rounding, lanes)
         formats = {"a": fa, "out": blk}
         if not blk.is_mx:
-            formats["tscale"] = parse(_TSCALE)
+            formats["tscale"] = parse(TSCALE)
         self._configure(formats=formats, rounding=rounding, saturate=True,
                         stages=check_stages(stages), rnd_bits=8, fused=None, latency=stages,
                         clocked=stages > 0, multiplier=None)
-        members = {"a": In(data.ArrayLayout(code_shape(fa), lanes))}
+        members = {"a": In(data.ArrayLayout(code_shape(fa), self._lanes))}
         if not blk.is_mx:
             members["tscale"] = In(code_shape(formats["tscale"]))
-        members.update({"y": Out(data.ArrayLayout(code_shape(blk.element), lanes)),
+        members.update({"y": Out(data.ArrayLayout(code_shape(blk.element), self._lanes)),
                         "scale": Out(blk.scale.bits)})
         super().__init__(members)
 
@@ -118,20 +109,8 @@ class Quantize(Unit):
         return (f"{self._prefix}_{f['a'].name}_{self._blk.name}_x{self._lanes}_"
                 f"{self._rounding.value}_s{self._stages}")
 
-    def _manifest_extra(self) -> dict:
-        return {"lanes": self._lanes, "align": None, "block": self._blk.block,
-                "scale": self._blk.scale.name,
-                "elements": {"a": self._formats["a"].name, "y": self._blk.element.name},
-                "element_exp": self._blk.element_exp, "preset": None}
-
-    def manifest(self) -> dict:
-        man = super().manifest()
-        elem = self._blk.element
-        for p in man["ports"]:          # lane ports carry their lane width (hw.dot's convention)
-            if p["name"] in ("a", "y"):
-                p["lanes"] = self._lanes
-                p["lane_bits"] = (self._formats["a"] if p["name"] == "a" else elem).bits
-        return man
+    def _lane_formats(self) -> dict:
+        return {"a": self._formats["a"], "y": self._blk.element}
 
     def elaborate(self, platform):
         m = Module()
