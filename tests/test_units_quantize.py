@@ -391,3 +391,14 @@ def test_dequantize_sim_full_block(fmt, acc):
     pair and 20,000 random blocks."""
     res, lines = simulate(format=fmt, unit="dequantize", acc=acc, n=20000, mode="fast")
     assert res.mismatches == 0 and res.vectors > 20000, "\n".join(lines)
+
+
+@pytest.mark.parametrize("fmt,ts,msg", [
+    ("mxfp8", 1.0, "tensor_scale applies to the nv* formats (nvfp4, nvint4), not mxfp8"),
+    ("nvfp4", 0.1, "tensor_scale must hold fp32 values (the scale's format)"),
+    ("nvfp4", np.ones(3), "tensor_scale of shape (3,) does not broadcast to the block scales' "
+                          "shape (2, 1)"),
+])
+def test_golden_tensor_scale_errors(fmt, ts, msg):
+    with pytest.raises(FormatError, match="^" + re.escape(msg) + "$"):
+        golden.quantize(np.ones((2, 16)), fmt, tensor_scale=ts)
