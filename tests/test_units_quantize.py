@@ -167,6 +167,8 @@ def test_wide_words_round_trip():
             for row, s in zip(lanes, scale)]
     assert got == want
     assert _lanes.result_words(ports) == 2 and _lanes.result_words(ports[1:]) is None
+    narrow = dict(ports[0], width=64, lanes=2, lane_bits=32)   # 2 fp32 lanes: k codes, not one
+    assert _lanes.result_words([narrow]) == 1
     assert _lanes.pack_ints(lanes, ports[0]) == [w & ((1 << 72) - 1) for w in want]
 
 
@@ -372,14 +374,15 @@ def test_dequantize_errors(kw, msg):
         hw.make_unit("dequantize", **kw)
 
 
-@pytest.mark.parametrize("fmt", ["mxfp4", "nvfp4"])
-def test_dequantize_sim_fast(fmt):
+@pytest.mark.parametrize("fmt,lanes", [("mxfp4", 2), ("nvfp4", 4)])
+def test_dequantize_sim_fast(fmt, lanes):
     """``macforge sim --unit dequantize`` through the Verilator fast bench: every (scale,
-    element) pair (nv*: times each fp32 corner tensor scale) and random blocks."""
-    res, lines = simulate(format=fmt, unit="dequantize", acc="fp32", lanes=4, n=1000,
+    element) pair (nv*: times each fp32 corner tensor scale) and random blocks; 2 fp32 lanes
+    make a 64-bit result port (k codes in one word)."""
+    res, lines = simulate(format=fmt, unit="dequantize", acc="fp32", lanes=lanes, n=1000,
                           mode="fast")
     assert res.mismatches == 0 and res.vectors > 1000, "\n".join(lines)
-    assert lines[-1].startswith(f"PASS dequant_{fmt}_x4_fp32_rne_s0")
+    assert lines[-1].startswith(f"PASS dequant_{fmt}_x{lanes}_fp32_rne_s0")
 
 
 @pytest.mark.slow
