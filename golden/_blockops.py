@@ -27,7 +27,7 @@ class BlockTensor:
     fmt: BlockFormat
     elements: np.ndarray
     scales: np.ndarray
-    tensor_scale: float | None
+    tensor_scale: float | np.ndarray | None
     shape: tuple
     axis: int = -1
 
@@ -80,17 +80,33 @@ def _elements(fmt: BlockFormat, x, dM, dE, rounding):
     return codes.astype(fmt.element.dtype)
 
 
-def quantize(x, fmt, axis=-1, rounding="rne") -> BlockTensor:
+def quantize(x, fmt, axis=-1, rounding="rne", tensor_scale=None) -> BlockTensor:
     """Quantise a float array into blocks of ``fmt`` along ``axis`` (see the module docstring).
 
     ``rounding`` applies to the elements (the scales follow their definitions: MX exponents
-    from the block max, NV scales rounded to nearest even). Returns a :class:`BlockTensor`.
+    from the block max, NV scales rounded to nearest even). ``tensor_scale`` (nv* formats
+    only) replaces the tensor scale computed from the tensor: fp32 values broadcastable to
+    the block scales' shape (``x.shape`` with the blocked axis last and counted in blocks;
+    one value per block is what the hardware quantiser's tensor-scale port gives), used as
+    given; a block whose tensor scale is not a positive finite number gets the NaN scale and
+    zero elements, as a block holding a NaN. Returns a :class:`BlockTensor` (its
+    ``tensor_scale`` the given array, or the float when one scale serves the tensor).
+
+    Examples
+    --------
+    >>> import numpy as np; from macforge import golden
+    >>> t = golden.quantize(np.array([6.0, -1.5, 0.25, 0.0]), "nvfp4", tensor_scale=0.5)
+    >>> hex(int(t.scales[0])), golden.dequantize(t).tolist()     # scale 2: 6 / (6 * 0.5)
+    ('0x40', [6.0, -1.5, 0.0, 0.0])
     """
     fmt = parse(fmt)
     if not isinstance(fmt, BlockFormat):
         raise FormatError(f"quantize needs a block format, not {fmt.name}; accepted: "
                           + ", ".join(BLOCK_NAMES))
     rounding = Rounding.parse(rounding)
+    if tensor_scale is not None and fmt.is_mx:
+        raise FormatError(f"tensor_scale applies to the nv* formats (nvfp4, nvint4), not "
+                          f"{fmt.name}")
     if rounding is Rounding.SR:
         raise FormatError("quantize rounds with rne, rna, rtz, rup or rdn (sr needs rnd per "
                           "element: quantize the scaled values with fmt.element.encode)")
@@ -121,8 +137,11 @@ def quantize(x, fmt, axis=-1, rounding="rne") -> BlockTensor:
         dM, dE = _pow2_parts(shared[..., None])
         tensor_scale = None
     else:
-        t = _tensor_scale(fmt, clean)
-        tM, tE = _odd(*_split(np.float64(t))[1:])
+        t = _tensor_scale(fmt, clean) if tensor_scale is None else \
+            _given_tensor_scale(tensor_scale, amax_b.shape)
+        t_ok = np.isfinite(t) & (np.asarray(t) > 0)
+        bad = bad | ~t_ok
+        tM, tE = _odd(*_split(np.where(t_ok, t, 1.0))[1:])
         Q = int(fmt._element_max_code_value)
         sM, sE = _odd(np.uint64(Q) * tM, tE)
         sc = _round_quotient(fmt.scale, amax_b, sM, sE, Rounding.RNE, True)
@@ -133,10 +152,24 @@ def quantize(x, fmt, axis=-1, rounding="rne") -> BlockTensor:
         dM = np.where(S == 0, 1, bM * tM)[..., None]
         dE = np.where(S == 0, 0, bE + tE)[..., None]
         clean = np.where(zero_scale, 0.0, clean)
-        tensor_scale = float(t)
+        tensor_scale = float(t) if np.ndim(t) == 0 else t
     elems = _elements(fmt, np.where(bad[..., None], 0.0, clean), dM, dE, rounding)
     elems = elems.reshape(v.shape)
     return BlockTensor(fmt, elems, scales.astype(fmt.scale.dtype), tensor_scale, shape, ax)
+
+
+def _given_tensor_scale(t, shape) -> np.ndarray:
+    """A caller's tensor scales as float64, broadcast to the block scales' ``shape``."""
+    try:
+        t = np.broadcast_to(np.asarray(t, np.float64), shape)
+    except ValueError:
+        raise FormatError(f"tensor_scale of shape {np.shape(t)} does not broadcast to the "
+                          f"block scales' shape {shape}") from None
+    with np.errstate(over="ignore"):
+        fp32_ok = (t.astype(np.float32).astype(np.float64) == t) | ~np.isfinite(t)
+    if not fp32_ok.all():
+        raise FormatError("tensor_scale must hold fp32 values (the scale's format)")
+    return t
 
 
 def _tensor_scale(fmt: BlockFormat, clean) -> float:
@@ -151,18 +184,34 @@ def _tensor_scale(fmt: BlockFormat, clean) -> float:
     return t if t > 0 else 2.0 ** -149
 
 
-def dequantize(t: BlockTensor) -> np.ndarray:
-    """Exact float64 values of a :class:`BlockTensor`, in its original shape."""
+def dequantize(t: BlockTensor, out=None, rounding="rne") -> np.ndarray:
+    """Exact float64 values of a :class:`BlockTensor`, in its original shape; with ``out``
+    (a format or name) those values rounded once into ``out`` (``rounding``; overflow gives
+    infinity where ``out`` has one, as ``out.encode``), as codes.
+
+    NaN (a NaN scale or element, infinity times a zero tensor scale) is NaN; a tensor scale
+    per block (an array, see :func:`quantize`) multiplies its block.
+
+    Examples
+    --------
+    >>> import numpy as np; from macforge import golden
+    >>> t = golden.quantize(np.array([448.0, -1.0, 2.0 ** -9]), "mxfp8")
+    >>> golden.dequantize(t).tolist()
+    [448.0, -1.0, 0.001953125]
+    >>> [hex(int(c)) for c in golden.dequantize(t, out="bf16")]
+    ['0x43e0', '0xbf80', '0x3b00']
+    """
     fmt = t.fmt
     v = fmt.element.decode(t.elements) * 2.0 ** fmt.element_exp
     sc = fmt.scale.decode(t.scales)
-    v = (v.reshape(sc.shape + (fmt.block,)) * sc[..., None]).reshape(t.elements.shape)
-    if t.tensor_scale is not None:
-        v = v * t.tensor_scale
+    with np.errstate(invalid="ignore"):           # inf x 0 (a tensor scale per block): NaN
+        if t.tensor_scale is not None:            # exact: at most 4 + 4 + 24 significand bits
+            sc = sc * np.asarray(t.tensor_scale, np.float64)
+        v = (v.reshape(sc.shape + (fmt.block,)) * sc[..., None]).reshape(t.elements.shape)
     ax = t.axis % len(t.shape)
     n = t.shape[ax]
-    v = v[..., :n]
-    return np.moveaxis(v, -1, ax)
+    v = np.moveaxis(v[..., :n], -1, ax)
+    return v if out is None else parse(out).encode(v, rounding=rounding)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from ._multiplier import StarMultiplier
 from ._raw import RawFloatLayout
 from ._families import code_shape, decoder, raw_layout_of
 
-__all__ = ["ProductPath", "product_layout"]
+__all__ = ["ProductPath", "product_layout", "raw_product"]
 
 
 def product_layout(fmt_a, fmt_b, normalise: bool) -> RawFloatLayout:
@@ -56,16 +56,23 @@ class ProductPath(wiring.Component):
         m.submodules.unpack_a = ua = decoder(fmt_a, normalise=self._normalise)
         m.submodules.unpack_b = ub = decoder(fmt_b, normalise=self._normalise)
         m.d.comb += [ua.code.eq(self.a), ub.code.eq(self.b)]
-        x, y, p = ua.raw, ub.raw, self.p
-        m.submodules.mul = mul = self._multiplier(len(x.sig), len(y.sig))
-        m.d.comb += [mul.a.eq(x.sig), mul.b.eq(y.sig)]
-        nan = x.is_nan | y.is_nan | (x.is_inf & y.is_zero) | (y.is_inf & x.is_zero)
-        m.d.comb += [
-            p.sig.eq(mul.p),
-            p.exp.eq(x.exp + y.exp + 1),
-            p.sign.eq(x.sign ^ y.sign),
-            p.is_zero.eq(x.is_zero | y.is_zero),
-            p.is_inf.eq(x.is_inf | y.is_inf),
-            p.is_nan.eq(nan),
-        ]
+        m.submodules.mul = mul = self._multiplier(len(ua.raw.sig), len(ub.raw.sig))
+        raw_product(m, ua.raw, ub.raw, self.p, mul)
         return m
+
+
+def raw_product(m, x, y, p, mul):
+    """Drive ``p`` (a record of :func:`product_layout`'s shape for ``x`` and ``y``'s
+    layouts) with the exact product of the raw records ``x`` and ``y``, through the
+    significand multiplier ``mul`` (a submodule the caller added): NaN when either is NaN or
+    for inf x 0, inf when either is inf otherwise, the sign ``sign_x ^ sign_y``."""
+    m.d.comb += [mul.a.eq(x.sig), mul.b.eq(y.sig)]
+    nan = x.is_nan | y.is_nan | (x.is_inf & y.is_zero) | (y.is_inf & x.is_zero)
+    m.d.comb += [
+        p.sig.eq(mul.p),
+        p.exp.eq(x.exp + y.exp + 1),
+        p.sign.eq(x.sign ^ y.sign),
+        p.is_zero.eq(x.is_zero | y.is_zero),
+        p.is_inf.eq(x.is_inf | y.is_inf),
+        p.is_nan.eq(nan),
+    ]

@@ -33,6 +33,7 @@ from .posit import PMac, PMul
 from .dot import make_dot
 from .convert import Convert
 from .fadd import FAdd
+from .dequantize import Dequantize
 from .quantize import Quantize
 
 __all__ = ["UNITS", "DEFAULT_UNIT", "make_unit", "units_for", "generate", "write", "regenerate"]
@@ -59,8 +60,11 @@ UNITS = {
     "add": "a + b -> result (acc, default the operand format), one rounding (LNS: lnsadd)",
     "convert": "cast a -> result format (acc), one rounding, optional power-of-two scale "
                "input (scale=e8m0 or int<N>); integer results saturate",
-    "quantize": "k source elements (fmt) -> one OCP MX block (acc: mxfp8, mxe5m2, mxfp6, "
-                "mxe3m2, mxfp4, mxint8): shared e8m0 scale and saturated elements",
+    "quantize": "k source elements (fmt) -> one block (acc: OCP MX mxfp8, mxe5m2, mxfp6, "
+                "mxe3m2, mxfp4, mxint8: shared e8m0 scale; nvfp4, nvint4: e4m3 block scale "
+                "from an fp32 tensor-scale input) with saturated elements",
+    "dequantize": "one block (fmt: an MX or nv* block format; its scale, the nv* tensor "
+                  "scale) -> k elements rounded once into acc (fp32, bf16, ...)",
 }
 
 
@@ -179,6 +183,14 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
             raise FormatError("unit 'quantize' takes fmt, acc, lanes, rounding and stages")
         return Quantize(fa, out=acc, lanes=lanes, rounding=Rounding.parse(rounding),
                         stages=stages)
+    if unit == "dequantize":             # a block dequantiser: its own checks
+        if acc is None:
+            raise FormatError("unit 'dequantize' needs the element result format as acc "
+                              "(e.g. acc=fp32)")
+        if align is not None or preset is not None or scale is not None or fmt_b is not None:
+            raise FormatError("unit 'dequantize' takes fmt, acc, lanes, rounding and stages")
+        return Dequantize(fa, out=acc, lanes=lanes, rounding=Rounding.parse(rounding),
+                          stages=stages)
     if unit != "convert" and scale is not None:
         raise FormatError(f"scale applies to unit 'convert', not {unit!r}")
     if unit == "convert":             # a cast: any source with a decoder, its own check

@@ -1,5 +1,6 @@
-"""Quantize: k source elements in, one OCP MX v1.0 block out (shared e8m0 scale + elements)."""
-from amaranth.hdl import Module, Mux, Signal, signed
+"""Quantize: k source elements in, one block out: OCP MX v1.0 (shared e8m0 scale + elements)
+or NVFP4 / NVINT4 (an e4m3 block scale from the block max and an fp32 tensor-scale input)."""
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
@@ -8,16 +9,20 @@ from macforge.golden import FormatError, Rounding, parse
 from ._addertree import MaxTree
 from ._families import cast_packer, code_shape, decoder
 from ._pack import round_pack
-from ._pipeline import PipelinePlan
-from ._unit import Unit, as_operand, as_rounding, check_stages, quiet_on_error
+from ._pipeline import COMBINATIONAL, PipelinePlan
+from ._raw import RawFloatLayout
+from ._blockunit import TSCALE, BlockUnit
+from ._unit import as_operand, check_stages, quiet_on_error
 from .convert import scaled_raw
 
-__all__ = ["Quantize"]
+__all__ = ["Quantize", "restoring_divide"]
 
 _E8M0_BIAS = 127
+_SCALE_Q_BITS = 10               # quotient bits of amax / (Q * t): >= 7 significant (see below)
+_ELEM_Q_BITS = 6                 # quotient bits of v / (S * t): >= 5 significant (see below)
 
 
-class Quantize(Unit):
+class Quantize(BlockUnit):
     """MX block quantiser: ``golden.quantize`` of k elements (a block, padded with zeros to the
     format's 32 when ``lanes`` < 32, which changes neither the scale nor the elements).
 
@@ -29,14 +34,27 @@ class Quantize(Unit):
     saturating: OCP MX v1.0 section 6.3); MXINT8 clamps symmetrically to +-127. A block with a
     NaN or infinity gets the NaN scale 0xFF and zero elements.
 
+    **NVFP4 / NVINT4** (``out`` nvfp4, nvint4; golden.quantize with ``tensor_scale``): the
+    port ``tscale`` takes the fp32 tensor scale t. The block max is the largest magnitude
+    code over the finite lanes (a float's magnitude bits order as its values); the block
+    scale is ``e4m3_rne_sat(amax / (Q * t))`` of the exact quotient (Q = 6, or 7 for int4):
+    a restoring divider of the normalised significands gives 10 quotient bits (at least 7
+    significant: M_a / (Q M_t) lies in (1/(2Q), 2/Q)) and the remainder's sticky bit, and
+    the shared rounder rounds that once. Each element is ``round(v / (S * t))`` into the
+    element format, saturating, from a 6-bit quotient (at least 5 significant: M_v / (M_S
+    M_t) lies in (1/4, 1)) and its sticky bit: a rounding of the exact quotient, in every
+    mode. A block with a NaN or infinity, or whose t is not a positive finite value, gets
+    the e4m3 NaN scale 0x7F; a block whose scale rounds to 0 gets zero elements (both:
+    element codes 0).
+
     Parameters
     ----------
     fmt : format or name
         Source element format (fp32, bf16, fp16, any minifloat with a decoder).
     out : format or name
-        An MX block format (mxfp8, mxe5m2, mxfp6, mxe3m2, mxfp4, mxint8).
+        A block format (mxfp8, mxe5m2, mxfp6, mxe3m2, mxfp4, mxint8, nvfp4, nvint4).
     lanes : int
-        Elements per cycle, 1..block (default: the block, 32).
+        Elements per cycle, 1..block (default: the block, 32 for MX, 16 for NV).
     rounding : Rounding
         The elements' rounding (rne, rna, rtz, rup, rdn; as ``golden.quantize``).
     stages : int
@@ -45,43 +63,44 @@ class Quantize(Unit):
     Attributes
     ----------
     a : in, ``ArrayLayout(code_shape(fmt), lanes)``
+    tscale : in, 32 bits (fp32; nv* formats only)
     y : out, ``ArrayLayout(element code shape, lanes)``
-    scale : out, 8 bits (e8m0)
+    scale : out, 8 bits (e8m0, or e4m3 for nv*)
 
     Examples
     --------
     >>> Quantize(fmt="fp32", out="mxfp8").module_name
     'quant_fp32_mxfp8_x32_rne_s0'
+    >>> Quantize(fmt="bf16", out="nvfp4").module_name
+    'quant_bf16_nvfp4_x16_rne_s0'
     """
     _kind = "quantize"
     _model = "quantize"
     _prefix = "quant"
-    _roles = {**Unit._roles, "scale": "scale"}
 
     @quiet_on_error
     def __init__(self, fmt="fp32", *, out="mxfp8", lanes=None, rounding=Rounding.RNE,
                  stages=0):
         fa = as_operand(fmt, "fmt")
         blk = parse(out)
-        if not getattr(blk, "is_mx", False):
-            raise FormatError(f"unit 'quantize' produces an MX block format (mxfp8, mxe5m2, "
-                              f"mxfp6, mxe3m2, mxfp4, mxint8), not {blk.name}")
-        rounding = as_rounding(rounding)
-        if rounding is Rounding.SR:
-            raise FormatError("unit 'quantize' rounds with rne, rna, rtz, rup or rdn "
-                              "(as golden.quantize)")
-        lanes = blk.block if lanes is None else lanes
-        if not isinstance(lanes, int) or isinstance(lanes, bool) or not 1 <= lanes <= blk.block:
-            raise FormatError(f"lanes must be an integer 1..{blk.block} (the block), "
-                              f"not {lanes!r}")
-        self._lanes = lanes
-        self._blk = blk
-        self._configure(formats={"a": fa, "out": blk}, rounding=rounding, saturate=True,
+        if getattr(blk, "family", None) != "block":
+            raise FormatError(f"unit 'quantize' produces a block format (mxfp8, mxe5m2, "
+                              f"mxfp6, mxe3m2, mxfp4, mxint8, nvfp4, nvint4), not {blk.name}")
+        if not blk.is_mx and fa.family != "minifloat":
+            raise FormatError(f"unit 'quantize' into {blk.name} takes a float source "
+                              f"(fp32, bf16, fp16, a minifloat), not {fa.name}")
+        rounding = self._block_setup(blk, rounding, lanes)
+        formats = {"a": fa, "out": blk}
+        if not blk.is_mx:
+            formats["tscale"] = parse(TSCALE)
+        self._configure(formats=formats, rounding=rounding, saturate=True,
                         stages=check_stages(stages), rnd_bits=8, fused=None, latency=stages,
                         clocked=stages > 0, multiplier=None)
-        members = {"a": In(data.ArrayLayout(code_shape(fa), lanes)),
-                   "y": Out(data.ArrayLayout(code_shape(blk.element), lanes)),
-                   "scale": Out(blk.scale.bits)}
+        members = {"a": In(data.ArrayLayout(code_shape(fa), self._lanes))}
+        if not blk.is_mx:
+            members["tscale"] = In(code_shape(formats["tscale"]))
+        members.update({"y": Out(data.ArrayLayout(code_shape(blk.element), self._lanes)),
+                        "scale": Out(blk.scale.bits)})
         super().__init__(members)
 
     @property
@@ -90,35 +109,33 @@ class Quantize(Unit):
         return (f"{self._prefix}_{f['a'].name}_{self._blk.name}_x{self._lanes}_"
                 f"{self._rounding.value}_s{self._stages}")
 
-    def _manifest_extra(self) -> dict:
-        return {"lanes": self._lanes, "align": None, "block": self._blk.block,
-                "scale": self._blk.scale.name,
-                "elements": {"a": self._formats["a"].name, "y": self._blk.element.name},
-                "element_exp": self._blk.element_exp, "preset": None}
-
-    def manifest(self) -> dict:
-        man = super().manifest()
-        elem = self._blk.element
-        for p in man["ports"]:          # lane ports carry their lane width (hw.dot's convention)
-            if p["name"] in ("a", "y"):
-                p["lanes"] = self._lanes
-                p["lane_bits"] = (self._formats["a"] if p["name"] == "a" else elem).bits
-        return man
+    def _lane_formats(self) -> dict:
+        return {"a": self._formats["a"], "y": self._blk.element}
 
     def elaborate(self, platform):
         m = Module()
-        fa, blk = self._formats["a"], self._blk
-        elem, k = blk.element, self._lanes
+        fa = self._formats["a"]
         plan = PipelinePlan(self._stages, ("decoded", "normalised"))
         raws = []
-        for i in range(k):
+        for i in range(self._lanes):
             m.submodules[f"decode{i}"] = dec = decoder(fa, normalise=True)
             m.d.comb += dec.code.eq(self.a[i])
             raws.append(dec.raw)
-        exp_shape = raws[0].exp.shape()
-        m.submodules.emax = mx = MaxTree(exp_shape, k)
         bad = Signal(name="bad")                   # NaN or inf in the block
         m.d.comb += bad.eq(_any([r.is_nan | r.is_inf for r in raws]))
+        if self._blk.is_mx:
+            codes, drop, scale_code = self._mx(m, plan, raws, bad)
+        else:
+            codes, drop, scale_code = self._nv(m, plan, raws, bad)
+        self._output(m, plan, codes, drop, scale_code)
+        return m
+
+    def _mx(self, m, plan, raws, bad):
+        """Elements and the e8m0 scale of an MX block (see the class docstring)."""
+        blk = self._blk
+        k = self._lanes
+        exp_shape = raws[0].exp.shape()
+        m.submodules.emax = mx = MaxTree(exp_shape, k)
         for i, r in enumerate(raws):
             m.d.comb += [mx.values[i].eq(r.exp), mx.valid[i].eq(~r.is_zero)]
         lay = raws[0].shape()
@@ -135,26 +152,130 @@ class Quantize(Unit):
         shift = Signal(signed(max(abs(v) for v in k_range).bit_length() + 2), name="shift")
         m.d.comb += shift.eq(-shared - blk.element_exp)
         scale_code = Mux(bad, blk.scale.nan_code, shared + _E8M0_BIAS)
+        scaled = [scaled_raw(m, r, shift, k_range, name=f"scaled{i}") for i, r in enumerate(raws)]
+        return self._round_elements(m, plan, scaled), bad, scale_code
+
+    def _nv(self, m, plan, raws, bad):
+        """Elements and the e4m3 scale of an NV block (see the class docstring)."""
+        fa, blk, ft = self._formats["a"], self._blk, self._formats["tscale"]
+        Q = int(blk._element_max_code_value)
+        # the block max: the largest magnitude code of the finite lanes (a zero block: 0)
+        mag_bits = fa.bits - 1
+        m.submodules.amax = mx = MaxTree(signed(mag_bits + 1), self._lanes)
+        for i, r in enumerate(raws):
+            m.d.comb += [mx.values[i].eq(_value(self.a[i])[:mag_bits]),
+                         mx.valid[i].eq(~r.is_nan & ~r.is_inf)]
+        m.submodules.decode_amax = da = decoder(fa, normalise=True)
+        m.d.comb += da.code.eq(Mux(mx.any, mx.max[:mag_bits], 0))
+        m.submodules.decode_t = dt = decoder(ft, normalise=True)
+        m.d.comb += dt.code.eq(self.tscale)
+        amax, t = da.raw, dt.raw
+        t_bad = t.is_nan | t.is_inf | t.is_zero | t.sign
+        # S = e4m3_rne_sat(amax / (Q t)): M_a' / (Q M_t), M_a' = M_a aligned to M_t's width,
+        # so M_a' < 2^wt <= Q M_t (Q >= 2): the divider's first remainder is below the divisor
+        wa, wt = len(amax.sig), len(t.sig)
+        q_den = Q * ((1 << wt) - 1)                    # the divisor's largest value
+        den = Signal(unsigned(q_den.bit_length()), name="scale_den")
+        num = Signal(unsigned(wt), name="scale_num")
+        m.d.comb += [den.eq(t.sig * Q), num.eq(amax.sig << (wt - wa))]
+        q, rem = restoring_divide(m, num, den, _SCALE_Q_BITS, "scale_div")
+        # amax / (Q t) = (num / den) 2^(ea - et) exactly (both sig tops have weight 2^e) and
+        # num / den = q 2^-P (+ rem): q's top bit P-1 weighs 2^(ea - et - 1)
+        la, lt = amax.shape(), t.shape()
+        srec = Signal(RawFloatLayout(la.exp_min - lt.exp_max - 1, la.exp_max - lt.exp_min - 1,
+                                     _SCALE_Q_BITS), name="scale_raw")
+        m.d.comb += [srec.sig.eq(q), srec.exp.eq(amax.exp - t.exp - 1), srec.sticky.eq(rem != 0),
+                     srec.is_zero.eq(amax.is_zero)]
+        # the scale is rounded inside the decode phase (no cut: the elements divide by it)
+        sc, _ = round_pack(m, COMBINATIONAL, srec, None, blk.scale, Rounding.RNE, True, 8,
+                           prefix="scale_")
+        scale_rounded = Signal(blk.scale.bits, name="scale_rounded")
+        m.d.comb += scale_rounded.eq(sc)
+        m.submodules.decode_s = ds = decoder(blk.scale, normalise=True)
+        m.d.comb += ds.code.eq(scale_rounded)
+        S = ds.raw
+        # elements: v / (S t), divisor M_S M_t normalised to its top bit (one left shift)
+        ws = len(S.sig)
+        wd = ws + wt
+        prod = Signal(unsigned(wd), name="elem_den_raw")
+        m.d.comb += prod.eq(S.sig * t.sig)
+        top = prod[wd - 1]
+        den2 = Signal(unsigned(wd), name="elem_den")
+        m.d.comb += den2.eq(Mux(top, prod, prod << 1))
+        ls = S.shape()
+        scaled = []
+        for i, r in enumerate(raws):
+            wv = len(r.sig)
+            num2 = Signal(unsigned(wd - 1), name=f"elem_num{i}")
+            m.d.comb += num2.eq(r.sig << (wd - 1 - wv))    # below 2^(wd-1) <= den2
+            q2, rem2 = restoring_divide(m, num2, den2, _ELEM_Q_BITS, f"elem_div{i}")
+            # v / (S t) = (num2 / den2) 2^(ev - es - et + 1 - top): S t = den2 2^(es + et -
+            # (wd - 2) - (1 - top)), v = num2 2^(ev - (wd - 2)); q2's top bit weighs 2^(... - 1)
+            lr = r.shape()
+            rec = Signal(RawFloatLayout(lr.exp_min - ls.exp_max - lt.exp_max - 1,
+                                        lr.exp_max - ls.exp_min - lt.exp_min,
+                                        _ELEM_Q_BITS), name=f"elem_raw{i}")
+            m.d.comb += [rec.sig.eq(q2), rec.exp.eq(r.exp - S.exp - t.exp - top),
+                         rec.sticky.eq(rem2 != 0), rec.sign.eq(r.sign),
+                         rec.is_zero.eq(r.is_zero)]
+            scaled.append(rec)
+        codes = self._round_elements(m, plan, scaled)
+        bad_block = bad | t_bad
+        scale_code = Mux(bad_block, blk.scale.nan_code, scale_rounded)
+        return codes, bad_block | S.is_zero, scale_code
+
+    def _round_elements(self, m, plan, scaled):
+        """Each lane's raw record rounded into the element format (saturating), after the
+        "decoded" cut."""
+        elem = self._blk.element
         packer = cast_packer(elem)
         codes = []
-        for i, r in enumerate(raws):
-            sr = scaled_raw(m, r, shift, k_range, name=f"scaled{i}")
-            sr, = (plan.cut(m, "decoded", sr),)
+        for i, sr in enumerate(scaled):
+            sr = plan.cut(m, "decoded", sr)
             code, _ = round_pack(m, plan, sr, None, elem, self._rounding, True, 8,
                                  prefix=f"lane{i}_", packer=packer)
             codes.append(code)
-        bad_q, scale_q = plan.cut(m, "decoded", bad, scale_code)
-        bad_q, scale_q = plan.cut(m, "normalised", bad_q, scale_q)
+        return codes
+
+    def _output(self, m, plan, codes, drop, scale_code):
+        """The element codes (0 where ``drop``) and the scale, through the remaining cuts."""
+        elem = self._blk.element
+        drop_q, scale_q = plan.cut(m, "decoded", drop, scale_code)
+        drop_q, scale_q = plan.cut(m, "normalised", drop_q, scale_q)
         lanes_out = Signal(self.y.shape(), name="lanes_out")
         for i, code in enumerate(codes):
-            code = code.as_value() if hasattr(code, "as_value") else code
+            code = _value(code)
             if elem.family == "integer":          # symmetric: never the lone -2^(n-1)
                 code = Mux(code == (elem.min_int & elem.mask), (elem.min_int + 1) & elem.mask,
                            code)
-            m.d.comb += lanes_out[i].eq(Mux(bad_q, 0, code))
+            m.d.comb += lanes_out[i].eq(Mux(drop_q, 0, code))
         y, scale = plan.output(m, lanes_out, scale_q)
         m.d.comb += [self.y.eq(y), self.scale.eq(scale)]
-        return m
+
+
+def restoring_divide(m, num, den, bits: int, name: str):
+    """``(q, rem)``: q = floor(num 2^bits / den) (``bits`` wide) and the remainder, by
+    ``bits`` restoring steps (shift, compare, subtract), combinational. Needs num < den (the
+    quotient then fits ``bits``); den = 0 gives an unspecified q."""
+    w = len(den) + 1
+    r = Signal(unsigned(w), name=f"{name}_r0")
+    m.d.comb += r.eq(num)
+    qbits = []
+    for i in range(bits):
+        shifted = Cat(0, r)[:w]                     # r < den, so 2r < 2 den fits w bits
+        ge = Signal(name=f"{name}_q{bits - 1 - i}")
+        nxt = Signal(unsigned(w), name=f"{name}_r{i + 1}")
+        m.d.comb += [ge.eq(shifted >= den), nxt.eq(Mux(ge, shifted - den, shifted))]
+        qbits.append(ge)
+        r = nxt
+    q = Signal(unsigned(bits), name=f"{name}_q")
+    m.d.comb += q.eq(Cat(*reversed(qbits)))
+    return q, r
+
+
+def _value(v):
+    """A plain Value of a data view (a lane of an ArrayLayout port) or a Value."""
+    return v.as_value() if hasattr(v, "as_value") else v
 
 
 def _any(bits):

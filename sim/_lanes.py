@@ -105,9 +105,10 @@ def result_ports(manifest: dict) -> list:
 
 
 def result_words(ports) -> int | None:
-    """None when the result is one port of at most 64 bits (a plain column), else the
-    ``uint64`` words of the concatenated result ports."""
-    if len(ports) == 1 and ports[0]["width"] <= 64:
+    """None when the result is one port of at most 64 bits holding one code (a plain column),
+    else the ``uint64`` words of the concatenated result ports (a lane port is k codes, so
+    word rows even when it fits 64 bits: the dequantiser's ``y`` of 2 fp32 lanes)."""
+    if len(ports) == 1 and ports[0]["width"] <= 64 and not is_lane_port(ports[0]):
         return None
     return words64_of(sum(p["width"] for p in ports))
 

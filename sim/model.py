@@ -60,9 +60,35 @@ def _quantize(manifest, stim, fa, fb, fo, kw, observed):
     ``scale``, concatenated as :func:`sim._lanes.pack_result` does."""
     a = np.asarray(stim["a"])
     k = a.shape[1]
-    ref = golden.quantize(fa.decode(a.astype(fa.dtype)), fo, rounding=kw["rounding"])
+    ts = _tensor_scales(manifest, stim)
+    ref = golden.quantize(fa.decode(a.astype(fa.dtype)), fo, rounding=kw["rounding"],
+                          tensor_scale=None if ts is None else ts[:, None])
     vals = {"y": ref.elements[:, :k], "scale": ref.scales[:, 0]}
     return pack_result(vals, result_ports(manifest))
+
+
+def _tensor_scales(manifest, stim):
+    """The nv* block units' tensor scale per vector (port ``tscale``), as values; else None."""
+    if "tscale" not in stim:
+        return None
+    ft = golden.parse(manifest["formats"]["tscale"])
+    return ft.decode(np.asarray(stim["tscale"]).astype(ft.dtype))
+
+
+def _dequantize(manifest, stim, fa, fb, fo, kw, observed):
+    """The block dequantiser's ``y`` lanes: golden.dequantize of the block (``a`` element
+    codes, zero-padded to the format's block; ``scale``; the nv* ``tscale``) rounded once
+    into the output format."""
+    a = np.asarray(stim["a"]).astype(fa.element.dtype)
+    n, k = a.shape
+    elems = np.zeros((n, fa.block), a.dtype)
+    elems[:, :k] = a
+    scales = np.asarray(stim["scale"]).astype(fa.scale.dtype)[:, None]
+    ts = _tensor_scales(manifest, stim)
+    block = golden.BlockTensor(fa, elems, scales, None if ts is None else ts[:, None],
+                               (n, fa.block))
+    y = golden.dequantize(block, out=fo, rounding=kw["rounding"])[:, :k]
+    return pack_result({"y": y}, result_ports(manifest))
 
 
 def _lmul(manifest, stim, fa, fb, fo, kw, observed):
@@ -112,8 +138,8 @@ def _dot(manifest, stim, fa, fb, fo, kw, observed):
 
 #: The reference model of each golden operation a unit declares (manifest ``model``).
 MODELS = {
-    "mul": _mul, "fma": _fma, "lmul": _lmul, "quantize": _quantize, "convert": _convert, "add": _add,
-    "lns_add": _lns_add,
+    "mul": _mul, "fma": _fma, "lmul": _lmul, "quantize": _quantize,
+    "dequantize": _dequantize, "convert": _convert, "add": _add, "lns_add": _lns_add,
     "mac_step": _stepped(_mac_step), "lmul_mac_step": _stepped(_lmul_mac_step),
     "lns_mac_step": _stepped(_lns_mac_step), "quire_mac": _quire_mac, "dot": _dot,
 }

@@ -12,7 +12,8 @@ from macforge import golden
 from macforge.sim._dotstim import dot_stimulus
 
 __all__ = ["EXHAUSTIVE_LIMIT", "make_stimulus", "exhaustive_bits", "corner_vectors",
-           "random_vectors", "block_vectors"]
+           "random_vectors", "block_vectors", "nv_boundary_blocks", "nv_tensor_scales",
+           "dequantize_vectors"]
 
 EXHAUSTIVE_LIMIT = 1 << 24      # input spaces up to 2^24 vectors are run exhaustively
 
@@ -108,11 +109,96 @@ def block_vectors(fi, k: int, n: int, rng) -> np.ndarray:
     return np.concatenate([directed, a])
 
 
+def nv_boundary_blocks(fi, blk, k: int, rng) -> np.ndarray:
+    """Directed NV blocks (source codes, ``(rows, k)``) to run with the tensor scales
+    :func:`nv_tensor_scales` gives them (2^-4, 1 or 8, in turn): lane 0 is the block max at
+    Q * t * m for every rounding boundary m of the e4m3 scale (the midpoints between its
+    values, half its smallest subnormal: a tie to zero, and the saturation boundaries 464 and
+    480), and at the source codes just above and below it; the other lanes sit at the
+    element format's midpoints times the rounded scale (element ties), at most the max."""
+    e4 = blk.scale
+    pos = e4.decode(e4.codes())
+    pos = np.unique(pos[np.isfinite(pos) & (pos > 0)])
+    mids = np.concatenate([[pos[0] / 2], (pos[:-1] + pos[1:]) / 2, [464.0, 480.0]])
+    Q = float(blk._element_max_code_value)
+    ev = blk.element.decode(blk.element.codes()) * 2.0 ** blk.element_exp
+    ev = np.unique(np.abs(ev[np.isfinite(ev)]))
+    emids = (ev[:-1] + ev[1:]) / 2
+    t = _NV_T[np.arange(mids.size) % len(_NV_T)]
+    amax = fi.encode(Q * t * mids)
+    rows = np.stack([amax, amax + 1, amax - 1], axis=1).reshape(-1)       # magnitude codes
+    t3 = np.repeat(t, 3)
+    amax_v = np.abs(fi.decode(rows))
+    S = e4.decode(e4.encode(amax_v / (Q * t3), saturate=True))
+    lanes = S[:, None] * t3[:, None] * emids[np.arange(k - 1) % emids.size][None, :]
+    lanes = np.minimum(lanes, amax_v[:, None]) * rng.choice([-1.0, 1.0], lanes.shape)
+    a = np.concatenate([rows[:, None].astype(fi.dtype), fi.encode(lanes)], axis=1)
+    return a[:, :k]
+
+
+_NV_T = np.array([2.0 ** -4, 1.0, 8.0])     # tensor scales of nv_boundary_blocks, in turn
+
+
+def nv_tensor_scales(fi, blk, a, n_lead: int, n_boundary: int, rng) -> np.ndarray:
+    """fp32 tensor-scale codes for the NV quantiser's blocks ``a``: 1 for the ``n_lead``
+    corner blocks, :data:`_NV_T` in turn for the next ``n_boundary``
+    (:func:`nv_boundary_blocks`), and for the random blocks amax / (Q * 2^U(-12, 10)), so
+    block scales cover e4m3's subnormals, zero and saturation; a twentieth are fp32 corner
+    codes (NaN, infinities, zeros, negative, subnormal: an invalid tensor scale is a NaN
+    block scale)."""
+    fp32 = golden.parse("fp32")
+    x = fi.decode(a)
+    amax = np.where(np.isfinite(x), np.abs(x), 0.0).max(axis=1)
+    Q = float(blk._element_max_code_value)
+    target = 2.0 ** rng.uniform(-12, 10, a.shape[0])
+    t = np.where(amax > 0, amax / (Q * target), 2.0 ** rng.integers(-20, 20, a.shape[0]))
+    codes = fp32.encode(t)
+    codes[fp32.decode(codes) == 0] = 1                 # underflow: the smallest subnormal
+    codes[:n_lead] = fp32.encode(np.array(1.0))
+    codes[n_lead:n_lead + n_boundary] = fp32.encode(_NV_T[np.arange(n_boundary) // 3
+                                                           % len(_NV_T)])
+    tail = np.arange(n_lead + n_boundary, a.shape[0])
+    pick = tail[rng.random(tail.size) < 0.05]
+    codes[pick] = rng.choice(fp32.corner_codes().astype(codes.dtype), pick.size)
+    return codes
+
+
+def dequantize_vectors(blk, k: int, n: int, rng) -> tuple:
+    """``(stim, n_exhaustive)`` of a block dequantiser: every (scale code, element code) pair
+    (each scale code with rows of k lanes running through all element codes; for nv* formats
+    with the tensor scale 1 and then each fp32 corner code), then ``n`` random blocks:
+    uniform element and scale codes and, for nv*, tensor scales 2^U(-20, 20) x a random
+    significand or, a fifth of them, uniform fp32 codes with corners mixed in."""
+    ec, sc = blk.element.codes(), blk.scale.codes()
+    per = -(-ec.size // k)
+    row = np.resize(ec, per * k).reshape(per, k)
+    a = np.tile(row, (sc.size, 1))
+    scale = np.repeat(sc, per)
+    stim = {}
+    if blk.tensor_scale:
+        fp32 = golden.parse("fp32")
+        tc = np.concatenate([fp32.encode(np.array([1.0])), fp32.corner_codes()])
+        m = a.shape[0]
+        a, scale = np.tile(a, (tc.size, 1)), np.tile(scale, tc.size)
+        tscale = np.repeat(tc, m)
+        rt = fp32.encode(rng.uniform(1, 2, n) * 2.0 ** rng.integers(-20, 20, n))
+        wild = rng.random(n) < 0.2
+        rt[wild] = _random_codes(rng, fp32, int(wild.sum()), fp32.corner_codes())
+        stim["tscale"] = np.concatenate([tscale, rt]).astype(fp32.dtype)
+    n_ex = a.shape[0]
+    ra = rng.integers(0, 1 << blk.element.bits, (n, k))
+    rs = rng.integers(0, 1 << blk.scale.bits, n)
+    stim["a"] = np.concatenate([a, ra]).astype(blk.element.dtype)
+    stim["scale"] = np.concatenate([scale, rs]).astype(blk.scale.dtype)
+    return stim, n_ex
+
+
 def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     """Build the stimulus for ``manifest``'s unit, from its ports and its state trait.
 
     The block quantiser gets :func:`block_vectors` (``n_random`` random blocks after the
-    corner blocks). Units with lane ports (the k-lane dot units) get :func:`sim._dotstim.dot_stimulus`.
+    corner blocks; NV formats: :func:`nv_boundary_blocks` after the corners and a tensor
+    scale per block, :func:`nv_tensor_scales`); the dequantiser :func:`dequantize_vectors`. Units with lane ports (the k-lane dot units) get :func:`sim._dotstim.dot_stimulus`.
     Stateless units (manifest ``state`` "none": multipliers, FMAs) get every input combination
     of their operand ports (``a``, ``b`` and an ``addend`` ``c`` in the output format) if the
     space is at most 2^24, else corner cross-products plus ``n_random`` random vectors (corners
@@ -126,10 +212,28 @@ def make_stimulus(manifest: dict, n_random: int, seed: int) -> dict:
     axis, exhaustive with the others where the space allows.
     """
     if manifest.get("model") == "quantize":           # k source lanes -> one block
-        fi = golden.parse(manifest["formats"]["a"])
-        a = block_vectors(fi, int(manifest["lanes"]), n_random, np.random.default_rng(seed))
-        return {"a": a, "meta": {"exhaustive": 0, "corner": 6, "random": n_random,
-                                 "seed": seed, "total": int(a.shape[0])}}
+        f = manifest["formats"]
+        fi, k = golden.parse(f["a"]), int(manifest["lanes"])
+        rng = np.random.default_rng(seed)
+        a = block_vectors(fi, k, n_random, rng)
+        stim, corner = {}, 6
+        if "tscale" in f:                              # nv*: a tensor scale per block
+            blk = golden.parse(f["out"])
+            d = nv_boundary_blocks(fi, blk, k, rng)
+            a = np.concatenate([a[:6], d, a[6:]])
+            stim["tscale"] = nv_tensor_scales(fi, blk, a, 6, d.shape[0], rng)
+            corner += d.shape[0]
+        stim["a"] = a
+        stim["meta"] = {"exhaustive": 0, "corner": corner, "random": n_random, "seed": seed,
+                        "total": int(a.shape[0])}
+        return stim
+    if manifest.get("model") == "dequantize":         # one block -> k element values
+        blk = golden.parse(manifest["formats"]["a"])
+        stim, n_ex = dequantize_vectors(blk, int(manifest["lanes"]), n_random,
+                                        np.random.default_rng(seed))
+        stim["meta"] = {"exhaustive": n_ex, "corner": 0, "random": n_random, "seed": seed,
+                        "total": int(stim["a"].shape[0])}
+        return stim
     if any("lanes" in p for p in manifest["ports"]):
         return dot_stimulus(manifest, n_random, seed)
     rng = np.random.default_rng(seed)
