@@ -117,7 +117,7 @@ def _run_sum(args) -> int:
         out.append(golden.running_sum_stats(args.format, mode, steps=steps, trials=trials,
                                             seed=args.seed, rnd_bits=r))
     if args.json:
-        print(json.dumps([s.as_dict() for s in out], indent=1))
+        print(provenance.dumps([s.as_dict() for s in out]))
     else:
         print("\n\n".join(s.report() for s in out))
     return 0
