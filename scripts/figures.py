@@ -215,15 +215,21 @@ def calibrate_timed(docs) -> str:
                    "area ratio", "per µm²", "internal"), rows)
 
 
-def cost_table(docs, argvs) -> str:
-    """One ``macforge cost ... --json`` per row: area, critical path, calibrated energy/op."""
+def cost_table(docs, argvs, ratios=()) -> str:
+    """One ``macforge cost ... --json`` per row: area, critical path, calibrated energy/op;
+    then each ``(label, row i, row j)`` of ``ratios`` as row i's area and energy over row j's."""
     rows = []
     for argv, d in zip(argvs, docs):
         shown = " ".join(a for a in argv[1:] if a not in ("--json",))
         rows.append((f"`{shown}`", f"{d['area_um2']:.1f} ({d['ge']:.0f})", d["n_cells"],
                      f"{d['delay_ps']:.0f} ps", f"{d['energy_pj']:.3f} pJ"))
-    return _table(("command (`macforge cost ...`)", "area µm² (GE)", "cells", "critical path",
-                   "energy/op"), rows)
+    out = _table(("command (`macforge cost ...`)", "area µm² (GE)", "cells", "critical path",
+                  "energy/op"), rows)
+    if ratios:
+        out += "\n\n" + "; ".join(
+            f"{label}: area {docs[i]['area_um2'] / docs[j]['area_um2']:.2f}, energy "
+            f"{docs[i]['energy_pj'] / docs[j]['energy_pj']:.2f}" for label, i, j in ratios) + "."
+    return out
 
 
 def _cost(*args):
@@ -232,9 +238,9 @@ def _cost(*args):
     return ("cost", *args, "--timed-samples", "0", "--json")
 
 
-def cost_figure(*rows) -> Figure:
+def cost_figure(*rows, ratios=()) -> Figure:
     argvs = tuple(_cost(*r) for r in rows)
-    return Figure(argvs, functools.partial(cost_table, argvs=argvs), slow=True)
+    return Figure(argvs, functools.partial(cost_table, argvs=argvs, ratios=ratios), slow=True)
 
 
 def running_sum(docs) -> str:
@@ -335,7 +341,8 @@ FIGURES = {
     "lmul": Figure((("reproduce", "lmul", "--json"),), lmul, slow=True),
     "calibrate-timed": Figure((("calibrate", "--json"),), calibrate_timed, slow=True),
     "units-cost": cost_figure(*UNITS_COST),
-    "dot-cost": cost_figure(*DOT_COST),
+    "dot-cost": cost_figure(*DOT_COST, ratios=(("MXINT8 / MXFP8 at 8 lanes", 3, 2),
+                                               ("NVINT4 / NVFP4 at 16 lanes", 1, 0))),
     "timed-energy-speed": Figure((("bench/timed_energy.py",),), sweep_table, slow=True,
                                  text=True, machine=True),
     "lmul-error": Figure(tuple(a for u in ERROR_UNITS for a in _error_stats(*u)), error_table,
