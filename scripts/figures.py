@@ -255,29 +255,36 @@ def running_sum(docs) -> str:
             cells = [f"{rne['format']}, {c['t']} ({c['exact_mean']:.0f})", _sig(c)]
             for r in srs:
                 s = runs[("sr", r)]["checkpoints"][i]
-                cells.append(f"{_sig(s)} ({s['stderr']:.1e})")
-            cells.append(f"{runs[('sr', srs[-1])]['checkpoints'][i]['std']:.1e}")
+                cells.append(f"{_sig(s)} ({_e(s['stderr'])})")
+            cells.append(_e(runs[("sr", srs[-1])]["checkpoints"][i]["std"]))
             rows.append(cells)
     head = ["format, t (exact sum)", "RNE bias",
             *(f"SR R = {r} bias (stderr)" for r in srs), f"SR R = {srs[-1]} std"]
     return _table(head, rows) + "\n\nBold: a bias of more than 3 standard errors."
 
 
+def _e(x) -> str:
+    """``x`` as 2 significant digits, exponent without padding: −6.5e-4."""
+    mant, exp = f"{x:.1e}".split("e")
+    return f"{mant}e{int(exp)}".replace("-", "−", 1 if mant.startswith("-") else 0)
+
+
 def _sig(c) -> str:
     """A checkpoint's bias, bold when it is more than 3 standard errors from zero."""
-    text = f"{c['bias']:.1e}".replace("-", "−")
+    text = _e(c["bias"])
     return f"**{text}**" if abs(c["bias"]) > 3 * c["stderr"] else text
 
 
-def error_table(docs) -> str:
-    """error-stats of each multiplier: every code pair (mean / max), then N(0,1) data (mean)."""
+def error_table(docs, units) -> str:
+    """error-stats of each multiplier of ``units``: every normal-range code pair (mean / max),
+    then N(0,1) data against the unquantised product (mean)."""
     rows = []
-    for unit, gauss in zip(docs[::2], docs[1::2]):
-        u, = unit["rows"]
+    for (fmt, unit, variant, out), exh, gauss in zip(units, docs[::2], docs[1::2]):
+        u, = exh["rows"]
         g, = gauss["rows"]
-        what = "mul" if u["unit"] == "mul" else f"L-Mul {u['variant']}"
-        rows.append((f"{u['format']} {what} → {u['out']}",
-                     f"{100 * u['mean']:.3g} % / {100 * u['max']:.3g} %",
+        what = "mul" if unit == "mul" else f"L-Mul {variant}"
+        rows.append((f"{fmt} {what} → {out}",
+                     f"{100 * u['normal_mean']:.3g} % / {100 * u['normal_max']:.3g} %",
                      f"{100 * g['data_mean']:.3g} %"))
     return _table(("multiplier", "unit mean / max", "end-to-end mean"), rows)
 
@@ -345,8 +352,8 @@ FIGURES = {
                                                ("NVINT4 / NVFP4 at 16 lanes", 1, 0))),
     "timed-energy-speed": Figure((("bench/timed_energy.py",),), sweep_table, slow=True,
                                  text=True, machine=True),
-    "lmul-error": Figure(tuple(a for u in ERROR_UNITS for a in _error_stats(*u)), error_table,
-                         slow=True),
+    "lmul-error": Figure(tuple(a for u in ERROR_UNITS for a in _error_stats(*u)),
+                         functools.partial(error_table, units=ERROR_UNITS), slow=True),
     "running-sum": Figure(RUNNING_SUMS, running_sum, slow=True),
     "sweep-small": Figure((("sweep", "examples/sweep_small.yaml", "-o", "{tmp}"),), sweep_table,
                           slow=True, text=True),
