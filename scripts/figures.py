@@ -44,9 +44,9 @@ REGION = re.compile(r"(<!-- figures:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /f
 
 @dataclass(frozen=True)
 class Figure:
-    commands: tuple      # the macforge commands (argv tuples) whose --json documents it shows
+    commands: tuple      # the macforge commands (argv tuples; a bench/ script runs as python)
     render: object       # list of JSON documents -> Markdown text
-    slow: bool           # synthesis-backed: a minute or more from an empty cache
+    slow: bool           # synthesis-backed or over ~20 s: tests/test_figures.py marks it slow
     text: bool = False   # the commands print a table, not JSON: render gets their stdout
     machine: bool = False  # speeds / wall times: stamped with machine and date, never compared
 
@@ -502,7 +502,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", action="append", choices=sorted(FIGURES))
     p.add_argument("--check", action="store_true", help="compare only; exit 1 on a difference")
-    p.add_argument("--cheap", action="store_true", help="only the figures not backed by synthesis")
+    p.add_argument("--cheap", action="store_true",
+                   help="only the cheap figures (not slow: seconds, no synthesis)")
     p.add_argument("--list", action="store_true")
     args = p.parse_args(argv)
     found = regions()
