@@ -111,3 +111,16 @@ def test_the_typed_table_scan_finds_a_table_and_skips_regions(tmp_path, monkeypa
                                    "<!-- /figures -->\n\n| d |\n|---|\n| `4` |\n")
     monkeypatch.setattr(figures, "DOCS", tmp_path)
     assert figures.typed_tables() == [("p.md", "| a | b |")]
+
+
+def test_running_sum_json_renders():
+    """``error-stats --unit running-sum --json`` (it crashed once) gives what the region renders:
+    a row per checkpoint, RNE and each SR width, a stalled RNE sum in bold."""
+    doc = figures.run_json(("error-stats", "--unit", "running-sum", "--format", "bf16",
+                            "--steps", "1024", "-n", "20", "--json"))
+    assert doc["macforge"]["version"] == provenance.version()
+    table = figures.running_sum([doc])
+    rows = [r for r in table.splitlines() if r.startswith("| bf16, ")]
+    assert [r.split(" (")[0] for r in rows] == ["| bf16, 64", "| bf16, 256", "| bf16, 1024"]
+    assert rows[-1].split(" | ")[1].startswith("**−")     # RNE stalls at 256: −0.5 at 512
+    assert "SR R = 8 bias (stderr)" in table and "SR R = 16 std" in table
