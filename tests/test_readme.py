@@ -8,6 +8,7 @@ minutes, run in their own tests); the reason is required. Blocks of other langua
 are output samples.
 """
 import os
+import shlex
 import re
 import subprocess
 import sys
@@ -51,3 +52,28 @@ def test_readme_block_runs(lang, body, why, tmp_path):
         assert expected and proc.stdout.splitlines() == expected, proc.stdout
     else:
         assert lang in ("text", ""), lang
+
+
+def _commands(body):
+    """The command lines of a shell block, comments dropped."""
+    for line in body.splitlines():
+        line = re.sub(r"\s+#.*$", "", line).strip()
+        if line and not line.startswith("#"):
+            yield shlex.split(line)
+
+
+@pytest.mark.parametrize("body", [b for lang, b, why in blocks() if why and lang == "sh"])
+def test_skipped_blocks_are_commands_that_exist(body):
+    """A block not run (it takes minutes) still names real commands: every ``macforge ...`` line
+    parses with the CLI's parser, every ``make ...`` line is a target make accepts (``make -n``:
+    nothing built)."""
+    from macforge.cli import build_parser
+    for argv in _commands(body):
+        if argv[0] == "macforge":
+            build_parser().parse_args(argv[1:])          # SystemExit(2) on a wrong option
+        elif argv[0] == "make":
+            proc = subprocess.run(["make", "-n", *argv[1:]], cwd=ROOT, capture_output=True,
+                                  text=True, timeout=120)
+            assert proc.returncode == 0, (argv, proc.stderr[-1000:])
+        else:
+            assert argv[:3] == ["python3", "-m", "pip"], argv     # the install line
