@@ -105,8 +105,9 @@ def _resolve_preset(preset):
     p = get_preset(preset)
     if p.scale_block is not None:
         raise FormatError(f"preset {p.name} scales and promotes into fp32: it is the unit "
-                          f"make_unit('dot', preset='{p.name}') builds (hw.DeepSeekDot), not an "
-                          "FDot option; FDot takes presets without scales (h100-fp8)")
+                          f"make_unit('dot', preset='{p.name}') builds "
+                          "(hw._deepseek.DeepSeekDot), not an FDot option; FDot takes presets "
+                          "without scales (h100-fp8)")
     return p
 
 

@@ -444,7 +444,8 @@ def deepseek_stimulus(manifest: dict, n_random: int, seed: int, pairs: bool = Tr
     a, b = bld.random_lanes(n), bld.random_lanes(n, fb)
     kind = rng.random(n)
     zero = kind < 0.03
-    a[zero], b[zero] = _zero_codes(fa, rng, (int(zero.sum()), k)), bld.random_lanes(int(zero.sum()), fb)
+    nz = int(zero.sum())
+    a[zero], b[zero] = _zero_codes(fa, rng, (nz, k)), bld.random_lanes(nz, fb)
     big = (kind >= 0.03) & (kind < 0.05)
     a[big] = np.where(rng.random((int(big.sum()), k)) < 0.5, _max_code(fa),
                       _negate(fa, np.full(k, _max_code(fa), fa.dtype)))

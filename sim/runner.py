@@ -156,7 +156,8 @@ def _mismatch_table(manifest, stim, result, rows, indices=None, indent="  ", lab
             S = interleave(manifest)
             prev = result["observed"][i - S] if i >= S else 0
             ins.append(f"acc_before={describe_result(manifest, prev)}")
-            ins.append(f"first={int(stim['first'][i])} clear={int(stim['clear'][i])} en={int(stim['en'][i])}"
+            ins.append(f"first={int(stim['first'][i])} clear={int(stim['clear'][i])} "
+                       f"en={int(stim['en'][i])}"
                        + (f" promote={int(stim['promote'][i])}" if "promote" in stim else ""))
         if "rnd" in stim:
             ins.append(f"rnd={int(stim['rnd'][i])}")

@@ -76,8 +76,8 @@ def test_deepseek_preset_stats():
      "scales apply to a scaled preset (preset='deepseek-fp8')"),
     (lambda: hw.FDot("e4m3", preset="deepseek-fp8"),
      "preset deepseek-fp8 scales and promotes into fp32: it is the unit make_unit('dot', "
-     "preset='deepseek-fp8') builds (hw.DeepSeekDot), not an FDot option; FDot takes presets "
-     "without scales (h100-fp8)"),
+     "preset='deepseek-fp8') builds (hw._deepseek.DeepSeekDot), not an FDot option; FDot takes "
+     "presets without scales (h100-fp8)"),
     (lambda: hw.make_unit("dot", "e4m3", preset="deepseek-fp8", stages=2),
      "preset deepseek-fp8 fixes stages = 0, not 2"),
     (lambda: hw.make_unit("dot", "e4m3", preset="deepseek-fp8", acc="bf16"),
