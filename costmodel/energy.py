@@ -136,8 +136,16 @@ SCALE_SPAN = 4
 
 
 def _scale_codes(fmt, n, rng):
+    """``n`` positive finite scale codes within 2^-SCALE_SPAN .. 2^SCALE_SPAN from ``rng``:
+    uniform over those codes for formats of up to 16 bits (e8m0, e4m3); wider scale formats
+    (deepseek-fp8's fp32 scales: 2^31 codes, too many to list) get 2^U(-SCALE_SPAN,
+    SCALE_SPAN) rounded to the format, which is uniform over the codes' exponents and spreads
+    the significand bits (codes of a float are log-spaced)."""
     from macforge import golden
     f = golden.parse(fmt)
+    if f.bits > 16:
+        v = np.exp2(rng.uniform(-SCALE_SPAN, SCALE_SPAN, n))
+        return np.asarray(f.encode(v)).astype(np.uint64)
     codes = f.codes()
     val = f.decode(codes)
     ok = codes[np.isfinite(val) & (val >= 2.0 ** -SCALE_SPAN) & (val <= 2.0 ** SCALE_SPAN)]
@@ -171,13 +179,24 @@ def _operand_bound(manifest):
     return float(np.sqrt(acc.max / (terms * scale)))
 
 
+def _chunk(manifest) -> int | None:
+    """Steps per promotion of a scaled-preset unit (deepseek-fp8: 128 / 32 = 4), else None.
+    Its stream runs as DeepGEMM does: ``first`` and ``promote`` on the first step of every
+    chunk (the previous chunk promoted), one pair of scales held per chunk."""
+    m = manifest or {}
+    if m.get("scale_block") is None:
+        return None
+    return max(1, int(m["promote_every"]) // int(m["lanes"]))
+
+
 def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: int = 1,
              operands: dict | None = None, zero: bool = False):
     """Operand streams for every input port.
 
     Returns ``(inputs, sequential)``: for a combinational netlist ``inputs`` maps ports to
     (N,) arrays; for a clocked one to (T, S) arrays (S streams of T cycles, T * S >= N)
-    plus control ports (reset 0, enable 1, ``first`` every :data:`BLOCK` cycles, clear 0).
+    plus control ports (reset 0, enable 1, ``first`` every :data:`BLOCK` cycles, clear 0;
+    a scaled-preset dot unit: ``first`` and ``promote`` every chunk, :func:`_chunk`).
 
     Ports with a manifest role ``operand``/``addend`` get uniform random finite codes of
     their format (or the caller's ``operands[port]``, or zeros when ``zero``); ``scale`` ports
@@ -224,6 +243,9 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
             else:
                 v = np.zeros(size, np.uint64) if zero else \
                     _scale_codes(_port_format(manifest, port), size, rng)
+            if sequential and _chunk(manifest):       # one pair of scales per chunk
+                v = v.reshape(shape)[::_chunk(manifest)].repeat(_chunk(manifest), axis=0)
+                v = v[:shape[0]]
             inputs[name] = v.reshape(shape)
         elif role in ("operand", "addend"):
             if operands is not None and name in operands:
@@ -242,12 +264,12 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
             inputs[name] = v.reshape(shape)
         elif role == "random":
             inputs[name] = rng.integers(0, 1 << width, size, dtype=np.uint64).reshape(shape)
-        elif role == "enable":
+        elif role == "enable" and not (sequential and _chunk(manifest) and name == "promote"):
             inputs[name] = np.uint64(1)
-        elif role == "first":
+        elif role in ("first", "enable"):           # enable here: a scaled unit's promote
             if sequential:
                 f = np.zeros(shape, dtype=np.uint64)
-                f[::BLOCK] = 1
+                f[::_chunk(manifest) or BLOCK] = 1
                 inputs[name] = f
             else:
                 inputs[name] = np.uint64(0)

@@ -46,7 +46,8 @@ import numpy as np
 from ._exact import round_to, unpack
 from ._formats import FormatError, Rounding
 
-__all__ = ["Preset", "PRESETS", "get_preset", "tensor_core_dot", "PresetStats", "preset_stats"]
+__all__ = ["Preset", "PRESETS", "get_preset", "scaled_promotion", "tensor_core_dot",
+           "PresetStats", "preset_stats"]
 
 
 @dataclass(frozen=True)
@@ -127,13 +128,26 @@ def preset_dot(A, B, c, fa, fb, fc, preset, align, rounding, saturate, scales=No
     return tensor_core_dot(A, B, c, fa, p, fmt_b=fb, acc=fc, scales=scales)
 
 
+def scaled_promotion(R, sa, sb, acc, preset="deepseek-fp8"):
+    """One promotion of a scaled preset: ``acc + R * fp32(sa * sb)`` -- the scale product
+    rounded into the accumulator format, then one fused multiply-add of the register value
+    ``R`` (codes of ``preset.register``), both with the accumulator's rounding. ``sa``, ``sb``,
+    ``acc``: accumulator codes; arrays broadcast."""
+    from ._ops import fma, mul
+    from ._registry import parse
+    p = get_preset(preset)
+    fc, reg = parse(p.acc), parse(p.register)
+    s_ = mul(sa, sb, fc, fc, rounding=p.acc_rounding)
+    return fma(R, s_, acc, reg, fc, rounding=p.acc_rounding, fmt_b=fc)
+
+
 def tensor_core_dot(A, B, c, fmt, preset="h100-fp8", fmt_b=None, acc=None, promote=True,
                     scales=None):
     """Dot products (..., K) through a preset's accumulation pipeline; ``c``: codes of the
     preset's accumulator. ``promote=False`` keeps one register over all K (no promotion).
     A scaled preset (deepseek-fp8) needs ``scales = (sa, sb)``: fp32 codes shaped
     ``(..., ceil(K / scale_block))``, applied at each promotion."""
-    from ._ops import add, dot, fma, mul
+    from ._ops import add, dot
     from ._registry import parse
     p = get_preset(preset)
     if (p.scale_block is not None) != (scales is not None):
@@ -176,8 +190,7 @@ def tensor_core_dot(A, B, c, fmt, preset="h100-fp8", fmt_b=None, acc=None, promo
                 total = add(total, R, fc, fc, rounding=p.acc_rounding, fmt_y=reg)
             else:
                 j = lo // p.scale_block
-                s_ = mul(sc[0][:, j], sc[1][:, j], fc, fc, rounding=p.acc_rounding)
-                total = fma(R, s_, total, reg, fc, rounding=p.acc_rounding, fmt_b=fc)
+                total = scaled_promotion(R, sc[0][:, j], sc[1][:, j], total, p)
         return total.reshape(lead)
     s, m, e, kind = unpack(fc, c)                     # c enters the register truncated
     R = round_to(reg, s, m, e, np.zeros(m.shape, bool), kind, p.register_rounding, False)

@@ -17,15 +17,41 @@ from amaranth.lib.wiring import In, Out
 
 from macforge.golden import FormatError, Rounding, parse
 
-from .dot import FDot
+from .dot import FDot, _DotBase
 from .ffma import FFma as FFMA
 from .fmul import FMul
-from ._unit import Unit, quiet_on_error
+from ._unit import quiet_on_error
 
-__all__ = ["DeepSeekDot"]
+__all__ = ["DeepSeekDot", "scaled_preset", "make_scaled_dot"]
 
 
-class DeepSeekDot(Unit):
+def scaled_preset(preset):
+    """The golden preset object when ``preset`` names a scaled one (operand scales applied at
+    promotion: deepseek-fp8), else None: the one test of which dot unit a preset builds."""
+    if preset is None:
+        return None
+    from macforge.golden._presets import get_preset             # one place for presets (golden)
+    p = get_preset(preset)
+    return p if p.scale_block is not None else None
+
+
+def make_scaled_dot(fa, fb, preset, *, acc=None, rounding="rne", saturate=False, stages=0,
+                    multiplier="star", lanes=None, align=None):
+    """:func:`hw.make_unit`'s ``"dot"`` with a scaled preset: :class:`DeepSeekDot`. The preset
+    fixes everything else; an option given with another value is a one-line error."""
+    p = scaled_preset(preset)
+    fixed = {"lanes": (lanes, p.k), "align": (align, p.align),
+             "acc": (None if acc is None else parse(acc).name, parse(p.acc).name),
+             "rounding": (Rounding.parse(rounding).value, p.acc_rounding.value),
+             "saturate": (bool(saturate), False), "stages": (stages, 0),
+             "multiplier": (multiplier, "star")}
+    for key, (given, want) in fixed.items():
+        if given is not None and given != want:
+            raise FormatError(f"preset {p.name} fixes {key} = {want}, not {given}")
+    return DeepSeekDot(fa, fmt_b=None if fb == parse(fa) else fb, preset=p)
+
+
+class DeepSeekDot(_DotBase):
     """The deepseek-fp8 preset: h100-fp8 tensor-core steps plus the scaled fp32 promotion.
 
     Attributes
@@ -40,8 +66,7 @@ class DeepSeekDot(Unit):
     _model = "deepseek_dot"
     _state = "observed"
     _prefix = "dsdot"
-    _roles = {**Unit._roles, "sa": "scale", "sb": "scale", "promote": "enable",
-              "reg": "accumulator"}
+    _roles = {**_DotBase._roles, "promote": "enable", "reg": "accumulator"}
 
     @quiet_on_error
     def __init__(self, fmt="e4m3", *, fmt_b=None, preset="deepseek-fp8"):
@@ -49,8 +74,16 @@ class DeepSeekDot(Unit):
         p = get_preset(preset)
         if p.scale_block is None:
             raise FormatError(f"DeepSeekDot is the scaled preset deepseek-fp8, not {p.name}")
+        accepted = [parse(n) for n in p.inputs]
+        for f in (fmt, fmt if fmt_b is None else fmt_b):
+            if parse(f) not in accepted:
+                raise FormatError(f"preset {p.name} takes {' or '.join(p.inputs)} elements, "
+                                  f"not {parse(f).name}")
         self._preset = p
         self._core = FDot(fmt, fmt_b=fmt_b, preset="h100-fp8")
+        # elaborated as this unit's submodule; a DeepSeekDot built only for its name or
+        # manifest warns by itself, so its core need not
+        self._core._MustUse__silence = True
         fa, fb = self._core._formats["a"], self._core._formats["b"]
         reg, fc = parse(p.register), parse(p.acc)
         self._lanes = p.k

@@ -31,6 +31,7 @@ from .lmul import LMul, LMulMac
 from ._lns import LnsAdd, LnsMac, LnsMul
 from .posit import PMac, PMul
 from .dot import make_dot
+from ._deepseek import make_scaled_dot, scaled_preset
 from .convert import Convert
 from .fadd import FAdd
 from .dequantize import Dequantize
@@ -359,6 +360,9 @@ def _lnsadd(fa, fb, acc, rounding, saturate, stages, **_):
 
 def _dot(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier, lanes, align, preset,
          **_):
+    if scaled_preset(preset) is not None:         # deepseek-fp8: scales applied at promotion
+        return make_scaled_dot(fa, fb, preset, acc=acc, rounding=rounding, saturate=saturate,
+                               stages=stages, multiplier=multiplier, lanes=lanes, align=align)
     return make_dot(fa, fb, acc, rounding, saturate, stages, rnd_bits, multiplier,
                     lanes=lanes, align=align, preset=preset)
 
@@ -448,7 +452,10 @@ def _header(manifest) -> str:
                           if manifest["align"] is not None else "exact sum")
                        + (f", block {manifest['block']} with {manifest['scale']} scales"
                           if manifest.get("block") else "")
-                       + (f", preset {manifest['preset']}" if manifest.get("preset") else ""))
+                       + (f", preset {manifest['preset']}" if manifest.get("preset") else "")
+                       + (f" ({manifest['scale']} operand scales per {manifest['scale_block']} "
+                          f"elements, applied when promoting into acc)"
+                          if manifest.get("scale_block") else ""))
     if manifest["rounding"] is not None:
         rounding = manifest["rounding"]
         if manifest["rnd_bits"] is not None:

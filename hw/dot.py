@@ -104,9 +104,10 @@ def _resolve_preset(preset):
     from macforge.golden._presets import get_preset             # one place for presets (golden)
     p = get_preset(preset)
     if p.scale_block is not None:
-        raise FormatError(f"preset {p.name}: its tensor-core step is the h100-fp8 dot unit "
-                          "(preset h100-fp8); the scaled promotion into fp32 is not a dot-unit "
-                          "option yet")
+        raise FormatError(f"preset {p.name} scales and promotes into fp32: it is the unit "
+                          f"make_unit('dot', preset='{p.name}') builds "
+                          "(hw._deepseek.DeepSeekDot), not an FDot option; FDot takes presets "
+                          "without scales (h100-fp8)")
     return p
 
 

@@ -27,8 +27,11 @@ import numpy as np
 
 from macforge import golden
 from macforge.golden import Rounding
+from macforge.golden._presets import get_preset, scaled_promotion
+from macforge.sim._lanes import pack_result, result_ports, unpack_result
 
-__all__ = ["dot_stimulus", "dot_outputs", "element_formats", "identity_code"]
+__all__ = ["dot_stimulus", "dot_outputs", "deepseek_outputs", "deepseek_stimulus",
+           "element_formats", "identity_code"]
 
 #: Vectors per golden call: a step is ``lanes`` products, so the golden model's (n, lanes)
 #: temporaries stay around 100 MB whatever the run length.
@@ -90,6 +93,36 @@ def dot_outputs(manifest: dict, stim: dict, observed: np.ndarray) -> np.ndarray:
         step[sl] = _step(manifest, stim["a"][sl], stim["b"][sl], c[sl],
                          {k: np.asarray(stim[k])[sl] for k in rows})
     return np.where(clear, fo.dtype.type(0), np.where(en, step, prev)).astype(fo.dtype)
+
+
+def _core_manifest(manifest):
+    """The tensor-core step of a scaled-preset unit (deepseek-fp8) as the FDot manifest the
+    dot model reads: the preset's k, align and register (``reg``), rounded as it says."""
+    p = get_preset(manifest["preset"])
+    f = manifest["formats"]
+    return dict(manifest, formats={"a": f["a"], "b": f["b"], "acc": f["reg"]}, block=None,
+                rounding=p.register_rounding.value, align=p.align, saturate=False, rnd_bits=None)
+
+
+def deepseek_outputs(manifest: dict, stim: dict, observed: np.ndarray) -> np.ndarray:
+    """Expected ``(reg, acc)`` result rows of a deepseek-fp8 unit (``hw.DeepSeekDot``), every
+    transition from the observed state before it: ``reg`` steps as the h100-fp8 dot unit
+    (:func:`dot_outputs`); ``acc`` takes, on ``promote``, the preset's promotion of the
+    register shown before the edge with this cycle's scales
+    (``golden._presets.scaled_promotion``: ``acc + R * fp32(sa * sb)``), holds otherwise, and
+    ``clear`` zeroes both."""
+    ports = result_ports(manifest)
+    obs = unpack_result(observed, ports)
+    f = manifest["formats"]
+    reg, fc = golden.parse(f["reg"]), golden.parse(f["acc"])
+    obs_reg, obs_acc = obs["reg"].astype(reg.dtype), obs["acc"].astype(fc.dtype)
+    nxt_reg = dot_outputs(_core_manifest(manifest), stim, obs_reg)
+    prev_reg = np.concatenate([np.zeros(1, reg.dtype), obs_reg[:-1]])
+    prev_acc = np.concatenate([np.zeros(1, fc.dtype), obs_acc[:-1]])
+    promoted = scaled_promotion(prev_reg, stim["sa"], stim["sb"], prev_acc, manifest["preset"])
+    promote, clear = np.asarray(stim["promote"], bool), np.asarray(stim["clear"], bool)
+    acc = np.where(clear, fc.dtype.type(0), np.where(promote, promoted, prev_acc))
+    return pack_result({"reg": nxt_reg, "acc": acc.astype(fc.dtype)}, ports)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,6 +305,8 @@ def _directed(bld):
 def dot_stimulus(manifest: dict, n_random: int, seed: int, pairs: bool = True) -> dict:
     """Stimulus for a ``dot``/``idot`` manifest (see the module docstring); ``pairs=False``
     leaves out part 1 (for short in-process simulations)."""
+    if manifest.get("scale_block") is not None:
+        return deepseek_stimulus(manifest, n_random, seed, pairs)
     rng = np.random.default_rng(seed)
     fa, fb, fo, scale = element_formats(manifest)
     k = int(manifest["lanes"])
@@ -314,5 +349,128 @@ def dot_stimulus(manifest: dict, n_random: int, seed: int, pairs: bool = True) -
         stim["rnd"] = rng.integers(0, 1 << int(manifest["rnd_bits"]), size=total,
                                    dtype=np.uint64).astype(np.uint32)
     meta["total"] = int(total)
+    stim["meta"] = meta
+    return stim
+
+
+# ---------------------------------------------------------------------------------------------
+# deepseek-fp8 (hw.DeepSeekDot): chunked K with scaled promotions
+# ---------------------------------------------------------------------------------------------
+def _fp32_scales(fc, rng, n):
+    """``n`` scale codes of ``fc`` (fp32): mostly what per-tile quantisation gives (amax / 448
+    for data of any magnitude: 2^U(-40, 8) with random significand bits), with corners mixed
+    in: exact powers of two over the whole exponent range, pairs whose product is subnormal
+    or underflows (2^-60 .. 2^-90 each), large scales whose product or FMA overflows
+    (2^60 .. 2^127), the largest and smallest finite codes, subnormal scales, negative
+    scales, signed zeros, and rarely inf and NaN."""
+    sig_bits = fc.man_bits
+    e = rng.integers(-40, 9, n)
+    codes = fc.encode(np.exp2(e.astype(np.float64))).astype(np.uint64)
+    codes |= rng.integers(0, 1 << sig_bits, n, dtype=np.uint64)      # random significand
+    pick = rng.random(n)
+    pow2 = fc.encode(np.exp2(rng.integers(fc.emin, fc.emax + 1, n).astype(np.float64)))
+    tiny = fc.encode(np.exp2(-rng.uniform(60, 90, n)))
+    huge = fc.encode(np.exp2(rng.uniform(60, 127, n)))
+    sub = rng.integers(1, 1 << sig_bits, n, dtype=np.uint64)          # subnormal codes
+    corner = [(0.04, pow2), (0.03, tiny), (0.02, huge), (0.01, sub),
+              (0.005, np.full(n, fc.max_code)), (0.005, np.full(n, 1)),
+              (0.02, codes | np.uint64(fc.sign_bit)),
+              (0.004, np.where(rng.random(n) < 0.5, 0, fc.sign_bit)),
+              (0.001, np.full(n, fc.inf_code)), (0.001, np.full(n, fc.nan_code))]
+    lo = 0.0
+    for p, alt in corner:
+        hit = (pick >= lo) & (pick < lo + p)
+        codes = np.where(hit, np.asarray(alt).astype(np.uint64), codes)
+        lo += p
+    return codes.astype(fc.dtype)
+
+
+def deepseek_stimulus(manifest: dict, n_random: int, seed: int, pairs: bool = True) -> dict:
+    """Stimulus for a scaled-preset unit (deepseek-fp8, ``hw.DeepSeekDot``).
+
+    1. every element pair once and the directed corner blocks of :func:`dot_stimulus` (the
+       tensor-core register's steps; no promotion);
+    2. dot products of ``K`` elements as DeepGEMM runs them: chunks of ``promote_every``
+       (128) products, ``promote_every / lanes`` steps each with ``first`` on the chunk's first
+       step, the chunk promoted with its two fp32 scales (:func:`_fp32_scales`) on the next
+       chunk's ``first`` step (or, one time in four, in a cycle of its own) and after the
+       last chunk; ``K`` is 128 times a geometric number (mean 4; 2 % up to 56, K = 7168),
+       plus a short last chunk (16 .. 112 elements, zero lanes after K) in a third of them.
+       A dot product ends with a ``clear`` cycle half the time (else the next one adds to
+       ``acc``). Steps are random finite elements with corners mixed in, 3 % all-zero blocks
+       (random zero signs), 2 % all-max blocks, 2 % the previous step negated (cancellation
+       in the register), a NaN lane in 0.3 %; 1 % idle cycles, clears in 0.1 % mid-sum.
+    """
+    rng = np.random.default_rng(seed)
+    fa, fb, _, _ = element_formats(manifest)
+    fc = golden.parse(manifest["formats"]["scale"])
+    k = int(manifest["lanes"])
+    chunk = int(manifest["promote_every"]) // k
+    bld = _Builder(fa, fb, None, k, rng)
+    meta = {"exhaustive": 0, "corner": 0, "random": 0, "seed": seed}
+    if pairs and fa.bits + fb.bits <= 16:
+        meta["exhaustive"] = _pairs(bld)
+    meta["corner"] = _directed(bld)
+    head = bld.count
+
+    # the schedule of part 2: one row per cycle (en, first, promote, clear, lanes used)
+    en, first, promote, clear, used = [], [], [], [], []
+    def cycle(e, f_, p_, c_, u):
+        en.append(e); first.append(f_); promote.append(p_); clear.append(c_); used.append(u)
+    while len(en) < n_random:
+        full = int(rng.geometric(1 / 4)) if rng.random() > 0.02 else int(rng.integers(8, 57))
+        tail = int(rng.integers(1, 8)) * 16 if rng.random() < 1 / 3 else 0
+        sizes = [chunk * k] * full + ([tail] if tail else [])
+        pending = False
+        for size in sizes:
+            steps = -(-size // k)
+            for j in range(steps):
+                if pending and j == 0 and rng.random() < 0.25:
+                    cycle(False, False, True, False, 0)        # the promotion alone
+                    pending = False
+                cycle(True, j == 0, pending and j == 0, False, min(k, size - j * k))
+                if j == 0:
+                    pending = False
+                if rng.random() < 0.01:
+                    cycle(False, False, False, False, 0)       # idle: both registers hold
+            pending = True
+        cycle(False, False, True, False, 0)                    # the last chunk's promotion
+        if rng.random() < 0.5:
+            cycle(False, False, False, True, 0)                # next dot product from +0
+    n = len(en)
+    en, first, promote, clear = (np.array(x, bool) for x in (en, first, promote, clear))
+    used = np.array(used)
+    clear |= rng.random(n) < 0.001                             # clears mid-sum
+    a, b = bld.random_lanes(n), bld.random_lanes(n, fb)
+    kind = rng.random(n)
+    zero = kind < 0.03
+    nz = int(zero.sum())
+    a[zero], b[zero] = _zero_codes(fa, rng, (nz, k)), bld.random_lanes(nz, fb)
+    big = (kind >= 0.03) & (kind < 0.05)
+    a[big] = np.where(rng.random((int(big.sum()), k)) < 0.5, _max_code(fa),
+                      _negate(fa, np.full(k, _max_code(fa), fa.dtype)))
+    b[big] = _max_code(fb)
+    neg = np.flatnonzero((kind >= 0.05) & (kind < 0.07))
+    neg = neg[neg > 0]
+    a[neg], b[neg] = _negate(fa, a[neg - 1]), b[neg - 1]
+    specials = _special_codes(fa)
+    if specials.size:
+        hit = np.flatnonzero(rng.random(n) < 0.003)
+        a[hit, rng.integers(0, k, hit.size)] = rng.choice(specials, hit.size)
+    lane = np.arange(k)[None, :]
+    a = np.where(lane < used[:, None], a, _zero_codes(fa, rng, (n, k))).astype(fa.dtype)
+    b = np.where(lane < used[:, None], b, _zero_codes(fb, rng, (n, k))).astype(fb.dtype)
+    en &= rng.random(n) > 0.01
+    meta["random"] = n
+
+    one = fc.dtype.type(fc.encode(1.0)[()])
+    stim = {"a": np.concatenate(bld.a + [a]), "b": np.concatenate(bld.b + [b])}
+    stim["sa"] = np.concatenate([np.full(head, one), _fp32_scales(fc, rng, n)])
+    stim["sb"] = np.concatenate([np.full(head, one), _fp32_scales(fc, rng, n)])
+    stim["en"] = np.concatenate([np.ones(head, bool), en])
+    stim["first"] = np.concatenate(bld.first + [first])
+    stim["clear"] = np.concatenate([np.zeros(head, bool), clear])
+    stim["promote"] = np.concatenate([np.zeros(head, bool), promote])
+    meta["total"] = int(len(stim["a"]))
     stim["meta"] = meta
     return stim

@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = ["is_lane_port", "words_of", "words64_of", "wide_rows", "pack_uint64", "pack_ints",
            "harness_column", "random_column", "format_lanes", "result_ports", "result_words",
-           "pack_result", "ints_to_words", "words_to_ints", "HANDSHAKE_OUT"]
+           "pack_result", "unpack_result", "ints_to_words", "words_to_ints", "HANDSHAKE_OUT"]
 
 #: Output roles that pace a run (user RTL handshakes), not results.
 HANDSHAKE_OUT = ("valid_out", "ready_in")
@@ -123,6 +123,33 @@ def pack_result(values: dict, ports) -> np.ndarray:
     for p, r in zip(ports, rows):
         for j in range(r.shape[1]):
             _put(out, off + 64 * j, r[:, j], min(64, p["width"] - 64 * j))
+        off += p["width"]
+    return out
+
+
+def _take(rows, off: int, bits: int) -> np.ndarray:
+    """Bits ``[off, off + bits)`` (at most 64) of the rows ``(n, words64)``, as uint64."""
+    w, r = divmod(off, 64)
+    v = rows[:, w] >> np.uint64(r)
+    if r and r + bits > 64:
+        v = v | (rows[:, w + 1] << np.uint64(64 - r))
+    return v & np.uint64((1 << bits) - 1) if bits < 64 else v
+
+
+def unpack_result(rows, ports) -> dict:
+    """:func:`pack_result` undone: per result port its codes, ``(n, lanes)`` for lane ports,
+    ``(n,)`` for ports of at most 64 bits, ``(n, words64)`` rows for wider ones."""
+    rows = np.asarray(rows, np.uint64).reshape(len(rows), -1)
+    out, off = {}, 0
+    for p in ports:
+        if is_lane_port(p):
+            out[p["name"]] = np.stack([_take(rows, off + i * p["lane_bits"], p["lane_bits"])
+                                       for i in range(p["lanes"])], axis=1)
+        elif p["width"] <= 64:
+            out[p["name"]] = _take(rows, off, p["width"])
+        else:
+            out[p["name"]] = np.stack([_take(rows, off + 64 * j, min(64, p["width"] - 64 * j))
+                                       for j in range(words64_of(p["width"]))], axis=1)
         off += p["width"]
     return out
 

@@ -25,6 +25,13 @@ class, first match wins:
 
 :func:`write_csv` writes every mismatch: vector index, input codes, expected and observed
 codes, their decoded values, class and ulp distance.
+
+**Results of several ports** (a result wider than 64 bits or of more than one output port: the
+deepseek-fp8 unit's ``reg`` and ``acc``, the block quantiser's ``y`` lanes and ``scale``) are
+``(n, words64)`` rows (:mod:`sim._lanes`). Each mismatch is then classified on its first
+differing field -- port, and lane of a lane port -- decoded by that port's format (the
+manifest's ``formats[port]``, the element format for lanes, else the output format), and the
+reports name the field (:attr:`Diagnosis.fields`, :func:`describe_result`).
 """
 from __future__ import annotations
 
@@ -38,10 +45,12 @@ import numpy as np
 
 from macforge import provenance
 from macforge.sim import model
-from macforge.sim._lanes import format_lanes
+from macforge import golden
+from macforge.sim._lanes import (format_lanes, result_ports, result_words, unpack_result,
+                                 words_to_ints)
 
 __all__ = ["CLASSES", "NAN_POLICIES", "Diagnosis", "accept_nans", "diagnose", "ulp_distance",
-           "write_csv"]
+           "write_csv", "describe_result", "code_text"]
 
 CLASSES = ("latency", "nan-encoding", "zero-sign", "underflow-flushed", "overflow-inf-vs-max",
            "ulp", "other")
@@ -58,6 +67,7 @@ class Diagnosis:
     latency_fit: int | None = None    # the latency the outputs fit, for class "latency"
     counts: dict = field(default_factory=dict)
     hist: dict | None = None          # set when merged from chunks (:meth:`merge`)
+    fields: np.ndarray | None = None  # several result ports: the first differing field each
 
     def histogram(self) -> dict:
         """{k: count} of the ``ulp`` class (k > 8 grouped by powers of two: ``"9-16"``, ...)."""
@@ -75,13 +85,89 @@ class Diagnosis:
         return dict(hist)
 
 
+def _port_format(manifest, port):
+    """The format of one result port's codes (lanes: the element format), or None."""
+    f = manifest["formats"]
+    name = f.get(port["name"])
+    if name is None and "lanes" in port:
+        blk = golden.parse(f.get("out") or f.get("acc"))
+        elem = getattr(blk, "element", None)
+        return elem
+    return golden.parse(name) if name is not None else None
+
+
+def _fields(manifest, codes):
+    """[(field label, format or None, (n,) codes)] of result rows or a plain column: one entry
+    ``(None, output format, codes)`` for a plain result; else one per port (and lane)."""
+    ports = result_ports(manifest)
+    codes = np.asarray(codes)
+    if not result_words(ports):
+        return [(None, model.output_format(manifest), codes)]
+    out = []
+    for p, v in zip(ports, unpack_result(codes, ports).values()):
+        fmt = _port_format(manifest, p)
+        if v.ndim == 2 and "lanes" in p:
+            out += [(f"{p['name']}[{i}]", fmt, v[:, i]) for i in range(v.shape[1])]
+        elif v.ndim == 2:                  # a port wider than 64 bits: its words
+            out += [(f"{p['name']}.w{j}", None, v[:, j]) for j in range(v.shape[1])]
+        else:
+            out.append((p["name"], fmt, v))
+    return out
+
+
+def _first_difference(manifest, expected, observed):
+    """Per vector of ``expected``/``observed`` (already the mismatching ones): the field
+    index of the first differing field, and the field list of both."""
+    fe, fo_ = _fields(manifest, expected), _fields(manifest, observed)
+    which = np.full(len(fe[0][2]), -1, np.int64)
+    for j in range(len(fe) - 1, -1, -1):
+        which = np.where(fe[j][2] != fo_[j][2], j, which)
+    return which, fe, fo_
+
+
 def accept_nans(manifest: dict, expected, observed, bad) -> np.ndarray:
-    """``bad`` without the mismatches where both codes are NaN (``--nan any``)."""
-    fo = model.output_format(manifest)
+    """``bad`` without the mismatches where both codes are NaN (``--nan any``); a result of
+    several fields must have every differing field a pair of NaNs."""
     if bad.size == 0:
         return bad
-    both = np.isnan(_values(fo, expected[bad])) & np.isnan(_values(fo, observed[bad]))
-    return bad[~both]
+    fe, fo_ = (_fields(manifest, np.asarray(x)[bad]) for x in (expected, observed))
+    ok = np.ones(bad.size, bool)
+    for (_, fmt, e), (_, _, o) in zip(fe, fo_):
+        differs = e != o
+        if fmt is None:
+            ok &= ~differs
+            continue
+        both = np.isnan(_values(fmt, e)) & np.isnan(_values(fmt, o))
+        ok &= ~differs | both
+    return bad[~ok]
+
+
+def describe_result(manifest: dict, code) -> str:
+    """One result as text: ``0x3c (1)`` for a plain result; ``reg=0x... (v) acc=0x... (v)``
+    (lane ports as ``[k lanes: ...]``) for a result of several fields."""
+    ports = result_ports(manifest)
+    if not result_words(ports):
+        return code_text(model.output_format(manifest), code)
+    row = np.asarray(code, np.uint64).reshape(1, -1)
+    parts = []
+    for p, v in zip(ports, unpack_result(row, ports).values()):
+        fmt = _port_format(manifest, p)
+        if "lanes" in p:
+            parts.append(f"{p['name']}={format_lanes(v[0], p['lane_bits'])}")
+        elif v.ndim == 2 or fmt is None:
+            w = (p["width"] + 3) // 4
+            parts.append(f"{p['name']}=0x{int(np.asarray(v).reshape(-1)[0]):0{w}x}"
+                         if v.ndim == 1 else f"{p['name']}=<{p['width']} bits>")
+        else:
+            parts.append(f"{p['name']}={code_text(fmt, v[0])}")
+    return " ".join(parts)
+
+
+def code_text(fmt, code) -> str:
+    """``0x3c (1)``: a code of ``fmt`` in hex with its value."""
+    width = (fmt.bits + 3) // 4
+    val = float(_values(fmt, np.array([code]))[0])
+    return f"0x{int(code):0{width}x} ({val:.9g})"
 
 
 def _values(fmt, codes) -> np.ndarray:
@@ -173,7 +259,6 @@ def _latency_fit(manifest, stim, observed, nbad):
 
 def diagnose(manifest: dict, stim: dict, expected, observed, bad) -> Diagnosis:
     """Classify every mismatch ``bad`` (indices into the run) of a run: see the module doc."""
-    fo = model.output_format(manifest)
     expected = np.asarray(expected)
     observed = np.asarray(observed)
     classes = np.full(bad.size, "other", dtype=object)
@@ -184,7 +269,21 @@ def diagnose(manifest: dict, stim: dict, expected, observed, bad) -> Diagnosis:
     if fit is not None:
         classes[:] = "latency"
         return Diagnosis(classes, ulps, fit[1], {"latency": int(bad.size)})
-    e, o = expected[bad], observed[bad]
+    which, fe, fo_ = _first_difference(manifest, expected[bad], observed[bad])
+    for j, (label, fmt, e) in enumerate(fe):
+        sel = which == j
+        if sel.any() and fmt is not None:
+            classes[sel], ulps[sel] = _classify(fmt, e[sel], fo_[j][2][sel])
+    names, counts = np.unique(classes.astype(str), return_counts=True)
+    order = {c: i for i, c in enumerate(CLASSES)}
+    cnt = dict(sorted(zip(names.tolist(), counts.tolist()), key=lambda kv: order[kv[0]]))
+    fields = None if fe[0][0] is None else np.array([fe[j][0] for j in which], dtype=object)
+    return Diagnosis(classes, ulps, None, cnt, fields=fields)
+
+
+def _classify(fo, e, o):
+    """(classes, ulp distances) of mismatching code pairs ``e`` (expected), ``o`` of ``fo``."""
+    classes = np.full(e.size, "other", dtype=object)
     ev, ov = _values(fo, e), _values(fo, o)
     ulps = ulp_distance(fo, e, o).astype(np.int64)
     tiny = getattr(fo, "min_normal", None)
@@ -202,15 +301,12 @@ def diagnose(manifest: dict, stim: dict, expected, observed, bad) -> Diagnosis:
                                          | (np.isnan(ov) & (np.abs(ev) == fmax)))),
         ("ulp", np.isfinite(ev) & np.isfinite(ov) & (ulps > 0)),
     ]
-    done = np.zeros(bad.size, bool)
+    done = np.zeros(e.size, bool)
     for name, hit in rules:
         hit = np.asarray(hit, bool) & ~done
         classes[hit] = name
         done |= hit
-    names, counts = np.unique(classes.astype(str), return_counts=True)
-    order = {c: i for i, c in enumerate(CLASSES)}
-    cnt = dict(sorted(zip(names.tolist(), counts.tolist()), key=lambda kv: order[kv[0]]))
-    return Diagnosis(classes, ulps, None, cnt)
+    return classes, ulps
 
 
 def write_csv(path, manifest: dict, stim: dict, expected, observed, bad, diag: Diagnosis, *,
@@ -218,20 +314,35 @@ def write_csv(path, manifest: dict, stim: dict, expected, observed, bad, diag: D
     """Write every mismatch as a CSV row; return the number of rows.
 
     Columns: ``vector``, one per input port (hex codes; lane ports as ``[k lanes: ...]``),
-    ``acc_before`` (units with state), ``expected``, ``got`` (hex), ``expected_value``,
-    ``got_value`` (decoded, ``repr`` of the float64), ``class``, ``ulp`` (-1: not counted).
+    ``acc_before`` (units with state), ``expected``, ``got`` (hex), ``field`` (results of
+    several fields: the first differing one), ``expected_value``, ``got_value`` (decoded, of
+    that field; ``repr`` of the float64), ``class``, ``ulp`` (-1: not counted).
     ``base`` is added to the vector numbers; ``append`` adds rows to an existing file (a
     streamed run writes one chunk at a time; the header is written when the file is new).
     """
-    fo = model.output_format(manifest)
     ports = {p["name"]: p for p in manifest["ports"]}
     ins = [p["name"] for p in manifest["ports"]
            if p["dir"] == "in" and p["name"] in stim]
     stateful = manifest.get("state", "none") != "none"
     S = model.interleave(manifest)
-    width = (fo.bits + 3) // 4
-    e, o = np.asarray(expected)[bad], np.asarray(observed)[bad]
-    ev, ov = _values(fo, e), _values(fo, o)
+    res = result_ports(manifest)
+    wide = bool(result_words(res))
+    width = (sum(p["width"] for p in res) + 3) // 4
+    observed = np.asarray(observed)
+    e, o = np.asarray(expected)[bad], observed[bad]
+    which, fe, fo_ = _first_difference(manifest, e, o)
+    ev, ov = np.full(bad.size, np.nan), np.full(bad.size, np.nan)
+    for j, (_, fmt, ec) in enumerate(fe):
+        sel = which == j
+        if sel.any() and fmt is not None:
+            ev[sel], ov[sel] = _values(fmt, ec[sel]), _values(fmt, fo_[j][2][sel])
+    field = [fe[j][0] if j >= 0 else "" for j in which]
+
+    def whole(codes):                  # one integer per result (rows of words joined)
+        return words_to_ints(codes) if wide else [int(v) for v in codes]
+    e, o = whole(e), whole(o)
+    before = whole(observed[[i - S for i in bad.tolist() if i >= S]]) if stateful else []
+    before = iter(before)
 
     def hexcol(name, idx):
         col = np.asarray(stim[name])
@@ -247,10 +358,12 @@ def write_csv(path, manifest: dict, stim: dict, expected, observed, bad, diag: D
         if new:                         # provenance first, as every macforge CSV (read_csv)
             fh.write(f"# {provenance.line()}\n")
             wr.writerow(["vector", *ins, *(["acc_before"] if stateful else []), "expected", "got",
-                         "expected_value", "got_value", "class", "ulp"])
+                         *(["field"] if wide else []), "expected_value", "got_value", "class",
+                         "ulp"])
         for j, i in enumerate(bad.tolist()):
-            acc = ([f"0x{int(observed[i - S]) if i >= S else 0:0{width}x}"] if stateful else [])
-            wr.writerow([base + i, *(c[j] for c in cols), *acc, f"0x{int(e[j]):0{width}x}",
-                         f"0x{int(o[j]):0{width}x}", repr(float(ev[j])), repr(float(ov[j])),
-                         diag.classes[j], int(diag.ulps[j])])
+            acc = ([f"0x{next(before) if i >= S else 0:0{width}x}"] if stateful else [])
+            wr.writerow([base + i, *(c[j] for c in cols), *acc, f"0x{e[j]:0{width}x}",
+                         f"0x{o[j]:0{width}x}", *([field[j]] if wide else []),
+                         repr(float(ev[j])), repr(float(ov[j])), diag.classes[j],
+                         int(diag.ulps[j])])
     return int(bad.size)

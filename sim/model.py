@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from macforge import golden
-from macforge.sim._dotstim import dot_outputs
+from macforge.sim._dotstim import deepseek_outputs, dot_outputs
 from macforge.sim._lanes import pack_result, result_ports, result_words
 
 __all__ = ["MODELS", "expected_outputs", "output_format", "compare", "interleave",
@@ -136,12 +136,19 @@ def _dot(manifest, stim, fa, fb, fo, kw, observed):
     return dot_outputs(manifest, stim, observed)
 
 
+def _deepseek_dot(manifest, stim, fa, fb, fo, kw, observed):
+    if observed is None:
+        raise ValueError("accumulating units are checked against the observed state")
+    return deepseek_outputs(manifest, stim, observed)
+
+
 #: The reference model of each golden operation a unit declares (manifest ``model``).
 MODELS = {
     "mul": _mul, "fma": _fma, "lmul": _lmul, "quantize": _quantize,
     "dequantize": _dequantize, "convert": _convert, "add": _add, "lns_add": _lns_add,
     "mac_step": _stepped(_mac_step), "lmul_mac_step": _stepped(_lmul_mac_step),
     "lns_mac_step": _stepped(_lns_mac_step), "quire_mac": _quire_mac, "dot": _dot,
+    "deepseek_dot": _deepseek_dot,
 }
 
 

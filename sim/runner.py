@@ -31,8 +31,8 @@ import numpy as np
 from macforge import golden
 from macforge.sim._fast_harness import _tool_versions
 from macforge.sim._lanes import format_lanes
-from macforge.sim.diagnose import (CLASSES, NAN_POLICIES, Diagnosis, accept_nans, diagnose,
-                                   write_csv)
+from macforge.sim.diagnose import (CLASSES, NAN_POLICIES, Diagnosis, accept_nans, code_text,
+                                   describe_result, diagnose, write_csv)
 from macforge.sim._rtl import cached_build, inspect as inspect_rtl, run_dir
 from macforge.sim.model import MODELS, compare, interleave, output_format
 from macforge.sim.stimulus import exhaustive_bits, make_stimulus
@@ -134,12 +134,6 @@ class SimResult:
         return self.mismatches == 0 and self.vectors > 0
 
 
-def _fmt_code(fmt, code) -> str:
-    width = (fmt.bits + 3) // 4
-    val = float(fmt.decode(np.array([code]))[0])
-    return f"0x{int(code):0{width}x} ({val:.9g})"
-
-
 def _mismatch_table(manifest, stim, result, rows, indices=None, indent="  ", labels=None):
     """The first ``rows`` mismatches (or the vectors ``indices``) as report lines; ``labels``
     gives the vector numbers shown when ``stim`` holds only some rows of the run."""
@@ -157,17 +151,19 @@ def _mismatch_table(manifest, stim, result, rows, indices=None, indent="  ", lab
                 bits = next(q["lane_bits"] for q in manifest["ports"] if q["name"] == p)
                 ins.append(f"{p}={format_lanes(stim[p][i], bits)}")
             elif p in stim:
-                ins.append(f"{p}={_fmt_code(fin[p], stim[p][i])}")
+                ins.append(f"{p}={code_text(fin[p], stim[p][i])}")
         if "first" in stim:
             S = interleave(manifest)
             prev = result["observed"][i - S] if i >= S else 0
-            ins.append(f"acc_before={_fmt_code(fo, prev)}")
-            ins.append(f"first={int(stim['first'][i])} clear={int(stim['clear'][i])} en={int(stim['en'][i])}")
+            ins.append(f"acc_before={describe_result(manifest, prev)}")
+            ins.append(f"first={int(stim['first'][i])} clear={int(stim['clear'][i])} "
+                       f"en={int(stim['en'][i])}"
+                       + (f" promote={int(stim['promote'][i])}" if "promote" in stim else ""))
         if "rnd" in stim:
             ins.append(f"rnd={int(stim['rnd'][i])}")
         lines.append(f"{indent}vector {i if labels is None else labels[i]}: " + " ".join(ins))
-        lines.append(f"{indent}    expected {_fmt_code(fo, result['expected'][i])}"
-                     f"   got {_fmt_code(fo, result['observed'][i])}")
+        lines.append(f"{indent}    expected {describe_result(manifest, result['expected'][i])}"
+                     f"   got {describe_result(manifest, result['observed'][i])}")
     return "\n".join(lines)
 
 
@@ -201,7 +197,13 @@ def _diagnosis_lines(manifest, stim, result, diag, spec, labels=None) -> list[st
     for cls, count in diag.counts.items():
         text = _EXPLAIN[cls].format(shift=f"read {shift}", fit=fit, lat=lat, nan=nan,
                                     fmt=fo.name, hist=hist)
-        lines.append(f"  {cls} ({count:,}): {text}")
+        where = ""
+        if diag.fields is not None:       # a result of several fields: which ones differ
+            names, counts = np.unique(diag.fields[diag.classes == cls].astype(str),
+                                      return_counts=True)
+            where = " (first differing field: " + ", ".join(
+                f"{n} {c:,}" for n, c in zip(names.tolist(), counts.tolist())) + ")"
+        lines.append(f"  {cls} ({count:,}): {text}{where}")
         idx = bad[diag.classes == cls][:spec.class_rows]
         lines += _mismatch_table(manifest, stim, result, 0, indices=idx, indent="    ",
                                  labels=labels).splitlines()
