@@ -231,16 +231,25 @@ def _sentences(rows, prm, fronts) -> str:
         return "<p>No format could be priced.</p>"
     lo = min(priced, key=lambda r: r["energy_nj"])
     hi = max(priced, key=lambda r: r["energy_nj"])
-    fast = min(priced, key=lambda r: r["latency_us"])
+    timed = [r for r in priced if r.get("latency_us") is not None]
     out = [f"{html.escape(lo['format'])} needs the least energy, {lo['energy_nj']:.4g} "
            f"nJ/inference, and {html.escape(hi['format'])} the most, {hi['energy_nj']:.4g} "
            f"nJ/inference ({hi['energy_nj'] / lo['energy_nj']:.3g}x)."]
     share = lo["mac_energy_nj"] / lo["energy_nj"] if lo["energy_nj"] else 0
     out.append(f"For {html.escape(lo['format'])}, the MAC array takes {100 * share:.3g} % of "
                "the energy and the memories the rest (breakdown chart below).")
-    out.append(f"{html.escape(fast['format'])} is the fastest at {fast['latency_us']:.4g} µs "
-               f"per inference at {prm['clock_mhz']:.4g} MHz.")
-    slow_units = [r["format"] for r in priced if r.get("meets_clock") is False]
+    if timed:
+        fast = min(timed, key=lambda r: r["latency_us"])
+        out.append(f"{html.escape(fast['format'])} is the fastest at {fast['latency_us']:.4g} "
+                   f"µs per inference at {fast['array_clock_mhz']:.4g} MHz.")
+    unknown = [r["format"] for r in priced if r.get("fmax_mhz") is None]
+    if unknown:
+        out.append("The unit frequency of " + ", ".join(map(html.escape, unknown))
+                   + (" is" if len(unknown) == 1 else " are") + " unknown (no timing was "
+                   "measured): " + ("it is" if len(unknown) == 1 else "they are")
+                   + " not counted as meeting the clock and get no latency.")
+    slow_units = [r["format"] for r in priced if r.get("meets_clock") is False
+                  and r.get("fmax_mhz") is not None]
     if slow_units:
         out.append("The units of " + ", ".join(map(html.escape, slow_units)) + " do not reach "
                    f"{prm['clock_mhz']:.4g} MHz with any pipeline tried; they are priced as "
@@ -327,6 +336,10 @@ def write_report(res: dict, out_dir: str) -> dict:
     cols += ["energy_nj"] + [(lambda r, k=k: _num(r.get("energy_breakdown_nj", {}).get(k)))
                              for k in parts]
     labels += ["energy (nJ/inference)"] + [f"{k} (nJ)" for k in parts]
+    requant = any("requant_nj" in r or "requant_not_priced" in r for r in rows)
+    if requant:
+        cols += [lambda r: _num(r.get("requant_nj")) if "requant_nj" in r else "not priced"]
+        labels += ["requantisation (nJ/inference)"]
     cols += ["latency_us", "area_mm2", "energy_pj_per_mac", "fmax_mhz", "meets_clock"]
     labels += ["latency (µs)", "array area (mm²)", "unit energy (pJ/MAC)", "unit Fmax (MHz)",
                f"meets {prm['clock_mhz']:.4g} MHz"]
@@ -371,6 +384,16 @@ def write_report(res: dict, out_dir: str) -> dict:
                     f"percentile bootstrap interval over the evaluation set. The fp32 model "
                     "scores " + html.escape(", ".join(f"{k} {v}" for k, v in
                                                      prm["float_reference"].items())) + ".</p>")
+    if requant:
+        acc_line += ("<p>Requantisation (<code>--requant</code>): the cast of every MAC "
+                     "layer's fp32 outputs into the format before they are stored, priced as "
+                     "the measured cast unit (hw.Convert; block formats: the MX quantiser) at "
+                     f"{prm['clock_mhz']:.4g} MHz on uniform random fp32 codes, times each "
+                     "layer's output elements; it is listed on its own and not included in "
+                     "the energy column."
+                     + "".join(f" {html.escape(r['format'])}: not priced "
+                               f"({html.escape(r['requant_not_priced'])})."
+                               for r in rows if r.get("requant_not_priced")) + "</p>")
     not_priced = [r for r in rows if r.get("not_priced")]
     if not_priced:
         acc_line += ("<p><b>Not priced</b> (no cost is invented; the format is left off the "

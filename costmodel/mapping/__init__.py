@@ -191,7 +191,8 @@ def price(mapped: dict, unit_energy_pj, unit_area_um2: float, clock_mhz: float) 
     (``dram`` in the shipped architectures). Latency is ZigZag's cycle count (layers one
     after the other, stalls for loading and off-loading included) at ``clock_mhz``; the area
     is the array's units times the unit's area (memories have area 0 in the shipped
-    architectures; a YAML's memory areas are added as given).
+    architectures; a YAML's memory areas are added as given). ``clock_mhz`` None (the unit's
+    frequency is unknown): ``latency_us`` is None, the cycles are still counted.
     """
     macs = sum(L["macs"] for L in mapped["layers"])
     mem = {lvl: 0.0 for lvl in mapped["levels"]}
@@ -206,7 +207,8 @@ def price(mapped: dict, unit_energy_pj, unit_area_um2: float, clock_mhz: float) 
     area_um2 = mapped["array_units"] * unit_area_um2
     return {"macs": macs, "mac_energy_pj": mac_e, "memory_energy_pj": mem,
             "energy_pj": mac_e + sum(mem.values()), "latency_cycles": cycles,
-            "ideal_cycles": ideal, "latency_us": cycles / clock_mhz, "clock_mhz": clock_mhz,
+            "ideal_cycles": ideal, "clock_mhz": clock_mhz,
+            "latency_us": cycles / clock_mhz if clock_mhz else None,
             "array_area_um2": area_um2, "array_area_mm2": area_um2 * 1e-6,
             "memory_area": mapped["memory_area"],
             "utilization": ideal / cycles if cycles else None}
