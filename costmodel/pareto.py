@@ -253,6 +253,7 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
     or a callable given one line per step."""
     import numpy as np
     from macforge.costmodel.accuracy import evaluate, unit_spec
+    from macforge.costmodel.accuracy.units import PRICING_LANES
     from macforge.costmodel.accuracy import emulate
     from macforge.costmodel.api import resolve_cache
     from macforge.costmodel import mapping
@@ -410,6 +411,7 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
                         "switched capacitance x K, K calibrated so the int8 x int8 multiplier "
                         "is 0.2 pJ, Horowitz ISSCC 2014, 45 nm); memories: ZigZag's access "
                         f"counts x the access energies of {arch_name}",
+        "block_dot_lanes": PRICING_LANES,
         "area_model": f"{m['array_units']} MAC units of the format (a k-lane block dot unit "
                       "counts as k MAC units: area / k per MAC); memories not included",
         "latency_model": f"ZigZag's cycles (layers in sequence, with stalls) at {clock:.4g} MHz "

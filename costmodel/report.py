@@ -110,29 +110,48 @@ def plot(rows, x: str, y: str, xlabel: str, ylabel: str, path_base: str, title: 
 
 def plot_breakdown(rows, path_base: str, title: str) -> dict:
     """Horizontal stacked bars: each format's energy per inference split into the MAC array
-    and every memory level (nJ); the segments of a bar sum to its total."""
+    and every memory level (nJ); the segments of a bar sum to its total. The last part is the
+    off-chip level; where it dwarfs the rest, a second panel (same formats, same colours)
+    stacks the on-chip parts alone on their own linear scale, so the MAC array and the
+    on-chip memories stay readable."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rows = [r for r in rows if r.get("energy_breakdown_nj")]
     parts = list(dict.fromkeys(k for r in rows for k in r["energy_breakdown_nj"]))
-    fig, ax = plt.subplots(figsize=(7.6, 0.45 * len(rows) + 1.6), dpi=110)
-    left = [0.0] * len(rows)
+    off = parts[-1] if len(parts) > 2 else None
+    on_chip = [sum(v for k, v in r["energy_breakdown_nj"].items() if k != off) for r in rows]
+    tot = [sum(r["energy_breakdown_nj"].values()) for r in rows]
+    # a second panel when the on-chip parts are under a fifth of some format's bar
+    split = off is not None and any(t > 0 and o < 0.2 * t for o, t in zip(on_chip, tot))
+    panels = [(parts, "energy per inference, all parts (nJ)")]
+    if split:
+        panels.append((parts[:-1], f"on chip only: without {off} (nJ)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(7.6 if not split else 11.0,
+                                                      0.45 * len(rows) + 1.8),
+                             dpi=110, sharey=True, squeeze=False)
     cmap = plt.get_cmap("tab10")
-    for j, part in enumerate(parts):
-        w = [r["energy_breakdown_nj"].get(part, 0.0) for r in rows]
-        ax.barh(range(len(rows)), w, left=left, color=cmap(j % 10), label=part, height=0.7)
-        left = [a + b for a, b in zip(left, w)]
-    ax.set_yticks(range(len(rows)), [r["format"] for r in rows], fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel("energy per inference (nJ)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    ax.grid(True, axis="x", alpha=0.3)
+    colour = {part: cmap(j % 10) for j, part in enumerate(parts)}
+    for ax, (shown, xlabel) in zip(axes[0], panels):
+        left = [0.0] * len(rows)
+        for part in shown:
+            w = [r["energy_breakdown_nj"].get(part, 0.0) for r in rows]
+            ax.barh(range(len(rows)), w, left=left, color=colour[part], label=part,
+                    height=0.7)
+            left = [a + b for a, b in zip(left, w)]
+        ax.set_xlabel(xlabel)
+        ax.grid(True, axis="x", alpha=0.3)
+    ax0 = axes[0][0]
+    ax0.set_yticks(range(len(rows)), [r["format"] for r in rows], fontsize=8)
+    ax0.invert_yaxis()
+    fig.suptitle(title, fontsize=10)
+    axes[0][-1].legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colour[p]) for p in parts],
+                       labels=parts, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+                       frameon=False, title="part", title_fontsize=8)
     fig.tight_layout()
     paths = _save(fig, path_base)
     plt.close(fig)
-    return {"paths": paths}
+    return {"paths": paths, "split": split}
 
 
 def _num(v, nd=4):
@@ -168,7 +187,8 @@ color:#1c2833;max-width:1240px}h1{font-size:22px;margin-bottom:4px}h2{font-size:
 margin-top:28px;border-bottom:1px solid #d5d8dc}p.sub{color:#566573;margin-top:0}
 p.basis{background:#f4f6f7;border-left:4px solid #5d6d7e;padding:8px 12px}
 .plots{display:flex;flex-wrap:wrap;gap:12px}.plots figure{margin:0}.plots img{width:600px;
-border:1px solid #d5d8dc}figcaption{font-size:12.5px;color:#566573;max-width:600px}
+border:1px solid #d5d8dc}.plots figure.wide img{width:900px}
+figcaption{font-size:12.5px;color:#566573;max-width:600px}
 table{border-collapse:collapse;font-size:12.5px;margin:8px 0}
 td,th{border:1px solid #d5d8dc;padding:3px 7px;text-align:right}th{background:#eaecee}
 td:first-child,th:first-child{text-align:left}tr.front td{background:#fdedec}
@@ -185,8 +205,9 @@ def _page(title, sub, sections) -> str:
             "</body></html>\n")
 
 
-def _figure(name, caption):
-    return (f"<figure><picture><source srcset=\"{name}.svg\" type=\"image/svg+xml\">"
+def _figure(name, caption, wide=False):
+    cls = ' class="wide"' if wide else ""
+    return (f"<figure{cls}><picture><source srcset=\"{name}.svg\" type=\"image/svg+xml\">"
             f"<img src=\"{name}.png\" alt=\"{html.escape(caption)}\"></picture>"
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
@@ -209,6 +230,7 @@ _MEANINGS = {
     "macs_per_inference": "multiply-accumulates of one inference",
     "weight_elems": "stored parameters of the network",
     "energy_model": "how energy is computed",
+    "block_dot_lanes": "lanes of the dot unit a block format is priced on (one MAC each)",
     "area_model": "what the area covers",
     "latency_model": "how latency is computed",
     "seconds": "wall time of the report",
@@ -272,7 +294,11 @@ def _sentences(rows, prm, fronts) -> str:
                       "evaluation set they cannot be told apart." if ties else "."))
     else:
         out.append("This workload carries no weights or data, so no accuracy is reported: "
-                   "the plots show the cost axes only.")
+                   "the plots show the cost axes only. On the latency-against-energy front "
+                   "(no other format is at least as cheap and as fast, and better in one): "
+                   + ", ".join(map(html.escape, fronts["latency"])) + "; on the "
+                   "area-against-energy front: " + ", ".join(map(html.escape, fronts["area"]))
+                   + ".")
     return "<p>" + " ".join(out) + "</p>"
 
 
@@ -307,11 +333,13 @@ def write_report(res: dict, out_dir: str) -> dict:
                 ("accuracy_vs_area", "Accuracy against MAC-array area; filled markers: "
                  f"Pareto front ({', '.join(p2['front'])})", p2)]
     else:
-        for key, x in (("pareto_energy", "latency_us"), ("pareto_area", "area_mm2")):
+        for key, x, name in (("pareto_energy", "latency_us", "latency"),
+                             ("pareto_area", "area_mm2", "area")):
             front = set(pareto_front([(r.get(x), r.get("energy_nj")) for r in rows],
                                      maximize=(False, False)))
             for i, r in enumerate(rows):
                 r[key] = i in front
+            fronts[name] = [rows[i]["format"] for i in sorted(front)]
         p1 = plot(rows, "energy_nj", "latency_us", "energy per inference (nJ)",
                   f"latency per inference at {prm['clock_mhz']:.4g} MHz (µs)",
                   os.path.join(out_dir, "latency_vs_energy"), f"{wl} on {arch}: latency vs "
@@ -327,7 +355,9 @@ def write_report(res: dict, out_dir: str) -> dict:
     p3 = plot_breakdown(rows, os.path.join(out_dir, "energy_breakdown"),
                         f"{wl} on {arch}: energy per inference by part")
     figs.append(("energy_breakdown", "Energy per inference split into the MAC array and each "
-                 "memory level (the last is off-chip); the segments sum to the total", p3))
+                 "memory level (the last is off-chip); the segments sum to the total"
+                 + ("; right: the on-chip parts alone, on their own scale" if p3["split"]
+                    else ""), p3))
     cols, labels = ["format"], ["format"]
     if m:
         cols += [lambda r: _accuracy(r, m), "agreement"]
@@ -374,7 +404,10 @@ def write_report(res: dict, out_dir: str) -> dict:
              f"one clock of {prm['clock_mhz']:.4g} MHz ({html.escape(prm['clock_source'])}), "
              f"unit energy and area from 45 nm synthesis with "
              f"{html.escape(prm['activity_source'])}, operand precisions of the format "
-             "(block scales amortised per element), mapping minimising "
+             "(block scales amortised per element), one lane rule (a block format's "
+             f"{prm.get('block_dot_lanes', 'k')}-lane dot unit counts as that many MAC units: "
+             "its energy and area per MAC are the unit's divided by its lanes), mapping "
+             "minimising "
              f"{html.escape(prm['mapping_objective'])}. Energy in nJ per inference, latency in "
              "µs, area in mm²." + (" Architecture adjustments: " + html.escape("; ".join(notes))
                                    + "." if notes else ""))
@@ -403,7 +436,7 @@ def write_report(res: dict, out_dir: str) -> dict:
     sections = [
         f"<p class=\"basis\">{basis}</p>", _sentences(rows, prm, fronts) + acc_line,
         "<h2>Plots</h2><div class=\"plots\">"
-        + "".join(_figure(n, c) for n, c, _ in figs) + "</div>",
+        + "".join(_figure(n, c, p.get("split", False)) for n, c, p in figs) + "</div>",
         "<h2>Results</h2>" + _table(rows, cols, labels)
         + ("<p>Rows shaded red are on a Pareto front (accuracy against energy or area).</p>"
            if m else "<p>Rows shaded red are on a cost front (latency or area against "
