@@ -396,8 +396,9 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
         "float_reference": ref, "arch": arch_name, "array_sizes": m["array_sizes"],
         "array_units": m["array_units"], "memory_levels": levels, "clock_mhz": clock,
         "clock_source": ("given (--clock-mhz)" if clock_given else
-                         f"the default ({DEFAULT_CLOCK_MHZ:g} MHz); every unit is the "
-                         "fewest-register pipeline that meets it on the 45 nm library"),
+                         "the default"),
+        "clock_rule": "every unit is the fewest-register pipeline that meets the clock on the "
+                      "45 nm library (timing-driven mapping, NLDM timing)",
         "target": target, "mapping_objective": opt,
         "activity_pairs_per_layer": activity if model is not None else 0,
         "activity_source": ("real operand codes sampled from the emulated layers (block "

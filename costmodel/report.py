@@ -192,7 +192,7 @@ figcaption{font-size:12.5px;color:#566573;max-width:600px}
 table{border-collapse:collapse;font-size:12.5px;margin:8px 0}
 td,th{border:1px solid #d5d8dc;padding:3px 7px;text-align:right}th{background:#eaecee}
 td:first-child,th:first-child{text-align:left}tr.front td{background:#fdedec}
-table.text td{text-align:left}code{font-size:12px}"""
+table.text td,table.text th{text-align:left}code{font-size:12px}"""
 
 
 def _page(title, sub, sections) -> str:
@@ -221,8 +221,9 @@ _MEANINGS = {
     "array_sizes": "operational array dimensions (MAC units per dimension)",
     "array_units": "MAC units in the array, each one unit of the format",
     "memory_levels": "memory hierarchy, innermost first",
-    "clock_mhz": "clock of every format's array",
+    "clock_mhz": "clock of every format's array (MHz)",
     "clock_source": "how the clock was chosen",
+    "clock_rule": "how each unit is made to meet it",
     "target": "technology of the unit cost (ASIC: 45 nm cells)",
     "mapping_objective": "what ZigZag's mapping search minimises per layer",
     "activity_source": "operands driving the unit's switching-energy simulation",
@@ -233,7 +234,7 @@ _MEANINGS = {
     "block_dot_lanes": "lanes of the dot unit a block format is priced on (one MAC each)",
     "area_model": "what the area covers",
     "latency_model": "how latency is computed",
-    "seconds": "wall time of the report",
+    "seconds": "wall time of the report (s)",
 }
 
 
@@ -391,8 +392,9 @@ def write_report(res: dict, out_dir: str) -> dict:
     llabels = ["format", "layer", "op", "MACs", "unit energy (pJ/MAC)", "MAC array (nJ)",
                "memories (nJ)", "latency (cycles)", "utilisation", "spatial mapping"]
     prow = [{"p": k, "v": prm[k], "m": _MEANINGS[k]} for k in _MEANINGS if prm.get(k) is not None]
-    ptable = _table(prow, ["p", lambda r: html.escape(", ".join(map(str, r["v"])) if
-                                                      isinstance(r["v"], list) else str(r["v"])),
+    ptable = _table(prow, ["p", lambda r: html.escape(
+                               (" × " if r["p"] == "array_sizes" else ", ").join(map(str, r["v"]))
+                               if isinstance(r["v"], list) else str(r["v"])),
                            lambda r: html.escape(r["m"])],
                     ["parameter", "value", "meaning"], front_key=False, text=True)
     tools = _table([{"k": k, "v": v} for k, v in prm["tools"].items()], ["k", "v"],
@@ -401,7 +403,8 @@ def write_report(res: dict, out_dir: str) -> dict:
     basis = (f"Every format is priced on the same basis: one inference of {html.escape(wl)} "
              f"mapped by ZigZag onto {html.escape(arch)} ({prm['array_units']} MAC units of "
              f"the format, memory hierarchy {html.escape(' → '.join(prm['memory_levels']))}), "
-             f"one clock of {prm['clock_mhz']:.4g} MHz ({html.escape(prm['clock_source'])}), "
+             f"one clock of {prm['clock_mhz']:.4g} MHz ({html.escape(prm['clock_source'])}"
+             + (f"; {html.escape(prm['clock_rule'])}" if prm.get("clock_rule") else "") + "), "
              f"unit energy and area from 45 nm synthesis with "
              f"{html.escape(prm['activity_source'])}, operand precisions of the format "
              "(block scales amortised per element), one lane rule (a block format's "

@@ -206,3 +206,17 @@ def test_cli_requant(tmp_path):
     assert float(rows["int8"]["requant_nj"]) == pytest.approx(want, rel=1e-11) and want > 0
     text = (out / "report.html").read_text()
     assert "requantisation" in text and "not included in the energy column" in text
+
+
+@pytest.mark.slow
+def test_worker_count_changes_no_figure():
+    """The units are costed in a process pool: one process or two, every row is the same
+    (each costing lands on its own format)."""
+    from macforge.costmodel.pareto import run
+    fmts = ["int8", "int4", "e4m3"]
+    one, two = (run("digits", fmts, progress=lambda m: None, workers=w)["rows"] for w in (1, 2))
+    strip = ("zigzag_cached_layers", "unit_costs")
+    for a, b in zip(one, two):
+        assert {k: v for k, v in a.items() if k not in strip} == \
+            {k: v for k, v in b.items() if k not in strip}
+    assert len({r["energy_pj_per_mac"] for r in one}) == 3
