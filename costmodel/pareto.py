@@ -189,50 +189,73 @@ def graph_layer_specs(layer_names, lspecs: dict, mac_nodes, default,
     return {g: lspecs[m] for m, g in zip(names, mac_nodes)}
 
 
-def _cost_unit(item):
-    """One unit costing of :func:`run`, ``(key, (spec, clock, target, operands, cache))`` (a
-    worker of :func:`_cost_units`)."""
-    spec, clock, target, ops, cache = item[1]
+def _job(item):
+    """One job of :func:`_run_jobs`: ``("unit", key, (spec, clock, target, operands,
+    cache))``, a unit costing, or ``("layer", key, task)``, a ZigZag layer search
+    (:func:`costmodel.mapping.map_one`)."""
+    kind, _, task = item
+    if kind == "layer":
+        from macforge.costmodel.mapping import map_one
+        return map_one(task)
+    spec, clock, target, ops, cache = task
     return unit_at_clock_cost(spec, clock, target, ops, cache)
 
 
-def _cost_units(tasks: dict, workers: int, progress) -> dict:
-    """key -> :func:`unit_at_clock_cost` of every task (``(spec, clock, target, operands,
-    cache)``), or the exception it raised, run in ``workers`` processes. The costings are
-    independent syntheses and simulations (each cached on its own key), so running them in
-    parallel changes no figure."""
+def _run_jobs(units: dict, layers: dict, cache, workers: int, progress) -> dict:
+    """Cost every unit of ``units`` (key -> ``(spec, clock, target, operands, cache)``) and
+    search every ZigZag layer of ``layers`` (key -> task, :func:`costmodel.mapping
+    .layer_tasks`; results stored in ``cache``) in one pool of ``workers`` processes, the
+    units first: the mappings need only the precisions, not the unit costs, so nothing waits
+    for the slowest unit. Returns key -> unit cost, or the exception its costing raised. Every
+    job is independent and cached under its own key: the process count changes no figure."""
+    from macforge.costmodel import mapping
     from macforge.jobs import run_pool
     from macforge.progress import bar
-    out = {}
-    todo = list(tasks.items())
+    out, failed = {}, []
+    todo = [("unit", k, t) for k, t in units.items()] + \
+        [("layer", k, t) for k, t in layers.items()]
     if not todo:
         return out
     n = min(workers, len(todo))
-    progress(f"costing {len(todo)} unit(s) at {todo[0][1][1]:g} MHz in {n} process(es)")
-    with bar(len(todo), "units", unit="unit") as b:
-        def done(task, res):
-            out[task[0]] = res
+    progress(f"costing {len(units)} unit(s) and mapping {len(layers)} distinct layer(s) in "
+             f"{n} process(es)")
+    count = {"unit": 0, "layer": 0}
+    with bar(len(todo), "units and layers", unit="job") as b:
+        def done(item, res):
+            kind, k, task = item
             b.update(1)
-            s = task[1][0]
+            count[kind] += 1
+            if kind == "layer":
+                if isinstance(res, BaseException):
+                    failed.append(res)
+                    return
+                mapping.store(cache, task, res)
+                progress(f"  zigzag: {count[kind]}/{len(layers)} mapped "
+                         f"({mapping.describe(task)})")
+                return
+            out[k] = res
+            s = task[0]
             if isinstance(res, BaseException):
-                progress(f"  unit {len(out)}/{len(todo)}: {s.name} failed: "
+                progress(f"  unit {count[kind]}/{len(units)}: {s.name} failed: "
                          f"{type(res).__name__}")
             else:
-                progress(f"  unit {len(out)}/{len(todo)}: {s.name}: {res['module']}, "
+                progress(f"  unit {count[kind]}/{len(units)}: {s.name}: {res['module']}, "
                          f"{res['registers']} registers, "
                          + (f"reaches {res['fmax_mhz']:g} MHz" if res["fmax_mhz"] else
                             "Fmax unknown")
                          + (" (cached)" if res["cached"] else ""))
 
         if n <= 1:
-            for t in todo:
+            for item in todo:
                 try:
-                    r = _cost_unit(t)
+                    r = _job(item)
                 except Exception as exc:     # noqa: BLE001 -- judged by run() as in the pool
                     r = exc
-                done(t, r)
+                done(item, r)
         else:
-            run_pool(_cost_unit, todo, n, done, on_error=done)
+            run_pool(_job, todo, n, done, on_error=done)
+    if failed:
+        raise failed[0]
     return out
 
 
@@ -244,11 +267,10 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
     per format) and ``params`` (every parameter, its meaning, sources and tool versions) for
     :mod:`costmodel.report`. ``clock_mhz``: the clock of every format's array (default: the
     ``DEFAULT_CLOCK_MHZ``); every unit is the fewest-register pipeline meeting it, a unit that
-        cannot is priced at what it reaches and flagged (``meets_clock`` False); a unit whose
+    cannot is priced at what it reaches and flagged (``meets_clock`` False); a unit whose
     Fmax is unknown has ``fmax_mhz`` None, is not counted as meeting the clock and gets no
-    latency. ``workers``: processes (default ``os.cpu_count()``) for the unit costings
-    (:func:`_cost_units`) and ZigZag's layer searches (:func:`costmodel.mapping.prefetch`);
-    no figure depends on it. ``requant``: add each format's cost of casting every layer's
+    latency. ``workers``: processes (default ``os.cpu_count()``) of the one pool for the unit
+    costings and ZigZag's layer searches (:func:`_run_jobs`); no figure depends on it. ``requant``: add each format's cost of casting every layer's
     outputs into it (``requant_nj``, :mod:`costmodel.requant`). ``progress``: None (silent)
     or a callable given one line per step."""
     import numpy as np
@@ -302,7 +324,14 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
             wanted.append((s, k))
         per.append((spec, layer_spec, wanted))
         rows.append(row)
-    costs = _cost_units(tasks, workers, progress)
+    # the precisions every format's layers are mapped with are known before any unit cost
+    precs = []
+    for _, layer_spec, _ in per:
+        p = {n: mapping.precisions(s) for n, s in layer_spec.items()}
+        if p not in precs:
+            precs.append(p)
+    costs = _run_jobs(tasks, mapping.layer_tasks(graph, arch, precs, opt, cache=cache), cache,
+                      workers, progress)
     for j, ((spec, layer_spec, wanted), row) in enumerate(zip(per, rows)):
         units = {}
         for s, k in wanted:
@@ -315,14 +344,6 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
                 row["not_priced"] = f"{type(c).__name__}: {str(c).splitlines()[0][:200]}"
                 progress(f"{spec.name}: not priced ({row['not_priced']})")
         per[j] = (spec, layer_spec, units)
-    precs = []
-    for (spec, layer_spec, units), row in zip(per, rows):
-        if not row.get("not_priced"):
-            p = {n: mapping.precisions(s) for n, s in layer_spec.items()}
-            if p not in precs:
-                precs.append(p)
-    mapping.prefetch(graph, arch, precs, opt=opt, cache=cache, workers=workers,
-                     progress=progress)
     mapped_sets = {}
     m = None
     for (spec, layer_spec, units), row in zip(per, rows):
