@@ -417,9 +417,8 @@ def write_report(res: dict, out_dir: str) -> dict:
     acc_line = ""
     if m:
         acc_line = (f"<p>Accuracy: {html.escape(prm['metric_label'])}; in brackets the 95 % "
-                    f"percentile bootstrap interval over the evaluation set. The fp32 model "
-                    "scores " + html.escape(", ".join(f"{k} {v}" for k, v in
-                                                     prm["float_reference"].items())) + ".</p>")
+                    "percentile bootstrap interval over the evaluation set. The fp32 model "
+                    f"scores {html.escape(m)} {prm['float_reference'][m]:.4g} on it.</p>")
     if requant:
         acc_line += ("<p>Requantisation (<code>--requant</code>): the cast of every MAC "
                      "layer's fp32 outputs into the format before they are stored, priced as "
