@@ -91,13 +91,16 @@ def plot(rows, x: str, y: str, xlabel: str, ylabel: str, path_base: str, title: 
               title="format (filled: on the front)", title_fontsize=8)
     xs = [p[1] for p in pts if p[1] is not None]
     ys = [p[0] for p in pts if p[0] is not None]
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
     for axis, vals, setter in ((ax.xaxis, xs, ax.set_xscale), (ax.yaxis, ys, ax.set_yscale)):
         if use_log(vals):
             setter("log")
             axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.5, not 5x10^-1
             axis.set_minor_formatter(NullFormatter())
+        else:              # plain numbers in the axis unit (no "1e6"), few enough to fit
+            axis.set_major_locator(MaxNLocator(nbins=5))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
@@ -117,6 +120,7 @@ def plot_breakdown(rows, path_base: str, title: str) -> dict:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
     rows = [r for r in rows if r.get("energy_breakdown_nj")]
     parts = list(dict.fromkeys(k for r in rows for k in r["energy_breakdown_nj"]))
     off = parts[-1] if len(parts) > 2 else None
@@ -140,6 +144,8 @@ def plot_breakdown(rows, path_base: str, title: str) -> dict:
                     height=0.7)
             left = [a + b for a, b in zip(left, w)]
         ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
         ax.grid(True, axis="x", alpha=0.3)
     ax0 = axes[0][0]
     ax0.set_yticks(range(len(rows)), [r["format"] for r in rows], fontsize=8)
@@ -160,6 +166,8 @@ def _num(v, nd=4):
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
+        if abs(v) >= 10 ** nd:                # 1,535,000, not 1.535e+06: whole units
+            return f"{float(f'{v:.{nd}g}'):,.0f}"
         return f"{v:.{nd}g}"
     if isinstance(v, int):
         return f"{v:,}"
@@ -255,15 +263,15 @@ def _sentences(rows, prm, fronts) -> str:
     lo = min(priced, key=lambda r: r["energy_nj"])
     hi = max(priced, key=lambda r: r["energy_nj"])
     timed = [r for r in priced if r.get("latency_us") is not None]
-    out = [f"{html.escape(lo['format'])} needs the least energy, {lo['energy_nj']:.4g} "
-           f"nJ/inference, and {html.escape(hi['format'])} the most, {hi['energy_nj']:.4g} "
+    out = [f"{html.escape(lo['format'])} needs the least energy, {_num(lo['energy_nj'])} "
+           f"nJ/inference, and {html.escape(hi['format'])} the most, {_num(hi['energy_nj'])} "
            f"nJ/inference ({hi['energy_nj'] / lo['energy_nj']:.3g}x)."]
     share = lo["mac_energy_nj"] / lo["energy_nj"] if lo["energy_nj"] else 0
     out.append(f"For {html.escape(lo['format'])}, the MAC array takes {100 * share:.3g} % of "
                "the energy and the memories the rest (breakdown chart below).")
     if timed:
         fast = min(timed, key=lambda r: r["latency_us"])
-        out.append(f"{html.escape(fast['format'])} is the fastest at {fast['latency_us']:.4g} "
+        out.append(f"{html.escape(fast['format'])} is the fastest at {_num(fast['latency_us'])} "
                    f"µs per inference at {fast['array_clock_mhz']:.4g} MHz.")
     unknown = [r["format"] for r in priced if r.get("fmax_mhz") is None]
     if unknown:
