@@ -10,7 +10,9 @@ ZigZag workers) and the load average are printed too.
     python bench/pareto_resnet18.py [--cache DIR] [--keep]
 
 ``--cache DIR`` uses (and keeps) DIR instead of a fresh temporary directory, so a second
-invocation measures two warm runs; the report goes to DIR/report.
+invocation measures two warm runs; the reports go to DIR/report-cold and DIR/report-warm, and
+their results.csv must be identical (the warm run reads what the cold one measured): a
+difference fails the bench.
 """
 from __future__ import annotations
 
@@ -49,9 +51,11 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     cache = a.cache or tempfile.mkdtemp(prefix="macforge-bench-pareto-")
     try:
-        out = os.path.join(cache, "report")
-        cold = _run(cache, out)
-        warm = _run(cache, out)
+        load0 = os.getloadavg()[0]
+        outs = [os.path.join(cache, "report-cold"), os.path.join(cache, "report-warm")]
+        cold = _run(cache, outs[0])
+        warm = _run(cache, outs[1])
+        same = _figures(outs[0]) == _figures(outs[1])
     finally:
         if a.cache is None:
             shutil.rmtree(cache, ignore_errors=True)
@@ -61,8 +65,16 @@ def main(argv=None) -> int:
           f"(target < {COLD_S:.0f} s wall: {'ok' if ok_c else 'MISSED'}); warm {warm[0]:.1f} "
           f"s wall ({warm[0] / WARM_S:.2f}x), {warm[1]:.1f} s CPU ({warm[1] / WARM_S:.2f}x) "
           f"(target < {WARM_S:.0f} s: {'ok' if ok_w else 'MISSED'}); "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-    return 0 if ok_c and ok_w else 1
+          f"{os.cpu_count()} cores, 1-min load average {load0:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after; results.csv cold == warm: "
+          f"{'yes' if same else 'NO (a figure changed)'}")
+    return 0 if ok_c and ok_w and same else 1
+
+
+def _figures(out: str) -> list[str]:
+    """results.csv of a report without its first line (the command that wrote it)."""
+    with open(os.path.join(out, "results.csv")) as f:
+        return f.read().splitlines()[1:]
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ The Pareto front is :func:`pareto_front`, the one place it is computed.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -137,7 +138,6 @@ def unit_at_clock_cost(spec, clock_mhz: float, target: str = "asic", operands=No
     :func:`costmodel.accuracy.costmap.unit_cost` plus ``met``, ``stages``, ``loop_stages``,
     ``registers``, ``clock_mhz``; on an FPGA target also its LUTs/DSPs (unpipelined flow)."""
     import numpy as np
-    from macforge.costmodel.accuracy.costmap import unit_cost as flow_cost
     from macforge.costmodel.pipelining import unit_cost as piped_cost
     args = dict(spec.unit_args())
     k = args.get("lanes", 1)
@@ -152,26 +152,130 @@ def unit_at_clock_cost(spec, clock_mhz: float, target: str = "asic", operands=No
            "registers": c["registers"],
            "activity": "real operands" if ops is not None else "uniform random codes",
            "cached": a["cached"], "tools": a.get("tools", {})}
-    if target != "asic":
-        f = flow_cost(spec, target, operands, cache)
-        out.update({key: f[key] for key in ("lut", "carry", "dsp", "ff", "fpga_fmax_mhz",
-                                             "device")})
+    if target != "asic":         # the FPGA flow of the unpipelined unit (nextpnr, DSPs allowed)
+        from macforge import hw
+        from macforge.costmodel import Design, fpga_cost
+        f = fpga_cost(Design.from_unit(hw.make_unit(**args)), target, dsp=True, pnr=True,
+                      cache=cache)
+        out.update({"lut": f["lut"], "carry": f["carry"], "dsp": f["dsp_blocks"],
+                    "ff": f["ff"], "fpga_fmax_mhz": f.get("fmax_mhz"),
+                    "device": f.get("device")})
+    return out
+
+
+def graph_layer_specs(layer_names, lspecs: dict, mac_nodes, default,
+                      workload: str = "") -> dict:
+    """Graph MAC node -> UnitSpec from a model's per-layer specs ``lspecs`` (keyed by the
+    model's ``layer_names``; ``keep=`` puts its first and last layer on another format).
+
+    Where the model's layer names are graph node names (digits, ONNX models) they are matched
+    by name, and a graph node the model does not emulate gets ``default``; otherwise (minilm:
+    ``layer0.q`` is ``encoder.layer.0.attention.query``) by position, which needs one graph
+    MAC node per emulated layer, in the same order.
+
+    Examples
+    --------
+    >>> graph_layer_specs(("a", "b"), {"a": "int8", "b": "int4"}, ["x.a", "x.b"], "int4")
+    {'x.a': 'int8', 'x.b': 'int4'}
+    """
+    from macforge.costmodel.mapping import MappingError
+    names = list(layer_names)
+    if set(names) <= set(mac_nodes):
+        return {n: lspecs.get(n, default) for n in mac_nodes}
+    if len(names) != len(mac_nodes):
+        raise MappingError(f"{workload}: {len(names)} emulated layers but {len(mac_nodes)} "
+                           "MAC layers in its workload graph; the per-layer formats cannot be "
+                           "placed on the mapping")
+    return {g: lspecs[m] for m, g in zip(names, mac_nodes)}
+
+
+def _job(item):
+    """One job of :func:`_run_jobs`: ``("unit", key, (spec, clock, target, operands,
+    cache))``, a unit costing, or ``("layer", key, task)``, a ZigZag layer search
+    (:func:`costmodel.mapping.map_one`)."""
+    kind, _, task = item
+    if kind == "layer":
+        from macforge.costmodel.mapping import map_one
+        return map_one(task)
+    spec, clock, target, ops, cache = task
+    return unit_at_clock_cost(spec, clock, target, ops, cache)
+
+
+def _run_jobs(units: dict, layers: dict, cache, workers: int, progress) -> dict:
+    """Cost every unit of ``units`` (key -> ``(spec, clock, target, operands, cache)``) and
+    search every ZigZag layer of ``layers`` (key -> task, :func:`costmodel.mapping
+    .layer_tasks`; results stored in ``cache``) in one pool of ``workers`` processes, the
+    units first: the mappings need only the precisions, not the unit costs, so nothing waits
+    for the slowest unit. Returns key -> unit cost, or the exception its costing raised. Every
+    job is independent and cached under its own key: the process count changes no figure."""
+    from macforge.costmodel import mapping
+    from macforge.jobs import run_pool
+    from macforge.progress import bar
+    out, failed = {}, []
+    todo = [("unit", k, t) for k, t in units.items()] + \
+        [("layer", k, t) for k, t in layers.items()]
+    if not todo:
+        return out
+    n = min(workers, len(todo))
+    progress(f"costing {len(units)} unit(s) and mapping {len(layers)} distinct layer(s) in "
+             f"{n} process(es)")
+    count = {"unit": 0, "layer": 0}
+    with bar(len(todo), "units and layers", unit="job") as b:
+        def done(item, res):
+            kind, k, task = item
+            b.update(1)
+            count[kind] += 1
+            if kind == "layer":
+                if isinstance(res, BaseException):
+                    failed.append(res)
+                    return
+                mapping.store(cache, task, res)
+                progress(f"  zigzag: {count[kind]}/{len(layers)} mapped "
+                         f"({mapping.describe(task)})")
+                return
+            out[k] = res
+            s = task[0]
+            if isinstance(res, BaseException):
+                progress(f"  unit {count[kind]}/{len(units)}: {s.name} failed: "
+                         f"{type(res).__name__}")
+            else:
+                progress(f"  unit {count[kind]}/{len(units)}: {s.name}: {res['module']}, "
+                         f"{res['registers']} registers, "
+                         + (f"reaches {res['fmax_mhz']:g} MHz" if res["fmax_mhz"] else
+                            "Fmax unknown")
+                         + (" (cached)" if res["cached"] else ""))
+
+        if n <= 1:
+            for item in todo:
+                try:
+                    r = _job(item)
+                except Exception as exc:     # noqa: BLE001 -- judged by run() as in the pool
+                    r = exc
+                done(item, r)
+        else:
+            run_pool(_job, todo, n, done, on_error=done)
+    if failed:
+        raise failed[0]
     return out
 
 
 def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None = None,
         inputs=None, labels=None, target: str = "asic", opt: str = "energy",
-        activity: int = 16384, cache=None, progress=None, workers: int = 2,
+        activity: int = 16384, cache=None, progress=None, workers: int | None = None,
         requant: bool = False) -> dict:
     """Evaluate every format on ``workload`` mapped onto ``arch``: a dict with ``rows`` (one
     per format) and ``params`` (every parameter, its meaning, sources and tool versions) for
     :mod:`costmodel.report`. ``clock_mhz``: the clock of every format's array (default: the
     ``DEFAULT_CLOCK_MHZ``); every unit is the fewest-register pipeline meeting it, a unit that
-    cannot is priced at what it reaches and flagged (``meets_clock`` False). ``workers``: processes for
-    ZigZag's layer searches (:func:`costmodel.mapping.prefetch`). ``progress``: None (silent)
+    cannot is priced at what it reaches and flagged (``meets_clock`` False); a unit whose
+    Fmax is unknown has ``fmax_mhz`` None, is not counted as meeting the clock and gets no
+    latency. ``workers``: processes (default ``os.cpu_count()``) of the one pool for the unit
+    costings and ZigZag's layer searches (:func:`_run_jobs`); no figure depends on it. ``requant``: add each format's cost of casting every layer's
+    outputs into it (``requant_nj``, :mod:`costmodel.requant`). ``progress``: None (silent)
     or a callable given one line per step."""
     import numpy as np
     from macforge.costmodel.accuracy import evaluate, unit_spec
+    from macforge.costmodel.accuracy.units import PRICING_LANES
     from macforge.costmodel.accuracy import emulate
     from macforge.costmodel.api import resolve_cache
     from macforge.costmodel import mapping
@@ -183,6 +287,7 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
     arch_name = mapping.arch_data(arch)[1]            # a bad architecture fails here too
     progress = progress or (lambda msg: None)
     cache = resolve_cache(cache)
+    workers = int(workers or os.cpu_count() or 1)
     clock_given = clock_mhz is not None
     clock = float(clock_mhz) if clock_given else DEFAULT_CLOCK_MHZ
     t0 = time.time()
@@ -191,9 +296,8 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
     wl = model.name if model is not None else graph.graph.get("name", str(workload))
     progress(f"macforge pareto: {wl}, {len(specs)} formats on {arch_name}")
     ref = model.score(model.reference) if model is not None else None
-    rows, per = [], []
+    rows, per, tasks = [], [], {}
     for i, spec in enumerate(specs, 1):
-        t = time.time()
         row = {"format": spec.name, "description": spec.describe()}
         if model is not None:
             progress(f"[{i}/{len(specs)}] {spec.name}: emulating {model.name} inference")
@@ -205,37 +309,44 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
             if samples is not None:
                 row["ci"] = bootstrap_ci(samples)
             lspecs, act = r["specs"], r["activity"]
-            layer_spec = {n: lspecs.get(n, spec) for n in mac_nodes}
+            layer_spec = graph_layer_specs(model.layer_names, lspecs, mac_nodes, spec, wl)
         else:
             layer_spec, act = {n: spec for n in mac_nodes}, {}
-        units = {}
+        wanted = []
         for s in dict.fromkeys(layer_spec.values()):
             pooled = [act[m] for m in act if m in lspecs and lspecs[m] == s] \
                 if model is not None else []
             ops = ({p: np.concatenate([x[p] for x in pooled]) for p in pooled[0]}
                    if pooled else None)
-            progress(f"[{i}/{len(specs)}] {spec.name}: costing the {s.name} unit at "
-                     f"{clock:g} MHz")
-            try:
-                units[s] = unit_at_clock_cost(s, clock, target, ops, cache)
-            except Exception as exc:      # noqa: BLE001 -- reported in the table, not invented
-                if not s.is_block:
-                    raise
-                row["not_priced"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-                progress(f"[{i}/{len(specs)}] {spec.name}: not priced ({row['not_priced']})")
-        per.append((spec, layer_spec, units, t))
+            # a unit on uniform codes is the same job whichever format asks for it
+            k = (s,) if ops is None else (s, i)
+            tasks.setdefault(k, (s, clock, target, ops, cache))
+            wanted.append((s, k))
+        per.append((spec, layer_spec, wanted))
         rows.append(row)
+    # the precisions every format's layers are mapped with are known before any unit cost
     precs = []
-    for (spec, layer_spec, units, _), row in zip(per, rows):
-        if not row.get("not_priced"):
-            p = {n: mapping.precisions(s) for n, s in layer_spec.items()}
-            if p not in precs:
-                precs.append(p)
-    mapping.prefetch(graph, arch, precs, opt=opt, cache=cache, workers=workers,
-                     progress=progress)
+    for _, layer_spec, _ in per:
+        p = {n: mapping.precisions(s) for n, s in layer_spec.items()}
+        if p not in precs:
+            precs.append(p)
+    costs = _run_jobs(tasks, mapping.layer_tasks(graph, arch, precs, opt, cache=cache), cache,
+                      workers, progress)
+    for j, ((spec, layer_spec, wanted), row) in enumerate(zip(per, rows)):
+        units = {}
+        for s, k in wanted:
+            c = costs[k]
+            if not isinstance(c, BaseException):
+                units[s] = c
+            elif not s.is_block:
+                raise c
+            else:
+                row["not_priced"] = f"{type(c).__name__}: {str(c).splitlines()[0][:200]}"
+                progress(f"{spec.name}: not priced ({row['not_priced']})")
+        per[j] = (spec, layer_spec, units)
     mapped_sets = {}
     m = None
-    for (spec, layer_spec, units, t), row in zip(per, rows):
+    for (spec, layer_spec, units), row in zip(per, rows):
         if row.get("not_priced"):
             continue
         prec = {n: mapping.precisions(s) for n, s in layer_spec.items()}
@@ -248,10 +359,14 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
         mapped_sets.setdefault(key, spec.name)
         e_by_layer = {n: units[s]["energy_pj_per_mac"] for n, s in layer_spec.items()}
         area_pe = sum(u["area_um2"] / u["lanes"] for u in units.values())
-        unit_fmax = min(u["fmax_mhz"] or 0.0 for u in units.values())
-        met = all(u["met"] for u in units.values())
+        # an unknown Fmax (no timing, an unmapped FPGA target) is not "0 MHz": it is None,
+        # never counted as meeting the clock, and leaves the latency unknown
+        fmaxes = [u["fmax_mhz"] for u in units.values()]
+        unit_fmax = min(fmaxes) if all(fmaxes) else None
+        met = unit_fmax is not None and all(u["met"] for u in units.values())
         # a unit that cannot reach the clock runs its array at what it reaches (flagged)
-        pr = mapping.price(m, e_by_layer, area_pe, clock if met else min(clock, unit_fmax))
+        pr = mapping.price(m, e_by_layer, area_pe, clock if met else
+                           None if unit_fmax is None else min(clock, unit_fmax))
         row.update({
             "energy_nj": pr["energy_pj"] / 1000.0,
             "energy_breakdown_nj": {"MAC array": pr["mac_energy_pj"] / 1000.0,
@@ -290,7 +405,6 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
         if requant:     # issue 19 item 6: the cast of every layer's outputs (costmodel.requant)
             from macforge.costmodel.requant import requant_fields
             row.update(requant_fields(graph, spec, clock, cache))
-        row["seconds"] = round(time.time() - t, 1)
     if m is None:
         raise mapping.MappingError("no format could be priced: " + "; ".join(
             f"{r['format']}: {r['not_priced']}" for r in rows))
@@ -303,8 +417,9 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
         "float_reference": ref, "arch": arch_name, "array_sizes": m["array_sizes"],
         "array_units": m["array_units"], "memory_levels": levels, "clock_mhz": clock,
         "clock_source": ("given (--clock-mhz)" if clock_given else
-                         f"the default ({DEFAULT_CLOCK_MHZ:g} MHz); every unit is the "
-                         "fewest-register pipeline that meets it on the 45 nm library"),
+                         "the default"),
+        "clock_rule": "every unit is the fewest-register pipeline that meets the clock on the "
+                      "45 nm library (timing-driven mapping, NLDM timing)",
         "target": target, "mapping_objective": opt,
         "activity_pairs_per_layer": activity if model is not None else 0,
         "activity_source": ("real operand codes sampled from the emulated layers (block "
@@ -318,6 +433,7 @@ def run(workload: str, formats, arch: str = "tpu_like", clock_mhz: float | None 
                         "switched capacitance x K, K calibrated so the int8 x int8 multiplier "
                         "is 0.2 pJ, Horowitz ISSCC 2014, 45 nm); memories: ZigZag's access "
                         f"counts x the access energies of {arch_name}",
+        "block_dot_lanes": PRICING_LANES,
         "area_model": f"{m['array_units']} MAC units of the format (a k-lane block dot unit "
                       "counts as k MAC units: area / k per MAC); memories not included",
         "latency_model": f"ZigZag's cycles (layers in sequence, with stalls) at {clock:.4g} MHz "

@@ -91,13 +91,16 @@ def plot(rows, x: str, y: str, xlabel: str, ylabel: str, path_base: str, title: 
               title="format (filled: on the front)", title_fontsize=8)
     xs = [p[1] for p in pts if p[1] is not None]
     ys = [p[0] for p in pts if p[0] is not None]
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
     for axis, vals, setter in ((ax.xaxis, xs, ax.set_xscale), (ax.yaxis, ys, ax.set_yscale)):
         if use_log(vals):
             setter("log")
             axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.5, not 5x10^-1
             axis.set_minor_formatter(NullFormatter())
+        else:              # plain numbers in the axis unit (no "1e6"), few enough to fit
+            axis.set_major_locator(MaxNLocator(nbins=5))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
@@ -110,29 +113,51 @@ def plot(rows, x: str, y: str, xlabel: str, ylabel: str, path_base: str, title: 
 
 def plot_breakdown(rows, path_base: str, title: str) -> dict:
     """Horizontal stacked bars: each format's energy per inference split into the MAC array
-    and every memory level (nJ); the segments of a bar sum to its total."""
+    and every memory level (nJ); the segments of a bar sum to its total. The last part is the
+    off-chip level; where it dwarfs the rest, a second panel (same formats, same colours)
+    stacks the on-chip parts alone on their own linear scale, so the MAC array and the
+    on-chip memories stay readable."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
     rows = [r for r in rows if r.get("energy_breakdown_nj")]
     parts = list(dict.fromkeys(k for r in rows for k in r["energy_breakdown_nj"]))
-    fig, ax = plt.subplots(figsize=(7.6, 0.45 * len(rows) + 1.6), dpi=110)
-    left = [0.0] * len(rows)
+    off = parts[-1] if len(parts) > 2 else None
+    on_chip = [sum(v for k, v in r["energy_breakdown_nj"].items() if k != off) for r in rows]
+    tot = [sum(r["energy_breakdown_nj"].values()) for r in rows]
+    # a second panel when the on-chip parts are under a fifth of some format's bar
+    split = off is not None and any(t > 0 and o < 0.2 * t for o, t in zip(on_chip, tot))
+    panels = [(parts, "energy per inference, all parts (nJ)")]
+    if split:
+        panels.append((parts[:-1], f"on chip only: without {off} (nJ)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(7.6 if not split else 11.0,
+                                                      0.45 * len(rows) + 1.8),
+                             dpi=110, sharey=True, squeeze=False)
     cmap = plt.get_cmap("tab10")
-    for j, part in enumerate(parts):
-        w = [r["energy_breakdown_nj"].get(part, 0.0) for r in rows]
-        ax.barh(range(len(rows)), w, left=left, color=cmap(j % 10), label=part, height=0.7)
-        left = [a + b for a, b in zip(left, w)]
-    ax.set_yticks(range(len(rows)), [r["format"] for r in rows], fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel("energy per inference (nJ)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    ax.grid(True, axis="x", alpha=0.3)
+    colour = {part: cmap(j % 10) for j, part in enumerate(parts)}
+    for ax, (shown, xlabel) in zip(axes[0], panels):
+        left = [0.0] * len(rows)
+        for part in shown:
+            w = [r["energy_breakdown_nj"].get(part, 0.0) for r in rows]
+            ax.barh(range(len(rows)), w, left=left, color=colour[part], label=part,
+                    height=0.7)
+            left = [a + b for a, b in zip(left, w)]
+        ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
+        ax.grid(True, axis="x", alpha=0.3)
+    ax0 = axes[0][0]
+    ax0.set_yticks(range(len(rows)), [r["format"] for r in rows], fontsize=8)
+    ax0.invert_yaxis()
+    fig.suptitle(title, fontsize=10)
+    axes[0][-1].legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colour[p]) for p in parts],
+                       labels=parts, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+                       frameon=False, title="part", title_fontsize=8)
     fig.tight_layout()
     paths = _save(fig, path_base)
     plt.close(fig)
-    return {"paths": paths}
+    return {"paths": paths, "split": split}
 
 
 def _num(v, nd=4):
@@ -141,6 +166,8 @@ def _num(v, nd=4):
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
+        if abs(v) >= 10 ** nd:                # 1,535,000, not 1.535e+06: whole units
+            return f"{float(f'{v:.{nd}g}'):,.0f}"
         return f"{v:.{nd}g}"
     if isinstance(v, int):
         return f"{v:,}"
@@ -168,11 +195,12 @@ color:#1c2833;max-width:1240px}h1{font-size:22px;margin-bottom:4px}h2{font-size:
 margin-top:28px;border-bottom:1px solid #d5d8dc}p.sub{color:#566573;margin-top:0}
 p.basis{background:#f4f6f7;border-left:4px solid #5d6d7e;padding:8px 12px}
 .plots{display:flex;flex-wrap:wrap;gap:12px}.plots figure{margin:0}.plots img{width:600px;
-border:1px solid #d5d8dc}figcaption{font-size:12.5px;color:#566573;max-width:600px}
+border:1px solid #d5d8dc}.plots figure.wide img{width:900px}
+figcaption{font-size:12.5px;color:#566573;max-width:600px}
 table{border-collapse:collapse;font-size:12.5px;margin:8px 0}
 td,th{border:1px solid #d5d8dc;padding:3px 7px;text-align:right}th{background:#eaecee}
 td:first-child,th:first-child{text-align:left}tr.front td{background:#fdedec}
-table.text td{text-align:left}code{font-size:12px}"""
+table.text td,table.text th{text-align:left}code{font-size:12px}"""
 
 
 def _page(title, sub, sections) -> str:
@@ -185,8 +213,9 @@ def _page(title, sub, sections) -> str:
             "</body></html>\n")
 
 
-def _figure(name, caption):
-    return (f"<figure><picture><source srcset=\"{name}.svg\" type=\"image/svg+xml\">"
+def _figure(name, caption, wide=False):
+    cls = ' class="wide"' if wide else ""
+    return (f"<figure{cls}><picture><source srcset=\"{name}.svg\" type=\"image/svg+xml\">"
             f"<img src=\"{name}.png\" alt=\"{html.escape(caption)}\"></picture>"
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
@@ -200,8 +229,9 @@ _MEANINGS = {
     "array_sizes": "operational array dimensions (MAC units per dimension)",
     "array_units": "MAC units in the array, each one unit of the format",
     "memory_levels": "memory hierarchy, innermost first",
-    "clock_mhz": "clock of every format's array",
+    "clock_mhz": "clock of every format's array (MHz)",
     "clock_source": "how the clock was chosen",
+    "clock_rule": "how each unit is made to meet it",
     "target": "technology of the unit cost (ASIC: 45 nm cells)",
     "mapping_objective": "what ZigZag's mapping search minimises per layer",
     "activity_source": "operands driving the unit's switching-energy simulation",
@@ -209,9 +239,10 @@ _MEANINGS = {
     "macs_per_inference": "multiply-accumulates of one inference",
     "weight_elems": "stored parameters of the network",
     "energy_model": "how energy is computed",
+    "block_dot_lanes": "lanes of the dot unit a block format is priced on (one MAC each)",
     "area_model": "what the area covers",
     "latency_model": "how latency is computed",
-    "seconds": "wall time of the report",
+    "seconds": "wall time of the report (s)",
 }
 
 
@@ -231,16 +262,25 @@ def _sentences(rows, prm, fronts) -> str:
         return "<p>No format could be priced.</p>"
     lo = min(priced, key=lambda r: r["energy_nj"])
     hi = max(priced, key=lambda r: r["energy_nj"])
-    fast = min(priced, key=lambda r: r["latency_us"])
-    out = [f"{html.escape(lo['format'])} needs the least energy, {lo['energy_nj']:.4g} "
-           f"nJ/inference, and {html.escape(hi['format'])} the most, {hi['energy_nj']:.4g} "
+    timed = [r for r in priced if r.get("latency_us") is not None]
+    out = [f"{html.escape(lo['format'])} needs the least energy, {_num(lo['energy_nj'])} "
+           f"nJ/inference, and {html.escape(hi['format'])} the most, {_num(hi['energy_nj'])} "
            f"nJ/inference ({hi['energy_nj'] / lo['energy_nj']:.3g}x)."]
     share = lo["mac_energy_nj"] / lo["energy_nj"] if lo["energy_nj"] else 0
     out.append(f"For {html.escape(lo['format'])}, the MAC array takes {100 * share:.3g} % of "
                "the energy and the memories the rest (breakdown chart below).")
-    out.append(f"{html.escape(fast['format'])} is the fastest at {fast['latency_us']:.4g} µs "
-               f"per inference at {prm['clock_mhz']:.4g} MHz.")
-    slow_units = [r["format"] for r in priced if r.get("meets_clock") is False]
+    if timed:
+        fast = min(timed, key=lambda r: r["latency_us"])
+        out.append(f"{html.escape(fast['format'])} is the fastest at {_num(fast['latency_us'])} "
+                   f"µs per inference at {fast['array_clock_mhz']:.4g} MHz.")
+    unknown = [r["format"] for r in priced if r.get("fmax_mhz") is None]
+    if unknown:
+        out.append("The unit frequency of " + ", ".join(map(html.escape, unknown))
+                   + (" is" if len(unknown) == 1 else " are") + " unknown (no timing was "
+                   "measured): " + ("it is" if len(unknown) == 1 else "they are")
+                   + " not counted as meeting the clock and get no latency.")
+    slow_units = [r["format"] for r in priced if r.get("meets_clock") is False
+                  and r.get("fmax_mhz") is not None]
     if slow_units:
         out.append("The units of " + ", ".join(map(html.escape, slow_units)) + " do not reach "
                    f"{prm['clock_mhz']:.4g} MHz with any pipeline tried; they are priced as "
@@ -263,7 +303,11 @@ def _sentences(rows, prm, fronts) -> str:
                       "evaluation set they cannot be told apart." if ties else "."))
     else:
         out.append("This workload carries no weights or data, so no accuracy is reported: "
-                   "the plots show the cost axes only.")
+                   "the plots show the cost axes only. On the latency-against-energy front "
+                   "(no other format is at least as cheap and as fast, and better in one): "
+                   + ", ".join(map(html.escape, fronts["latency"])) + "; on the "
+                   "area-against-energy front: " + ", ".join(map(html.escape, fronts["area"]))
+                   + ".")
     return "<p>" + " ".join(out) + "</p>"
 
 
@@ -298,11 +342,13 @@ def write_report(res: dict, out_dir: str) -> dict:
                 ("accuracy_vs_area", "Accuracy against MAC-array area; filled markers: "
                  f"Pareto front ({', '.join(p2['front'])})", p2)]
     else:
-        for key, x in (("pareto_energy", "latency_us"), ("pareto_area", "area_mm2")):
+        for key, x, name in (("pareto_energy", "latency_us", "latency"),
+                             ("pareto_area", "area_mm2", "area")):
             front = set(pareto_front([(r.get(x), r.get("energy_nj")) for r in rows],
                                      maximize=(False, False)))
             for i, r in enumerate(rows):
                 r[key] = i in front
+            fronts[name] = [rows[i]["format"] for i in sorted(front)]
         p1 = plot(rows, "energy_nj", "latency_us", "energy per inference (nJ)",
                   f"latency per inference at {prm['clock_mhz']:.4g} MHz (µs)",
                   os.path.join(out_dir, "latency_vs_energy"), f"{wl} on {arch}: latency vs "
@@ -318,7 +364,9 @@ def write_report(res: dict, out_dir: str) -> dict:
     p3 = plot_breakdown(rows, os.path.join(out_dir, "energy_breakdown"),
                         f"{wl} on {arch}: energy per inference by part")
     figs.append(("energy_breakdown", "Energy per inference split into the MAC array and each "
-                 "memory level (the last is off-chip); the segments sum to the total", p3))
+                 "memory level (the last is off-chip); the segments sum to the total"
+                 + ("; right: the on-chip parts alone, on their own scale" if p3["split"]
+                    else ""), p3))
     cols, labels = ["format"], ["format"]
     if m:
         cols += [lambda r: _accuracy(r, m), "agreement"]
@@ -327,6 +375,10 @@ def write_report(res: dict, out_dir: str) -> dict:
     cols += ["energy_nj"] + [(lambda r, k=k: _num(r.get("energy_breakdown_nj", {}).get(k)))
                              for k in parts]
     labels += ["energy (nJ/inference)"] + [f"{k} (nJ)" for k in parts]
+    requant = any("requant_nj" in r or "requant_not_priced" in r for r in rows)
+    if requant:
+        cols += [lambda r: _num(r.get("requant_nj")) if "requant_nj" in r else "not priced"]
+        labels += ["requantisation (nJ/inference)"]
     cols += ["latency_us", "area_mm2", "energy_pj_per_mac", "fmax_mhz", "meets_clock"]
     labels += ["latency (µs)", "array area (mm²)", "unit energy (pJ/MAC)", "unit Fmax (MHz)",
                f"meets {prm['clock_mhz']:.4g} MHz"]
@@ -348,8 +400,9 @@ def write_report(res: dict, out_dir: str) -> dict:
     llabels = ["format", "layer", "op", "MACs", "unit energy (pJ/MAC)", "MAC array (nJ)",
                "memories (nJ)", "latency (cycles)", "utilisation", "spatial mapping"]
     prow = [{"p": k, "v": prm[k], "m": _MEANINGS[k]} for k in _MEANINGS if prm.get(k) is not None]
-    ptable = _table(prow, ["p", lambda r: html.escape(", ".join(map(str, r["v"])) if
-                                                      isinstance(r["v"], list) else str(r["v"])),
+    ptable = _table(prow, ["p", lambda r: html.escape(
+                               (" × " if r["p"] == "array_sizes" else ", ").join(map(str, r["v"]))
+                               if isinstance(r["v"], list) else str(r["v"])),
                            lambda r: html.escape(r["m"])],
                     ["parameter", "value", "meaning"], front_key=False, text=True)
     tools = _table([{"k": k, "v": v} for k, v in prm["tools"].items()], ["k", "v"],
@@ -358,19 +411,32 @@ def write_report(res: dict, out_dir: str) -> dict:
     basis = (f"Every format is priced on the same basis: one inference of {html.escape(wl)} "
              f"mapped by ZigZag onto {html.escape(arch)} ({prm['array_units']} MAC units of "
              f"the format, memory hierarchy {html.escape(' → '.join(prm['memory_levels']))}), "
-             f"one clock of {prm['clock_mhz']:.4g} MHz ({html.escape(prm['clock_source'])}), "
+             f"one clock of {prm['clock_mhz']:.4g} MHz ({html.escape(prm['clock_source'])}"
+             + (f"; {html.escape(prm['clock_rule'])}" if prm.get("clock_rule") else "") + "), "
              f"unit energy and area from 45 nm synthesis with "
              f"{html.escape(prm['activity_source'])}, operand precisions of the format "
-             "(block scales amortised per element), mapping minimising "
+             "(block scales amortised per element), one lane rule (a block format's "
+             f"{prm.get('block_dot_lanes', 'k')}-lane dot unit counts as that many MAC units: "
+             "its energy and area per MAC are the unit's divided by its lanes), mapping "
+             "minimising "
              f"{html.escape(prm['mapping_objective'])}. Energy in nJ per inference, latency in "
              "µs, area in mm²." + (" Architecture adjustments: " + html.escape("; ".join(notes))
                                    + "." if notes else ""))
     acc_line = ""
     if m:
         acc_line = (f"<p>Accuracy: {html.escape(prm['metric_label'])}; in brackets the 95 % "
-                    f"percentile bootstrap interval over the evaluation set. The fp32 model "
-                    "scores " + html.escape(", ".join(f"{k} {v}" for k, v in
-                                                     prm["float_reference"].items())) + ".</p>")
+                    "percentile bootstrap interval over the evaluation set. The fp32 model "
+                    f"scores {html.escape(m)} {prm['float_reference'][m]:.4g} on it.</p>")
+    if requant:
+        acc_line += ("<p>Requantisation (<code>--requant</code>): the cast of every MAC "
+                     "layer's fp32 outputs into the format before they are stored, priced as "
+                     "the measured cast unit (hw.Convert; block formats: the MX quantiser) at "
+                     f"{prm['clock_mhz']:.4g} MHz on uniform random fp32 codes, times each "
+                     "layer's output elements; it is listed on its own and not included in "
+                     "the energy column."
+                     + "".join(f" {html.escape(r['format'])}: not priced "
+                               f"({html.escape(r['requant_not_priced'])})."
+                               for r in rows if r.get("requant_not_priced")) + "</p>")
     not_priced = [r for r in rows if r.get("not_priced")]
     if not_priced:
         acc_line += ("<p><b>Not priced</b> (no cost is invented; the format is left off the "
@@ -380,7 +446,7 @@ def write_report(res: dict, out_dir: str) -> dict:
     sections = [
         f"<p class=\"basis\">{basis}</p>", _sentences(rows, prm, fronts) + acc_line,
         "<h2>Plots</h2><div class=\"plots\">"
-        + "".join(_figure(n, c) for n, c, _ in figs) + "</div>",
+        + "".join(_figure(n, c, p.get("split", False)) for n, c, p in figs) + "</div>",
         "<h2>Results</h2>" + _table(rows, cols, labels)
         + ("<p>Rows shaded red are on a Pareto front (accuracy against energy or area).</p>"
            if m else "<p>Rows shaded red are on a cost front (latency or area against "

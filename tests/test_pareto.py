@@ -128,3 +128,95 @@ def test_cli_unknown_workload_lists_every_kind(capsys):
     assert err == ("macforge: error: unknown workload 'resnet99'; accepted: digits, minilm, "
                    "resnet18, resnet50, mobilenetv2, bert-base, llama2-7b, zigzag:<name> "
                    "(alexnet, mobilenetv2, resnet18) or a path to an .onnx file\n")
+
+
+def test_cli_clock_mhz_uses_the_shared_parser(capsys):
+    from macforge.cli import main
+    for text, why in (("0", "must be in (0, 10000] MHz, not '0'"),
+                      ("fast", "must be a number of MHz, not 'fast'")):
+        assert main(["pareto", "--clock-mhz", text]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].endswith(f"clock-mhz {why}"), err
+
+
+def test_minilm_keep_reaches_the_mapping():
+    """minilm's emulated layers (``layer0.q``) are not its graph's node names
+    (``encoder.layer.0.attention.query``): ``keep=`` must still put the first and last graph
+    layer on the kept format, and only those."""
+    from macforge.costmodel import workloads
+    from macforge.costmodel.accuracy import unit_spec
+    from macforge.costmodel.accuracy.minilm import MiniLM
+    from macforge.costmodel.accuracy.run import layer_specs
+    from macforge.costmodel.mapping import MappingError
+    from macforge.costmodel.pareto import graph_layer_specs
+    from macforge.costmodel.workloads import MAC_OPS
+    g = workloads.get("minilm", seq=12)
+    nodes = [n for n, d in g.nodes(data=True) if d["op"] in MAC_OPS]
+    spec = unit_spec("int4/keep=int8")
+    lspecs = layer_specs(spec, MiniLM.layer_names)
+    got = graph_layer_specs(MiniLM.layer_names, lspecs, nodes, spec, "minilm")
+    assert list(got) == nodes and len(nodes) == 48
+    kept = [n for n, s in got.items() if s.name == "int8"]
+    assert kept == ["encoder.layer.0.attention.query", "encoder.layer.5.output"]
+    assert {s.name for n, s in got.items() if n not in kept} == {spec.name}
+    # attention products sit where the graph has them
+    ops = {n: g.nodes[n]["op"] for n in nodes}
+    assert [ops[n] for n, m in zip(nodes, MiniLM.layer_names) if m.endswith(".score")] == \
+        ["attn_score"] * 6
+    with pytest.raises(MappingError, match=r"^minilm: 48 emulated layers but 47 MAC layers"):
+        graph_layer_specs(MiniLM.layer_names, lspecs, nodes[:-1], spec, "minilm")
+
+
+@pytest.mark.slow
+def test_unknown_fmax_is_not_zero_mhz(tmp_path, monkeypatch):
+    """A unit whose Fmax is unknown (no timing; an unmapped FPGA target) does not crash the
+    report, is not counted as meeting the clock, gets no latency and never reads 0 MHz."""
+    from macforge.costmodel import pareto, report
+    real = pareto.unit_at_clock_cost
+
+    def no_timing(*a, **k):
+        return {**real(*a, **k), "fmax_mhz": None, "met": False}
+    monkeypatch.setattr(pareto, "unit_at_clock_cost", no_timing)
+    res = pareto.run("digits", ["int8"], progress=lambda m: None, workers=1)
+    r = res["rows"][0]
+    assert r["fmax_mhz"] is None and r["meets_clock"] is False
+    assert r["latency_us"] is None and r["array_clock_mhz"] is None and r["energy_nj"] > 0
+    paths = report.write_report(res, str(tmp_path))
+    text = open(paths["report"]).read()
+    assert " 0 MHz" not in text and ">0<" not in text
+    assert "int8 is unknown" in text                       # said, not invented
+    import csv
+    (row,) = csv.DictReader((tmp_path / "results.csv").read_text().splitlines()[1:])
+    assert row["fmax_mhz"] == "" and row["latency_us"] == "" and row["meets_clock"] == "False"
+
+
+@pytest.mark.slow
+def test_cli_requant(tmp_path):
+    """--requant adds the cast of every layer's outputs (costmodel.requant), per inference,
+    and the report says what it is."""
+    import csv
+    from macforge.cli import main
+    from macforge.costmodel.accuracy import get_model
+    from macforge.costmodel.requant import layer_cast_energy
+    out = tmp_path / "rq"
+    assert main(["pareto", "--formats", "int8", "--requant", "-o", str(out)]) == 0
+    lines = (out / "results.csv").read_text().splitlines()
+    rows = {r["format"]: r for r in csv.DictReader(lines[1:])}
+    want = layer_cast_energy(get_model("digits").graph(), "int8", 500.0)["total_nj"]
+    assert float(rows["int8"]["requant_nj"]) == pytest.approx(want, rel=1e-11) and want > 0
+    text = (out / "report.html").read_text()
+    assert "requantisation" in text and "not included in the energy column" in text
+
+
+@pytest.mark.slow
+def test_worker_count_changes_no_figure():
+    """The units are costed in a process pool: one process or two, every row is the same
+    (each costing lands on its own format)."""
+    from macforge.costmodel.pareto import run
+    fmts = ["int8", "int4", "e4m3"]
+    one, two = (run("digits", fmts, progress=lambda m: None, workers=w)["rows"] for w in (1, 2))
+    strip = ("zigzag_cached_layers", "unit_costs")
+    for a, b in zip(one, two):
+        assert {k: v for k, v in a.items() if k not in strip} == \
+            {k: v for k, v in b.items() if k not in strip}
+    assert len({r["energy_pj_per_mac"] for r in one}) == 3

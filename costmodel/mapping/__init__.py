@@ -35,7 +35,8 @@ from ._zigzag import (MappingError, Precisions, accelerator, arch_data, architec
                       map_layers, precision_scale, zigzag_version, zigzag_workloads)
 
 __all__ = ["MappingError", "Precisions", "precisions", "architectures", "arch_data", "layers",
-           "accelerator", "precision_scale", "prefetch", "map_workload", "price", "MAPPING_VERSION",
+           "accelerator", "precision_scale", "prefetch", "layer_tasks", "map_one", "store",
+           "describe", "map_workload", "price", "MAPPING_VERSION",
            "zigzag_version", "zigzag_workloads"]
 
 #: Bump when what is stored per layer changes.
@@ -77,11 +78,41 @@ def _plan(graph, arch, prec, unit_energy_pj, unit_area_um2, opt, lpf_limit):
     return acc, notes, name, mapping, lay, keys
 
 
-def _map_one(task):
-    """One layer's ZigZag search (a worker of :func:`prefetch`)."""
+def layer_tasks(graph, arch: str, precs, opt: str = "energy", lpf_limit: int = 6,
+                cache=None) -> dict:
+    """cache key -> ZigZag search task (for :func:`map_one`) of every distinct layer that
+    :func:`map_workload` will need for the precisions ``precs`` (a list of what ``prec`` may
+    be) and ``cache`` does not hold yet; empty without a cache (nothing could be kept)."""
+    tasks = {}
+    if cache is None:
+        return tasks
+    for prec in precs:
+        acc, _, name, mapping, lay, keys = _plan(graph, arch, prec, 0.0, 0.0, opt, lpf_limit)
+        for L, k in zip(lay, keys):
+            if k not in tasks and cache.get(k) is None:
+                tasks[k] = (k, {**L, "id": 0, "name": "u0"}, acc, mapping, opt, lpf_limit)
+    return tasks
+
+
+def map_one(task) -> dict:
+    """One layer's ZigZag search, a task of :func:`layer_tasks` (a worker of
+    :func:`prefetch`, or of ``costmodel.pareto``'s pool); :func:`store` keeps its result."""
     _, layer, acc, mapping, opt, lpf_limit = task
     r = map_layers([layer], acc, mapping, opt=opt, lpf_limit=lpf_limit)[0]
     return {k: v for k, v in r.items() if k != "mac_energy_pj"}
+
+
+def store(cache, task, res) -> None:
+    """Keep :func:`map_one`'s result of ``task`` in ``cache`` (where :func:`map_workload`
+    finds it)."""
+    cache.put(task[0], "zigzag-layer", res)
+
+
+def describe(task) -> str:
+    """``Conv B1 K64 ...``: the layer of a :func:`layer_tasks` task, for progress lines."""
+    L = task[1]
+    return f"{L['operator_type']} " + " ".join(f"{d}{s}" for d, s in zip(L["loop_dims"],
+                                                                          L["loop_sizes"]))
 
 
 def prefetch(graph, arch: str, precs, opt: str = "energy", lpf_limit: int = 6, cache=None,
@@ -93,35 +124,25 @@ def prefetch(graph, arch: str, precs, opt: str = "energy", lpf_limit: int = 6, c
     from macforge.costmodel.api import resolve_cache
     from macforge.jobs import run_pool
     cache = resolve_cache(cache)
-    if cache is None:
-        return 0
-    tasks = {}
-    for prec in precs:
-        acc, _, name, mapping, lay, keys = _plan(graph, arch, prec, 0.0, 0.0, opt, lpf_limit)
-        for L, k in zip(lay, keys):
-            if k not in tasks and cache.get(k) is None:
-                tasks[k] = (k, {**L, "id": 0, "name": "u0"}, acc, mapping, opt, lpf_limit)
+    tasks = layer_tasks(graph, arch, precs, opt, lpf_limit, cache)
     if not tasks:
         return 0
     if progress:
-        progress(f"  zigzag: mapping {len(tasks)} distinct layer(s) onto {name} in "
-                 f"{min(workers, len(tasks))} process(es)")
+        progress(f"  zigzag: mapping {len(tasks)} distinct layer(s) onto "
+                 f"{arch_data(arch)[1]} in {min(workers, len(tasks))} process(es)")
     done = [0]
 
     def on_result(task, res):
-        cache.put(task[0], "zigzag-layer", res)
+        store(cache, task, res)
         done[0] += 1
         if progress:
-            L = task[1]
-            progress(f"  zigzag: {done[0]}/{len(tasks)} mapped ({L['operator_type']} "
-                     + " ".join(f"{d}{s}" for d, s in zip(L["loop_dims"], L["loop_sizes"]))
-                     + ")")
+            progress(f"  zigzag: {done[0]}/{len(tasks)} mapped ({describe(task)})")
 
     if workers <= 1 or len(tasks) == 1:
         for t in tasks.values():
-            on_result(t, _map_one(t))
+            on_result(t, map_one(t))
     else:
-        run_pool(_map_one, list(tasks.values()), workers, on_result)
+        run_pool(map_one, list(tasks.values()), workers, on_result)
     return len(tasks)
 
 
@@ -191,7 +212,8 @@ def price(mapped: dict, unit_energy_pj, unit_area_um2: float, clock_mhz: float) 
     (``dram`` in the shipped architectures). Latency is ZigZag's cycle count (layers one
     after the other, stalls for loading and off-loading included) at ``clock_mhz``; the area
     is the array's units times the unit's area (memories have area 0 in the shipped
-    architectures; a YAML's memory areas are added as given).
+    architectures; a YAML's memory areas are added as given). ``clock_mhz`` None (the unit's
+    frequency is unknown): ``latency_us`` is None, the cycles are still counted.
     """
     macs = sum(L["macs"] for L in mapped["layers"])
     mem = {lvl: 0.0 for lvl in mapped["levels"]}
@@ -206,7 +228,8 @@ def price(mapped: dict, unit_energy_pj, unit_area_um2: float, clock_mhz: float) 
     area_um2 = mapped["array_units"] * unit_area_um2
     return {"macs": macs, "mac_energy_pj": mac_e, "memory_energy_pj": mem,
             "energy_pj": mac_e + sum(mem.values()), "latency_cycles": cycles,
-            "ideal_cycles": ideal, "latency_us": cycles / clock_mhz, "clock_mhz": clock_mhz,
+            "ideal_cycles": ideal, "clock_mhz": clock_mhz,
+            "latency_us": cycles / clock_mhz if clock_mhz else None,
             "array_area_um2": area_um2, "array_area_mm2": area_um2 * 1e-6,
             "memory_area": mapped["memory_area"],
             "utilization": ideal / cycles if cycles else None}

@@ -9,6 +9,7 @@ from macforge.errors import UsageError
 from macforge.progress import say
 
 from ._common import bounded, check_output_dir
+from ._units import _mhz
 
 __all__ = ["add_parser", "run"]
 
@@ -25,7 +26,7 @@ def add_parser(sub):
     p.add_argument("--arch", "-a", default="tpu_like",
                    help="accelerator: a ZigZag architecture (tpu_like, default; edge_tpu_like, "
                         "eyeriss_like, ...) or a ZigZag accelerator YAML file")
-    p.add_argument("--clock-mhz", type=float, default=None,
+    p.add_argument("--clock-mhz", type=_mhz, default=None, metavar="F",
                    help="clock of every format's array, MHz; each unit is the fewest-register "
                         "pipeline meeting it (default: 500)")
     p.add_argument("--inputs", default=None,
@@ -41,8 +42,13 @@ def add_parser(sub):
                         "nextpnr Fmax")
     p.add_argument("--opt", choices=("energy", "latency", "edp"), default="energy",
                    help="what ZigZag's mapping search minimises per layer (default energy)")
-    p.add_argument("--jobs", "-j", type=bounded("jobs"), default=2,
-                   help="local worker processes (pareto: ZigZag's layer searches, default 2)")
+    p.add_argument("--jobs", "-j", type=bounded("jobs"), default=None,
+                   help="local worker processes for the unit syntheses/simulations and "
+                        "ZigZag's layer searches (default: the machine's cores); no figure "
+                        "depends on it")
+    p.add_argument("--requant", action="store_true",
+                   help="add each format's cost of casting every layer's fp32 outputs into it "
+                        "(column requant_nj, nJ/inference; block formats: the MX quantiser)")
     p.add_argument("-o", "--output", default="report", help="output directory (default report/)")
     p.add_argument("--from", dest="from_dir", default=None,
                    help="plot a finished sweep's results directory instead")
@@ -83,7 +89,7 @@ def run(args) -> int:
         res = pareto.run(args.workload, formats, arch=args.arch, clock_mhz=args.clock_mhz,
                          inputs=args.inputs, labels=args.labels, target=args.target,
                          opt=args.opt, cache=Cache(refresh=args.no_cache), progress=say,
-                         workers=args.jobs)
+                         workers=args.jobs, requant=args.requant)
         paths = report.write_report(res, out)
     for k, p in paths.items():
         print(f"{k}: {p}")
