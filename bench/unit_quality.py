@@ -92,7 +92,11 @@ def main():
             continue
         ge, ff, secs, at = measure(spec, a.clock_mhz)
         # flip-flops are in ge (DFF weight 5.667); the anchors are combinational
-        extra = f"  [{secs:.0f} s]" + (f"  at {a.clock_mhz:g} MHz: {at}" if at else "")
+        extra = f"  [{secs:.0f} s]"
+        if at:
+            extra += (f"  at {a.clock_mhz:g} MHz: {at['area_um2']} um2 = {at['ge']} GE, stages "
+                      f"{at['stages']}/{at['loop_stages']}, {at['registers']} registers, "
+                      f"reaches {at['reached_mhz']} MHz")
         print(f"{label:22} {ge:8.1f} {ff:4d} {anchor:7d} {ge / anchor:6.3f}  {src}{extra}",
               flush=True)
 
