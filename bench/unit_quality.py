@@ -39,20 +39,26 @@ ROWS = (
 )
 
 
+def logic_ge(cells):
+    """NAND2-eq of the combinational generic gates of a cell histogram (flip-flops left out)."""
+    return sum(GENERIC_GE.get(t, 0.0) * n for t, n in cells.items())
+
+
 def measure(spec, clock_mhz=None):
-    """Return (generic NAND2-eq, flip-flops, seconds, area at clock or None) of one unit."""
+    """Return (generic NAND2-eq, its logic alone, flip-flops, seconds, area at clock or None)
+    of one unit."""
     t = time.time()
     r = synth_asic(Design.from_unit(hw.make_unit(**spec)))
     at = None
     if clock_mhz:
         from macforge.costmodel.pipelining import unit_at_clock
         at = unit_at_clock(spec, clock_mhz)
-    return r["generic_ge"], r["flops"], time.time() - t, at
+    return r["generic_ge"], logic_ge(r["generic_cells"]), r["flops"], time.time() - t, at
 
 
 def breakdown(spec):
     """``{module path: NAND2-eq}`` of one unit's sub-blocks, each synthesised as its own level
-    (generic flow; a module's figure excludes its submodules)."""
+    (generic flow, combinational gates only; a module's figure excludes its submodules)."""
     d = Design.from_unit(hw.make_unit(**spec))
     with tempfile.TemporaryDirectory(prefix="macforge-qual-") as wd:
         with open(os.path.join(wd, "design.v"), "w") as f:
@@ -63,9 +69,7 @@ def breakdown(spec):
                      "opt_clean -purge", "tee -q -o stat.json stat -json"], wd)
         with open(os.path.join(wd, "stat.json")) as f:
             mods = json.load(f)["modules"]
-    ge = {name: sum(GENERIC_GE.get(t, 0.0) * n
-                    for t, n in m.get("num_cells_by_type", {}).items())
-          for name, m in mods.items()}
+    ge = {name: logic_ge(m.get("num_cells_by_type", {})) for name, m in mods.items()}
     return dict(sorted(ge.items(), key=lambda kv: -kv[1]))
 
 
@@ -90,9 +94,12 @@ def main():
     for key, label, spec, anchor, src in ROWS:
         if keys and key not in keys:
             continue
-        ge, ff, secs, at = measure(spec, a.clock_mhz)
-        # flip-flops are in ge (DFF weight 5.667); the anchors are combinational
+        ge, logic, ff, secs, at = measure(spec, a.clock_mhz)
+        # flip-flops are in ge (DFF weight 5.667); the anchors are combinational, so a unit
+        # with flip-flops also gets its logic alone against the anchor
         extra = f"  [{secs:.0f} s]"
+        if ff:
+            extra += f"  logic alone {logic:.1f} = {logic / anchor:.3f} x anchor"
         if at:
             extra += (f"  at {a.clock_mhz:g} MHz: {at['area_um2']} um2 = {at['ge']} GE, stages "
                       f"{at['stages']}/{at['loop_stages']}, {at['registers']} registers, "
