@@ -91,9 +91,9 @@ def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS,
     (``meets_clock``). The table carries ``clock_mhz`` (None without a clock).
     """
     from .api import asic_cost, get_calibration
-    from .pipelining import _check
+    from .pipelining import check_clock
     calib = get_calibration(cache, n_ops=n_ops)
-    period = 1e6 / _check(clock_mhz, "asic") if clock_mhz else None
+    period = 1e6 / check_clock(clock_mhz, "asic") if clock_mhz else None
     out = []
     for i, op in enumerate(rows):
         t0 = time.time()

@@ -38,6 +38,7 @@ import numpy as np
 
 from macforge.errors import MacforgeError
 from macforge.limits import LIMITS
+from macforge.sim._lanes import wide_rows
 
 from .netlist import GateNetlist, NetlistError
 
@@ -143,15 +144,6 @@ def _scale_codes(fmt, n, rng):
     return ok.astype(np.uint64)[rng.integers(0, ok.size, n)]
 
 
-def _lane_words(codes, port):
-    """(size, lanes) element codes -> (size, words) little-endian 64-bit words of the port."""
-    from macforge.sim._lanes import pack_words
-    w32 = pack_words(codes, port).astype(np.uint64)
-    if w32.shape[1] % 2:
-        w32 = np.concatenate([w32, np.zeros((w32.shape[0], 1), np.uint64)], axis=1)
-    return w32[:, 0::2] | (w32[:, 1::2] << np.uint64(32))
-
-
 #: Accumulation length of a MAC stream: ``first`` restarts the sum every BLOCK cycles (a
 #: dot product of 32 terms, as in the MX block formats' k = 32).
 BLOCK = 32
@@ -224,7 +216,7 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
             else:
                 codes = operand_codes(_port_format(manifest, port), size * k, rng,
                                       max_abs=_operand_bound(manifest)).reshape(size, k)
-            words = _lane_words(codes, port)
+            words = wide_rows(codes, port)
             inputs[name] = words.reshape(shape + (words.shape[1],))
         elif role == "scale":
             if operands is not None and name in operands:       # the caller's real scales

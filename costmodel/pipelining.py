@@ -37,7 +37,8 @@ from macforge.golden import FormatError
 from .api import asic_cost, fpga_cost, resolve_cache
 from .synth import Design
 
-__all__ = ["unit_at_clock", "unit_cost", "PIPELINE_TARGETS", "MAX_STAGES", "ClockError"]
+__all__ = ["unit_at_clock", "unit_cost", "check_clock", "PIPELINE_TARGETS", "MAX_STAGES",
+           "ClockError"]
 
 #: Targets the search measures on.
 PIPELINE_TARGETS = ("asic", "ice40", "ecp5")
@@ -49,7 +50,9 @@ class ClockError(MacforgeError, ValueError):
     """A clock or target the pipeline search cannot use."""
 
 
-def _check(clock_mhz, target):
+def check_clock(clock_mhz, target) -> float:
+    """``clock_mhz`` as a float in (0, 10000] and ``target`` one of :data:`PIPELINE_TARGETS`,
+    else a one-line :class:`UsageError` naming what is accepted (``--clock-mhz``/``--target``)."""
     if target not in PIPELINE_TARGETS:
         raise UsageError(f"--target {target!r} cannot choose a pipeline; accepted: "
                          + ", ".join(PIPELINE_TARGETS))
@@ -130,7 +133,7 @@ def unit_at_clock(spec: dict, clock_mhz: float, target: str = "asic", cache=None
     UsageError
         A target other than asic/ice40/ecp5, or a clock that is not a positive number.
     """
-    f = _check(clock_mhz, target)
+    f = check_clock(clock_mhz, target)
     period = 1e6 / f
     cache = resolve_cache(cache)
     base = {k: v for k, v in spec.items() if k not in ("stages", "loop_stages")}
@@ -175,15 +178,18 @@ def unit_at_clock(spec: dict, clock_mhz: float, target: str = "asic", cache=None
 
 
 def unit_cost(spec: dict, clock_mhz: float, target: str = "asic", cache=None, n_ops=100_000,
-              seed: int = 1, operands=None, progress=None) -> dict:
+              seed: int = 1, operands=None, progress=None, energy: bool = True) -> dict:
     """:func:`unit_at_clock` plus the chosen unit's full cost at that clock.
 
     On asic: :func:`costmodel.api.asic_cost` of the chosen unit mapped for the clock period
-    (area, timing, zero-delay switching energy), under ``cost``; on an FPGA the resources and
-    Fmax of the choice. Returns the :func:`unit_at_clock` dict with ``cost`` added."""
+    (area, timing, and with ``energy`` the zero-delay switching energy), under ``cost``, and the
+    chosen unit's ``latency`` (cycles, from its manifest); on an FPGA the resources and Fmax of
+    the choice. Returns the :func:`unit_at_clock` dict with those added."""
     choice = unit_at_clock(spec, clock_mhz, target, cache=cache, progress=progress)
     if target == "asic":
         design = Design.from_unit(hw.make_unit(**choice["spec"]))
+        choice["latency"] = design.manifest["latency"]
         choice["cost"] = asic_cost(design, n_ops=n_ops, seed=seed, cache=cache,
-                                   operands=operands, clock_ps=choice["period_ps"])
+                                   operands=operands, clock_ps=choice["period_ps"],
+                                   energy=energy)
     return choice

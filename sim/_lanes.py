@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["is_lane_port", "words_of", "words64_of", "pack_words", "pack_uint64", "pack_ints",
+__all__ = ["is_lane_port", "words_of", "words64_of", "wide_rows", "pack_uint64", "pack_ints",
            "harness_column", "random_column", "format_lanes", "result_ports", "result_words",
            "pack_result", "ints_to_words", "words_to_ints", "HANDSHAKE_OUT"]
 
@@ -75,7 +75,7 @@ def words_to_ints(rows) -> list:
     return out.tolist()
 
 
-def _wide_rows(values, port) -> np.ndarray:
+def wide_rows(values, port) -> np.ndarray:
     """A port's values as ``(n, words64)`` uint64 rows: lane codes packed, Python integers
     split, rows passed through."""
     width = port["width"]
@@ -116,7 +116,7 @@ def pack_result(values: dict, ports) -> np.ndarray:
     """The concatenated result rows ``(n, words64)`` from per-port values (lane codes
     ``(n, lanes)``, columns, rows or Python integers), the first port at bit 0."""
     total = sum(p["width"] for p in ports)
-    rows = [_wide_rows(values[p["name"]], p) for p in ports]
+    rows = [wide_rows(values[p["name"]], p) for p in ports]
     out = np.zeros((rows[0].shape[0], words64_of(total)), np.uint64)
     off = 0
     for p, r in zip(ports, rows):
@@ -132,22 +132,6 @@ def _lanes_2d(values, port) -> np.ndarray:
     if v.ndim != 2 or v.shape[1] != k:
         raise ValueError(f"port {port['name']!r} takes (n, {k}) lane codes, not shape {v.shape}")
     return v.astype(np.uint64)
-
-
-def pack_words(values, port) -> np.ndarray:
-    """``(n, words)`` uint32: lane ``i`` at bit ``i * lane_bits`` of the port."""
-    v = _lanes_2d(values, port)
-    bits, width = port["lane_bits"], port["width"]
-    out = np.zeros((v.shape[0], words_of(width)), np.uint64)
-    mask = np.uint64((1 << bits) - 1)
-    for i in range(v.shape[1]):
-        pos = i * bits
-        w, off = divmod(pos, 32)
-        code = v[:, i] & mask
-        out[:, w] |= code << np.uint64(off)
-        if off + bits > 32:
-            out[:, w + 1] |= code >> np.uint64(32 - off)
-    return (out & np.uint64(0xFFFF_FFFF)).astype(np.uint32)
 
 
 def pack_uint64(values, port) -> np.ndarray:
@@ -166,13 +150,13 @@ def pack_ints(values, port) -> list:
     word rows joined, columns as they are."""
     if not is_lane_port(port) and port["width"] <= 64 and np.asarray(values).ndim == 1:
         return np.asarray(values).astype(np.uint64).tolist()
-    return words_to_ints(_wide_rows(values, port))
+    return words_to_ints(wide_rows(values, port))
 
 
 def harness_column(values, port, dtype) -> np.ndarray:
     """The contiguous array the fast harness reads for ``port`` (see the module docstring)."""
     if port["width"] > 64:
-        col = _wide_rows(values, port)
+        col = wide_rows(values, port)
     elif is_lane_port(port):
         col = pack_uint64(values, port)
     else:
@@ -184,15 +168,17 @@ def harness_column(values, port, dtype) -> np.ndarray:
 
 
 def random_column(rng, port, n: int) -> np.ndarray:
-    """``n`` random values for ``port``: ``(n, lanes)`` codes for lane ports."""
+    """``n`` random values for ``port`` (every bit uniform, bit 63 of a word too):
+    ``(n, lanes)`` codes for lane ports, ``(n, words64)`` rows above 64 bits."""
     if is_lane_port(port):
         return rng.integers(0, 1 << port["lane_bits"], (n, port["lanes"]), dtype=np.uint64)
     if port["width"] > 64:
-        out = rng.integers(0, 1 << 63, (n, words64_of(port["width"])), dtype=np.uint64)
+        out = rng.integers(0, 1 << 64, (n, words64_of(port["width"])), dtype=np.uint64)
         top = port["width"] - 64 * (out.shape[1] - 1)
-        out[:, -1] &= np.uint64((1 << min(top, 63)) - 1)
+        if top < 64:
+            out[:, -1] &= np.uint64((1 << top) - 1)
         return out
-    return rng.integers(0, 1 << min(port["width"], 63), n, dtype=np.uint64)
+    return rng.integers(0, 1 << port["width"], n, dtype=np.uint64)
 
 
 def format_lanes(codes, bits: int, limit: int = 8) -> str:

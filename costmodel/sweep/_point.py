@@ -63,12 +63,13 @@ def content_key(design, measure: dict, tools: dict) -> str:
     from macforge.costmodel.cache import key
     from macforge.costmodel.energy import MODEL_VERSION
     from macforge.costmodel.liberty import load
-    from macforge.costmodel.synth import asic_script, pnr_flow
+    from macforge.costmodel.synth import asic_flow, pnr_flow
     from macforge.toolchain.yosys import fpga_script
     parts = {"verilog": hashlib.sha256(design.verilog.encode()).hexdigest(), "top": design.top,
              "measure": measure, "tools": tools}
     if "asic" in measure:
-        parts["asic"] = [asic_script(design.top, "LIB"),
+        # the flow asic_cost runs (flat, or hierarchical over repeated lane modules)
+        parts["asic"] = [asic_flow(design, "LIB")[1],
                          hashlib.sha256(load().text.encode()).hexdigest(), MODEL_VERSION]
     if "fpga" in measure:
         parts["fpga"] = {t: fpga_script(t, design.top, measure["fpga"]["dsp"])
@@ -88,22 +89,19 @@ def _asic(design, o, kwargs) -> dict:
     ``loop_stages`` replaced), mapped timing-driven for the period, with what it chose and
     reached; a point that cannot reach the clock is priced as its fastest pipeline, with
     ``clock_met`` false and ``clock_reached_mhz`` what it reaches."""
-    from macforge.costmodel import asic_cost
-    m, clock_ps = {}, None
     if o.get("clock_mhz"):
-        from macforge import hw
-        from macforge.costmodel import Design
-        from macforge.costmodel.pipelining import unit_at_clock
-        ch = unit_at_clock(kwargs, o["clock_mhz"], "asic")
-        design = Design.from_unit(hw.make_unit(**ch["spec"]))
-        clock_ps = ch["period_ps"]
+        from macforge.costmodel.pipelining import unit_cost
+        ch = unit_cost(kwargs, o["clock_mhz"], "asic", n_ops=o["n_ops"], seed=o["seed"],
+                       energy=o["energy"])
+        r = ch["cost"]
         m = {"clock_mhz": ch["clock_mhz"], "clock_met": ch["met"],
              "clock_reached_mhz": ch["reached_mhz"], "clock_module": ch["module"],
              "clock_stages": ch["stages"], "clock_loop_stages": ch["loop_stages"],
-             "clock_registers": ch["registers"],
-             "clock_latency_cycles": design.manifest["latency"]}
-    r = asic_cost(design, n_ops=o["n_ops"], seed=o["seed"], energy=o["energy"],
-                  clock_ps=clock_ps)
+             "clock_registers": ch["registers"], "clock_latency_cycles": ch["latency"]}
+    else:
+        from macforge.costmodel import asic_cost
+        r = asic_cost(design, n_ops=o["n_ops"], seed=o["seed"], energy=o["energy"])
+        m = {}
     m |= {"area_um2": r["area_um2"], "area_ge": r["ge"], "generic_ge": r["generic_ge"],
          "cells": r["n_cells"], "flops": r["flops"], "depth_cells": r["depth"],
          "delay_ps": r["delay_ps"], "fmax_mhz_asic": r["fmax_mhz"]}

@@ -340,10 +340,10 @@ def _dask(doc, node, path):
 def _clock(doc, node, where):
     """``asic: {clock_mhz: F}``: price every point at F MHz (costmodel.pipelining)."""
     from macforge.errors import UsageError
-    from ..pipelining import _check
+    from ..pipelining import check_clock
     v = doc.scalar(node, where)
     try:
-        return None if v is None else _check(v, "asic")
+        return None if v is None else check_clock(v, "asic")
     except UsageError:
         doc.fail(node, where, f"must be a clock in (0, 10000] MHz, not {shown(v)}")
 
@@ -352,11 +352,11 @@ def with_clock(spec, clock_mhz):
     """``spec`` with every point priced at ``clock_mhz`` (``macforge sweep --clock-mhz``):
     its ``asic`` measurement's ``clock_mhz`` set, which is part of every point's key."""
     from dataclasses import replace
-    from ..pipelining import _check
+    from ..pipelining import check_clock
     if "asic" not in spec.measure:
         raise SweepError(f"{spec.path}: --clock-mhz prices the asic measurement, and this sweep "
                          "has none; add 'asic: true' under measure")
-    f = _check(clock_mhz, "asic")
+    f = check_clock(clock_mhz, "asic")
     return replace(spec, measure={**spec.measure, "asic": {**spec.measure["asic"],
                                                            "clock_mhz": f}})
 
