@@ -6,13 +6,22 @@ unit is synthesised with ``costmodel.synth.synth_asic`` (Yosys ``synth -flatten`
 anchor with the ratio ours / anchor (below 1: smaller than the open design). ``--clock-mhz``
 also prints the Nangate45 area at that clock (``costmodel.pipelining.unit_at_clock``).
 
-Usage: python bench/unit_quality.py [--only e4m3-mul,...] [--clock-mhz 500]
+``--breakdown`` prints where the area goes: the same generic flow without ``-flatten``, every
+submodule kept as its own level, so each sub-block (decoders, multiplier, aligner, adder,
+normaliser, rounder) is optimised alone and reported with its NAND2-eq (the sum is larger than
+the flat figure by what flattening optimises across block boundaries).
+
+Usage: python bench/unit_quality.py [--only e4m3-mul,...] [--clock-mhz 500] [--breakdown]
 """
 import argparse
+import json
+import os
+import tempfile
 import time
 
 from macforge import hw
-from macforge.costmodel.synth import Design, synth_asic
+from macforge.costmodel.synth import GENERIC_GE, Design, synth_asic
+from macforge.toolchain.yosys import run_script
 
 #: (key, label, make_unit arguments, anchor NAND2-eq, anchor source) -- anchors from
 #: docs/anchors.md, "Area of open arithmetic RTL (measured here)".
@@ -30,15 +39,38 @@ ROWS = (
 )
 
 
+def logic_ge(cells):
+    """NAND2-eq of the combinational generic gates of a cell histogram (flip-flops left out)."""
+    return sum(GENERIC_GE.get(t, 0.0) * n for t, n in cells.items())
+
+
 def measure(spec, clock_mhz=None):
-    """Return (generic NAND2-eq, flip-flops, seconds, area at clock or None) of one unit."""
+    """Return (generic NAND2-eq, its logic alone, flip-flops, seconds, area at clock or None)
+    of one unit."""
     t = time.time()
     r = synth_asic(Design.from_unit(hw.make_unit(**spec)))
     at = None
     if clock_mhz:
         from macforge.costmodel.pipelining import unit_at_clock
         at = unit_at_clock(spec, clock_mhz)
-    return r["generic_ge"], r["flops"], time.time() - t, at
+    return r["generic_ge"], logic_ge(r["generic_cells"]), r["flops"], time.time() - t, at
+
+
+def breakdown(spec):
+    """``{module path: NAND2-eq}`` of one unit's sub-blocks, each synthesised as its own level
+    (generic flow, combinational gates only; a module's figure excludes its submodules)."""
+    d = Design.from_unit(hw.make_unit(**spec))
+    with tempfile.TemporaryDirectory(prefix="macforge-qual-") as wd:
+        with open(os.path.join(wd, "design.v"), "w") as f:
+            f.write(d.verilog)
+        run_script(["read_verilog -sv design.v", f"hierarchy -check -top {d.top}",
+                     "setattr -mod -set keep_hierarchy 1", f"synth -top {d.top}",
+                     "delete t:$scopeinfo", "abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX",
+                     "opt_clean -purge", "tee -q -o stat.json stat -json"], wd)
+        with open(os.path.join(wd, "stat.json")) as f:
+            mods = json.load(f)["modules"]
+    ge = {name: logic_ge(m.get("num_cells_by_type", {})) for name, m in mods.items()}
+    return dict(sorted(ge.items(), key=lambda kv: -kv[1]))
 
 
 def main():
@@ -46,15 +78,32 @@ def main():
     ap.add_argument("--only", default="", help="comma list of row keys: "
                     + ",".join(k for k, *_ in ROWS))
     ap.add_argument("--clock-mhz", type=float, default=None)
+    ap.add_argument("--breakdown", action="store_true",
+                    help="NAND2-eq per sub-block (hierarchical generic flow) instead")
     a = ap.parse_args()
     keys = [k for k in a.only.split(",") if k]
+    if a.breakdown:
+        for key, label, spec, *_ in ROWS:
+            if not keys or key in keys:
+                parts = breakdown(spec)
+                print(f"{label}: {sum(parts.values()):.1f} NAND2-eq in sub-blocks")
+                for name, ge in parts.items():
+                    print(f"  {ge:8.1f}  {name}")
+        return
     print(f"{'unit':22} {'ours':>8} {'FF':>4} {'anchor':>7} {'ratio':>6}  anchor source")
     for key, label, spec, anchor, src in ROWS:
         if keys and key not in keys:
             continue
-        ge, ff, secs, at = measure(spec, a.clock_mhz)
-        # flip-flops are in ge (DFF weight 5.667); the anchors are combinational
-        extra = f"  [{secs:.0f} s]" + (f"  at {a.clock_mhz:g} MHz: {at}" if at else "")
+        ge, logic, ff, secs, at = measure(spec, a.clock_mhz)
+        # flip-flops are in ge (DFF weight 5.667); the anchors are combinational, so a unit
+        # with flip-flops also gets its logic alone against the anchor
+        extra = f"  [{secs:.0f} s]"
+        if ff:
+            extra += f"  logic alone {logic:.1f} = {logic / anchor:.3f} x anchor"
+        if at:
+            extra += (f"  at {a.clock_mhz:g} MHz: {at['area_um2']} um2 = {at['ge']} GE, stages "
+                      f"{at['stages']}/{at['loop_stages']}, {at['registers']} registers, "
+                      f"reaches {at['reached_mhz']} MHz")
         print(f"{label:22} {ge:8.1f} {ff:4d} {anchor:7d} {ge / anchor:6.3f}  {src}{extra}",
               flush=True)
 

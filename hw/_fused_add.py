@@ -1,5 +1,5 @@
 """The fused-add core shared by FFma and FMac: round(p + c) once, p exact and wide."""
-from amaranth.hdl import Module, Cat, Const, Mux, Signal
+from amaranth.hdl import Module, Cat, Const, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -109,8 +109,11 @@ class AlignAdd(wiring.Component):
         c_sig = Mux(self.c_identity, 0, c.sig)
         p_slot = Cat(Const(0, slot - len(p.sig)), p.sig)
         c_slot = Cat(Const(0, slot - len(c.sig)), c_sig)
+        # one subtractor orders the operands and (negated) gives the other distance
+        diff = Signal(signed(max(len(c.exp), len(p.exp)) + 1), name="exp_diff")
+        m.d.comb += diff.eq(c.exp - p.exp)
         c_first = Signal(name="c_first")            # c goes to the top of the window
-        m.d.comb += c_first.eq((~c_zero & (c.exp >= p.exp)) | p.is_zero)
+        m.d.comb += c_first.eq((~c_zero & ~diff[-1]) | p.is_zero)
         x_slot, y_slot = Signal(slot, name="x_slot"), Signal(slot, name="y_slot")
         x_exp = Signal(out.exp.shape(), name="x_exp")
         distance = Signal(range(slot + 1), name="distance")
@@ -123,7 +126,7 @@ class AlignAdd(wiring.Component):
         ]
         # shifting by `slot` drops all of Y; a negative distance only arises when Y is a zero
         # (then any amount will do), so the distance saturates at both ends
-        gap = Mux(c_first, c.exp - p.exp, p.exp - c.exp)
+        gap = Mux(c_first, diff, -diff)
         m.d.comb += distance.eq(Mux(gap > slot, slot, Mux(gap < 0, 0, gap)))
         subtract = Signal(name="subtract")
         m.d.comb += subtract.eq(p.sign ^ c.sign)
