@@ -419,6 +419,8 @@ def _int_vs_fp_notes(steps, split) -> list:
                      f"{s['k8']:.3f}, lanes {s['lanes']:+.3f}{tail}")
     base = split["mxfp8"]
     for metric in ("energy", "area"):
+        if not base[metric]["lane"]:            # no measured growth with k: no per-lane ratio
+            continue
         per_lane = ", ".join(f"{f} {split[f][metric]['lane'] / base[metric]['lane']:.2f}"
                              for f in _INT_VS_FP_PUBLISHED)
         shared = ", ".join(f"{f} {split[f][metric]['shared_at_paper_k']:.0%}" for f in split)

@@ -159,6 +159,25 @@ def int_vs_fp(docs) -> str:
     return out + "\n\n" + _units_line(doc["units"])
 
 
+def unit_quality(outputs) -> str:
+    """bench/unit_quality.py: each unit's generic-flow NAND2-eq against its open anchor (the
+    seconds each synthesis took are left out: a machine figure)."""
+    out, = outputs
+    line = re.compile(r"^(?P<unit>.{22}) +(?P<ours>[\d.]+) +(?P<ff>\d+) +(?P<anchor>\d+) +"
+                      r"(?P<ratio>[\d.]+)  (?P<src>.*?)  \[\d+ s\](?:  logic alone "
+                      r"(?P<logic>[\d.]+) = (?P<lratio>[\d.]+) x anchor)?")
+    rows = []
+    for text in out.splitlines()[1:]:
+        m = line.match(text)
+        if m is None:
+            raise RuntimeError(f"bench/unit_quality.py printed an unexpected line: {text!r}")
+        g = m.groupdict()
+        rows.append((g["unit"].strip(), g["ours"], g["ff"], f"{g['src']} {g['anchor']}",
+                     g["ratio"], "—" if g["logic"] is None else f"{g['logic']} ({g['lratio']})"))
+    return _table(("unit", "macforge NAND2-eq", "flip-flops", "anchor", "ours / anchor",
+                   "logic alone (/ anchor)"), rows)
+
+
 def fp8_clocks(docs) -> str:
     """fp8-vs-int8 at equal clock: the pipeline each unit gets, then what each step contributes."""
     doc, = docs
@@ -340,9 +359,24 @@ UNITS_COST = (("--format", "bf16", "--unit", "convert", "--acc", "e4m3", "-n", "
                "--stages", "1", "-n", "5000"),
               ("--format", "bf16", "--unit", "quantize", "--acc", "mxfp4", "--lanes", "8",
                "--stages", "1", "-n", "5000"),
+              ("--format", "fp32", "--unit", "quantize", "--acc", "nvfp4", "--lanes", "8",
+               "--stages", "1", "-n", "5000"),
+              ("--format", "mxfp8", "--unit", "dequantize", "--acc", "fp32", "--lanes", "8",
+               "--stages", "1", "-n", "5000"),
               ("--format", "e8m13", "--format-b", "fp32", "--unit", "fma", "--acc", "fp32",
                "-n", "5000"),
               ("--format", "fp32", "--unit", "mul", "--acc", "fp32", "-n", "5000"))
+#: docs/units.md's posit and LNS table, each next to its minifloat neighbour
+POSIT_COST = (("--format", "posit8", "--unit", "add", "-n", "20000"),
+              ("--format", "e4m3", "--unit", "add", "-n", "20000"),
+              ("--format", "posit16es1", "--unit", "add", "-n", "20000"),
+              ("--format", "fp16", "--unit", "add", "-n", "20000"),
+              ("--format", "lns8", "--unit", "add", "-n", "20000"),
+              ("--format", "bf16", "--unit", "convert", "--acc", "posit8", "-n", "20000"),
+              ("--format", "posit8", "--unit", "convert", "--acc", "e4m3", "-n", "20000"))
+#: docs/dot-product-units.md's deepseek-fp8 table: the scaled unit and its tensor-core step alone
+DEEPSEEK_COST = (("--unit", "dot", "--format", "e4m3", "--preset", "deepseek-fp8", "-n", "20000"),
+                 ("--unit", "dot", "--format", "e4m3", "--preset", "h100-fp8", "-n", "20000"))
 #: docs/dot-product-units.md's cost table
 DOT_COST = (("--unit", "dot", "--format", "nvfp4", "-n", "20000"),
             ("--unit", "dot", "--format", "nvint4", "-n", "20000"),
@@ -376,6 +410,9 @@ FIGURES = {
     "lmul": Figure((("reproduce", "lmul", "--json"),), lmul, slow=True),
     "calibrate-timed": Figure((("calibrate", "--json"),), calibrate_timed, slow=True),
     "units-cost": cost_figure(*UNITS_COST),
+    "posit-cost": cost_figure(*POSIT_COST),
+    "deepseek-cost": cost_figure(*DEEPSEEK_COST),
+    "unit-quality": Figure((("bench/unit_quality.py",),), unit_quality, slow=True, text=True),
     "dot-cost": cost_figure(*DOT_COST, ratios=(("MXINT8 / MXFP8 at 8 lanes", 3, 2),
                                                ("NVINT4 / NVFP4 at 16 lanes", 1, 0))),
     "timed-energy-speed": Figure((("bench/timed_energy.py",),), sweep_table, slow=True,

@@ -226,6 +226,7 @@ def _sim(n, mode, **kw):
 
 
 @pytest.mark.rtl
+@pytest.mark.slow                 # the 32-lane Verilator build alone is minutes on 2 cores
 def test_deepseek_sim_fast_and_a_broken_model(monkeypatch, tmp_path):
     """macforge sim --preset deepseek-fp8 in fast mode: 0 mismatches; then a model whose
     promotion is one ulp high on negative results must fail with one line per class naming
