@@ -108,8 +108,8 @@ def units_for(fmt) -> list:
 
 
 def _check_source(unit, fa):
-    """``convert`` and ``quantize`` read operand-format sources; another format's refusal
-    names the units that do run on it."""
+    """``convert``, ``quantize`` and ``dequantize`` read the sources :func:`units_for` lists them
+    for; another format's refusal names the units that do run on it."""
     if unit not in units_for(fa):
         raise FormatError(f"unit {unit!r} does not take {fa.name} sources; "
                           f"{_accepted_for(fa)}")
@@ -175,8 +175,8 @@ def make_unit(unit, fmt, fmt_b=None, acc=None, rounding="rne", saturate=False, s
     fb = parse(fmt_b) if fmt_b is not None else fa
     if loop_stages:
         _check_loop_unit(unit, fa, acc)
-    if unit in ("quantize", "convert"):  # their sources: the operand formats (not posit,
-        _check_source(unit, fa)          # LNS, block), named before any other option
+    if unit in ("quantize", "convert", "dequantize"):   # their sources (units_for), named
+        _check_source(unit, fa)                         # before any other option
     if unit == "quantize":               # a block quantiser: its own checks
         if acc is None:
             raise FormatError("unit 'quantize' needs the block format as acc (e.g. acc=mxfp8)")
