@@ -9,7 +9,7 @@ Public API (docs/formats.md, "Public Python API"; outside tests rely on it)::
     golden.mul(a, b, fmt, out, rounding="rne", fmt_b=None, rnd=None)
     golden.fma(a, b, c, fmt, acc, rounding="rne", rnd=None)
     golden.dot(A, B, c, fmt, acc, align=None, rounding="rne")   # lane-wise over the last axis
-    golden.matmul(A, B, fmt, acc, c=None, preset=None)        # (..., M, K) @ (..., K, N)
+    golden.matmul(A, B, fmt, acc, c=None, preset=None, scales=None)  # (..., M, K) @ (..., K, N)
 
 Operands may be codes or arrays of the format's ml_dtypes type (``f.ml_dtype``);
 ``output="ml_dtypes"`` returns results as that type.

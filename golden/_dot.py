@@ -10,7 +10,7 @@ import numpy as np
 
 from ._formats import FormatError
 from ._ops import dot as _exact_dot, dot_operands
-from ._presets import preset_dot
+from ._presets import get_preset, preset_dot
 from ._registry import parse
 
 __all__ = ["dot", "matmul"]
@@ -52,7 +52,7 @@ def dot(A, B, c, fmt, acc, align=None, rounding="rne", rnd=None, rnd_bits=None,
 
 
 def matmul(A, B, fmt, acc, c=None, align=None, rounding="rne", rnd=None, rnd_bits=None,
-           saturate=False, fmt_b=None, preset=None, output="codes"):
+           saturate=False, fmt_b=None, preset=None, scales=None, output="codes"):
     """Matrix product with every output element one :func:`dot`: ``C[..., i, j] =
     round(sum_k A[..., i, k] * B[..., k, j] + c[..., i, j])`` once into ``acc`` (or by the
     tensor-core ``preset``'s accumulation).
@@ -62,6 +62,11 @@ def matmul(A, B, fmt, acc, c=None, align=None, rounding="rne", rnd=None, rnd_bit
     ``c``: codes of ``acc`` broadcastable to ``(..., M, N)``, default the accumulator's
     additive identity (nothing added). Returns ``acc`` codes shaped ``(..., M, N)``. The
     work is M*N*K products at once, so memory grows with that product.
+    ``scales = (sa, sb)`` (only with a scaled preset, deepseek-fp8, which requires them): fp32
+    codes, ``sa`` one per 1 x 128 activation tile shaped ``(..., M, ceil(K / 128))``, ``sb``
+    one per 128 x 128 weight block shaped ``(..., ceil(K / 128), ceil(N / 128))``; element
+    ``(i, j)`` is :func:`dot` of row i and column j with scales ``sa[..., i, :]`` and
+    ``sb[..., :, j // 128]``.
 
     Examples
     --------
@@ -71,6 +76,14 @@ def matmul(A, B, fmt, acc, c=None, align=None, rounding="rne", rnd=None, rnd_bit
     >>> fp32.decode(golden.matmul(A, B, e4m3, fp32))
     array([[ 1. , -1. ],
            [ 2.5, -1. ]])
+
+    DeepSeek-V3's scaled GEMM: K = 256 is two 128-element tiles of A (scales 1, 2) and two
+    128-row blocks of B's one 128-column block (scales 0.5, 4): 128 * 0.5 * (1 * 0.5 + 2 * 4).
+
+    >>> A = e4m3.encode(np.ones((1, 256))); B = e4m3.encode(np.full((256, 2), 0.5))
+    >>> sa = fp32.encode([[1.0, 2.0]]); sb = fp32.encode([[0.5], [4.0]])
+    >>> fp32.decode(golden.matmul(A, B, e4m3, fp32, preset="deepseek-fp8", scales=(sa, sb)))
+    array([[544., 544.]])
     """
     fa = parse(fmt)
     fb = parse(fmt_b) if fmt_b is not None else fa
@@ -81,7 +94,42 @@ def matmul(A, B, fmt, acc, c=None, align=None, rounding="rne", rnd=None, rnd_bit
                          f"{B.shape}")
     if c is None:
         c = fc.additive_identity
+    if scales is not None or (preset is not None and get_preset(preset).scale_block):
+        scales = _matmul_scales(A.shape, B.shape, preset, scales)
     lanes_a = A[..., :, None, :]                      # (..., M, 1, K)
     lanes_b = np.swapaxes(B, -1, -2)[..., None, :, :]   # (..., 1, N, K)
     return dot(lanes_a, lanes_b, c, fa, fc, align=align, rounding=rounding, rnd=rnd,
-               rnd_bits=rnd_bits, saturate=saturate, fmt_b=fb, preset=preset, output=output)
+               rnd_bits=rnd_bits, saturate=saturate, fmt_b=fb, preset=preset, scales=scales,
+               output=output)
+
+
+def _matmul_scales(a_shape, b_shape, preset, scales):
+    """matmul's ``scales = (sa, sb)`` (tile and block scales) as :func:`dot`'s per-element
+    scales: ``sa`` (..., M, 1, nb) and ``sb`` (..., 1, N, nb) with nb = ceil(K / block)."""
+    if preset is None:
+        raise FormatError("scales apply to a scaled preset (preset='deepseek-fp8')")
+    p = get_preset(preset)
+    if not p.scale_block:
+        raise FormatError(f"preset {p.name} has no operand scales; use deepseek-fp8")
+    (M, K), N, blk = a_shape[-2:], b_shape[-1], p.scale_block
+    nb, nn = -(-K // blk), -(-N // blk)
+    want = (f"sa (..., M, ceil(K/{blk})) = (..., {M}, {nb}) and "
+            f"sb (..., ceil(K/{blk}), ceil(N/{blk})) = (..., {nb}, {nn})")
+    if scales is None:
+        raise FormatError(f"preset {p.name} takes scales=(sa, sb): fp32 codes, {want}")
+    if not isinstance(scales, (tuple, list)) or len(scales) != 2:
+        raise FormatError(f"scales must be a pair (sa, sb): fp32 codes, {want}")
+    fs = parse(p.acc)
+    sa, sb = fs._checked(scales[0]), fs._checked(scales[1])
+    batch = np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    for s_, tail in ((sa, (M, nb)), (sb, (nb, nn))):
+        try:
+            ok = s_.ndim >= 2 and s_.shape[-2:] == tail and \
+                np.broadcast_shapes(batch, s_.shape[:-2]) == batch
+        except ValueError:
+            ok = False
+        if not ok:
+            raise FormatError(f"scales shaped {sa.shape} and {sb.shape}; A {a_shape} @ B "
+                              f"{b_shape} takes {want}")
+    sb_cols = np.repeat(sb, blk, axis=-1)[..., :N]             # (..., nb, N): block of column j
+    return sa[..., :, None, :], np.swapaxes(sb_cols, -1, -2)[..., None, :, :]

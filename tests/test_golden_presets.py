@@ -113,3 +113,82 @@ def test_error_stats_cli(capsys):
     assert main(["error-stats", "--preset", "nope"]) == 2
     assert capsys.readouterr().err.strip() == \
         "macforge: error: unknown preset 'nope'; accepted: h100-fp8, deepseek-fp8"
+
+
+# ---------------------------------------------------------------------------------------------
+# golden.matmul with the deepseek-fp8 preset: tile and block scales
+# ---------------------------------------------------------------------------------------------
+def _deepseek_operands(rng, M, K, N, batch=()):
+    nb, nn = -(-K // 128), -(-N // 128)
+    a = E4M3.encode(rng.normal(size=batch + (M, K)) * 40)
+    b = E4M3.encode(rng.normal(size=batch + (K, N)) * 40)
+    # scales spread over 2^-8 .. 2^8: a tile or block picked wrongly is far off the bound
+    sa = FP32.encode(rng.uniform(1, 2, batch + (M, nb)) * 2.0 ** rng.integers(-8, 9, (M, nb)))
+    sb = FP32.encode(rng.uniform(1, 2, batch + (nb, nn)) * 2.0 ** rng.integers(-8, 9, (nb, nn)))
+    return a, b, sa, sb
+
+
+@pytest.mark.parametrize("M,K,N", [(1, 128, 1), (2, 272, 3), (3, 320, 2), (2, 272, 130),
+                                   (1, 320, 130)])
+def test_deepseek_matmul_is_dot_per_element(M, K, N):
+    rng = np.random.default_rng(M * 1000 + K + N)
+    a, b, sa, sb = _deepseek_operands(rng, M, K, N)
+    got = golden.matmul(a, b, "e4m3", "fp32", preset="deepseek-fp8", scales=(sa, sb))
+    assert got.shape == (M, N) and got.dtype == FP32.dtype
+    want = np.array([[golden.dot(a[i], b[:, j], 0, "e4m3", "fp32", preset="deepseek-fp8",
+                                 scales=(sa[i], sb[:, j // 128])) for j in range(N)]
+                     for i in range(M)])
+    i, j = np.divmod(np.arange(M * N), N)
+    R.check_codes(FP32, got.ravel(), want.ravel(), {"i": i, "j": j}, f"deepseek-fp8 matmul {M}x{K} @ {K}x{N}")
+    # float64 sanity: within the docs' bound 2^-5 * sum_k |a_ik b_kj| of the dequantised product
+    # (docs/formats.md; register truncation <= 4 steps x 34 x 2^-13 per 128-block, < 1.7 %)
+    s = lambda codes, blk, axis: np.repeat(FP32.decode(codes), blk, axis=axis)
+    va = E4M3.decode(a) * s(sa, 128, -1)[:, :K]
+    vb = E4M3.decode(b) * s(np.repeat(sb, 128, axis=-1)[:, :N], 128, 0)[:K]
+    err = np.abs(FP32.decode(got) - va @ vb)
+    assert np.all(err <= 2.0 ** -5 * (np.abs(va) @ np.abs(vb))), err.max()
+
+
+def test_deepseek_matmul_batched_and_c():
+    rng = np.random.default_rng(5)
+    a, b, sa, sb = _deepseek_operands(rng, 2, 200, 3, batch=(2,))
+    c = FP32.encode(rng.normal(size=(2, 2, 3)) * 100)
+    got = golden.matmul(a, b, "e4m3", "fp32", c=c, preset="deepseek-fp8", scales=(sa, sb))
+    for n in range(2):
+        assert np.array_equal(got[n], golden.matmul(a[n], b[n], "e4m3", "fp32", c=c[n],
+                                                    preset="deepseek-fp8",
+                                                    scales=(sa[n], sb[n])))
+    # a weight shared over the batch: sb without the batch axis broadcasts
+    shared = golden.matmul(a, b[0], "e4m3", "fp32", preset="deepseek-fp8", scales=(sa, sb[0]))
+    assert np.array_equal(shared[1], golden.matmul(a[1], b[0], "e4m3", "fp32",
+                                                   preset="deepseek-fp8", scales=(sa[1], sb[0])))
+
+
+def test_deepseek_matmul_errors():
+    rng = np.random.default_rng(1)
+    a, b, sa, sb = _deepseek_operands(rng, 2, 272, 130)
+    want = (r"takes sa \(\.\.\., M, ceil\(K/128\)\) = \(\.\.\., 2, 3\) and "
+            r"sb \(\.\.\., ceil\(K/128\), ceil\(N/128\)\) = \(\.\.\., 3, 2\)$")
+    mm = lambda **kw: golden.matmul(a, b, "e4m3", "fp32", **kw)
+    with pytest.raises(FormatError, match=r"^scales shaped \(2, 2\) and \(3, 2\); A \(2, 272\) "
+                                          r"@ B \(272, 130\) " + want):
+        mm(preset="deepseek-fp8", scales=(sa[:, :2], sb))
+    with pytest.raises(FormatError, match=r"^scales shaped \(2, 3\) and \(3, 1\);.*" + want):
+        mm(preset="deepseek-fp8", scales=(sa, sb[:, :1]))
+    with pytest.raises(FormatError, match=r"^scales shaped \(3,\) and \(3, 2\);"):
+        mm(preset="deepseek-fp8", scales=(sa[0].reshape(-1)[:3], sb))
+    with pytest.raises(FormatError, match=r"^scales shaped \(4, 2, 3\) and \(3, 2\);"):
+        mm(preset="deepseek-fp8", scales=(np.stack([sa] * 4), sb))     # batch A and B lack
+    with pytest.raises(FormatError, match=r"^scales must be a pair \(sa, sb\): fp32 codes, sa"):
+        mm(preset="deepseek-fp8", scales=sa)
+    with pytest.raises(FormatError, match=r"^preset deepseek-fp8 takes scales=\(sa, sb\): fp32 "
+                                          r"codes, sa \(\.\.\., M, ceil\(K/128\)\)"):
+        mm(preset="deepseek-fp8")
+    with pytest.raises(FormatError,
+                       match=r"^scales apply to a scaled preset \(preset='deepseek-fp8'\)$"):
+        mm(scales=(sa, sb))
+    with pytest.raises(FormatError, match=r"^preset h100-fp8 has no operand scales; use "
+                                          r"deepseek-fp8$"):
+        mm(preset="h100-fp8", scales=(sa, sb))
+    with pytest.raises(FormatError, match=r"^fp32: codes must be integers"):
+        mm(preset="deepseek-fp8", scales=(FP32.decode(sa), sb))
