@@ -139,7 +139,8 @@ def test_deepseek_matmul_is_dot_per_element(M, K, N):
                                  scales=(sa[i], sb[:, j // 128])) for j in range(N)]
                      for i in range(M)])
     i, j = np.divmod(np.arange(M * N), N)
-    R.check_codes(FP32, got.ravel(), want.ravel(), {"i": i, "j": j}, f"deepseek-fp8 matmul {M}x{K} @ {K}x{N}")
+    R.check_codes(FP32, got.ravel(), want.ravel(), {"i": i, "j": j},
+                  f"deepseek-fp8 matmul {M}x{K} @ {K}x{N}")
     # float64 sanity: within the docs' bound 2^-5 * sum_k |a_ik b_kj| of the dequantised product
     # (docs/formats.md; register truncation <= 4 steps x 34 x 2^-13 per 128-block, < 1.7 %)
     s = lambda codes, blk, axis: np.repeat(FP32.decode(codes), blk, axis=axis)
