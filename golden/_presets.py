@@ -35,7 +35,9 @@ partial sum R of the 128 products is multiplied by the two scales on the CUDA co
 ``s = fp32_rne(sa * sb)``, then ``acc = fp32_rne(R * s + acc)`` in one fused multiply-add
 (DeepGEMM's ``final_accum += scale_a * scale_b * accum``, which nvcc contracts into an FFMA;
 R is exact in fp32). ``golden.dot(..., preset="deepseek-fp8", scales=(sa, sb))`` takes the
-scales as fp32 codes shaped ``(..., ceil(K / 128))``.
+scales as fp32 codes shaped ``(..., ceil(K / 128))``; ``golden.matmul`` takes them per tile
+and block, ``sa`` (..., M, ceil(K / 128)) and ``sb`` (..., ceil(K / 128), ceil(N / 128)),
+as :func:`fine_grained_quantize` makes them.
 """
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ from ._exact import round_to, unpack
 from ._formats import FormatError, Rounding
 
 __all__ = ["Preset", "PRESETS", "get_preset", "scaled_promotion", "tensor_core_dot",
-           "PresetStats", "preset_stats"]
+           "fine_grained_quantize", "PresetStats", "preset_stats"]
 
 
 @dataclass(frozen=True)
@@ -238,10 +240,9 @@ DISTS = ("uniform", "normal")
 
 
 def _tile_quantize(f, fp32, x, block, rows):
-    """DeepSeek-V3's fine-grained quantisation of ``x`` (R, K): one fp32 scale
-    ``amax / f.max`` per ``rows`` x ``block`` tile (1 x 128 activations; a 128 x 128 weight
-    block is ``rows = 128`` over the transposed weights), elements ``encode(x / scale)``.
-    Returns (element codes, scale codes (R, ceil(K / block)), dequantised float64 values)."""
+    """One fp32 scale ``amax / f.max`` per ``rows`` x ``block`` tile of ``x`` (R, K), elements
+    ``encode(x / scale)``. Returns (element codes, scale codes (R, ceil(K / block)), one row per
+    row of ``x``, dequantised float64 values)."""
     R, K = x.shape
     nb = -(-K // block)
     pad = np.zeros((-(-R // rows) * rows, nb * block))
@@ -253,6 +254,20 @@ def _tile_quantize(f, fp32, x, block, rows):
     s_full = np.repeat(s, block, axis=1)[:, :K]
     codes = f.encode(x / s_full, saturate=True)
     return codes, sc, f.decode(codes) * s_full
+
+
+def fine_grained_quantize(x, w, fmt="e4m3", preset="deepseek-fp8"):
+    """DeepSeek-V3's fine-grained quantisation of activations ``x`` (M, K) and weights ``w``
+    (K, N) for a scaled preset: one fp32 scale ``amax / fmt.max`` per 1 x 128 tile of ``x`` and
+    per 128 x 128 block of ``w``. Returns ``(a, b, (sa, sb), va, vb)``: element codes, the
+    scales in :func:`golden.matmul`'s shapes (``sa`` (M, ceil(K/128)), ``sb`` (ceil(K/128),
+    ceil(N/128))) and the dequantised float64 operands."""
+    from ._registry import parse
+    p = get_preset(preset)
+    f, fp32, blk = parse(fmt), parse(p.acc), p.scale_block
+    a, sa, va = _tile_quantize(f, fp32, np.asarray(x, float), blk, 1)
+    bt, sbt, vbt = _tile_quantize(f, fp32, np.asarray(w, float).T, blk, blk)
+    return a, bt.T, (sa, sbt[::blk].T), va, vbt.T
 
 
 def preset_stats(preset="h100-fp8", k=4096, promote=True, m=64, n=64, fmt="e4m3",
@@ -276,19 +291,20 @@ def preset_stats(preset="h100-fp8", k=4096, promote=True, m=64, n=64, fmt="e4m3"
     fp32 = parse(p.acc)
     scales = None
     if p.scale_block:
-        a, sa, va = _tile_quantize(f, fp32, draw((m, k)), p.scale_block, p.scale_block)
-        bt, sbt, vbt = _tile_quantize(f, fp32, draw((n, k)), p.scale_block, 1)
-        b, vb = bt.T, vbt.T
-        scales = (np.repeat(sa[:, None, :], n, axis=1), np.repeat(sbt[None, :, :], m, axis=0))
+        a, b, scales, va, vb = fine_grained_quantize(draw((m, k)), draw((n, k)).T, f, p)
     else:
         a = f.encode(draw((m, k)) * (f.max / 8))
         b = f.encode(draw((k, n)) * (f.max / 8))
         va, vb = f.decode(a), f.decode(b)
     exact = va @ vb                                    # products exact; the sum to 2^-52
-    A = np.repeat(a[:, None, :], n, axis=1)            # (m, n, K) rows for dot
-    B = np.repeat(b.T[None, :, :], m, axis=0)
-    zero = np.zeros((m, n), fp32.dtype)
-    got = fp32.decode(tensor_core_dot(A, B, zero, f, p, promote=promote, scales=scales))
+    if promote:
+        from ._dot import matmul
+        got = fp32.decode(matmul(a, b, f, fp32, preset=p.name, scales=scales))
+    else:                                              # one register over K: not a golden.dot
+        A = np.repeat(a[:, None, :], n, axis=1)        # (m, n, K) rows
+        B = np.repeat(b.T[None, :, :], m, axis=0)
+        zero = np.zeros((m, n), fp32.dtype)
+        got = fp32.decode(tensor_core_dot(A, B, zero, f, p, promote=False, scales=scales))
     seq = np.zeros((m, n), np.float32)
     prods = (va[:, None, :] * vb.T[None, :, :]).astype(np.float32)    # exact in fp32
     # (scaled presets: va, vb are the dequantised values; their products round into fp32)

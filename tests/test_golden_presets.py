@@ -193,3 +193,25 @@ def test_deepseek_matmul_errors():
         mm(preset="h100-fp8", scales=(sa, sb))
     with pytest.raises(FormatError, match=r"^fp32: codes must be integers"):
         mm(preset="deepseek-fp8", scales=(FP32.decode(sa), sb))
+
+
+def test_fine_grained_quantize_tiles_and_blocks():
+    """error-stats' DeepSeek-V3 quantisation: activations per 1 x 128 tile (every row its own
+    scale), weights per 128 x 128 block (128 rows of K share one); scales in matmul's shapes."""
+    from macforge.golden._presets import fine_grained_quantize
+    rng = np.random.default_rng(3)
+    M, K, N = 3, 272, 130
+    x = rng.normal(size=(M, K)) * 10.0 ** np.arange(M)[:, None]        # rows far apart
+    w = rng.normal(size=(K, N)) * 10.0 ** (np.arange(N) % 3)[None, :]
+    a, b, (sa, sb), va, vb = fine_grained_quantize(x, w)
+    assert sa.shape == (M, 3) and sb.shape == (3, 2) and a.shape == (M, K) and b.shape == (K, N)
+    for i in range(M):
+        for t in range(3):
+            tile = np.abs(x[i, t * 128:(t + 1) * 128]).max()
+            assert sa[i, t] == FP32.encode(tile / 448)
+    for t in range(3):
+        for u in range(2):
+            block = np.abs(w[t * 128:(t + 1) * 128, u * 128:(u + 1) * 128]).max()
+            assert sb[t, u] == FP32.encode(block / 448)
+    assert np.array_equal(va, E4M3.decode(a) * np.repeat(FP32.decode(sa), 128, 1)[:, :K])
+    golden.matmul(a, b, "e4m3", "fp32", preset="deepseek-fp8", scales=(sa, sb))   # shapes fit
