@@ -47,7 +47,7 @@ __all__ = ["MODEL_VERSION", "HOROWITZ_INT8_MUL_PJ", "KAPPA_FF_PER_UM2", "net_cap
            "load_activity", "check_activity"]
 
 #: Bump when the activity or capacitance model changes: part of every cached energy's key.
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 
 #: Horowitz ISSCC 2014 (45 nm, 0.9 V), int8 multiply: 0.2 pJ (docs/anchors.md) -- the one
 #: calibration point.
@@ -200,7 +200,8 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
 
     Ports with a manifest role ``operand``/``addend`` get uniform random finite codes of
     their format (or the caller's ``operands[port]``, or zeros when ``zero``); ``scale`` ports
-    (block dot units) codes within 2^-4..2^4 (or the caller's); ``random``
+    (block dot units) codes within 2^-4..2^4 (or the caller's); ``tscale`` ports (the nv*
+    tensor scale) codes that put each block's scale in range (:func:`_tensor_scales`); ``random``
     ports (stochastic rounding) uniform bits; ports of a plain design (no manifest) uniform
     bits over their width.
     """
@@ -214,7 +215,7 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
     else:
         shape = (n_ops,)
     size = int(np.prod(shape))
-    inputs = {}
+    inputs, lane_codes, deferred = {}, {}, []
     for name, nets in net.inputs.items():
         if name == net.clock:
             continue
@@ -235,8 +236,11 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
             else:
                 codes = operand_codes(_port_format(manifest, port), size * k, rng,
                                       max_abs=_operand_bound(manifest)).reshape(size, k)
+            lane_codes[name] = codes
             words = wide_rows(codes, port)
             inputs[name] = words.reshape(shape + (words.shape[1],))
+        elif role == "tscale":                  # after the blocks it scales (below)
+            deferred.append(name)
         elif role == "scale":
             if operands is not None and name in operands:       # the caller's real scales
                 v = np.resize(np.asarray(operands[name]).astype(np.uint64).ravel(), size)
@@ -277,12 +281,35 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
             inputs[name] = np.uint64(0)
         else:
             raise NetlistError(f"input port {name!r} has role {role!r}; the activity "
-                               "generator knows operand, addend, scale, random, enable, "
+                               "generator knows operand, addend, scale, tscale, random, enable, "
                                "first, reset, clear")
+    for name in deferred:
+        inputs[name] = _tensor_scales(manifest, roles[name], lane_codes, size, rng,
+                                      zero, operands).reshape(shape)
     if not sequential:
         inputs = {k: (np.full(n_ops, v, dtype=np.uint64) if np.ndim(v) == 0 else v)
                   for k, v in inputs.items()}
     return inputs, sequential
+
+
+def _tensor_scales(manifest, port, lane_codes, size, rng, zero, operands):
+    """The nv* tensor-scale codes (role ``tscale``): the caller's, zeros, or for a quantiser
+    amax / (Q * 2^U(-SCALE_SPAN, SCALE_SPAN)) of each block it reads (the tensor scale a
+    quantising accelerator sets: block scales in e4m3's range, no invalid scales;
+    :func:`sim.stimulus.nv_tensor_scales`), for a dequantiser 2^U(-SCALE_SPAN, SCALE_SPAN)."""
+    from macforge import golden
+    from macforge.sim.stimulus import nv_tensor_scales
+    name = port["name"]
+    if operands is not None and name in operands:
+        return np.resize(np.asarray(operands[name]).astype(np.uint64).ravel(), size)
+    if zero:
+        return np.zeros(size, np.uint64)
+    fmts = manifest["formats"]
+    if manifest.get("model") == "quantize" and "a" in lane_codes:
+        return nv_tensor_scales(golden.parse(fmts["a"]), golden.parse(fmts["out"]),
+                                lane_codes["a"], 0, 0, rng, span=(-SCALE_SPAN, SCALE_SPAN),
+                                corners=0.0).astype(np.uint64)
+    return _scale_codes(fmts[name], size, rng)
 
 
 def switched_capacitance(net: GateNetlist, n_ops: int = 100_000, manifest: dict | None = None,

@@ -90,7 +90,8 @@ def quantize(x, fmt, axis=-1, rounding="rne", tensor_scale=None) -> BlockTensor:
     one value per block is what the hardware quantiser's tensor-scale port gives), used as
     given; a block whose tensor scale is not a positive finite number gets the NaN scale and
     zero elements, as a block holding a NaN. Returns a :class:`BlockTensor` (its
-    ``tensor_scale`` the given array, or the float when one scale serves the tensor).
+    ``tensor_scale`` the given values as an fp32-valued float64 array; without
+    ``tensor_scale``, the float computed from the tensor).
 
     Examples
     --------

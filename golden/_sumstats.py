@@ -100,6 +100,9 @@ def running_sum_stats(fmt, rounding="rne", steps=16384, trials=1000, seed=0, rnd
     True
     """
     f = parse(fmt)
+    if f.family != "minifloat":          # the add unit's sums: a rounding minifloat
+        raise FormatError(f"a running sum rounds into a minifloat format (e4m3, bf16, fp16, "
+                          f"...), not {f.name} ({f.family} format)")
     rounding = Rounding.parse(rounding)
     for name, v in (("steps", steps), ("trials", trials)):
         if not isinstance(v, (int, np.integer)) or v < 1:

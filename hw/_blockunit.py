@@ -16,7 +16,7 @@ class BlockUnit(Unit):
 
     Subclasses call :meth:`_block_setup` first and give :meth:`_lane_formats`.
     """
-    _roles = {**Unit._roles, "scale": "scale", "tscale": "operand"}
+    _roles = {**Unit._roles, "scale": "scale", "tscale": "tscale"}
 
     def _block_setup(self, blk, rounding, lanes) -> Rounding:
         """Check and keep the block format and lanes (1..block, default the block); returns

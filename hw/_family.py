@@ -49,7 +49,8 @@ class HwFamily:
         For a family with units of its own: every generic unit name it takes, mapped to the
         unit kind built for it (posit: ``{"mul": "pmul", "mac": "pmac", "fma": "fma", "add":
         "add", "convert": "convert"}``, its own multiplier and quire MAC plus shared units
-        through its decoder and packer; a block format runs only on ``{"dot": "dot"}``).
+        through its decoder and packer; a block format runs on ``{"dot": "dot", "dequantize":
+        "dequantize"}``).
         Empty for families that run on every shared unit.
     """
     code_shape: Callable | None = None

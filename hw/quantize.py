@@ -89,6 +89,10 @@ class Quantize(BlockUnit):
         if not blk.is_mx and fa.family != "minifloat":
             raise FormatError(f"unit 'quantize' into {blk.name} takes a float source "
                               f"(fp32, bf16, fp16, a minifloat), not {fa.name}")
+        if not blk.is_mx and fa.precision > parse(TSCALE).precision:
+            raise FormatError(f"unit 'quantize' into {blk.name} takes sources no wider than its "
+                              f"{TSCALE} tensor scale's {parse(TSCALE).precision}-bit "
+                              f"significand (fp32, bf16, fp16, ...), not {fa.name}")
         rounding = self._block_setup(blk, rounding, lanes)
         formats = {"a": fa, "out": blk}
         if not blk.is_mx:

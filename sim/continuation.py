@@ -40,12 +40,20 @@ def _kind(manifest: dict) -> str:
     return manifest["state"]
 
 
-def _states(manifest: dict, state) -> np.ndarray:
+def _states(manifest: dict, state, row_shape: tuple = ()) -> np.ndarray:
     """``state`` as the outputs of the S = interleave vectors before a chunk, oldest first
-    (an int is the last one, the others 0; a C-slow MAC, sim.model, needs all S)."""
+    (an int is the last one, the others 0; a C-slow MAC, sim.model, needs all S). A result
+    wider than 64 bits is a row of ``row_shape`` uint64 words (sim._lanes): ``state`` is then
+    0 (the reset value) or the rows a previous chunk left."""
     S = model.interleave(manifest)
-    st = np.atleast_1d(np.asarray(state, dtype=np.uint64))[-S:]
-    return np.concatenate([np.zeros(S - st.size, np.uint64), st])
+    st = np.asarray(state, dtype=np.uint64)
+    if row_shape and st.ndim == 0:
+        if int(st) != 0:
+            raise FastSimError("a chunk of a unit with a multi-word result starts from 0 or "
+                               "from the rows the previous chunk left, not an integer")
+        st = np.zeros((1,) + row_shape, np.uint64)
+    st = st.reshape((-1,) + row_shape)[-S:]
+    return np.concatenate([np.zeros((S - st.shape[0],) + row_shape, np.uint64), st])
 
 
 def compare_from(manifest: dict, stim: dict, observed: np.ndarray, state=0):
@@ -61,7 +69,7 @@ def compare_from(manifest: dict, stim: dict, observed: np.ndarray, state=0):
     or :func:`sim.stream.stream`, which carry the open sum over).
     """
     kind = _kind(manifest)
-    states = _states(manifest, state)
+    states = _states(manifest, state, np.shape(observed)[1:])
     if kind == "none" or not states.any():
         return model.compare(manifest, stim, observed)
     if kind == "replayed":
@@ -79,8 +87,14 @@ def compare_from(manifest: dict, stim: dict, observed: np.ndarray, state=0):
 
 def _last_states(manifest: dict, state, observed: np.ndarray):
     """The state a chunk leaves for the next (:func:`compare_from`): the last output, or the
-    last S outputs of a C-slow MAC (a tuple, oldest first)."""
+    last S outputs of a C-slow MAC (a tuple, oldest first); rows of a multi-word result."""
     S = model.interleave(manifest)
+    observed = np.asarray(observed)
+    if observed.ndim == 2:                   # multi-word results: the last S rows
+        if not observed.shape[0]:
+            return state
+        return np.concatenate([_states(manifest, state, observed.shape[1:]),
+                               observed.astype(np.uint64)])[-S:]
     if S == 1:
         return int(observed[-1]) if observed.size else state
     st = np.concatenate([_states(manifest, state), np.asarray(observed, np.uint64)])[-S:]
@@ -180,4 +194,6 @@ def state_before(manifest: dict, observed: np.ndarray, state, i: int) -> int | N
     if _kind(manifest) == "none":
         return None
     S = model.interleave(manifest)
-    return int(observed[i - S]) if i >= S else int(_states(manifest, state)[i])
+    rows = np.ndim(observed) == 2            # a multi-word result: its row
+    v = observed[i - S] if i >= S else _states(manifest, state, np.shape(observed)[1:])[i]
+    return v if rows else int(v)

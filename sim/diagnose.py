@@ -89,10 +89,13 @@ def _port_format(manifest, port):
     """The format of one result port's codes (lanes: the element format), or None."""
     f = manifest["formats"]
     name = f.get(port["name"])
+    if name is None and port["name"] in manifest.get("elements", {}):   # block units' lanes
+        name = manifest["elements"][port["name"]]
+    if name is None and port.get("role") == "scale" and manifest.get("scale"):
+        name = manifest["scale"]                # a quantiser's block-scale output
     if name is None and "lanes" in port:
         blk = golden.parse(f.get("out") or f.get("acc"))
-        elem = getattr(blk, "element", None)
-        return elem
+        return getattr(blk, "element", None)
     return golden.parse(name) if name is not None else None
 
 

@@ -142,11 +142,14 @@ def _mismatch_table(manifest, stim, result, rows, indices=None, indent="  ", lab
     fin = {"a": golden.parse(f["a"]), "b": golden.parse(f.get("b", f["a"])), "c": fo}
     if "scale" in f:                 # block dot units (sa, sb), casts (scale)
         fin["sa"] = fin["sb"] = fin["scale"] = golden.parse(f["scale"])
+    for p, name in f.items():        # other formatted inputs (the nv* tensor scale)
+        fin.setdefault(p, golden.parse(name))
+    shown = [q["name"] for q in manifest["ports"] if q["dir"] == "in" and q["name"] in fin]
     bad = result["mismatches"]
     lines = [] if indices is not None else [f"first {min(rows, bad.size)} of {bad.size} mismatches:"]
     for i in (bad[:rows] if indices is None else indices):
         ins = []
-        for p in ("a", "b", "c", "sa", "sb", "scale"):
+        for p in shown:
             if p in stim and np.ndim(stim[p]) == 2:    # dot units: one code per lane
                 bits = next(q["lane_bits"] for q in manifest["ports"] if q["name"] == p)
                 ins.append(f"{p}={format_lanes(stim[p][i], bits)}")

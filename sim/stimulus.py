@@ -139,18 +139,20 @@ def nv_boundary_blocks(fi, blk, k: int, rng) -> np.ndarray:
 _NV_T = np.array([2.0 ** -4, 1.0, 8.0])     # tensor scales of nv_boundary_blocks, in turn
 
 
-def nv_tensor_scales(fi, blk, a, n_lead: int, n_boundary: int, rng) -> np.ndarray:
+def nv_tensor_scales(fi, blk, a, n_lead: int, n_boundary: int, rng, span=(-12, 10),
+                     corners: float = 0.05) -> np.ndarray:
     """fp32 tensor-scale codes for the NV quantiser's blocks ``a``: 1 for the ``n_lead``
     corner blocks, :data:`_NV_T` in turn for the next ``n_boundary``
-    (:func:`nv_boundary_blocks`), and for the random blocks amax / (Q * 2^U(-12, 10)), so
-    block scales cover e4m3's subnormals, zero and saturation; a twentieth are fp32 corner
-    codes (NaN, infinities, zeros, negative, subnormal: an invalid tensor scale is a NaN
-    block scale)."""
+    (:func:`nv_boundary_blocks`), and for the random blocks amax / (Q * 2^U(span)); the
+    default span makes block scales cover e4m3's subnormals, zero and saturation. A fraction
+    ``corners`` of them are fp32 corner codes (NaN, infinities, zeros, negative, subnormal: an
+    invalid tensor scale is a NaN block scale). The cost model's activity asks for in-range
+    block scales and no corners (a tensor scale as a quantising accelerator sets it)."""
     fp32 = golden.parse("fp32")
     x = fi.decode(a)
     amax = np.where(np.isfinite(x), np.abs(x), 0.0).max(axis=1)
     Q = float(blk._element_max_code_value)
-    target = 2.0 ** rng.uniform(-12, 10, a.shape[0])
+    target = 2.0 ** rng.uniform(span[0], span[1], a.shape[0])
     t = np.where(amax > 0, amax / (Q * target), 2.0 ** rng.integers(-20, 20, a.shape[0]))
     codes = fp32.encode(t)
     codes[fp32.decode(codes) == 0] = 1                 # underflow: the smallest subnormal
@@ -158,7 +160,7 @@ def nv_tensor_scales(fi, blk, a, n_lead: int, n_boundary: int, rng) -> np.ndarra
     codes[n_lead:n_lead + n_boundary] = fp32.encode(_NV_T[np.arange(n_boundary) // 3
                                                            % len(_NV_T)])
     tail = np.arange(n_lead + n_boundary, a.shape[0])
-    pick = tail[rng.random(tail.size) < 0.05]
+    pick = tail[rng.random(tail.size) < corners]
     codes[pick] = rng.choice(fp32.corner_codes().astype(codes.dtype), pick.size)
     return codes
 

@@ -275,3 +275,25 @@ def test_one_eval_cycle_only_where_safe(kind, tmp_path):
 def test_posit16es1_every_product():
     """All 2^32 posit16es1 x posit16es1 -> posit16es1 products."""
     _sweep("pmul", "posit16es1", sweeps.pair_sweep("posit16es1"), acc="posit16es1")
+
+
+def test_chunk_states_of_a_multi_word_result():
+    """A unit whose result is uint64 word rows (the deepseek dot's reg + acc) carries rows
+    between chunks: the last row (the last S rows of a C-slow unit), and the state before a
+    step is a row (it was int(row): a TypeError past the first chunk)."""
+    from macforge.sim import continuation as c
+    obs = np.arange(12, dtype=np.uint64).reshape(6, 2)
+    one = {"state": "observed", "interleave": 1}
+    st = c._last_states(one, 0, obs)
+    assert st.tolist() == [[10, 11]]
+    assert c._states(one, st, (2,)).tolist() == [[10, 11]]
+    assert c.state_before(one, obs, st, 0).tolist() == [10, 11]
+    assert c.state_before(one, obs, 0, 0).tolist() == [0, 0]
+    assert c.state_before(one, obs, 0, 3).tolist() == [4, 5]
+    three = {"state": "observed", "interleave": 3}
+    st = c._last_states(three, 0, obs[:2])
+    assert st.tolist() == [[0, 0], [0, 1], [2, 3]]
+    assert c._last_states(three, st, obs[2:]).tolist() == [[6, 7], [8, 9], [10, 11]]
+    assert c._last_states(three, 0, np.arange(5, dtype=np.uint64)) == (2, 3, 4)
+    with pytest.raises(c.FastSimError):
+        c._states(one, 7, (2,))
