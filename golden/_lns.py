@@ -219,7 +219,7 @@ class Lns(Format):
         """LNS rounds to the nearest log code only: ``rne`` (``rna`` is the same, no ties)."""
         rounding = Rounding.parse(rounding)
         if rounding not in (Rounding.RNE, Rounding.RNA):
-            raise FormatError(f"{self.name} encodes to the nearest log code only (rne); "
+            raise FormatError(f"{self.name} rounds to the nearest log code only (rne or rna); "
                               f"rounding {rounding.value!r} is not defined for LNS")
         return rounding
 
