@@ -23,6 +23,9 @@ Definitions (all bit-exact):
   largest float64 below that boundary. Then ``L > L_max`` saturates to ``L_max`` (and +-inf gives
   +-max), and ``L < L_min + 1`` gives zero of the sign of ``x``: ``x`` encodes to zero iff
   ``|x| < 2^((L_min + 1/2) / 2^F)``, the same rule as ``mul``. NaN cannot be encoded.
+- **convert** into LNS (:meth:`Lns.round_triple`, ``golden.convert``): the encode rule on an
+  exact value ``m * 2^e`` of any precision (``m`` up to 64 bits), the significand compared with
+  ``floor(B_j * 2^63)`` (:func:`boundary_floors`); +-inf saturates, NaN gives +max.
 - **mul**: ``L = La + Lb`` exactly, sign ``sa ^ sb``; ``L > L_max`` saturates, ``L < L_min + 1``
   is zero (sign ``sa ^ sb``); a zero operand gives zero (sign ``sa ^ sb``).
 - **lns_add** (LNS-domain addition with Gaussian logarithms): order the operands so that
