@@ -424,6 +424,9 @@ _LNS_HW_CASES = [
     ("int16", "lns8", "rne", None, 0, 800),
     ("posit16", "lns12f6", "rna", None, 0, 800),
     ("takum16", "lns8", "rne", "e8m0", 0, 800),
+    ("hif8", "lns8", "rne", None, 0, 0),             # every hif8 code
+    ("int32", "lns6f2", "rne", None, 0, 600),
+    ("e11m52", "lns12f6", "rne", "int8", 1, 600),    # 53-bit significands reach LnsRound exactly
 ]
 
 
