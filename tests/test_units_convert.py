@@ -465,6 +465,12 @@ def test_convert_lns_errors(kw, msg):
     test_convert_errors(kw, msg)
 
 
+def test_convert_lns_source_names_the_result_use():
+    with pytest.raises(FormatError, match=r"; lns8f3 is a cast result \(--unit convert --acc "
+                                          r"lns8f3\)$"):
+        hw.make_unit("convert", "lns8", acc="bf16")
+
+
 @pytest.mark.slow
 @pytest.mark.rtl
 @pytest.mark.parametrize("fmt,acc,scale,vectors", [
