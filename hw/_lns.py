@@ -296,6 +296,24 @@ class LnsAdd(_LnsBinary):
 _CAST_PRECISION = 63
 
 
+def _count_below(m, S, floors):
+    """``#{j : S > floors[j]}`` of ascending constants, as a binary search (F compare steps,
+    each against the constant its higher result bits select) rather than 2^F comparators."""
+    F = (len(floors) - 1).bit_length()
+    c = Signal(range(len(floors) + 1), name="log_frac")
+    top = S > floors[-1]                                  # c = 2^F: S above every boundary
+    bits = []
+    for b in reversed(range(F)):                          # bit b of c (when not top)
+        table = Array(Const(floors[(i << (b + 1) | (1 << b)) - 1], len(S))
+                      for i in range(1 << (F - 1 - b)))
+        hi = Cat(*reversed(bits)) if bits else None
+        bit = Signal(name=f"log_frac_{b}")
+        m.d.comb += bit.eq(S > table[hi] if bits else S > floors[(1 << b) - 1])
+        bits.append(bit)
+    m.d.comb += c.eq(Mux(top, len(floors), Cat(*reversed(bits)) if bits else 0))
+    return c
+
+
 class LnsRound(Round):
     """Round a normalised raw value into an LNS code: the packer of casts (``golden.convert``
     into LNS, :meth:`~golden.Lns.round_triple`).
@@ -303,8 +321,9 @@ class LnsRound(Round):
     After :class:`~hw._normalise.Normalise` the value is ``y * 2^exp``, ``y = sig / 2^W`` in
     [1, 2) with all of the source's bits (``W = 63`` fraction bits, :data:`_CAST_PRECISION`).
     The log code's fraction ``c`` counts the boundaries ``B_j = 2^((2j+1)/2^(F+1))`` at or
-    below ``y``: ``y >= B_j`` iff ``sig > floor(B_j * 2^W)`` (B_j irrational), 2^F comparators
-    against constants (``Lns.boundary_floors``); ``L = exp * 2^F + c``. Then
+    below ``y``: ``y >= B_j`` iff ``sig > floor(B_j * 2^W)`` (B_j irrational), found by a
+    binary search over those ascending constants (``Lns.boundary_floors``): F + 1 comparators,
+    each against the constant the result bits above it select; ``L = exp * 2^F + c``. Then
     ``L > L_max`` saturates to +-max, ``L < L_min + 1`` (or a value below the grid's
     ``emin = L_min / 2^F``, whose top bit Normalise leaves clear) is the zero of its sign,
     +-inf gives +-max and NaN +max (LNS has no NaN). Rounding rne or rna only; overflow always
@@ -334,8 +353,7 @@ class LnsRound(Round):
         n, F, width = f.n, f.frac, lay.sig_width
         S = norm.sig[width - _CAST_PRECISION - 1:]          # y * 2^W, exact (sticky 0)
         floors = [int(d) for d in f.boundary_floors(_CAST_PRECISION)]
-        c = Signal(range(len(floors) + 1), name="log_frac")
-        m.d.comb += c.eq(sum(S > d for d in floors))
+        c = _count_below(m, S, floors)
         span = max(abs(lay.exp_min), abs(lay.exp_max)) + 1
         L = Signal(signed(bits_for(span) + F + 2), name="L")
         m.d.comb += L.eq((norm.exp << F) + c)
