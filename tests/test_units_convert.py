@@ -427,6 +427,8 @@ _LNS_HW_CASES = [
     ("hif8", "lns8", "rne", None, 0, 0),             # every hif8 code
     ("int32", "lns6f2", "rne", None, 0, 600),
     ("e11m52", "lns12f6", "rne", "int8", 1, 600),    # 53-bit significands reach LnsRound exactly
+    ("fp32", "lns16f8", "rne", None, 0, 1200),       # an 8-step boundary search
+    ("e5m2", "lns4f1", "rna", None, 0, 0),
 ]
 
 
