@@ -5,7 +5,10 @@ a power of two times a triple is a triple), and the shared rounder of the output
 it once, in any mode, SR included. Integers have no NaN or infinity: a cast into an integer
 maps NaN to the largest integer and +-inf to the largest / smallest one (RISC-V ``fcvt``'s
 rule), whatever ``saturate`` says; finite overflow wraps modulo 2^n, or clamps with
-``saturate``.
+``saturate``. A cast into LNS (``lns<N>f<F>``, no exact triples) is the nearest log code of the
+exact scaled value (:meth:`Lns.round_triple`, the rule of ``Lns.encode``): rne/rna only,
+overflow and +-inf saturate to +-max whatever ``saturate`` says, and NaN (a NaN source code
+or scale) gives +max, as LNS has no NaN.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import numpy as np
 from ._exact import FINITE, INF, NAN, ZERO_EXP, resolve_rnd, round_to, unpack
 from ._formats import FormatError, Rounding
 from ._int import Int
+from ._lns import Lns
 from ._minifloat import Minifloat
 from ._registry import parse
 
@@ -46,9 +50,10 @@ def convert(x, fmt, out, rounding="rne", saturate=False, scale=None, scale_fmt="
     x : array of codes of ``fmt``
     fmt, out : format or name
         Source and result formats (any families with exact triples: integers, minifloats,
-        hif8, posits, takums, in either direction).
+        hif8, posits, takums, in either direction; LNS as a result).
     rounding : str or Rounding
-        Every mode; ``sr`` needs ``rnd`` (R bits per element, R = ``rnd_bits``).
+        Every mode; ``sr`` needs ``rnd`` (R bits per element, R = ``rnd_bits``). Into LNS:
+        ``rne`` or ``rna`` (the nearest log code; no ties exist).
     saturate : bool
         Overflow clamps to +-max (integers: to the integer range; else they wrap).
     scale : array of codes of ``scale_fmt``, optional
@@ -69,6 +74,8 @@ def convert(x, fmt, out, rounding="rne", saturate=False, scale=None, scale_fmt="
     """
     fi, fo = parse(fmt), parse(out)
     codes = fi.check_codes(x)
+    if isinstance(fo, Lns):
+        fo.check_nearest(rounding)
     if scale is not None:
         k, scale_nan = scale_exponent(scale, scale_fmt)
         codes, k, scale_nan = np.broadcast_arrays(codes, k, scale_nan)
@@ -79,6 +86,8 @@ def convert(x, fmt, out, rounding="rne", saturate=False, scale=None, scale_fmt="
     sign, m, e, kind = unpack(fi, codes)
     e = np.where(m != 0, e + k, ZERO_EXP)
     kind = np.where(scale_nan, NAN, kind).astype(np.int8)
+    if isinstance(fo, Lns):
+        return fo.round_triple(sign, m, e, kind == NAN, kind == INF)
     sticky = np.zeros(codes.shape, bool)
     if isinstance(fo, Int):
         finite = kind == FINITE

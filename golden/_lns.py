@@ -23,6 +23,9 @@ Definitions (all bit-exact):
   largest float64 below that boundary. Then ``L > L_max`` saturates to ``L_max`` (and +-inf gives
   +-max), and ``L < L_min + 1`` gives zero of the sign of ``x``: ``x`` encodes to zero iff
   ``|x| < 2^((L_min + 1/2) / 2^F)``, the same rule as ``mul``. NaN cannot be encoded.
+- **convert** into LNS (:meth:`Lns.round_triple`, ``golden.convert``): the encode rule on an
+  exact value ``m * 2^e`` of any precision (``m`` up to 64 bits), the significand compared with
+  ``floor(B_j * 2^63)`` (:func:`boundary_floors`); +-inf saturates, NaN gives +max.
 - **mul**: ``L = La + Lb`` exactly, sign ``sa ^ sb``; ``L > L_max`` saturates, ``L < L_min + 1``
   is zero (sign ``sa ^ sb``); a zero operand gives zero (sign ``sa ^ sb``).
 - **lns_add** (LNS-domain addition with Gaussian logarithms): order the operands so that
@@ -46,9 +49,10 @@ from math import isqrt
 
 import numpy as np
 
+from ._exact import bit_length
 from ._formats import Format, FormatError, Rounding
 
-__all__ = ["Lns", "mul_fields"]
+__all__ = ["Lns", "mul_fields", "boundary_floors"]
 
 _PREC0 = 128            # first precision of the interval arithmetic, bits; doubled on demand
 _PREC_MAX = 4096
@@ -198,10 +202,7 @@ class Lns(Format):
         Only round-to-nearest exists (``rne``; ``rna`` is the same, as there are no ties).
         Overflow always saturates; NaN raises FormatError.
         """
-        rounding = Rounding.parse(rounding)
-        if rounding not in (Rounding.RNE, Rounding.RNA):
-            raise FormatError(f"{self.name} encodes to the nearest log code only (rne); "
-                              f"rounding {rounding.value!r} is not defined for LNS")
+        self.check_nearest(rounding)
         x = np.asarray(x, np.float64)
         if np.any(np.isnan(x)):
             raise FormatError(f"{self.name} has no NaN; cannot encode NaN")
@@ -216,6 +217,38 @@ class Lns(Format):
         L = ((ex.astype(np.int64) - 1) << F) + c
         L = np.where(inf, self.L_max, L)
         return self.pack(sign, L, zero)
+
+    def check_nearest(self, rounding) -> Rounding:
+        """LNS rounds to the nearest log code only: ``rne`` (``rna`` is the same, no ties)."""
+        rounding = Rounding.parse(rounding)
+        if rounding not in (Rounding.RNE, Rounding.RNA):
+            raise FormatError(f"{self.name} rounds to the nearest log code only (rne or rna); "
+                              f"rounding {rounding.value!r} is not defined for LNS")
+        return rounding
+
+    def boundary_floors(self, P: int) -> np.ndarray:
+        """``floor(B_j * 2^P)`` of this format's rounding boundaries (:func:`boundary_floors`)."""
+        return boundary_floors(self.frac, P)
+
+    def round_triple(self, sign, m, e, nan, inf) -> np.ndarray:
+        """Nearest log code of the exact values ``(-1)^sign * m * 2^e`` (``golden.convert``).
+
+        The rule of :meth:`encode` on exact values of any precision: with ``m`` of ``b`` bits,
+        ``y = m / 2^(b-1)`` in [1, 2) has ``y >= B_j`` iff ``y * 2^63 > floor(B_j * 2^63)``
+        (B_j irrational, ``y * 2^63`` an integer: :func:`boundary_floors`); ``L = (e + b - 1)
+        * 2^F + #{j : y >= B_j}``, then saturation at ``L_max`` and zero below ``L_min + 1``.
+        ``m = 0`` is the zero of ``sign``, ``inf`` gives +-max and ``nan`` +max (the cast's
+        defined result for a NaN source or scale: LNS has no NaN).
+        """
+        m = np.asarray(m).astype(np.uint64)
+        bl = bit_length(m)
+        zero = (m == 0) & ~nan & ~inf
+        top = np.where(bl > 0, m << (64 - np.maximum(bl, 1)).astype(np.uint64), np.uint64(0))
+        c = np.searchsorted(self.boundary_floors(63), top, side="left")
+        big = np.int64(1) << np.int64(62 - self.frac)                 # far beyond any L range
+        q = np.clip(np.asarray(e, np.int64) + bl - 1, -big, big)
+        L = np.where(nan | inf, self.L_max, (q << self.frac) + c)
+        return self.pack(np.asarray(sign, bool) & ~nan, L, zero)
 
     #: LNS-Madam accumulates the linear terms in a signed A-bit integer, A = 24 by default.
     default_accumulator = "int24"
@@ -309,16 +342,26 @@ def _boundary_bounds(F: int, prec: int):
 
 
 @lru_cache(maxsize=None)
-def _encode_bounds(F: int) -> np.ndarray:
-    """D_j = the largest float64 below B_j: a float64 y in [1, 2) has y >= B_j iff y > D_j."""
+def boundary_floors(F: int, P: int) -> np.ndarray:
+    """``floor(B_j * 2^P)``, j = 0..2^F-1 (uint64, P <= 63): a y in [1, 2) with at most P
+    fraction bits has ``y >= B_j`` iff ``y * 2^P > floor(B_j * 2^P)``, B_j being irrational."""
+    if not 0 <= P <= 63:
+        raise ValueError(f"boundary precision must be 0..63 bits, not {P}")
+
     def attempt(prec):
         lo, hi = _boundary_bounds(F, prec)
-        a = lo >> (prec - 52)                # floor(B * 2^52) from each bound
-        b = hi >> (prec - 52)
-        if not np.array_equal(a, b):
-            return None
-        return np.ldexp(a.astype(np.float64), -52)   # a < 2^53: exact
-    t = _decide(attempt, f"the encode boundaries of F={F}")
+        a = lo >> (prec - P)                 # floor(B * 2^P) from each bound
+        b = hi >> (prec - P)
+        return a if np.array_equal(a, b) else None
+    t = _decide(attempt, f"the encode boundaries of F={F}").astype(np.uint64)   # < 2^(P+1)
+    t.setflags(write=False)
+    return t
+
+
+@lru_cache(maxsize=None)
+def _encode_bounds(F: int) -> np.ndarray:
+    """D_j = the largest float64 below B_j: a float64 y in [1, 2) has y >= B_j iff y > D_j."""
+    t = np.ldexp(boundary_floors(F, 52).astype(np.float64), -52)   # < 2^53: exact
     t.setflags(write=False)
     return t
 

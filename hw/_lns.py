@@ -10,10 +10,12 @@ from macforge.golden import (FormatError, Int, Lns, Rounding, lns_gauss_tables, 
                              parse)
 
 from ._family import HwFamily
+from ._normalise import Grid
 from ._pipeline import PipelinePlan
+from ._round import Round
 from ._unit import Unit, check_bool, check_stages, quiet_on_error
 
-__all__ = ["LnsMul", "LnsMac", "LnsAdd", "LnsFields", "HW"]
+__all__ = ["LnsMul", "LnsMac", "LnsAdd", "LnsFields", "LnsRound", "HW"]
 
 
 def _as_lns(value, what: str) -> Lns:
@@ -288,6 +290,86 @@ class LnsAdd(_LnsBinary):
         return m
 
 
+#: Fraction bits of the significand a cast into LNS compares: Normalise keeps
+#: ``_CAST_PRECISION`` + 1 (guard) bits, so every source significand of up to 64 bits (every
+#: code of at most 64 bits) reaches the packer exactly, without sticky.
+_CAST_PRECISION = 63
+
+
+def _count_below(m, S, floors):
+    """``#{j : S > floors[j]}`` of ascending constants, as a binary search (F compare steps,
+    each against the constant its higher result bits select) rather than 2^F comparators."""
+    F = (len(floors) - 1).bit_length()
+    c = Signal(range(len(floors) + 1), name="log_frac")
+    top = S > floors[-1]                                  # c = 2^F: S above every boundary
+    bits = []
+    for b in reversed(range(F)):                          # bit b of c (when not top)
+        table = Array(Const(floors[(i << (b + 1) | (1 << b)) - 1], len(S))
+                      for i in range(1 << (F - 1 - b)))
+        hi = Cat(*reversed(bits)) if bits else None
+        bit = Signal(name=f"log_frac_{b}")
+        m.d.comb += bit.eq(S > table[hi] if bits else S > floors[(1 << b) - 1])
+        bits.append(bit)
+    m.d.comb += c.eq(Mux(top, len(floors), Cat(*reversed(bits)) if bits else 0))
+    return c
+
+
+class LnsRound(Round):
+    """Round a normalised raw value into an LNS code: the packer of casts (``golden.convert``
+    into LNS, :meth:`~golden.Lns.round_triple`).
+
+    After :class:`~hw._normalise.Normalise` the value is ``y * 2^exp``, ``y = sig / 2^W`` in
+    [1, 2) with all of the source's bits (``W = 63`` fraction bits, :data:`_CAST_PRECISION`).
+    The log code's fraction ``c`` counts the boundaries ``B_j = 2^((2j+1)/2^(F+1))`` at or
+    below ``y``: ``y >= B_j`` iff ``sig > floor(B_j * 2^W)`` (B_j irrational), found by a
+    binary search over those ascending constants (``Lns.boundary_floors``): F + 1 comparators,
+    each against the constant the result bits above it select; ``L = exp * 2^F + c``. Then
+    ``L > L_max`` saturates to +-max, ``L < L_min + 1`` (or a value below the grid's
+    ``emin = L_min / 2^F``, whose top bit Normalise leaves clear) is the zero of its sign,
+    +-inf gives +-max and NaN +max (LNS has no NaN). Rounding rne or rna only; overflow always
+    saturates.
+    """
+    #: a NaN source or scale has a defined result (+max), so NaN-capable sources are accepted
+    nan_result = True
+
+    @staticmethod
+    def grid(fmt):
+        return Grid(emin=fmt.L_min >> fmt.frac, precision=_CAST_PRECISION)
+
+    code_shape = staticmethod(lambda fmt: fmt.n)
+
+    @staticmethod
+    def check_cast(fmt, source_layout, rounding):
+        """Refuse what the packer cannot round exactly: modes other than rne/rna, and a source
+        significand wider than the ``_CAST_PRECISION + 1`` bits that reach it exactly."""
+        fmt.check_nearest(rounding)
+        if source_layout.sig_width > _CAST_PRECISION + 1:
+            raise FormatError(f"a cast into {fmt.name} takes source significands of at most "
+                              f"{_CAST_PRECISION + 1} bits, not {source_layout.sig_width}")
+
+    def elaborate(self, platform):
+        m = Module()
+        f, norm, lay = self._fmt, self.norm, self._in_layout
+        n, F, width = f.n, f.frac, lay.sig_width
+        S = norm.sig[width - _CAST_PRECISION - 1:]          # y * 2^W, exact (sticky 0)
+        floors = [int(d) for d in f.boundary_floors(_CAST_PRECISION)]
+        c = _count_below(m, S, floors)
+        span = max(abs(lay.exp_min), abs(lay.exp_max)) + 1
+        L = Signal(signed(bits_for(span) + F + 2), name="L")
+        m.d.comb += L.eq((norm.exp << F) + c)
+        zero = ~S[-1] | (L < f.L_min + 1)
+        with m.If(norm.is_nan):
+            m.d.comb += self.code.eq(Const(f.L_max, n))
+        with m.Elif(norm.is_inf | (L > f.L_max)):
+            m.d.comb += self.code.eq(Cat(Const(f.L_max, n - 1), norm.sign))
+        with m.Elif(zero):
+            m.d.comb += self.code.eq(Cat(Const(f.zero_code, n - 1), norm.sign))
+        with m.Else():
+            m.d.comb += self.code.eq(Cat(L[:n - 1], norm.sign))
+        return m
+
+
 #: LNS runs on its own units: the multiplier is an adder, the MAC LNS-Madam's, the adder the
-#: Gaussian-logarithm one.
-HW = HwFamily(units={"mul": "lnsmul", "mac": "lnsmac", "add": "lnsadd"})
+#: Gaussian-logarithm one; casts into LNS round with :class:`LnsRound`.
+HW = HwFamily(code_shape=lambda fmt: fmt.n, cast_packer=LnsRound,
+              units={"mul": "lnsmul", "mac": "lnsmac", "add": "lnsadd"})

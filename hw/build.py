@@ -111,8 +111,11 @@ def _check_source(unit, fa):
     """``convert``, ``quantize`` and ``dequantize`` read the sources :func:`units_for` lists them
     for; another format's refusal names the units that do run on it."""
     if unit not in units_for(fa):
+        hint = ""
+        if unit == "convert" and hw_family(fa).cast_packer is not None:   # LNS: a result only
+            hint = f"; {fa.name} is a cast result (--unit convert --acc {fa.name})"
         raise FormatError(f"unit {unit!r} does not take {fa.name} sources; "
-                          f"{_accepted_for(fa)}")
+                          f"{_accepted_for(fa)}{hint}")
 
 
 def _check_multiplier(multiplier):

@@ -4,7 +4,7 @@ from amaranth.lib.wiring import In, Out
 
 from macforge.golden import FormatError, Int, Rounding, parse
 
-from ._families import as_cast_result, cast_packer, code_shape, decoder
+from ._families import as_cast_result, cast_packer, code_shape, decoder, raw_layout_of
 from ._pack import round_pack
 from ._pipeline import PipelinePlan
 from ._raw import RawFloatLayout
@@ -33,15 +33,16 @@ class Convert(Unit):
     The source's decoder gives the exact raw record; the scale ``2^k`` (port ``scale``: an
     e8m0 code, 2^(code - 127), NaN at 0xFF, or a signed integer exponent) is an add on its
     exponent, exact; the shared rounder (:func:`~hw._pack.round_pack`: ``Normalise`` and the
-    output family's packer, integers: the saturating :class:`~hw._int.IntRound`) rounds once
-    in any mode, SR with ``rnd_bits`` random bits.
+    output family's packer, integers: the saturating :class:`~hw._int.IntRound`, LNS: the
+    nearest-log-code :class:`~hw._lns.LnsRound`) rounds once in any mode (LNS: rne/rna), SR
+    with ``rnd_bits`` random bits.
 
     Parameters
     ----------
     fmt : format or name
         Source format (integer, minifloat, hif8, takum).
     out : format or name
-        Result format (minifloat, hif8, takum, integer).
+        Result format (minifloat, hif8, takum, posit, integer, LNS).
     rounding : Rounding
     saturate : bool
         Overflow clamps to +-max (required for integer results).
@@ -75,14 +76,19 @@ class Convert(Unit):
         fo = as_cast_result(out, "out")
         saturate = check_bool(saturate, "saturate")
         self._packer = cast_packer(fo)
+        check_cast = getattr(self._packer, "check_cast", None)      # LNS: rne/rna, exact source
+        if check_cast is not None:
+            check_cast(fo, raw_layout_of(fa), as_rounding(rounding))
         if getattr(self._packer, "saturate_only", False) and not saturate:
             raise FormatError(f"a cast into {fo.name} saturates: pass saturate (--saturate)")
         formats = {"a": fa, "out": fo}
         if scale is not None:
             formats["scale"] = parse(scale)
             self._k_range = scale_range(formats["scale"])
-        if not getattr(self._packer, "saturate_only", False):   # integers: NaN -> max_int
-            check_nan_capable(fo, *formats.values())            # a NaN scale makes a NaN
+        # integers: NaN -> max_int, LNS: NaN -> +max; else a NaN scale makes a NaN
+        if not (getattr(self._packer, "saturate_only", False)
+                or getattr(self._packer, "nan_result", False)):
+            check_nan_capable(fo, *formats.values())
         self._configure(formats=formats, rounding=as_rounding(rounding), saturate=saturate,
                         stages=check_stages(stages), rnd_bits=check_rnd_bits(rnd_bits),
                         fused=None, latency=stages, clocked=stages > 0, multiplier=None)

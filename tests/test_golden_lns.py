@@ -121,8 +121,9 @@ def test_encode_specials():
     assert got.tolist() == [0x40, 0xC0, 0x3F, 0xBF, 0x40, 0xBF]
     with pytest.raises(FormatError, match=r"^lns8f3 has no NaN; cannot encode NaN$"):
         f.encode(np.nan)
-    with pytest.raises(FormatError, match=r"^lns8f3 encodes to the nearest log code only \(rne\); "
-                                          r"rounding 'rtz' is not defined for LNS$"):
+    with pytest.raises(FormatError, match=r"^lns8f3 rounds to the nearest log code only "
+                                          r"\(rne or rna\); rounding 'rtz' is not defined "
+                                          r"for LNS$"):
         f.encode(1.0, rounding="rtz")
 
 

@@ -39,6 +39,6 @@ def test_layer_cast_energy_e4m3():
 
 
 def test_requant_fields_unpriced_format():
-    f = requant_fields(_graph(), "lns8")             # no fp32 -> LNS cast unit yet
+    f = requant_fields(_graph(), "e2m1")             # no NaN: fp32 -> e2m1 is refused
     assert set(f) == {"requant_not_priced"}
     assert re.fullmatch(r"[^\n]+", f["requant_not_priced"])

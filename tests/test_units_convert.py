@@ -305,3 +305,184 @@ def test_convert_posit_exhaustive_cosim(tmp_path, fmt, acc, rounding, saturate, 
     res = run(SimSpec(format=fmt, unit="convert", acc=acc, rounding=rounding, saturate=saturate,
                       mode="fast", build_root=str(tmp_path), quiet=True))
     assert res.ok and res.vectors == vectors, res.summary
+
+
+# ---------------------------------------------------------------------------------------------
+# casts into LNS: the nearest log code of the exact value (golden.Lns.round_triple, hw LnsRound)
+# ---------------------------------------------------------------------------------------------
+_LNS = ["lns8", "lns6f2", "lns12f6"]          # every LNS name of the registry
+
+
+@pytest.mark.parametrize("src", ["bf16", "fp16"])
+@pytest.mark.parametrize("dst", _LNS)
+def test_golden_convert_lns_vs_encode(src, dst):
+    """Every bf16 / fp16 code (float64-exact): the cast is Lns.encode of the decoded value;
+    NaN codes give +max (LNS has no NaN)."""
+    fi, fo = golden.parse(src), golden.parse(dst)
+    codes = fi.codes()
+    v = fi.decode(codes)
+    nan = np.isnan(v)
+    got = golden.convert(codes, fi, fo)
+    np.testing.assert_array_equal(got[~nan], fo.encode(v[~nan]))
+    assert nan.any() and (got[nan] == fo.max_code).all()
+    np.testing.assert_array_equal(golden.convert(codes, fi, fo, rounding="rna"), got)
+
+
+def _root_floor(x: int, k: int) -> int:
+    """floor(x^(1/k)) by bisection on integers (independent of golden's square roots)."""
+    lo, hi = 0, 1 << (x.bit_length() // k + 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if mid ** k <= x else (lo, mid)
+    return lo
+
+
+def _lns_reference(fo, sign: int, Y: int, p: int, q: int) -> int:
+    """Code of (-1)^sign * (Y / 2^(p-1)) * 2^q, Y of p bits, decided with integer powers:
+    y >= 2^((2j+1)/2^(F+1)) iff Y^k >= 2^((2j+1) + (p-1)k), k = 2^(F+1)."""
+    F, k = fo.frac, 1 << (fo.frac + 1)
+    c = sum(Y ** k >= 1 << (2 * j + 1 + (p - 1) * k) for j in range(1 << F))
+    L = (q << F) + c
+    if L > fo.L_max:
+        L = fo.L_max
+    if L < fo.L_min + 1:
+        L = fo.L_min
+    return (sign << (fo.n - 1)) | (L & ((1 << (fo.n - 1)) - 1))
+
+
+def _boundary_neighbours(fi, fo, rng, per_j=2):
+    """Source codes just below and just above B_j * 2^q (both signs, seeded exponents q from
+    the zero threshold to beyond L_max), with the reference codes."""
+    p = fi.precision
+    k = 1 << (fo.frac + 1)
+    q_lo, q_hi = (fo.L_min >> fo.frac) - 1, (fo.L_max >> fo.frac) + 1
+    codes, want = [], []
+    for j in range(1 << fo.frac):
+        below = _root_floor(1 << (2 * j + 1 + (p - 1) * k), k)       # the largest Y < B_j
+        for Y in (below, below + 1):
+            if Y >= 1 << p:                                          # B_j rounds to 2 at p bits
+                continue
+            qs = {q_lo, q_hi, 0, *rng.integers(q_lo, q_hi + 1, per_j).tolist()}
+            for q in qs:
+                for sign in (0, 1):
+                    x = Fraction((-1) ** sign * Y, 1 << (p - 1)) * Fraction(2) ** q
+                    code = int(fi.encode(float(x)))
+                    assert Fraction(*float(fi.decode(code)).as_integer_ratio()) == x
+                    codes.append(code)
+                    want.append(_lns_reference(fo, sign, Y, p, q))
+    return np.array(codes, np.uint64).astype(fi.dtype), np.array(want, np.uint64)
+
+
+@pytest.mark.parametrize("src,dst", [("fp32", "lns8"), ("fp32", "lns12f6"), ("bf16", "lns12f6"),
+                                     ("fp16", "lns6f2"), ("e11m52", "lns12f6")])
+def test_golden_convert_lns_boundaries(src, dst):
+    """Values just below / above each boundary B_j * 2^q representable in the source, against
+    integer powers (no logarithms, no golden bound machinery)."""
+    fi, fo = golden.parse(src), golden.parse(dst)
+    codes, want = _boundary_neighbours(fi, fo, np.random.default_rng(SEED))
+    check(f"convert {src}->{dst} boundaries", golden.convert(codes, fi, fo).astype(np.uint64),
+          want, {"a": codes})
+
+
+def test_golden_convert_lns_integers_scale_and_specials():
+    """Integer and posit sources, a scale (exact exponent add), +-inf and NaN scales."""
+    fo = golden.parse("lns8")
+    i16 = golden.parse("int16")
+    x = i16.codes()
+    v = i16.to_int(x).astype(np.float64)
+    np.testing.assert_array_equal(golden.convert(x, i16, fo), fo.encode(v))
+    s = np.array([127 - 40, 127, 127 + 9, 0xFF] * 4, np.uint8)
+    a = golden.parse("bf16").encode(np.array([3.0, -3.0, np.inf, -np.inf] * 4))
+    got = golden.convert(a, "bf16", fo, scale=s)
+    vals = np.array([3.0, -3.0, np.inf, -np.inf] * 4) * np.ldexp(1.0, s.astype(int) - 127)
+    ok = s != 0xFF
+    np.testing.assert_array_equal(got[ok], fo.encode(vals[ok]))
+    assert (got[~ok] == fo.max_code).all()                     # a NaN scale: +max
+    p16 = golden.parse("posit16")
+    pc = p16.codes()
+    pv = p16.decode(pc)
+    fin = np.isfinite(pv)
+    np.testing.assert_array_equal(golden.convert(pc, p16, "lns12f6")[fin],
+                                  golden.parse("lns12f6").encode(pv[fin]))
+
+
+def test_golden_convert_lns_errors():
+    with pytest.raises(FormatError, match=r"^lns8f3 rounds to the nearest log code only \(rne or "
+                                          r"rna\); rounding 'rtz' is not defined for LNS$"):
+        golden.convert(np.array([0]), "bf16", "lns8", rounding="rtz")
+    with pytest.raises(FormatError, match=r"^lns8f3 values 2\^\(L/2\^F\) are irrational"):
+        golden.convert(np.array([0]), "lns8", "bf16")
+
+
+_LNS_HW_CASES = [
+    # (source, result, rounding, scale, stages, random vectors beyond the corners)
+    ("e4m3", "lns8", "rne", None, 0, 0),             # every e4m3 code
+    ("e5m2", "lns6f2", "rna", "e8m0", 1, 0),         # every e5m2 code, random scales
+    ("bf16", "lns8", "rne", None, 0, 1200),
+    ("fp16", "lns12f6", "rne", "int8", 2, 1000),
+    ("fp32", "lns12f6", "rne", None, 0, 1200),
+    ("int16", "lns8", "rne", None, 0, 800),
+    ("posit16", "lns12f6", "rna", None, 0, 800),
+    ("takum16", "lns8", "rne", "e8m0", 0, 800),
+    ("hif8", "lns8", "rne", None, 0, 0),             # every hif8 code
+    ("int32", "lns6f2", "rne", None, 0, 600),
+    ("e11m52", "lns12f6", "rne", "int8", 1, 600),    # 53-bit significands reach LnsRound exactly
+    ("fp32", "lns16f8", "rne", None, 0, 1200),       # an 8-step boundary search
+    ("e5m2", "lns4f1", "rna", None, 0, 0),
+]
+
+
+@pytest.mark.parametrize("src,dst,rounding,scale,stages,n", _LNS_HW_CASES)
+def test_convert_unit_lns(src, dst, rounding, scale, stages, n):
+    """hw.Convert into LNS code for code against golden.convert (as test_convert_unit)."""
+    test_convert_unit(src, dst, rounding, False, scale, stages, n)
+
+
+@pytest.mark.parametrize("src,dst", [("fp32", "lns12f6"), ("bf16", "lns8"), ("int16", "lns6f2")])
+def test_convert_unit_lns_boundaries(src, dst):
+    """The hardware at the boundary neighbours, against the integer-power reference."""
+    fi = golden.parse(src)
+    codes, want = _boundary_neighbours(fi, golden.parse(dst), np.random.default_rng(SEED), 1) \
+        if fi.family != "integer" else (fi.codes(), golden.convert(fi.codes(), fi, dst))
+    unit = hw.make_unit("convert", src, acc=dst)
+    check(unit.module_name, simulate_stream(unit, {"a": codes}), want, {"a": codes})
+
+
+def test_convert_lns_verilog_lint(tmp_path):
+    text = assert_lint_clean(lambda: hw.make_unit("convert", "fp32", acc="lns12f6",
+                                                  scale="e8m0", stages=1), tmp_path)
+    assert text.startswith("// cvt_fp32_lns12f6_rne_ke8m0fnu_s1:")
+    assert_lint_clean(lambda: hw.make_unit("convert", "bf16", acc="lns8"), tmp_path)
+
+
+@pytest.mark.parametrize("kw,msg", [
+    (dict(fmt="bf16", acc="lns8", rounding="rtz"),
+     "lns8f3 rounds to the nearest log code only (rne or rna); rounding 'rtz' is not defined"),
+    (dict(fmt="bf16", acc="lns8", rounding="sr"),
+     "lns8f3 rounds to the nearest log code only (rne or rna); rounding 'sr' is not defined"),
+    (dict(fmt="lns8", acc="bf16"), "unit 'convert' does not take lns8f3 sources; accepted for "
+                                   "lns8f3 (lns format): mul"),
+])
+def test_convert_lns_errors(kw, msg):
+    test_convert_errors(kw, msg)
+
+
+def test_convert_lns_source_names_the_result_use():
+    with pytest.raises(FormatError, match=r"; lns8f3 is a cast result \(--unit convert --acc "
+                                          r"lns8f3\)$"):
+        hw.make_unit("convert", "lns8", acc="bf16")
+
+
+@pytest.mark.slow
+@pytest.mark.rtl
+@pytest.mark.parametrize("fmt,acc,scale,vectors", [
+    ("bf16", "lns8", None, 1 << 16),             # every bf16 code
+    ("fp16", "lns8", None, 1 << 16),
+    ("fp16", "lns12f6", None, 1 << 16),
+    ("e4m3", "lns8", "e8m0", 1 << 16),           # every e4m3 code x every scale
+])
+def test_convert_lns_exhaustive_cosim(tmp_path, fmt, acc, scale, vectors):
+    from macforge.sim.runner import SimSpec, run
+    res = run(SimSpec(format=fmt, unit="convert", acc=acc, scale=scale, mode="fast",
+                      build_root=str(tmp_path), quiet=True))
+    assert res.ok and res.vectors == vectors, res.summary
