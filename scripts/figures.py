@@ -374,6 +374,9 @@ POSIT_COST = (("--format", "posit8", "--unit", "add", "-n", "20000"),
               ("--format", "lns8", "--unit", "add", "-n", "20000"),
               ("--format", "bf16", "--unit", "convert", "--acc", "posit8", "-n", "20000"),
               ("--format", "posit8", "--unit", "convert", "--acc", "e4m3", "-n", "20000"))
+#: docs/units.md's casts into LNS
+LNS_CAST_COST = (("--format", "bf16", "--unit", "convert", "--acc", "lns8", "-n", "20000"),
+                 ("--format", "fp32", "--unit", "convert", "--acc", "lns12f6", "-n", "20000"))
 #: docs/dot-product-units.md's deepseek-fp8 table: the scaled unit and its tensor-core step alone
 DEEPSEEK_COST = (("--unit", "dot", "--format", "e4m3", "--preset", "deepseek-fp8", "-n", "20000"),
                  ("--unit", "dot", "--format", "e4m3", "--preset", "h100-fp8", "-n", "20000"))
@@ -411,6 +414,7 @@ FIGURES = {
     "calibrate-timed": Figure((("calibrate", "--json"),), calibrate_timed, slow=True),
     "units-cost": cost_figure(*UNITS_COST),
     "posit-cost": cost_figure(*POSIT_COST),
+    "lns-cast-cost": cost_figure(*LNS_CAST_COST),
     "deepseek-cost": cost_figure(*DEEPSEEK_COST),
     "unit-quality": Figure((("bench/unit_quality.py",),), unit_quality, slow=True, text=True),
     "dot-cost": cost_figure(*DOT_COST, ratios=(("MXINT8 / MXFP8 at 8 lanes", 3, 2),

@@ -84,10 +84,12 @@ def test_verilog_writes_verilog_and_manifest(tmp_path):
 
 @pytest.mark.parametrize("argv,message", [
     (["verilog", "--format", "mxfp8"],
-     r"^macforge: error: mxfp8 operands take unit dot, not 'mac'; accepted for mxfp8 \(block "
-     r"format\): dot \(k-lane dot-product-accumulate\) \(--unit dot, make UNIT=dot\)$"),
+     r"^macforge: error: mxfp8 operands take unit dot or dequantize, not 'mac'; accepted for "
+     r"mxfp8 \(block format\): dot \(k-lane dot-product-accumulate\), dequantize \(one block\) "
+     r"\(--unit dot, make UNIT=dot\)$"),
     (["verilog", "--format", "nvfp4", "--unit", "mul"],
-     r"^macforge: error: nvfp4 operands take unit dot, not 'mul'; accepted for nvfp4 .*UNIT=dot\)$"),
+     r"^macforge: error: nvfp4 operands take unit dot or dequantize, not 'mul'; accepted for "
+     r"nvfp4 .*UNIT=dot\)$"),
     (["verilog", "--format", "lns8", "--unit", "fma"],
      r"^macforge: error: lns8f3 operands take unit lnsmul, lnsmac or lnsadd, not 'fma'; accepted "
      r"for lns8f3 \(lns format\): mul \(lnsmul: .*\), mac \(lnsmac: .*\), add \(lnsadd: .*\) "
