@@ -38,7 +38,7 @@ HEAVY = [("macforge.costmodel", "cost"), ("macforge.sim.runner", "run"),
          ("macforge.costmodel.sweep", "run_sweep"),
          ("macforge.costmodel.calibrate", "calibration_table"),
          ("macforge.costmodel.reproduce", "reproduce"), ("macforge.golden", "error_stats"),
-         ("macforge.golden._presets", "preset_stats"), ("macforge.hw", "write"),
+         ("macforge.golden._presetstats", "preset_stats"), ("macforge.hw", "write"),
          ("macforge.costmodel.workloads", "load")]
 
 INTS = ["-1", "0", "1", "2", "3", "5", "33", "4097", "1e3", "abc", "", "0x10",

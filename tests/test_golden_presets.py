@@ -14,7 +14,8 @@ import pytest
 import _reference as R
 from macforge import golden
 from macforge.golden import FormatError
-from macforge.golden._presets import get_preset, preset_stats, tensor_core_dot
+from macforge.golden._presets import get_preset, tensor_core_dot
+from macforge.golden._presetstats import preset_stats
 from macforge.cli import main
 
 E4M3, E5M2, FP32, REG = (golden.parse(n) for n in ("e4m3", "e5m2", "fp32", "e8m13"))

@@ -64,7 +64,7 @@ def test_deepseek_dot_vs_reference():
 
 
 def test_deepseek_preset_stats():
-    from macforge.golden._presets import preset_stats
+    from macforge.golden._presetstats import preset_stats
     s = preset_stats("deepseek-fp8", k=512, m=4, n=4, dist="uniform", seed=1)
     assert s.promote and 0 < s.max_rel < 2e-3           # the h100-fp8 register's truncation
 

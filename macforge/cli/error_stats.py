@@ -1,5 +1,5 @@
 """``macforge error-stats``: relative error of a multiplier against the exact product, or with
-``--preset`` of a K-deep GEMM through a tensor-core preset (:func:`golden._presets.preset_stats`)."""
+``--preset`` of a K-deep GEMM through a tensor-core preset (:func:`golden._presetstats.preset_stats`)."""
 from __future__ import annotations
 
 import argparse
@@ -131,7 +131,8 @@ def _run_sum(args) -> int:
 
 def _run_preset(args) -> int:
     """:func:`preset_stats` for the chosen preset, distributions and promotion modes."""
-    from macforge.golden._presets import get_preset, preset_stats
+    from macforge.golden._presets import get_preset
+    from macforge.golden._presetstats import preset_stats
     p = get_preset(args.preset)
     fmt = args.format or p.inputs[0]
     if args.unit != "mul" or args.variant != "formula" or args.out is not None:
