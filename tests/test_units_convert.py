@@ -486,3 +486,18 @@ def test_convert_lns_exhaustive_cosim(tmp_path, fmt, acc, scale, vectors):
     res = run(SimSpec(format=fmt, unit="convert", acc=acc, scale=scale, mode="fast",
                       build_root=str(tmp_path), quiet=True))
     assert res.ok and res.vectors == vectors, res.summary
+
+
+@pytest.mark.slow
+@pytest.mark.rtl
+@pytest.mark.parametrize("rounding", ["rne", "rtz", "rna", "rup", "rdn", "sr"])
+@pytest.mark.parametrize("acc", ["e4m3", "e5m2", "int8", "posit8"])
+@pytest.mark.parametrize("fmt", ["bf16", "fp16"])
+def test_convert_16bit_sources_every_mode_exhaustive(tmp_path, fmt, acc, rounding):
+    """Issue 19's matrix: every bf16/fp16 code into e4m3, e5m2, int8 (saturating) and posit8
+    in every mode; SR over every 8-bit rnd value for every code (2^24 vectors). (e2m1 has no
+    NaN, so casts of NaN-capable sources into it are refused by contract.)"""
+    from macforge.sim.runner import SimSpec, run
+    res = run(SimSpec(format=fmt, unit="convert", acc=acc, rounding=rounding,
+                      saturate=acc == "int8", mode="fast", build_root=str(tmp_path), quiet=True))
+    assert res.ok and res.vectors == (1 << 24 if rounding == "sr" else 1 << 16), res.summary
