@@ -24,7 +24,6 @@ from ._lzc import LeadingZeroCounter
 from ._normalise import Grid
 from ._raw import RawFloatLayout
 from ._round import Round, increment
-from ._unit import quiet_on_error
 
 __all__ = ["PositDecode", "PositEncode", "PositUnpack", "PositRound", "posit_raw_layout",
            "posit_grid", "frac_bits", "scale_shape", "HW"]
@@ -289,11 +288,6 @@ class PositRound(Round):
     """
 
     grid = staticmethod(posit_grid)
-
-    @quiet_on_error              # a refused configuration is not an "unused elaboratable"
-    def __init__(self, fmt, in_layout: RawFloatLayout, rounding: Rounding, saturate: bool,
-                 rnd_bits: int):
-        super().__init__(fmt, in_layout, rounding, saturate, rnd_bits)
 
     @staticmethod
     def code_shape(fmt):

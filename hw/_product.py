@@ -7,12 +7,16 @@ from ._multiplier import StarMultiplier
 from ._raw import RawFloatLayout
 from ._families import code_shape, decoder, raw_layout_of
 
-__all__ = ["ProductPath", "product_layout", "raw_product"]
+__all__ = ["ProductPath", "product_layout", "raw_product_layout", "raw_product"]
 
 
 def product_layout(fmt_a, fmt_b, normalise: bool) -> RawFloatLayout:
     """Raw layout of the exact product: ``pa + pb`` bits, top bit weight ``2^(ea + eb + 1)``."""
-    la, lb = raw_layout_of(fmt_a, normalise), raw_layout_of(fmt_b, normalise)
+    return raw_product_layout(raw_layout_of(fmt_a, normalise), raw_layout_of(fmt_b, normalise))
+
+
+def raw_product_layout(la: RawFloatLayout, lb: RawFloatLayout) -> RawFloatLayout:
+    """:func:`product_layout` of two raw layouts."""
     # sig_a * sig_b has (wa - 1) + (wb - 1) fraction bits in wa + wb bits, so its top bit
     # (weight 2 * 2^ea * 2^eb when both tops are set) sits at ea + eb + 1
     return RawFloatLayout(la.exp_min + lb.exp_min + 1, la.exp_max + lb.exp_max + 1,

@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 from macforge.golden import Rounding
 
 from ._raw import RawFloatLayout
+from ._unit import quiet_on_error
 
 __all__ = ["Round", "round_bits_for", "increment", "overflow_to_max"]
 
@@ -72,6 +73,7 @@ class Round(wiring.Component):
         R, the width of ``rnd`` (stochastic rounding only).
     """
 
+    @quiet_on_error              # a refused configuration is not an "unused elaboratable"
     def __init__(self, fmt, in_layout: RawFloatLayout, rounding: Rounding, saturate: bool,
                  rnd_bits: int):
         round_bits = round_bits_for(rounding, rnd_bits)

@@ -33,7 +33,6 @@ from ._lzc import LeadingZeroCounter
 from ._normalise import Grid
 from ._raw import RawFloatLayout
 from ._round import Round, increment
-from ._unit import quiet_on_error
 
 __all__ = ["TakumDecode", "TakumRound", "takum_raw_layout", "takum_grid", "HW"]
 
@@ -160,11 +159,6 @@ class TakumRound(Round):
     """
 
     grid = staticmethod(takum_grid)
-
-    @quiet_on_error              # a refused configuration is not an "unused elaboratable"
-    def __init__(self, fmt: Takum, in_layout: RawFloatLayout, rounding: Rounding,
-                 saturate: bool, rnd_bits: int):
-        super().__init__(fmt, in_layout, rounding, saturate, rnd_bits)
 
     @staticmethod
     def code_shape(fmt):

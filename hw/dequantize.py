@@ -9,8 +9,7 @@ from ._families import as_result, code_shape, decoder
 from ._multiplier import StarMultiplier
 from ._pack import round_pack
 from ._pipeline import PipelinePlan
-from ._product import raw_product
-from ._raw import RawFloatLayout
+from ._product import raw_product, raw_product_layout
 from ._blockunit import TSCALE, BlockUnit
 from ._unit import _token, check_stages, quiet_on_error
 from .convert import scale_range, scaled_raw
@@ -21,8 +20,7 @@ __all__ = ["Dequantize"]
 def _product_record(m, x, y, name):
     """A new raw record holding the exact product of raw records ``x`` and ``y``."""
     lx, ly = x.shape(), y.shape()
-    p = Signal(RawFloatLayout(lx.exp_min + ly.exp_min + 1, lx.exp_max + ly.exp_max + 1,
-                              lx.sig_width + ly.sig_width), name=name)
+    p = Signal(raw_product_layout(lx, ly), name=name)
     m.submodules[f"{name}_mul"] = mul = StarMultiplier(lx.sig_width, ly.sig_width)
     raw_product(m, x, y, p, mul)
     return p
