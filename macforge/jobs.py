@@ -43,11 +43,13 @@ Examples
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import json
 import math
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.resource_tracker
 import os
 import pickle
 import signal
@@ -220,6 +222,23 @@ def _send(conn, msg) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _sigint_blocked_for_spawn():
+    """SIGINT blocked in the driver while it spawns a child, so that the child boots with it
+    blocked (until it installs its own handler) and the driver gets a Ctrl-C after the spawn."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    # the resource tracker starts with the first spawn and unblocks SIGINT once it runs: the
+    # worker spawned after it booted unblocked. Started first, it leaves the mask alone.
+    multiprocessing.resource_tracker.ensure_running()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 # -- the driver side ------------------------------------------------------------------------------
 class _Worker:
     def __init__(self, ctx, fn, initializer, initargs):
@@ -227,15 +246,17 @@ class _Worker:
         self.proc = ctx.Process(target=_worker_main, name="macforge-worker",
                                 args=(child, fn, initializer, initargs, os.getpid()))
         # SIGINT stays blocked in the child until it has installed its own handler, so a
-        # Ctrl-C while it boots gives no traceback (the mask survives exec)
-        blocked = hasattr(signal, "pthread_sigmask")
-        if blocked:
-            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # Ctrl-C while it boots gives no traceback (mostly: see docs/security.md)
         try:
-            self.proc.start()
-        finally:
-            if blocked:
-                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            with _sigint_blocked_for_spawn():
+                self.proc.start()
+        except BaseException:           # a Ctrl-C delivered as the spawn ends: no orphan left
+            if self.proc.pid is not None:
+                self.proc.kill()
+                self.proc.join()
+            child.close()
+            self.conn.close()
+            raise
         child.close()
         self.ready = False
         self.dead = False                           # exited: being buried

@@ -407,10 +407,19 @@ def _wait_for_tools(tag, timeout=120):
         procs = [c for _, c in _tagged(tag)]
         tools = [c for c in procs if not any(
             w in c for w in (b"spawn", b"resource_tracker", b"macforge sweep"))]
-        if tools and any(b"spawn" in c for c in procs):
-            return tools
+        workers = [p for p, c in _tagged(tag) if b"spawn" in c]
+        if tools and len(workers) >= 2 and all(_own_group(p) for p in workers):
+            return tools                # both workers past their boot: running tasks
         time.sleep(0.3)
     raise AssertionError("the workers started no tool")
+
+
+def _own_group(pid):
+    """``pid`` leads its own process group (a pool worker does so once it has booted)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2]) == pid
+    except (OSError, IndexError, ValueError):
+        return False
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
