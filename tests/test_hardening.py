@@ -404,10 +404,11 @@ def _wait_for_tools(tag, timeout=120):
     """Until a worker runs a tool (a process besides the driver, the pool and its tracker)."""
     t0 = time.time()
     while time.time() - t0 < timeout:
-        procs = [c for _, c in _tagged(tag)]
+        tagged = _tagged(tag)
+        procs = [c for _, c in tagged]
         tools = [c for c in procs if not any(
             w in c for w in (b"spawn", b"resource_tracker", b"macforge sweep"))]
-        workers = [p for p, c in _tagged(tag) if b"spawn" in c]
+        workers = [p for p, c in tagged if b"spawn" in c]
         if tools and len(workers) >= 2 and all(_own_group(p) for p in workers):
             return tools                # both workers past their boot: running tasks
         time.sleep(0.3)
