@@ -65,6 +65,9 @@ def test_every_package_folder_is_installed_under_macforge():
         for init in (ROOT / folder).rglob("__init__.py"):
             rel = init.parent.relative_to(ROOT / folder)
             found.add(".".join([pkg, *rel.parts]))
+    # a folder holding data only is listed as a package with its data named in package-data
+    found |= {p for p in SETUPTOOLS.get("package-data", {}) if p in listed
+              and not any(_source_dir(p).glob("*.py")) and _source_dir(p).is_dir()}
     assert found, "no package folders found"
     assert found == listed, (f"not listed in pyproject: {sorted(found - listed)}; "
                              f"listed without a folder: {sorted(listed - found)}")
