@@ -27,7 +27,6 @@ def test_docs_site_builds_without_warnings(tmp_path):
 
 def test_a_broken_link_fails_the_strict_build(tmp_path):
     """The control: the same build over a copy of docs/ with one dead link must fail."""
-
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "docs", docs)
     page = sorted(docs.glob("*.md"))[0]
