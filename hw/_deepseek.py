@@ -113,9 +113,12 @@ class DeepSeekDot(_DotBase):
         m.submodules.core = core = self._core
         m.d.comb += [core.a.eq(self.a), core.b.eq(self.b), core.en.eq(self.en),
                      core.first.eq(self.first), core.clear.eq(self.clear), self.reg.eq(core.acc)]
-        m.submodules.scale_mul = smul = FMul(f["scale"], out=f["acc"])
+        # both promotion roundings are the preset's acc_rounding (golden scaled_promotion)
+        rounding = self._rounding
+        m.submodules.scale_mul = smul = FMul(f["scale"], out=f["acc"], rounding=rounding)
         m.d.comb += [smul.a.eq(self.sa), smul.b.eq(self.sb)]
-        m.submodules.promote_fma = fma = FFMA(f["reg"], fmt_b=f["scale"], acc=f["acc"])
+        m.submodules.promote_fma = fma = FFMA(f["reg"], fmt_b=f["scale"], acc=f["acc"],
+                                              rounding=rounding)
         acc = Signal(f["acc"].bits, name="acc_q")
         m.d.comb += [fma.a.eq(core.acc), fma.b.eq(smul.y), fma.c.eq(acc), self.acc.eq(acc)]
         with m.If(self.clear):
