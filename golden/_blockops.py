@@ -139,7 +139,7 @@ def quantize(x, fmt, axis=-1, rounding="rne", tensor_scale=None) -> BlockTensor:
         tensor_scale = None
     else:
         t = _tensor_scale(fmt, clean) if tensor_scale is None else \
-            _given_tensor_scale(tensor_scale, amax_b.shape)
+            _given_tensor_scale(fmt, tensor_scale, amax_b.shape)
         t_ok = np.isfinite(t) & (np.asarray(t) > 0)
         bad = bad | ~t_ok
         tM, tE = _odd(*_split(np.where(t_ok, t, 1.0))[1:])
@@ -159,22 +159,23 @@ def quantize(x, fmt, axis=-1, rounding="rne", tensor_scale=None) -> BlockTensor:
     return BlockTensor(fmt, elems, scales.astype(fmt.scale.dtype), tensor_scale, shape, ax)
 
 
-def _given_tensor_scale(t, shape) -> np.ndarray:
+def _given_tensor_scale(fmt: BlockFormat, t, shape) -> np.ndarray:
     """A caller's tensor scales as float64, broadcast to the block scales' ``shape``."""
     try:
         t = np.broadcast_to(np.asarray(t, np.float64), shape)
     except ValueError:
         raise FormatError(f"tensor_scale of shape {np.shape(t)} does not broadcast to the "
                           f"block scales' shape {shape}") from None
+    ts = fmt.tensor_scale_format
     with np.errstate(over="ignore"):
-        fp32_ok = (t.astype(np.float32).astype(np.float64) == t) | ~np.isfinite(t)
-    if not fp32_ok.all():
-        raise FormatError("tensor_scale must hold fp32 values (the scale's format)")
+        held = (ts.decode(ts.encode(t)) == t) | ~np.isfinite(t)
+    if not held.all():
+        raise FormatError(f"tensor_scale must hold {ts.name} values (the scale's format)")
     return t
 
 
 def _tensor_scale(fmt: BlockFormat, clean) -> float:
-    fp32 = parse("fp32")
+    fp32 = fmt.tensor_scale_format
     amax = float(np.abs(clean).max()) if clean.size else 0.0
     if amax == 0.0:
         return 1.0

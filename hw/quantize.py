@@ -11,7 +11,7 @@ from ._families import cast_packer, code_shape, decoder
 from ._pack import round_pack
 from ._pipeline import COMBINATIONAL, PipelinePlan
 from ._raw import RawFloatLayout
-from ._blockunit import TSCALE, BlockUnit
+from ._blockunit import BlockUnit
 from ._unit import as_operand, check_stages, quiet_on_error
 from .convert import scaled_raw
 
@@ -96,14 +96,15 @@ class Quantize(BlockUnit):
         if not blk.is_mx and fa.family != "minifloat":
             raise FormatError(f"unit 'quantize' into {blk.name} takes a float source "
                               f"(fp32, bf16, fp16, a minifloat), not {fa.name}")
-        if not blk.is_mx and fa.precision > parse(TSCALE).precision:
+        ts = blk.tensor_scale_format
+        if ts is not None and fa.precision > ts.precision:
             raise FormatError(f"unit 'quantize' into {blk.name} takes sources no wider than its "
-                              f"{TSCALE} tensor scale's {parse(TSCALE).precision}-bit "
+                              f"{ts.name} tensor scale's {ts.precision}-bit "
                               f"significand (fp32, bf16, fp16, ...), not {fa.name}")
         rounding = self._block_setup(blk, rounding, lanes)
         formats = {"a": fa, "out": blk}
-        if not blk.is_mx:
-            formats["tscale"] = parse(TSCALE)
+        if ts is not None:
+            formats["tscale"] = ts
         self._configure(formats=formats, rounding=rounding, saturate=True,
                         stages=check_stages(stages), rnd_bits=8, fused=None, latency=stages,
                         clocked=stages > 0, multiplier=None)

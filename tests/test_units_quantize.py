@@ -133,6 +133,37 @@ def test_block_unit_verilog_lint_and_manifest(tmp_path, unit, fmt, acc, module, 
     assert [(p["name"], p["width"], p["role"]) for p in m["ports"]] == ports
 
 
+def test_tensor_scale_format_is_asked_of_the_block_format(monkeypatch):
+    """fp32 for the nv* formats, None for MX; and the one place: with another tensor-scale
+    format (bf16) the hw ports, the quantiser's source check, golden's check of given tensor
+    scales and the stimulus all follow it."""
+    from macforge.golden._block import BLOCK_NAMES as NAMES
+    fp32, bf16 = golden.parse("fp32"), golden.parse("bf16")
+    for name in NAMES:
+        f = golden.parse(name)
+        assert f.tensor_scale_format == (fp32 if f.tensor_scale else None), name
+    monkeypatch.setattr(golden.BlockFormat, "tensor_scale_format",
+                        property(lambda self: bf16 if self.tensor_scale else None))
+    q = hw.make_unit("quantize", "bf16", acc="nvfp4", lanes=2).manifest()
+    d = hw.make_unit("dequantize", "nvfp4", acc="fp32", lanes=2).manifest()
+    for man in (q, d):
+        assert man["formats"]["tscale"] == "bf16"
+        assert [p["width"] for p in man["ports"] if p["name"] == "tscale"] == [16]
+    with pytest.raises(FormatError, match=r"^unit 'quantize' into nvfp4 takes sources no "
+                       r"wider than its bf16 tensor scale's 8-bit significand \(fp32, bf16, "
+                       r"fp16, \.\.\.\), not fp32$"):
+        hw.make_unit("quantize", "fp32", acc="nvfp4", lanes=2)
+    with pytest.raises(FormatError, match=r"^tensor_scale must hold bf16 values \(the "
+                       r"scale's format\)$"):
+        golden.quantize(np.ones(16), "nvfp4", tensor_scale=1.0 + 2.0 ** -10)
+    blk = golden.parse("nvfp4")
+    a = bf16.encode(np.linspace(1, 2, 32).reshape(2, 16))
+    codes = nv_tensor_scales(bf16, blk, a, 0, 0, np.random.default_rng(1), corners=0.0)
+    assert codes.dtype == bf16.dtype
+    stim, _ = dequantize_vectors(blk, 2, 10, np.random.default_rng(1))
+    assert stim["tscale"].dtype == bf16.dtype
+
+
 @pytest.mark.parametrize("kw,msg", [
     (dict(fmt="fp32", acc="e4m3"), "unit 'quantize' produces a block format (mxfp8, mxe5m2, "
                                    "mxfp6, mxe3m2, mxfp4, mxint8, nvfp4, nvint4), not e4m3fn"),
