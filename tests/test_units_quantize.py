@@ -219,6 +219,22 @@ def test_quantize_bench_model_flags_one_wrong_bit():
     assert bad.tolist() == [7, 9]
 
 
+@pytest.mark.parametrize("name", ["mxfp8", "mxint8", "mxfp4", "nvfp4", "nvint4"])
+def test_diagnosis_reads_every_block_result_port_format(name):
+    """sim.diagnose names the format of each result field of the block units from their
+    manifests (the lanes from ``elements``, a quantiser's scale from ``scale``), so a mismatch
+    report can decode every field."""
+    from macforge.sim._lanes import result_ports
+    from macforge.sim.diagnose import _port_format
+    blk, fp32 = golden.parse(name), golden.parse("fp32")
+    for unit, want in ((hw.make_unit("quantize", "fp32", acc=name, lanes=2),
+                        {"y": blk.element, "scale": blk.scale}),
+                       (hw.make_unit("dequantize", name, acc="fp32", lanes=2), {"y": fp32})):
+        man = unit.manifest()
+        got = {p["name"]: _port_format(man, p) for p in result_ports(man)}
+        assert got == want, (unit.module_name, got)
+
+
 @pytest.mark.parametrize("mode", ["fast", pytest.param("cocotb", marks=pytest.mark.slow)])
 def test_quantize_sim_wide_ports(mode):
     """``macforge sim`` of a quantiser whose input (128 bits) and result (72 bits: y and
