@@ -37,8 +37,8 @@ from macforge.golden import FormatError
 from .api import asic_cost, fpga_cost, resolve_cache
 from .synth import Design
 
-__all__ = ["unit_at_clock", "unit_cost", "check_clock", "PIPELINE_TARGETS", "MAX_STAGES",
-           "ClockError"]
+__all__ = ["unit_at_clock", "choose_design", "unit_cost", "check_clock", "PIPELINE_TARGETS",
+           "MAX_STAGES", "ClockError"]
 
 #: Targets the search measures on.
 PIPELINE_TARGETS = ("asic", "ice40", "ecp5")
@@ -136,12 +136,15 @@ def unit_at_clock(spec: dict, clock_mhz: float, target: str = "asic", cache=None
     UsageError
         A target other than asic/ice40/ecp5, or a clock that is not a positive number.
     """
-    out, _ = _search(spec, clock_mhz, target, cache, progress)
+    out, _ = choose_design(spec, clock_mhz, target, cache, progress)
     return out
 
 
-def _search(spec, clock_mhz, target, cache, progress):
-    """:func:`unit_at_clock`'s result and the chosen candidate's :class:`Design`."""
+def choose_design(spec: dict, clock_mhz: float, target: str = "asic", cache=None,
+                  progress=None) -> tuple:
+    """``(choice, design)``: :func:`unit_at_clock`'s result and the chosen candidate's
+    :class:`~costmodel.synth.Design` as the search built and measured it (to price it further
+    without building its Verilog again)."""
     f = check_clock(clock_mhz, target)
     period = 1e6 / f
     cache = resolve_cache(cache)
@@ -194,7 +197,7 @@ def unit_cost(spec: dict, clock_mhz: float, target: str = "asic", cache=None, n_
     (area, timing, and with ``energy`` the zero-delay switching energy), under ``cost``, and the
     chosen unit's ``latency`` (cycles, from its manifest); on an FPGA the resources and Fmax of
     the choice. Returns the :func:`unit_at_clock` dict with those added."""
-    choice, design = _search(spec, clock_mhz, target, cache, progress)
+    choice, design = choose_design(spec, clock_mhz, target, cache, progress)
     if target == "asic":                  # the chosen candidate's design, as measured
         choice["latency"] = design.manifest["latency"]
         choice["cost"] = asic_cost(design, n_ops=n_ops, seed=seed, cache=cache,
