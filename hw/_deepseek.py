@@ -80,7 +80,10 @@ class DeepSeekDot(_DotBase):
                 raise FormatError(f"preset {p.name} takes {' or '.join(p.inputs)} elements, "
                                   f"not {parse(f).name}")
         self._preset = p
-        self._core = FDot(fmt, fmt_b=fmt_b, preset="h100-fp8")
+        # the tensor-core step from this preset's own fields (deepseek-fp8's are h100-fp8's),
+        # as golden tensor_core_dot reads them
+        self._core = FDot(fmt, fmt_b=fmt_b, lanes=p.k, align=p.align, acc=p.register,
+                          rounding=p.register_rounding)
         # elaborated as this unit's submodule; a DeepSeekDot built only for its name or
         # manifest warns by itself, so its core need not
         self._core._MustUse__silence = True

@@ -150,15 +150,17 @@ def test_deepseek_unit_vs_golden():
         assert _run_deepseek_unit(a, b, sa, sb, K) == want, K
 
 
-@pytest.mark.parametrize("mode", ["rtz", "rup"])
-def test_deepseek_unit_takes_the_preset_rounding(mode):
-    """The promotion's two roundings are the preset's acc_rounding, in hw as in golden: a
-    deepseek-fp8 variant rounding toward zero (or up) is bit-exact to golden.dot with the same
-    preset object, and differs from the rne preset on some of the sums."""
+@pytest.mark.parametrize("field,mode", [("acc_rounding", "rtz"), ("acc_rounding", "rup"),
+                                        ("register_rounding", "rne")])
+def test_deepseek_unit_takes_the_preset_rounding(field, mode):
+    """The promotion's two roundings are the preset's acc_rounding and the tensor-core
+    register's its register_rounding, in hw as in golden: a deepseek-fp8 variant with another
+    rounding is bit-exact to golden.dot with the same preset object, and differs from
+    deepseek-fp8 itself on some of the sums."""
     from dataclasses import replace
     from macforge.golden import Rounding
     from macforge.golden._presets import PRESETS
-    p = replace(PRESETS["deepseek-fp8"], acc_rounding=Rounding.parse(mode))
+    p = replace(PRESETS["deepseek-fp8"], **{field: Rounding.parse(mode)})
     rng = np.random.default_rng(SEED + 2)
     e4m3, fp32 = golden.parse("e4m3"), golden.parse("fp32")
     differ = 0
