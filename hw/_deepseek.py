@@ -4,7 +4,9 @@ The tensor-core step is the h100-fp8 :class:`~hw.dot.FDot` (32 e4m3 products per
 truncating alignment into the e8m13 register); the promotion datapath (the CUDA-core part of
 DeepGEMM) is composed of the shared fp32 units: ``s = fp32_rne(sa * sb)`` (:class:`~hw.FMul`)
 and ``acc = fp32_rne(R * s + acc)`` (:class:`~hw.FFMA` with an e8m13 multiplicand), exactly
-golden/_presets.py's deepseek-fp8 promotion.
+golden/_presets.py's deepseek-fp8 promotion. Every one of these figures (k, align, register
+and its rounding, the promotion's rounding: rne) is read from the preset object, as golden
+reads it.
 
 Command per cycle: ``en``/``first``/``clear`` drive the tensor-core register as for FDot
 (``first`` on the first step of each 128-element chunk); ``promote`` adds the register's
