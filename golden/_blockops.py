@@ -175,15 +175,15 @@ def _given_tensor_scale(fmt: BlockFormat, t, shape) -> np.ndarray:
 
 
 def _tensor_scale(fmt: BlockFormat, clean) -> float:
-    fp32 = fmt.tensor_scale_format
+    ts = fmt.tensor_scale_format
     amax = float(np.abs(clean).max()) if clean.size else 0.0
     if amax == 0.0:
         return 1.0
     Q = int(fmt._element_max_code_value)
-    dM, dE = _odd(np.uint64(448 * Q), np.int64(0))        # 448: e4m3's max
-    code = _round_quotient(fp32, np.float64(amax), dM, dE, Rounding.RNE, True)
-    t = float(fp32.decode(code))
-    return t if t > 0 else 2.0 ** -149
+    dM, dE = _odd(np.uint64(int(fmt.scale.max) * Q), np.int64(0))   # e4m3's max: 448
+    code = _round_quotient(ts, np.float64(amax), dM, dE, Rounding.RNE, True)
+    t = float(ts.decode(code))
+    return t if t > 0 else ts.min_subnormal
 
 
 def dequantize(t: BlockTensor, out=None, rounding="rne") -> np.ndarray:
