@@ -37,8 +37,8 @@ from macforge.golden import FormatError
 from .api import asic_cost, fpga_cost, resolve_cache
 from .synth import Design
 
-__all__ = ["unit_at_clock", "unit_cost", "check_clock", "PIPELINE_TARGETS", "MAX_STAGES",
-           "ClockError"]
+__all__ = ["unit_at_clock", "choose_design", "unit_cost", "check_clock", "PIPELINE_TARGETS",
+           "MAX_STAGES", "ClockError"]
 
 #: Targets the search measures on.
 PIPELINE_TARGETS = ("asic", "ice40", "ecp5")
@@ -86,6 +86,8 @@ def _max_loop_stages(spec) -> int:
 
 
 def _measure(spec, target, period_ps, cache):
+    """One candidate's figures, with its ``design`` (kept for :func:`unit_cost`) and
+    ``cached``, which :func:`unit_at_clock` leaves out of its result."""
     unit = hw.make_unit(**spec)
     design = Design.from_unit(unit)
     if target == "asic":
@@ -93,11 +95,12 @@ def _measure(spec, target, period_ps, cache):
         delay = r["delay_ps"]
         return {"module": design.top, "registers": r["flops"], "delay_ps": delay,
                 "reached_mhz": round(1e6 / delay, 1) if delay else None,
-                "area_um2": r["area_um2"], "ge": r["ge"], "cached": r["cached"]}
+                "area_um2": r["area_um2"], "ge": r["ge"], "cached": r["cached"],
+                "design": design}
     r = fpga_cost(design, target, dsp=True, pnr=True, cache=cache)
     return {"module": design.top, "registers": r["ff"], "reached_mhz": r.get("fmax_mhz"),
             "lut": r["lut"], "carry": r["carry"], "dsp_blocks": r["dsp_blocks"],
-            "device": r.get("device"), "cached": r["cached"]}
+            "device": r.get("device"), "cached": r["cached"], "design": design}
 
 
 def unit_at_clock(spec: dict, clock_mhz: float, target: str = "asic", cache=None,
@@ -133,6 +136,15 @@ def unit_at_clock(spec: dict, clock_mhz: float, target: str = "asic", cache=None
     UsageError
         A target other than asic/ice40/ecp5, or a clock that is not a positive number.
     """
+    out, _ = choose_design(spec, clock_mhz, target, cache, progress)
+    return out
+
+
+def choose_design(spec: dict, clock_mhz: float, target: str = "asic", cache=None,
+                  progress=None) -> tuple:
+    """``(choice, design)``: :func:`unit_at_clock`'s result and the chosen candidate's
+    :class:`~costmodel.synth.Design` as the search built and measured it (to price it further
+    without building its Verilog again)."""
     f = check_clock(clock_mhz, target)
     period = 1e6 / f
     cache = resolve_cache(cache)
@@ -169,12 +181,12 @@ def unit_at_clock(spec: dict, clock_mhz: float, target: str = "asic", cache=None
             break
     else:
         best = max(tried, key=lambda m: m["reached_mhz"] or 0.0)
-    out = {k: v for k, v in best.items() if k != "cached"}
+    out = {k: v for k, v in best.items() if k not in ("cached", "design")}
     out.update(target=target, clock_mhz=f, period_ps=round(period, 1),
                interleave=best["loop_stages"] + 1,
                tried=[{k: m[k] for k in ("stages", "loop_stages", "registers", "reached_mhz",
                                          "met")} for m in tried])
-    return out
+    return out, best["design"]
 
 
 def unit_cost(spec: dict, clock_mhz: float, target: str = "asic", cache=None, n_ops=100_000,
@@ -185,9 +197,8 @@ def unit_cost(spec: dict, clock_mhz: float, target: str = "asic", cache=None, n_
     (area, timing, and with ``energy`` the zero-delay switching energy), under ``cost``, and the
     chosen unit's ``latency`` (cycles, from its manifest); on an FPGA the resources and Fmax of
     the choice. Returns the :func:`unit_at_clock` dict with those added."""
-    choice = unit_at_clock(spec, clock_mhz, target, cache=cache, progress=progress)
-    if target == "asic":
-        design = Design.from_unit(hw.make_unit(**choice["spec"]))
+    choice, design = choose_design(spec, clock_mhz, target, cache, progress)
+    if target == "asic":                  # the chosen candidate's design, as measured
         choice["latency"] = design.manifest["latency"]
         choice["cost"] = asic_cost(design, n_ops=n_ops, seed=seed, cache=cache,
                                    operands=operands, clock_ps=choice["period_ps"],

@@ -55,17 +55,15 @@ LMUL_CLOCK_MHZ = 500
 TIMED_SAMPLES = 2000
 
 
-def _unit_cost(label, unit, cache, n_ops, progress, i, total, clock_ps=None, timed=0):
-    """One unit's cost; with ``timed`` samples also ``energy_timed_pj`` and
-    ``energy_zero_delay_lib_pj`` (:func:`costmodel.timed.timed_energy`: the library's energy
-    figures at 1.1 V, nothing fitted; the timed one counts every glitch, the clock and the
-    leakage over the clock period -- ``clock_ps``, else the unit's own critical path) and
-    ``glitch_factor``."""
+def _unit_cost(label, design, cache, n_ops, progress, i, total, clock_ps=None, timed=0):
+    """One unit's cost (``design``: a :class:`~costmodel.synth.Design`); with ``timed``
+    samples also ``energy_timed_pj`` and ``energy_zero_delay_lib_pj``
+    (:func:`costmodel.timed.timed_energy`: the library's energy figures at 1.1 V, nothing
+    fitted; the timed one counts every glitch, the clock and the leakage over the clock period
+    -- ``clock_ps``, else the unit's own critical path) and ``glitch_factor``."""
     from .api import asic_cost
-    from .synth import Design
-    status(f"{label}: costing {unit.module_name}")
-    r = asic_cost(Design.from_unit(unit), n_ops=n_ops, cache=cache, clock_ps=clock_ps,
-                  timed_samples=timed)
+    status(f"{label}: costing {design.top}")
+    r = asic_cost(design, n_ops=n_ops, cache=cache, clock_ps=clock_ps, timed_samples=timed)
     if progress:
         where = f"[{i}/{total}]" if total else label + ":"
         progress(f"  {where} {r['module']}: {r['area_um2']:.0f} µm², "
@@ -86,7 +84,9 @@ def _unit_cost(label, unit, cache, n_ops, progress, i, total, clock_ps=None, tim
 
 
 def _costs(units, cache, n_ops, progress, timed=0):
-    return {label: _unit_cost(label, u, cache, n_ops, progress, i + 1, len(units), timed=timed)
+    from .synth import Design
+    return {label: _unit_cost(label, Design.from_unit(u), cache, n_ops, progress, i + 1,
+                              len(units), timed=timed)
             for i, (label, u) in enumerate(units.items())}
 
 
@@ -159,21 +159,19 @@ def _at_clock(specs, clock_mhz, cache, n_ops, progress, timed=0):
     ``clock_mhz`` by :func:`costmodel.pipelining.unit_at_clock` and costed mapped for it:
     ``{"units", "choice", "reachable"}`` (a unit that cannot reach the clock has its choice,
     with its best, and no cost; ``reachable`` is then False)."""
-    from macforge import hw
-    from .pipelining import unit_at_clock
+    from .pipelining import choose_design
     entry = {"units": {}, "choice": {}, "reachable": True}
     for label, spec in specs.items():
         if progress:
             progress(f"  {label}: choosing the pipeline for {clock_mhz} MHz")
-        ch = unit_at_clock(spec, clock_mhz, "asic", cache=cache)
+        ch, design = choose_design(spec, clock_mhz, "asic", cache=cache)
         entry["choice"][label] = {k: ch[k] for k in ("module", "met", "stages", "loop_stages",
                                                      "registers", "reached_mhz")}
         if not ch["met"]:
             entry["reachable"] = False
             continue
-        entry["units"][label] = _unit_cost(label, hw.make_unit(**ch["spec"]), cache, n_ops,
-                                           progress, 0, 0, clock_ps=ch["period_ps"],
-                                           timed=timed)
+        entry["units"][label] = _unit_cost(label, design, cache, n_ops, progress, 0, 0,
+                                           clock_ps=ch["period_ps"], timed=timed)
     return entry
 
 

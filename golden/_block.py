@@ -203,8 +203,15 @@ class BlockFormat(Format):
     def encode(self, x, rounding="rne", saturate=False, rnd=None, rnd_bits=None):
         raise self._scalar_error()
 
+    @cached_property
+    def tensor_scale_format(self) -> Format | None:
+        """The format of the per-tensor scale (the nv* formats: fp32, NVIDIA's two-level
+        recipe), or None (MX: no tensor scale). The one place it is named: golden's
+        quantisation, the hw ``tscale`` port and the stimulus ask for it here."""
+        return minifloat("fp32") if self.tensor_scale else None
+
     def describe(self) -> str:
-        tensor = " + fp32 per tensor" if self.tensor_scale else ""
+        tensor = f" + {self.tensor_scale_format.name} per tensor" if self.tensor_scale else ""
         exp = f" x 2^{self.element_exp}" if self.element_exp else ""
         return f"{self.block} x {self.element.name}{exp}, {self.scale.name} scale{tensor}"
 

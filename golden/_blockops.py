@@ -139,7 +139,7 @@ def quantize(x, fmt, axis=-1, rounding="rne", tensor_scale=None) -> BlockTensor:
         tensor_scale = None
     else:
         t = _tensor_scale(fmt, clean) if tensor_scale is None else \
-            _given_tensor_scale(tensor_scale, amax_b.shape)
+            _given_tensor_scale(fmt, tensor_scale, amax_b.shape)
         t_ok = np.isfinite(t) & (np.asarray(t) > 0)
         bad = bad | ~t_ok
         tM, tE = _odd(*_split(np.where(t_ok, t, 1.0))[1:])
@@ -159,30 +159,31 @@ def quantize(x, fmt, axis=-1, rounding="rne", tensor_scale=None) -> BlockTensor:
     return BlockTensor(fmt, elems, scales.astype(fmt.scale.dtype), tensor_scale, shape, ax)
 
 
-def _given_tensor_scale(t, shape) -> np.ndarray:
+def _given_tensor_scale(fmt: BlockFormat, t, shape) -> np.ndarray:
     """A caller's tensor scales as float64, broadcast to the block scales' ``shape``."""
     try:
         t = np.broadcast_to(np.asarray(t, np.float64), shape)
     except ValueError:
         raise FormatError(f"tensor_scale of shape {np.shape(t)} does not broadcast to the "
                           f"block scales' shape {shape}") from None
+    ts = fmt.tensor_scale_format
     with np.errstate(over="ignore"):
-        fp32_ok = (t.astype(np.float32).astype(np.float64) == t) | ~np.isfinite(t)
-    if not fp32_ok.all():
-        raise FormatError("tensor_scale must hold fp32 values (the scale's format)")
+        held = (ts.decode(ts.encode(t)) == t) | ~np.isfinite(t)
+    if not held.all():
+        raise FormatError(f"tensor_scale must hold {ts.name} values (the scale's format)")
     return t
 
 
 def _tensor_scale(fmt: BlockFormat, clean) -> float:
-    fp32 = parse("fp32")
+    ts = fmt.tensor_scale_format
     amax = float(np.abs(clean).max()) if clean.size else 0.0
     if amax == 0.0:
         return 1.0
     Q = int(fmt._element_max_code_value)
-    dM, dE = _odd(np.uint64(448 * Q), np.int64(0))        # 448: e4m3's max
-    code = _round_quotient(fp32, np.float64(amax), dM, dE, Rounding.RNE, True)
-    t = float(fp32.decode(code))
-    return t if t > 0 else 2.0 ** -149
+    dM, dE = _odd(np.uint64(int(fmt.scale.max) * Q), np.int64(0))   # e4m3's max: 448
+    code = _round_quotient(ts, np.float64(amax), dM, dE, Rounding.RNE, True)
+    t = float(ts.decode(code))
+    return t if t > 0 else ts.min_subnormal
 
 
 def dequantize(t: BlockTensor, out=None, rounding="rne") -> np.ndarray:

@@ -4,10 +4,7 @@ from macforge.golden import FormatError, Rounding
 
 from ._unit import Unit, as_rounding
 
-__all__ = ["BlockUnit", "TSCALE"]
-
-#: The nv* tensor scale's format (golden.quantize): the ``tscale`` port's.
-TSCALE = "fp32"
+__all__ = ["BlockUnit"]
 
 
 class BlockUnit(Unit):

@@ -4,7 +4,9 @@ The tensor-core step is the h100-fp8 :class:`~hw.dot.FDot` (32 e4m3 products per
 truncating alignment into the e8m13 register); the promotion datapath (the CUDA-core part of
 DeepGEMM) is composed of the shared fp32 units: ``s = fp32_rne(sa * sb)`` (:class:`~hw.FMul`)
 and ``acc = fp32_rne(R * s + acc)`` (:class:`~hw.FFMA` with an e8m13 multiplicand), exactly
-golden/_presets.py's deepseek-fp8 promotion.
+golden/_presets.py's deepseek-fp8 promotion. Every one of these figures (k, align, register
+and its rounding, the promotion's rounding: rne) is read from the preset object, as golden
+reads it.
 
 Command per cycle: ``en``/``first``/``clear`` drive the tensor-core register as for FDot
 (``first`` on the first step of each 128-element chunk); ``promote`` adds the register's
@@ -80,7 +82,10 @@ class DeepSeekDot(_DotBase):
                 raise FormatError(f"preset {p.name} takes {' or '.join(p.inputs)} elements, "
                                   f"not {parse(f).name}")
         self._preset = p
-        self._core = FDot(fmt, fmt_b=fmt_b, preset="h100-fp8")
+        # the tensor-core step from this preset's own fields (deepseek-fp8's are h100-fp8's),
+        # as golden tensor_core_dot reads them
+        self._core = FDot(fmt, fmt_b=fmt_b, lanes=p.k, align=p.align, acc=p.register,
+                          rounding=p.register_rounding)
         # elaborated as this unit's submodule; a DeepSeekDot built only for its name or
         # manifest warns by itself, so its core need not
         self._core._MustUse__silence = True
@@ -113,9 +118,12 @@ class DeepSeekDot(_DotBase):
         m.submodules.core = core = self._core
         m.d.comb += [core.a.eq(self.a), core.b.eq(self.b), core.en.eq(self.en),
                      core.first.eq(self.first), core.clear.eq(self.clear), self.reg.eq(core.acc)]
-        m.submodules.scale_mul = smul = FMul(f["scale"], out=f["acc"])
+        # both promotion roundings are the preset's acc_rounding (golden scaled_promotion)
+        rounding = self._rounding
+        m.submodules.scale_mul = smul = FMul(f["scale"], out=f["acc"], rounding=rounding)
         m.d.comb += [smul.a.eq(self.sa), smul.b.eq(self.sb)]
-        m.submodules.promote_fma = fma = FFMA(f["reg"], fmt_b=f["scale"], acc=f["acc"])
+        m.submodules.promote_fma = fma = FFMA(f["reg"], fmt_b=f["scale"], acc=f["acc"],
+                                              rounding=rounding)
         acc = Signal(f["acc"].bits, name="acc_q")
         m.d.comb += [fma.a.eq(core.acc), fma.b.eq(smul.y), fma.c.eq(acc), self.acc.eq(acc)]
         with m.If(self.clear):

@@ -10,7 +10,7 @@ from ._multiplier import StarMultiplier
 from ._pack import round_pack
 from ._pipeline import PipelinePlan
 from ._product import raw_product, raw_product_layout
-from ._blockunit import TSCALE, BlockUnit
+from ._blockunit import BlockUnit
 from ._unit import _token, check_stages, quiet_on_error
 from .convert import scale_range, scaled_raw
 
@@ -81,7 +81,7 @@ class Dequantize(BlockUnit):
         rounding = self._block_setup(blk, rounding, lanes)
         formats = {"a": blk, "out": fo, "scale": blk.scale}
         if blk.tensor_scale:
-            formats["tscale"] = parse(TSCALE)
+            formats["tscale"] = blk.tensor_scale_format
         self._configure(formats=formats, rounding=rounding, saturate=False,
                         stages=check_stages(stages), rnd_bits=8, fused=None, latency=stages,
                         clocked=stages > 0, multiplier=None)

@@ -11,7 +11,7 @@ from ._families import cast_packer, code_shape, decoder
 from ._pack import round_pack
 from ._pipeline import COMBINATIONAL, PipelinePlan
 from ._raw import RawFloatLayout
-from ._blockunit import TSCALE, BlockUnit
+from ._blockunit import BlockUnit
 from ._unit import as_operand, check_stages, quiet_on_error
 from .convert import scaled_raw
 
@@ -20,6 +20,11 @@ __all__ = ["Quantize", "restoring_divide"]
 _E8M0_BIAS = 127
 _SCALE_Q_BITS = 10               # quotient bits of amax / (Q * t): >= 7 significant (see below)
 _ELEM_Q_BITS = 6                 # quotient bits of v / (S * t): >= 5 significant (see below)
+#: Pipeline cuts in datapath order (``stages`` fills them from the first): MX after the lanes'
+#: scaled records (decode, shared exponent) and after normalise; NV first after the block
+#: scale (so its divider and the element dividers are in different cycles), then the same two.
+_MX_CUTS = ("decoded", "normalised")
+_NV_CUTS = ("scaled",) + _MX_CUTS
 
 
 class Quantize(BlockUnit):
@@ -58,7 +63,9 @@ class Quantize(BlockUnit):
     rounding : Rounding
         The elements' rounding (rne, rna, rtz, rup, rdn; as ``golden.quantize``).
     stages : int
-        Pipeline registers: after decode and the scale, after normalise, then at the output.
+        Pipeline registers, latency ``stages``: MX after decode and the scale, after
+        normalise, then at the output; NV first after the block scale (before the element
+        dividers), then after the element quotients, after normalise, at the output.
 
     Attributes
     ----------
@@ -89,14 +96,15 @@ class Quantize(BlockUnit):
         if not blk.is_mx and fa.family != "minifloat":
             raise FormatError(f"unit 'quantize' into {blk.name} takes a float source "
                               f"(fp32, bf16, fp16, a minifloat), not {fa.name}")
-        if not blk.is_mx and fa.precision > parse(TSCALE).precision:
+        ts = blk.tensor_scale_format
+        if ts is not None and fa.precision > ts.precision:
             raise FormatError(f"unit 'quantize' into {blk.name} takes sources no wider than its "
-                              f"{TSCALE} tensor scale's {parse(TSCALE).precision}-bit "
+                              f"{ts.name} tensor scale's {ts.precision}-bit "
                               f"significand (fp32, bf16, fp16, ...), not {fa.name}")
         rounding = self._block_setup(blk, rounding, lanes)
         formats = {"a": fa, "out": blk}
-        if not blk.is_mx:
-            formats["tscale"] = parse(TSCALE)
+        if ts is not None:
+            formats["tscale"] = ts
         self._configure(formats=formats, rounding=rounding, saturate=True,
                         stages=check_stages(stages), rnd_bits=8, fused=None, latency=stages,
                         clocked=stages > 0, multiplier=None)
@@ -119,7 +127,7 @@ class Quantize(BlockUnit):
     def elaborate(self, platform):
         m = Module()
         fa = self._formats["a"]
-        plan = PipelinePlan(self._stages, ("decoded", "normalised"))
+        plan = PipelinePlan(self._stages, _MX_CUTS if self._blk.is_mx else _NV_CUTS)
         raws = []
         for i in range(self._lanes):
             m.submodules[f"decode{i}"] = dec = decoder(fa, normalise=True)
@@ -190,11 +198,14 @@ class Quantize(BlockUnit):
                                      _SCALE_Q_BITS), name="scale_raw")
         m.d.comb += [srec.sig.eq(q), srec.exp.eq(amax.exp - t.exp - 1), srec.sticky.eq(rem != 0),
                      srec.is_zero.eq(amax.is_zero)]
-        # the scale is rounded inside the decode phase (no cut: the elements divide by it)
         sc, _ = round_pack(m, COMBINATIONAL, srec, None, blk.scale, Rounding.RNE, True, 8,
                            prefix="scale_")
         scale_rounded = Signal(blk.scale.bits, name="scale_rounded")
         m.d.comb += scale_rounded.eq(sc)
+        # the "scaled" cut: the scale divider and the element dividers, each some 10 / 6
+        # restoring steps of ~28-bit subtracters, would otherwise sit in series in one cycle
+        scale_rounded, t, bad_block, *raws = plan.cut(m, "scaled", scale_rounded, t,
+                                                      bad | t_bad, *raws)
         m.submodules.decode_s = ds = decoder(blk.scale, normalise=True)
         m.d.comb += ds.code.eq(scale_rounded)
         S = ds.raw
@@ -224,7 +235,6 @@ class Quantize(BlockUnit):
                          rec.is_zero.eq(r.is_zero)]
             scaled.append(rec)
         codes = self._round_elements(m, plan, scaled)
-        bad_block = bad | t_bad
         scale_code = Mux(bad_block, blk.scale.nan_code, scale_rounded)
         return codes, bad_block | S.is_zero, scale_code
 

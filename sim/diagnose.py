@@ -93,9 +93,6 @@ def _port_format(manifest, port):
         name = manifest["elements"][port["name"]]
     if name is None and port.get("role") == "scale" and manifest.get("scale"):
         name = manifest["scale"]                # a quantiser's block-scale output
-    if name is None and "lanes" in port:
-        blk = golden.parse(f.get("out") or f.get("acc"))
-        return getattr(blk, "element", None)
     return golden.parse(name) if name is not None else None
 
 

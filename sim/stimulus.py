@@ -141,36 +141,36 @@ _NV_T = np.array([2.0 ** -4, 1.0, 8.0])     # tensor scales of nv_boundary_block
 
 def nv_tensor_scales(fi, blk, a, n_lead: int, n_boundary: int, rng, span=(-12, 10),
                      corners: float = 0.05) -> np.ndarray:
-    """fp32 tensor-scale codes for the NV quantiser's blocks ``a``: 1 for the ``n_lead``
-    corner blocks, :data:`_NV_T` in turn for the next ``n_boundary``
+    """Tensor-scale codes (``blk.tensor_scale_format``, fp32) for the NV quantiser's blocks
+    ``a``: 1 for the ``n_lead`` corner blocks, :data:`_NV_T` in turn for the next ``n_boundary``
     (:func:`nv_boundary_blocks`), and for the random blocks amax / (Q * 2^U(span)); the
     default span makes block scales cover e4m3's subnormals, zero and saturation. A fraction
-    ``corners`` of them are fp32 corner codes (NaN, infinities, zeros, negative, subnormal: an
+    ``corners`` of them are its corner codes (NaN, infinities, zeros, negative, subnormal: an
     invalid tensor scale is a NaN block scale). The cost model's activity asks for in-range
     block scales and no corners (a tensor scale as a quantising accelerator sets it)."""
-    fp32 = golden.parse("fp32")
+    ts = blk.tensor_scale_format
     x = fi.decode(a)
     amax = np.where(np.isfinite(x), np.abs(x), 0.0).max(axis=1)
     Q = float(blk._element_max_code_value)
     target = 2.0 ** rng.uniform(span[0], span[1], a.shape[0])
     t = np.where(amax > 0, amax / (Q * target), 2.0 ** rng.integers(-20, 20, a.shape[0]))
-    codes = fp32.encode(t)
-    codes[fp32.decode(codes) == 0] = 1                 # underflow: the smallest subnormal
-    codes[:n_lead] = fp32.encode(np.array(1.0))
-    codes[n_lead:n_lead + n_boundary] = fp32.encode(_NV_T[np.arange(n_boundary) // 3
-                                                           % len(_NV_T)])
+    codes = ts.encode(t)
+    codes[ts.decode(codes) == 0] = 1                   # underflow: the smallest subnormal
+    codes[:n_lead] = ts.encode(np.array(1.0))
+    codes[n_lead:n_lead + n_boundary] = ts.encode(_NV_T[np.arange(n_boundary) // 3
+                                                         % len(_NV_T)])
     tail = np.arange(n_lead + n_boundary, a.shape[0])
     pick = tail[rng.random(tail.size) < corners]
-    codes[pick] = rng.choice(fp32.corner_codes().astype(codes.dtype), pick.size)
+    codes[pick] = rng.choice(ts.corner_codes().astype(codes.dtype), pick.size)
     return codes
 
 
 def dequantize_vectors(blk, k: int, n: int, rng) -> tuple:
     """``(stim, n_exhaustive)`` of a block dequantiser: every (scale code, element code) pair
     (each scale code with rows of k lanes running through all element codes; for nv* formats
-    with the tensor scale 1 and then each fp32 corner code), then ``n`` random blocks:
+    with the tensor scale 1 and then each of its corner codes), then ``n`` random blocks:
     uniform element and scale codes and, for nv*, tensor scales 2^U(-20, 20) x a random
-    significand or, a fifth of them, uniform fp32 codes with corners mixed in."""
+    significand or, a fifth of them, uniform tensor-scale codes with corners mixed in."""
     ec, sc = blk.element.codes(), blk.scale.codes()
     per = -(-ec.size // k)
     row = np.resize(ec, per * k).reshape(per, k)
@@ -178,15 +178,15 @@ def dequantize_vectors(blk, k: int, n: int, rng) -> tuple:
     scale = np.repeat(sc, per)
     stim = {}
     if blk.tensor_scale:
-        fp32 = golden.parse("fp32")
-        tc = np.concatenate([fp32.encode(np.array([1.0])), fp32.corner_codes()])
+        ts = blk.tensor_scale_format
+        tc = np.concatenate([ts.encode(np.array([1.0])), ts.corner_codes()])
         m = a.shape[0]
         a, scale = np.tile(a, (tc.size, 1)), np.tile(scale, tc.size)
         tscale = np.repeat(tc, m)
-        rt = fp32.encode(rng.uniform(1, 2, n) * 2.0 ** rng.integers(-20, 20, n))
+        rt = ts.encode(rng.uniform(1, 2, n) * 2.0 ** rng.integers(-20, 20, n))
         wild = rng.random(n) < 0.2
-        rt[wild] = _random_codes(rng, fp32, int(wild.sum()), fp32.corner_codes())
-        stim["tscale"] = np.concatenate([tscale, rt]).astype(fp32.dtype)
+        rt[wild] = _random_codes(rng, ts, int(wild.sum()), ts.corner_codes())
+        stim["tscale"] = np.concatenate([tscale, rt]).astype(ts.dtype)
     n_ex = a.shape[0]
     ra = rng.integers(0, 1 << blk.element.bits, (n, k))
     rs = rng.integers(0, 1 << blk.scale.bits, n)

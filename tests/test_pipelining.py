@@ -98,6 +98,26 @@ def test_unit_at_clock_fewest_registers_that_meet(cache):
     assert r["delay_ps"] <= hard["period_ps"] and r["flops"] == hard["registers"]
 
 
+def test_unit_cost_builds_each_candidate_once(cache, monkeypatch):
+    """unit_cost prices the chosen candidate's design as measured: one Verilog build per
+    candidate, none again for the full cost (nor in choose_design's hand-back)."""
+    from collections import Counter
+    from macforge.costmodel.pipelining import unit_cost
+    built, real = Counter(), hw.generate
+
+    def counting(unit):
+        built[unit.module_name] += 1
+        return real(unit)
+    monkeypatch.setattr(hw, "generate", counting)
+    r = unit_cost({"unit": "mul", "fmt": "e4m3"}, 1000, cache=cache, n_ops=500)
+    assert len(r["tried"]) >= 2 and r["cost"]["module"] == r["module"]
+    assert sum(built.values()) == len(r["tried"]) and set(built.values()) == {1}, built
+    # choose_design (reproduce's clocked rows) hands back the chosen candidate's design
+    from macforge.costmodel.pipelining import choose_design
+    ch, design = choose_design({"unit": "mul", "fmt": "e4m3"}, 1000, cache=cache)
+    assert design.top == ch["module"] == r["module"] and design.manifest["latency"] == ch["stages"]
+
+
 def test_unit_at_clock_unreachable_says_so(cache):
     r = unit_at_clock({"unit": "mul", "fmt": "e4m3"}, 5000, cache=cache)
     assert not r["met"] and r["reached_mhz"] < 5000

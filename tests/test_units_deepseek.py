@@ -94,12 +94,12 @@ def test_deepseek_errors(call, msg):
         call()
 
 
-def _run_deepseek_unit(a, b, sa, sb, K):
+def _run_deepseek_unit(a, b, sa, sb, K, preset="deepseek-fp8"):
     """hw._deepseek.DeepSeekDot in process: 32-product steps (first on each chunk's first),
     promote with that chunk's scales on the next chunk's first step, a last promote alone."""
     from amaranth.sim import Simulator
     from macforge.hw._deepseek import DeepSeekDot
-    u = DeepSeekDot()
+    u = DeepSeekDot(preset=preset)
     out = {}
 
     def word(codes):
@@ -148,6 +148,33 @@ def test_deepseek_unit_vs_golden():
         sb = fp32.encode(np.exp2(rng.integers(-12, 4, nb)) * rng.random(nb))
         want = int(golden.dot(a, b, 0, e4m3, "fp32", preset="deepseek-fp8", scales=(sa, sb)))
         assert _run_deepseek_unit(a, b, sa, sb, K) == want, K
+
+
+@pytest.mark.parametrize("field,mode", [("acc_rounding", "rtz"), ("acc_rounding", "rup"),
+                                        ("register_rounding", "rne")])
+def test_deepseek_unit_takes_the_preset_rounding(field, mode):
+    """The promotion's two roundings are the preset's acc_rounding and the tensor-core
+    register's its register_rounding, in hw as in golden: a deepseek-fp8 variant with another
+    rounding is bit-exact to golden.dot with the same preset object, and differs from
+    deepseek-fp8 itself on some of the sums."""
+    from dataclasses import replace
+    from macforge.golden import Rounding
+    from macforge.golden._presets import PRESETS
+    p = replace(PRESETS["deepseek-fp8"], **{field: Rounding.parse(mode)})
+    rng = np.random.default_rng(SEED + 2)
+    e4m3, fp32 = golden.parse("e4m3"), golden.parse("fp32")
+    differ = 0
+    for K in (256, 272, 384):
+        a = e4m3.encode(rng.normal(size=K) * 40)
+        b = e4m3.encode(rng.normal(size=K) * 40)
+        nb = -(-K // 128)
+        sa = fp32.encode(np.exp2(rng.integers(-12, 4, nb)) * rng.random(nb))
+        sb = fp32.encode(np.exp2(rng.integers(-12, 4, nb)) * rng.random(nb))
+        want = int(golden.dot(a, b, 0, e4m3, "fp32", preset=p, scales=(sa, sb)))
+        rne = int(golden.dot(a, b, 0, e4m3, "fp32", preset="deepseek-fp8", scales=(sa, sb)))
+        assert _run_deepseek_unit(a, b, sa, sb, K, preset=p) == want, K
+        differ += want != rne
+    assert differ >= 1                  # the variant's rounding changed a result
 
 
 # ---------------------------------------------------------------------------------------------

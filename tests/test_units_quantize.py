@@ -133,6 +133,37 @@ def test_block_unit_verilog_lint_and_manifest(tmp_path, unit, fmt, acc, module, 
     assert [(p["name"], p["width"], p["role"]) for p in m["ports"]] == ports
 
 
+def test_tensor_scale_format_is_asked_of_the_block_format(monkeypatch):
+    """fp32 for the nv* formats, None for MX; and the one place: with another tensor-scale
+    format (bf16) the hw ports, the quantiser's source check, golden's check of given tensor
+    scales and the stimulus all follow it."""
+    from macforge.golden._block import BLOCK_NAMES as NAMES
+    fp32, bf16 = golden.parse("fp32"), golden.parse("bf16")
+    for name in NAMES:
+        f = golden.parse(name)
+        assert f.tensor_scale_format == (fp32 if f.tensor_scale else None), name
+    monkeypatch.setattr(golden.BlockFormat, "tensor_scale_format",
+                        property(lambda self: bf16 if self.tensor_scale else None))
+    q = hw.make_unit("quantize", "bf16", acc="nvfp4", lanes=2).manifest()
+    d = hw.make_unit("dequantize", "nvfp4", acc="fp32", lanes=2).manifest()
+    for man in (q, d):
+        assert man["formats"]["tscale"] == "bf16"
+        assert [p["width"] for p in man["ports"] if p["name"] == "tscale"] == [16]
+    with pytest.raises(FormatError, match=r"^unit 'quantize' into nvfp4 takes sources no "
+                       r"wider than its bf16 tensor scale's 8-bit significand \(fp32, bf16, "
+                       r"fp16, \.\.\.\), not fp32$"):
+        hw.make_unit("quantize", "fp32", acc="nvfp4", lanes=2)
+    with pytest.raises(FormatError, match=r"^tensor_scale must hold bf16 values \(the "
+                       r"scale's format\)$"):
+        golden.quantize(np.ones(16), "nvfp4", tensor_scale=1.0 + 2.0 ** -10)
+    blk = golden.parse("nvfp4")
+    a = bf16.encode(np.linspace(1, 2, 32).reshape(2, 16))
+    codes = nv_tensor_scales(bf16, blk, a, 0, 0, np.random.default_rng(1), corners=0.0)
+    assert codes.dtype == bf16.dtype
+    stim, _ = dequantize_vectors(blk, 2, 10, np.random.default_rng(1))
+    assert stim["tscale"].dtype == bf16.dtype
+
+
 @pytest.mark.parametrize("kw,msg", [
     (dict(fmt="fp32", acc="e4m3"), "unit 'quantize' produces a block format (mxfp8, mxe5m2, "
                                    "mxfp6, mxe3m2, mxfp4, mxint8, nvfp4, nvint4), not e4m3fn"),
@@ -186,6 +217,22 @@ def test_quantize_bench_model_flags_one_wrong_bit():
     obs[9, 1] ^= np.uint64(1 << 3)                  # the scale of block 9 (bits 64..71)
     _, bad = model.compare(man, stim, obs)
     assert bad.tolist() == [7, 9]
+
+
+@pytest.mark.parametrize("name", ["mxfp8", "mxint8", "mxfp4", "nvfp4", "nvint4"])
+def test_diagnosis_reads_every_block_result_port_format(name):
+    """sim.diagnose names the format of each result field of the block units from their
+    manifests (the lanes from ``elements``, a quantiser's scale from ``scale``), so a mismatch
+    report can decode every field."""
+    from macforge.sim._lanes import result_ports
+    from macforge.sim.diagnose import _port_format
+    blk, fp32 = golden.parse(name), golden.parse("fp32")
+    for unit, want in ((hw.make_unit("quantize", "fp32", acc=name, lanes=2),
+                        {"y": blk.element, "scale": blk.scale}),
+                       (hw.make_unit("dequantize", name, acc="fp32", lanes=2), {"y": fp32})):
+        man = unit.manifest()
+        got = {p["name"]: _port_format(man, p) for p in result_ports(man)}
+        assert got == want, (unit.module_name, got)
 
 
 @pytest.mark.parametrize("mode", ["fast", pytest.param("cocotb", marks=pytest.mark.slow)])
@@ -287,6 +334,23 @@ def test_nv_quantize_sim_fast():
     res, lines = simulate(format="fp32", unit="quantize", acc="nvfp4", lanes=4, n=2000,
                           mode="fast")
     assert res.mismatches == 0 and res.vectors == 2390, "\n".join(lines)
+
+
+@pytest.mark.parametrize("stages,cuts", [(1, ["scaled"]), (2, ["scaled", "decoded"]),
+                                         (3, ["scaled", "decoded", "normalised"])])
+def test_nv_quantize_pipelined(stages, cuts):
+    """The NV quantiser's first cut sits between the block scale and the element dividers
+    (then the element quotients, normalise), latency = stages; pipelined through
+    the Verilator fast bench, 0 mismatches."""
+    unit = hw.make_unit("quantize", "fp32", acc="nvfp4", lanes=2, stages=stages)
+    assert unit.latency == stages
+    text, _ = hw.build.generate(unit)
+    seen = [c for c in ("scaled", "decoded", "normalised")
+            if re.search(rf"\breg\b.*\b{c}_q\d+\b", text)]
+    assert seen == cuts
+    res, lines = simulate(format="fp32", unit="quantize", acc="nvfp4", lanes=2, n=500,
+                          stages=stages, mode="fast")
+    assert res.mismatches == 0 and res.vectors == 890, "\n".join(lines)
 
 
 @pytest.mark.slow
