@@ -343,6 +343,22 @@ def sweep_table(outputs) -> str:
     return "```\n" + table + "\n```"
 
 
+def sim_table(docs) -> str:
+    """``macforge sim ... --json`` per row: the ``make sim`` command, vectors and mismatches,
+    the Verilator build (a fresh build directory: no cache) and the simulation + golden check."""
+    rows = []
+    for d in docs:
+        sim_s = d["simulation_check_s"]
+        rows.append((f"`{d['reproduce']}`", f"{d['vectors']:,}", f"{d['mismatches']:,}",
+                     f"{d['build_s']:.0f} s",
+                     f"{sim_s:.1f} s ({d['vectors'] / sim_s / 1e3:.0f} k vectors/s)"))
+    return _table(("command", "vectors", "mismatches", "build", "simulation + check"), rows)
+
+
+#: docs/dot-product-units.md's co-simulation runs (fast mode, the default 10^6 random steps)
+DOT_SIMS = (("--format", "mxfp4"), ("--format", "nvfp4"), ("--format", "mxfp8"),
+            ("--format", "e4m3", "--align", "13"), ("--format", "e4m3", "--preset", "h100-fp8"))
+
 FP8 = ("reproduce", "fp8-vs-int8", "--json")
 
 #: docs/units.md's cost table
@@ -428,6 +444,9 @@ FIGURES = {
                           slow=True, text=True),
     "workloads": Figure(tuple(("workload", "show", *w, "--json") for w in WORKLOADS), workloads,
                         slow=False),
+    "dot-sim": Figure(tuple(("sim", "--unit", "dot", *a, "--mode", "fast", "--build-dir",
+                             "{tmp}", "--json") for a in DOT_SIMS),
+                      sim_table, slow=True, machine=True),
 }
 
 
@@ -453,9 +472,6 @@ TYPED = {
     "cost-model.md": {"| cells | what comes from Nangate |": _DEFINED},
     "dot-product-units.md": {
         "| variable | meaning | default |": _DEFINED,
-        "| command | vectors | build | simulation + check |":
-            "co-simulation runs of 1-10 minutes each (build + 10^6 vectors) with wall times; "
-            "`macforge sim` has no --json yet (left for a later stop)",
     },
     "energy.md": {"| key (JSON) | what | fitted? |": _DEFINED},
     "format-families.md": {
