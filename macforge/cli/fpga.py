@@ -152,7 +152,9 @@ def format_sweep(rows: list) -> str:
         lines.append(f"| {r['module']} | {r['target']} | {r['stages']} "
                      f"| {r.get('loop_stages', 0)} | {r['latency']} | {fmax} "
                      f"| {r['lut']} | {r['ff']} | {r['carry']} | {r['dsp']}{mark} |")
-    lines += [f"\n{'*' * (i + 1)} {n}" for i, n in enumerate(notes)]
+    # escaped: a line starting "* " would be a Markdown list item
+    star = "\\*"
+    lines += [f"\n{star * (i + 1)} {n}" for i, n in enumerate(notes)]
     if any(r.get("loop_stages") for r in rows):
         lines.append("\nloop = L > 0: registers inside the accumulate loop; the unit interleaves "
                      "L + 1 accumulators (the command of cycle t steps accumulator t mod (L + 1)), "
