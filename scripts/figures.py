@@ -382,6 +382,28 @@ def preset_gemm(docs) -> str:
               f"has a max relative error of {plain}.")
 
 
+def fpga_units(docs) -> str:
+    """``macforge fpga ... --json`` builds: the unit's own cells, placed LUTs against the
+    device, Fmax and the critical path, one row per unit and device."""
+    rows = []
+    for d in docs:
+        for r in d["rows"]:
+            u, lut, cp = r["synth"]["unit"], r["utilisation"]["lut"], r["critical_path"]
+            rows.append((r["module"], r["device"], u["lut"], u["carry"], u["dsp"], u["ff"],
+                         f"{lut['used']} / {lut['available']} ({lut['percent']:.1f} %)",
+                         f"{r['fmax_mhz']:.1f}",
+                         f"{cp['delay_ns']:.1f} ns ({cp['logic_ns']:.1f} logic)"))
+    return _table(("unit", "device", "unit LUT", "carry", "DSP", "unit FF",
+                   "placed LUT / capacity", "Fmax MHz", "critical path"), rows)
+
+
+def fpga_sweep(docs) -> str:
+    """``macforge fpga --sweep-stages ... --json``: the table the sweep writes
+    (:func:`macforge.cli.fpga.format_sweep`), every command's rows in one."""
+    from macforge.cli.fpga import format_sweep
+    return format_sweep([r for d in docs for r in d["rows"]])
+
+
 #: docs/dot-product-units.md's co-simulation runs (fast mode, the default 10^6 random steps)
 DOT_SIMS = (("--format", "mxfp4"), ("--format", "nvfp4"), ("--format", "mxfp8"),
             ("--format", "e4m3", "--align", "13"), ("--format", "e4m3", "--preset", "h100-fp8"))
@@ -473,6 +495,15 @@ FIGURES = {
                         slow=False),
     "deepseek-gemm": Figure((("error-stats", "--preset", "h100-fp8", "--k", "4096", "--size",
                               "64", "--json"),), preset_gemm, slow=True),
+    "fpga-units": Figure(tuple(("fpga", "--format", f, "--target", "ice40,ecp5", "--output",
+                                "{tmp}", "--json") for f in ("e4m3", "int8")),
+                         fpga_units, slow=True),
+    "fpga-stages": Figure(tuple(("fpga", "--format", f, "--target", "ice40,ecp5",
+                                 "--sweep-stages", "0..4", "--output", "{tmp}", "--json")
+                                for f in ("e4m3", "int8")), fpga_sweep, slow=True),
+    "fpga-loops": Figure((("fpga", "--format", "e4m3", "--target", "ice40,ecp5",
+                           "--sweep-stages", "1", "--sweep-loop-stages", "0..4", "--output",
+                           "{tmp}", "--json"),), fpga_sweep, slow=True),
     "dot-sim": Figure(tuple(("sim", "--unit", "dot", *a, "--mode", "fast", "--build-dir",
                              "{tmp}", "--json") for a in DOT_SIMS),
                       sim_table, slow=True, machine=True),
@@ -525,14 +556,6 @@ TYPED = {
         "| condition (in priority order) | next `acc` |": _DEFINED,
         "| L | registers after |": _DEFINED,
         "| field | value | source |": _DEFINED,
-    },
-    "fpga.md": {
-        "| unit | device | unit LUT | carry | DSP | unit FF | placed LUT / capacity | Fmax MHz | "
-        "critical path |": "nextpnr place-and-route runs (minutes each); not yet generated",
-        "| unit | target | stages | latency | Fmax MHz | unit LUT | unit FF | carry | DSP |":
-            "a 20-build nextpnr sweep (an hour on 2 cores); not yet generated",
-        "| unit | target | stages | loop | latency | Fmax MHz | unit LUT | unit FF | carry | "
-        "DSP |": "a 10-build nextpnr sweep; not yet generated",
     },
     "make-sim.md": {"| variable | meaning | default |": _DEFINED},
     "options.md": {"| Make | CLI | Python / YAML | Commands | Meaning |": _DEFINED},
