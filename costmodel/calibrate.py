@@ -76,13 +76,15 @@ def at_horowitz_vdd(b: dict) -> float:
 
 
 def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS,
-                      timed_samples=2000, clock_mhz: float = CALIBRATE_CLOCK_MHZ) -> dict:
+                      timed_samples=2000, clock_mhz: float = CALIBRATE_CLOCK_MHZ,
+                      meter=None) -> dict:
     """Synthesise and simulate every row; return ``{"calibration": ..., "rows": [...]}``.
 
     Each row: ``op``, ``design`` (what was measured), ``energy_pj``, ``static_pj``,
     ``area_um2``, ``ge``, ``delay_ps``, Horowitz's ``ref_pj`` / ``ref_um2`` and the ratios
     ``energy_ratio`` / ``area_ratio`` (ours / theirs). ``progress``: None (silent) or a
-    callable given one line per row. With ``timed_samples`` (0: off) each row also has the
+    callable given one line per row; ``meter``: None or a callable told ``(rows done,
+    rows)`` before the first row and after each (the command line's bar). With ``timed_samples`` (0: off) each row also has the
     library-figure energies (nothing fitted) at Horowitz's 0.9 V (:func:`at_horowitz_vdd`):
     ``zero_delay_pj``, ``timed_pj``, their ratios to Horowitz, ``glitch_factor`` and
     ``energy_breakdown`` (:func:`costmodel.timed.timed_energy`, at 1.1 V).
@@ -97,10 +99,12 @@ def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS,
     calib = get_calibration(cache, n_ops=n_ops)
     period = 1e6 / check_clock(clock_mhz, "asic") if clock_mhz else None
     out = []
+    if meter:
+        meter(0, len(rows))
     for i, op in enumerate(rows):
         t0 = time.time()
         design, what = _design(op)
-        status(f"[{i + 1}/{len(rows)}] {op}: costing {design.top}")
+        status(f"{op}: costing {design.top}")
         r = asic_cost(design, n_ops=n_ops, cache=cache, timed_samples=timed_samples,
                       clock_ps=period)
         ref_pj, ref_um2 = HOROWITZ[op]
@@ -120,9 +124,11 @@ def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS,
                             "timed_ratio": round(t / ref_pj, 2),
                             "glitch_factor": te["glitch_factor"], "energy_breakdown": te})
         if progress:
-            progress(f"  [{i + 1}/{len(rows)}] {op}: {r['energy_pj']:.3g} pJ, "
+            progress(f"  {op}: {r['energy_pj']:.3g} pJ, "
                      f"{r['area_um2']:.0f} µm² ({time.time() - t0:.1f} s"
                      f"{', cached' if r['cached'] else ''})")
+        if meter:
+            meter(i + 1, len(rows))
     return {"calibration": calib, "rows": out,
             "clock_mhz": float(clock_mhz) if clock_mhz else None,
             "period_ps": round(period, 1) if period else None}

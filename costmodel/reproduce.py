@@ -55,7 +55,7 @@ LMUL_CLOCK_MHZ = 500
 TIMED_SAMPLES = 2000
 
 
-def _unit_cost(label, design, cache, n_ops, progress, i, total, clock_ps=None, timed=0):
+def _unit_cost(label, design, cache, n_ops, progress, clock_ps=None, timed=0):
     """One unit's cost (``design``: a :class:`~costmodel.synth.Design`); with ``timed``
     samples also ``energy_timed_pj`` and ``energy_zero_delay_lib_pj``
     (:func:`costmodel.timed.timed_energy`: the library's energy figures at 1.1 V, nothing
@@ -65,8 +65,7 @@ def _unit_cost(label, design, cache, n_ops, progress, i, total, clock_ps=None, t
     status(f"{label}: costing {design.top}")
     r = asic_cost(design, n_ops=n_ops, cache=cache, clock_ps=clock_ps, timed_samples=timed)
     if progress:
-        where = f"[{i}/{total}]" if total else label + ":"
-        progress(f"  {where} {r['module']}: {r['area_um2']:.0f} µm², "
+        progress(f"  {label}: {r['module']}: {r['area_um2']:.0f} µm², "
                  f"{r['energy_pj']:.3g} pJ/op, {r['delay_ps']:.0f} ps"
                  + (f", timed {r['energy_timed_pj']:.3g} pJ/op" if timed else "")
                  + f"{' (cached)' if r['cached'] else ''}")
@@ -83,11 +82,18 @@ def _unit_cost(label, design, cache, n_ops, progress, i, total, clock_ps=None, t
     return out
 
 
-def _costs(units, cache, n_ops, progress, timed=0):
+def _costs(units, cache, n_ops, progress, timed=0, meter=None):
+    """Every unit's :func:`_unit_cost`; ``meter`` (None: silent) is told ``(done, total)``
+    before the first and after each."""
     from .synth import Design
-    return {label: _unit_cost(label, Design.from_unit(u), cache, n_ops, progress, i + 1,
-                              len(units), timed=timed)
-            for i, (label, u) in enumerate(units.items())}
+    out = {}
+    for i, (label, u) in enumerate(units.items()):
+        if meter:
+            meter(i, len(units))
+        out[label] = _unit_cost(label, Design.from_unit(u), cache, n_ops, progress, timed=timed)
+    if meter:
+        meter(len(units), len(units))
+    return out
 
 
 #: The energy columns every reproduction compares: (metric label, column).
@@ -108,13 +114,13 @@ def _row(comparison, metric, kind, published, ours):
             **({"ours_over_published": round(ours / published, 2)} if kind == "ratio" else {})}
 
 
-def _fp8_vs_int8(cache, n_ops, progress, timed):
+def _fp8_vs_int8(cache, n_ops, progress, timed, meter=None):
     from macforge import hw
     specs = {"int8 MAC, int32 acc": {"unit": "mac", "fmt": "int8", "acc": "int32"},
              "e4m3 MAC, fp16 acc": {"unit": "mac", "fmt": "e4m3", "acc": "fp16"},
              "e4m3 MAC, fp32 acc": {"unit": "mac", "fmt": "e4m3", "acc": "fp32"}}
     units = {label: hw.make_unit(**spec) for label, spec in specs.items()}
-    res = _costs(units, cache, n_ops, progress, timed)
+    res = _costs(units, cache, n_ops, progress, timed, meter)
     base = res["int8 MAC, int32 acc"]
     rows = []
     published = REPRODUCTIONS["fp8-vs-int8"]["published"]
@@ -170,7 +176,7 @@ def _at_clock(specs, clock_mhz, cache, n_ops, progress, timed=0):
         if not ch["met"]:
             entry["reachable"] = False
             continue
-        entry["units"][label] = _unit_cost(label, design, cache, n_ops, progress, 0, 0,
+        entry["units"][label] = _unit_cost(label, design, cache, n_ops, progress,
                                            clock_ps=ch["period_ps"], timed=timed)
     return entry
 
@@ -239,14 +245,14 @@ def _lmul_rows(res, where, cols):
     return rows
 
 
-def _lmul(cache, n_ops, progress, timed):
+def _lmul(cache, n_ops, progress, timed, meter=None):
     from macforge import hw
     specs = {}
     for label, fmt in _LMUL_FORMATS.items():
         specs[f"L-Mul {label}"] = {"unit": "lmul", "fmt": fmt}
         specs[f"exact mul {label}"] = {"unit": "mul", "fmt": fmt}
     units = {k: hw.make_unit(**v) for k, v in specs.items()}
-    res = _costs(units, cache, n_ops, progress, timed)
+    res = _costs(units, cache, n_ops, progress, timed, meter)
     cols = _energy_cols(res)
     rows = _lmul_rows(res, "", cols)
     for (label, metric), (lm, ex) in _LMUL_PUBLISHED.items():
@@ -334,7 +340,7 @@ def _int_vs_fp_rows(costs: dict, labels: dict, where: str) -> list:
     return rows
 
 
-def _int_vs_fp(cache, n_ops, progress, timed):
+def _int_vs_fp(cache, n_ops, progress, timed, meter=None):
     from macforge import hw
     fmts = ("mxfp8", *_INT_VS_FP_PUBLISHED)
     k = {f: paper_lanes(f) for f in fmts}
@@ -345,7 +351,7 @@ def _int_vs_fp(cache, n_ops, progress, timed):
              **{paper[f]: {"unit": "dot", "fmt": f, "acc": "fp32", "lanes": k[f]} for f in fmts}}
     lanes = {label: spec["lanes"] for label, spec in specs.items()}
     res = _costs({label: hw.make_unit(**spec) for label, spec in specs.items()}, cache, n_ops,
-                 progress, timed)
+                 progress, timed, meter)
     _per_mac(res, lanes)
     f_mhz = INT_VS_FP_CLOCK_MHZ
     entry = _at_clock({paper[f]: specs[paper[f]] for f in fmts}, f_mhz, cache, n_ops, progress,
@@ -455,10 +461,13 @@ REPRODUCTIONS = {
 
 
 def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=None,
-              timed_samples: int = TIMED_SAMPLES) -> dict:
+              timed_samples: int = TIMED_SAMPLES, meter=None) -> dict:
     """Run one reproduction; return its units and ours-vs-theirs rows.
 
-    ``progress``: None (silent) or a callable given one line per costed unit.
+    ``progress``: None (silent) or a callable given one line per costed unit; ``meter``:
+    None or a callable told ``(done, total)`` over the reproduction's units at their own
+    clocks (the command line's bar; the equal-clock units that follow are chosen as it goes
+    and show on the status line).
     ``timed_samples``: operations of the timed (glitch-counting) energy of every unit of the
     reproductions that take it (all three; 0: off), an ``energy (timed)`` row next to
     every energy row.
@@ -473,7 +482,7 @@ def reproduce(name: str, cache=None, n_ops: int = 100_000, progress=None,
     spec = REPRODUCTIONS[name]
     out = {"name": name, "source": spec["source"]}
     if spec.get("timed"):
-        out.update(spec["run"](cache, n_ops, progress, timed_samples))
+        out.update(spec["run"](cache, n_ops, progress, timed_samples, meter=meter))
     else:
-        out.update(spec["run"](cache, n_ops, progress))
+        out.update(spec["run"](cache, n_ops, progress, meter=meter))
     return out

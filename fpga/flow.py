@@ -316,21 +316,28 @@ def format_report(rep: dict) -> str:
 
 
 def sweep(make, stages, targets, root: str = BUILD_ROOT, seed: int = SEED, progress=None,
-          loop_stages=None) -> list:
+          loop_stages=None, meter=None) -> list:
     """Build ``make(s)`` for every s and target -- or ``make(s, l)`` for every s and every
     ``l`` of ``loop_stages`` (a float MAC's accumulate-loop registers, hw.FMac) -- and return
-    one row per build; ``progress`` (None: silent) is told ``[i/n] <module> on <target>``
-    before each build, then the build's phases."""
+    one row per build; ``progress`` (None: silent) is told ``<module> on <target>`` before
+    each build, then the build's phases; ``meter`` (None: silent) ``(builds done, builds)``
+    before the first and after each."""
     # every unit is made (and so checked) before the first build starts
     units = [(target, s, make(s) if l is None else make(s, l)) for target in targets
              for l in (loop_stages if loop_stages is not None else (None,)) for s in stages]
-    return [_sweep_row(unit, s, target, root, seed, progress, f"[{i}/{len(units)}] ")
-            for i, (target, s, unit) in enumerate(units, 1)]
+    rows = []
+    for i, (target, s, unit) in enumerate(units):
+        if meter:
+            meter(i, len(units))
+        rows.append(_sweep_row(unit, s, target, root, seed, progress))
+    if meter:
+        meter(len(units), len(units))
+    return rows
 
 
-def _sweep_row(unit, s, target, root, seed, progress, count="") -> dict:
+def _sweep_row(unit, s, target, root, seed, progress) -> dict:
     if progress:
-        progress(f"{count}{unit.module_name} on {target}")
+        progress(f"{unit.module_name} on {target}")
     rep = build(unit, target, root=root, seed=seed, progress=progress)
     man = unit.manifest()
     syn = rep["synth"]["unit"]

@@ -222,7 +222,7 @@ class PresetStats:
     fp32_max_rel: float       # the same GEMM with exact products summed in fp32 order, RNE
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "promote_every": get_preset(self.preset).promote_every}
 
     def report(self) -> str:
         mode = f"promotion every {get_preset(self.preset).promote_every}" if self.promote \

@@ -343,6 +343,71 @@ def sweep_table(outputs) -> str:
     return "```\n" + table + "\n```"
 
 
+def sim_table(docs) -> str:
+    """``macforge sim ... --json`` per row: the ``make sim`` command, vectors and mismatches,
+    the Verilator build (a fresh build directory: no cache) and the simulation + golden check."""
+    rows = []
+    for d in docs:
+        sim_s = d["simulation_check_s"]
+        rows.append((f"`{d['reproduce']}`", f"{d['vectors']:,}", f"{d['mismatches']:,}",
+                     f"{d['build_s']:.0f} s",
+                     f"{sim_s:.1f} s ({d['vectors'] / sim_s / 1e3:.0f} k vectors/s)"))
+    return _table(("command", "vectors", "mismatches", "build", "simulation + check"), rows)
+
+
+def preset_gemm(docs) -> str:
+    """``error-stats --preset ... --json``: per data and promotion the GEMM's errors against
+    float64, then what promotion gains and what a plain fp32 sum errs."""
+    doc, = docs
+    data = {"uniform": "U(0,1)", "normal": "N(0,1)"}
+    rows, by = [], {}
+    for r in doc["rows"]:
+        by[(r["dist"], r["promote"])] = r
+        rows.append((data[r["dist"]], f"every {r['promote_every']}" if r["promote"] else "none",
+                     f"{100 * r['max_rel']:.3g} %", f"{100 * r['mean_rel']:.3g} %",
+                     f"{100 * r['norm_rel']:.3g} %"))
+    r0 = doc["rows"][0]
+    gains = "; ".join(
+        f"{data[d]}: max relative {by[(d, False)]['max_rel'] / by[(d, True)]['max_rel']:.0f}×, "
+        f"normwise {by[(d, False)]['norm_rel'] / by[(d, True)]['norm_rel']:.0f}×"
+        for d in data if (d, False) in by and (d, True) in by)
+    worst = {}                               # per data: the plain fp32 sum's max relative
+    for r in doc["rows"]:
+        worst[r["dist"]] = max(worst.get(r["dist"], 0.0), r["fp32_max_rel"])
+    plain = ", ".join(f"{data[d]} {_e(x).replace('e', '·10^')}" for d, x in worst.items())
+    return (f"{r0['m']}×{r0['k']} @ {r0['k']}×{r0['n']} {r0['fmt']}, seed {r0['seed']}:\n\n"
+            + _table(("data", "promotion", "max relative error", "mean relative",
+                      "max\\|err\\| / max\\|C\\|"), rows)
+            + f"\n\nPromotion cuts the error by {gains}. A plain fp32 sum of the same products "
+              f"has a max relative error of {plain}.")
+
+
+def fpga_units(docs) -> str:
+    """``macforge fpga ... --json`` builds: the unit's own cells, placed LUTs against the
+    device, Fmax and the critical path, one row per unit and device."""
+    rows = []
+    for d in docs:
+        for r in d["rows"]:
+            u, lut, cp = r["synth"]["unit"], r["utilisation"]["lut"], r["critical_path"]
+            rows.append((r["module"], r["device"], u["lut"], u["carry"], u["dsp"], u["ff"],
+                         f"{lut['used']} / {lut['available']} ({lut['percent']:.1f} %)",
+                         f"{r['fmax_mhz']:.1f}",
+                         f"{cp['delay_ns']:.1f} ns ({cp['logic_ns']:.1f} logic)"))
+    return _table(("unit", "device", "unit LUT", "carry", "DSP", "unit FF",
+                   "placed LUT / capacity", "Fmax MHz", "critical path"), rows)
+
+
+def fpga_sweep(docs) -> str:
+    """``macforge fpga --sweep-stages ... --json``: the table the sweep writes
+    (:func:`macforge.cli.fpga.format_sweep`), every command's rows in one."""
+    from macforge.cli.fpga import format_sweep
+    return format_sweep([r for d in docs for r in d["rows"]])
+
+
+#: docs/dot-product-units.md's co-simulation runs (fast mode, the default 10^6 random steps)
+DOT_SIMS = (("--format", "mxfp4"), ("--format", "nvfp4"), ("--format", "mxfp8"),
+            ("--format", "e4m3", "--align", "13"), ("--format", "e4m3", "--preset", "h100-fp8"))
+
 FP8 = ("reproduce", "fp8-vs-int8", "--json")
 
 #: docs/units.md's cost table
@@ -428,6 +493,20 @@ FIGURES = {
                           slow=True, text=True),
     "workloads": Figure(tuple(("workload", "show", *w, "--json") for w in WORKLOADS), workloads,
                         slow=False),
+    "deepseek-gemm": Figure((("error-stats", "--preset", "h100-fp8", "--k", "4096", "--size",
+                              "64", "--json"),), preset_gemm, slow=True),
+    "fpga-units": Figure(tuple(("fpga", "--format", f, "--target", "ice40,ecp5", "--output",
+                                "{tmp}", "--json") for f in ("e4m3", "int8")),
+                         fpga_units, slow=True),
+    "fpga-stages": Figure(tuple(("fpga", "--format", f, "--target", "ice40,ecp5",
+                                 "--sweep-stages", "0..4", "--output", "{tmp}", "--json")
+                                for f in ("e4m3", "int8")), fpga_sweep, slow=True),
+    "fpga-loops": Figure((("fpga", "--format", "e4m3", "--target", "ice40,ecp5",
+                           "--sweep-stages", "1", "--sweep-loop-stages", "0..4", "--output",
+                           "{tmp}", "--json"),), fpga_sweep, slow=True),
+    "dot-sim": Figure(tuple(("sim", "--unit", "dot", *a, "--mode", "fast", "--build-dir",
+                             "{tmp}", "--json") for a in DOT_SIMS),
+                      sim_table, slow=True, machine=True),
 }
 
 
@@ -453,9 +532,6 @@ TYPED = {
     "cost-model.md": {"| cells | what comes from Nangate |": _DEFINED},
     "dot-product-units.md": {
         "| variable | meaning | default |": _DEFINED,
-        "| command | vectors | build | simulation + check |":
-            "co-simulation runs of 1-10 minutes each (build + 10^6 vectors) with wall times; "
-            "`macforge sim` has no --json yet (left for a later stop)",
     },
     "energy.md": {"| key (JSON) | what | fitted? |": _DEFINED},
     "format-families.md": {
@@ -463,8 +539,6 @@ TYPED = {
         "| `UNIT=` | unit | verified (0 mismatches) |": "which unit is verified how (vector "
             "classes: exhaustive 2^16 etc.), a definition of each unit's bench",
         "| unit | hif8 | e4m3 |": _DEFINED,
-        "| data | promotion | max relative error | mean relative | max\\|err\\| / max\\|C\\| |":
-            "error-stats --preset runs of minutes (K = 4096 GEMMs); not yet generated",
     },
     "formats.md": {
         "| alias | means |": _DEFINED,
@@ -482,14 +556,6 @@ TYPED = {
         "| condition (in priority order) | next `acc` |": _DEFINED,
         "| L | registers after |": _DEFINED,
         "| field | value | source |": _DEFINED,
-    },
-    "fpga.md": {
-        "| unit | device | unit LUT | carry | DSP | unit FF | placed LUT / capacity | Fmax MHz | "
-        "critical path |": "nextpnr place-and-route runs (minutes each); not yet generated",
-        "| unit | target | stages | latency | Fmax MHz | unit LUT | unit FF | carry | DSP |":
-            "a 20-build nextpnr sweep (an hour on 2 cores); not yet generated",
-        "| unit | target | stages | loop | latency | Fmax MHz | unit LUT | unit FF | carry | "
-        "DSP |": "a 10-build nextpnr sweep; not yet generated",
     },
     "make-sim.md": {"| variable | meaning | default |": _DEFINED},
     "options.md": {"| Make | CLI | Python / YAML | Commands | Meaning |": _DEFINED},

@@ -128,6 +128,15 @@ class SimResult:
     summary: str
     waves: str | None = None
     run_dir: str | None = None           # this run's own scratch (vectors, results, logs)
+    mode: str | None = None              # "fast" or "cocotb"
+    latency: int | None = None           # cycles from inputs to outputs
+    seed: int | None = None
+    classes: dict | None = None          # vectors per stimulus class: exhaustive, corner, random
+    build_s: float | None = None         # Verilator build (about 0 when it came from the cache)
+    sim_s: float | None = None           # simulation + golden check (this session, if resumed)
+    complete: bool = True                # False: an interrupted streamed run (resumable)
+    streamed: bool = False               # fast mode in resumable chunks (huge stateless runs)
+    csv: str | None = None               # every mismatch, when there were any
 
     @property
     def ok(self) -> bool:
@@ -491,6 +500,7 @@ def _run_streamed(spec, manifest, sources, top, info, sweep, build_root, workdir
     csv_path = Path(spec.csv) if spec.csv else pfile.with_name(
         pfile.name.replace(".progress.json", ".mismatches.csv"))
     report = _ChunkReport(manifest, spec, csv_path)
+    facts = {}                           # the typed facts of the result (filled after the run)
 
     def chunk_checked(lo, stim, observed, expected, bad):
         bad = report(lo, stim, observed, expected, bad)
@@ -500,13 +510,16 @@ def _run_streamed(spec, manifest, sources, top, info, sweep, build_root, workdir
     res = stream(manifest, sources, sweep, top=top, build_root=build_root, chunk=STREAM_CHUNK,
                  jobs=1, progress=pfile, info=info, on_chunk=chunk_checked, out=progress)
     shutil.rmtree(info.mdir, ignore_errors=True)
+    facts.update(mode="fast", streamed=True, latency=manifest["latency"], seed=spec.seed,
+                 classes={"exhaustive": 0, "corner": sweep.n_corner, "random": sweep.n_random},
+                 build_s=res.timing["build"], sim_s=res.seconds)
     if not res.complete:
         summary = (f"INCOMPLETE {manifest['module']}: {res.vectors:,} of {res.total:,} vectors "
                    f"checked, {res.mismatches:,} mismatches so far; run the same command again "
                    "to resume")
         out(summary)
         return SimResult(manifest["module"], res.vectors, max(1, res.mismatches),
-                         time.time() - t0, summary, None, str(workdir))
+                         time.time() - t0, summary, None, str(workdir), complete=False, **facts)
     if res.mismatches == 0:
         summary = (f"PASS {manifest['module']}: {res.total:,} vectors, 0 mismatches vs golden "
                    f"(this session {res.session_vectors:,} vectors in {res.seconds:.1f} s: "
@@ -524,7 +537,7 @@ def _run_streamed(spec, manifest, sources, top, info, sweep, build_root, workdir
         out(f"all mismatches (inputs, expected, got, values, class): {csv_path}{note}")
         out(f"reproduce: {spec.command()}")
     return SimResult(manifest["module"], res.total, res.mismatches, time.time() - t0, summary,
-                     None, str(workdir))
+                     None, str(workdir), csv=str(csv_path) if res.mismatches else None, **facts)
 
 
 def run(spec: SimSpec, out=None, progress=None, checked=None) -> SimResult:
@@ -625,7 +638,7 @@ def run(spec: SimSpec, out=None, progress=None, checked=None) -> SimResult:
     nbad = int(result["mismatches"].size)
     total = len(result["observed"])
     rate = total / sim_s if sim_s > 0 else 0.0
-    waves_path = None
+    waves_path = csv_path = None
     if nbad == 0:
         summary = (f"PASS {manifest['module']}: {total:,} vectors, 0 mismatches vs golden "
                    f"(build {build_s:.1f} s, simulation {sim_s:.1f} s: {rate/1e3:.0f} k vectors/s checked)")
@@ -668,4 +681,6 @@ def run(spec: SimSpec, out=None, progress=None, checked=None) -> SimResult:
         out(f"reproduce: {spec.command()}")
     shutil.rmtree(info.mdir, ignore_errors=True)     # the inspection's model: scratch only
     return SimResult(manifest["module"], total, nbad, time.time() - t0, summary, waves_path,
-                     str(workdir))
+                     str(workdir), mode=mode, latency=manifest["latency"], seed=spec.seed,
+                     classes={k: meta[k] for k in ("exhaustive", "corner", "random")},
+                     build_s=build_s, sim_s=sim_s, csv=None if csv_path is None else str(csv_path))

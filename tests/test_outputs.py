@@ -169,3 +169,24 @@ def test_fpga_outputs_are_stamped(tmp_path, monkeypatch, capsys):
     md = next((tmp_path / "s").glob("sweep_*.md"))
     assert md.read_text().splitlines()[0] == f"<!-- {provenance.line()} -->"
     _stamped(json.loads(md.with_suffix(".json").read_text()), "macforge fpga")
+
+
+def test_sim_json_is_typed(capsys):
+    """`macforge sim --json`: stdout is one stamped JSON document (the report lines go to
+    stderr) with counts as integers and seconds as numbers; e4m3 mul is run whole."""
+    from _simutil import BUILD
+    argv = ["sim", "--format", "e4m3", "--unit", "mul", "--mode", "fast", "--build-dir",
+            str(BUILD), "--json"]
+    assert main(argv) == 0
+    out = capsys.readouterr()
+    doc = json.loads(out.out)
+    _stamped(doc, "macforge sim")
+    assert "PASS fmul_e4m3fn_e4m3fn_rne_s0" in out.err
+    assert doc["module"] == "fmul_e4m3fn_e4m3fn_rne_s0" and doc["ok"] is True
+    assert doc["vectors"] == 1 << 16 and doc["mismatches"] == 0
+    assert doc["exhaustive"] is True and doc["complete"] is True
+    assert doc["vector_classes"] == {"exhaustive": 1 << 16, "corner": 0, "random": 0}
+    assert doc["mode"] == "fast" and doc["latency_cycles"] == 0 and doc["seed"] == 1
+    for k in ("build_s", "simulation_check_s", "total_s", "vectors_per_s"):
+        assert isinstance(doc[k], float) and doc[k] >= 0, k
+    assert doc["total_s"] >= doc["build_s"] and doc["mismatches_csv"] is None

@@ -172,12 +172,12 @@ def _families(tmp_path):
                   "synthesising fmul_e4m3fn_e4m3fn_rne_s0 for asic"], "simulating"),
         "fpga": (["fpga", "--format", "e4m3", "--unit", "mul", "--target", "ice40",
                   "--sweep-stages", "0,1", "--output", str(tmp_path / "fpga")],
-                 ["[1/2] fmul_e4m3fn_e4m3fn_rne_s0 on ice40", "[2/2] fmul_e4m3fn_e4m3fn_rne_s1",
-                  "placing and routing"], None),
+                 ["fmul_e4m3fn_e4m3fn_rne_s0 on ice40", "fmul_e4m3fn_e4m3fn_rne_s1 on ice40",
+                  "placing and routing"], "fpga sweep"),
         "calibrate": (["calibrate", "--timed-samples", "0", "--json", "--no-cache"],
-                      ["calibration against Horowitz", "[1/", "costing"], None),
+                      ["calibration against Horowitz", "int8 mult: ", "costing"], "calibrate"),
         "reproduce": (["reproduce", "int-vs-fp", "--json", "--no-cache", "--timed-samples", "0"],
-                      ["reproducing int-vs-fp", "costing"], None),
+                      ["reproducing int-vs-fp", "costing"], "int-vs-fp"),
     }
 
 
@@ -317,7 +317,7 @@ def test_a_streamed_sim_draws_the_checked_bar(sim_fakes, monkeypatch, tmp_path):
             expected, _ = runner.compare(manifest, stim, np.zeros(8, np.uint64))
             on_chunk(lo, stim, expected, expected, np.array([], int))
         return StreamResult(sweep.name, manifest["module"], sweep.total, sweep.total, 0, [],
-                            True, 1.0, sweep.total, {}, None)
+                            True, 1.0, sweep.total, {"build": 0.0}, None)
     monkeypatch.setattr("macforge.sim.stream.stream", fake_stream)
     seen = []
     spec = runner.SimSpec(format="fp16", unit="mul", n=runner.STREAM_FROM + 1, mode="fast",

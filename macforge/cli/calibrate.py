@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 from macforge import provenance
-from macforge.progress import say
+from macforge.progress import meter, say
 
 from ._common import add_run_args, add_timed_arg, cache_from_args
 from ._units import _mhz
@@ -31,7 +31,8 @@ def run(args) -> int:
     from macforge.costmodel.calibrate import calibration_table
     say("macforge: calibration against Horowitz (ISSCC 2014, 45 nm)")
     table = calibration_table(cache=cache_from_args(args), n_ops=args.n, progress=say,
-                              timed_samples=args.timed_samples, clock_mhz=args.clock_mhz)
+                              timed_samples=args.timed_samples, clock_mhz=args.clock_mhz,
+                              meter=meter("calibrate", "row"))
     text = format_table(table)
     if table["rows"] and "timed_pj" in table["rows"][0]:
         text += "\n\n" + format_timed(table)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from macforge import provenance
 from macforge.errors import UsageError
-from macforge.progress import prefixed, say
+from macforge.progress import meter, prefixed, say
 
 from ._common import bounded, check_output_dir, comma_choices
 from ._units import add_clock_args, add_unit_args, clocked_unit_from_args, unit_from_args
@@ -116,7 +116,8 @@ def _run_sweep(args, targets) -> int:
         return unit_from_args(args, stages=s) if loop is None else \
             unit_from_args(args, stages=s, loop_stages=loop)
     rows = sweep(make, stages, placed, root=args.out, seed=args.seed,
-                 progress=prefixed("macforge fpga: "), loop_stages=loops)
+                 progress=prefixed("macforge fpga: "), loop_stages=loops,
+                 meter=meter("fpga sweep", "build"))
     table = format_sweep(rows)
     base = rows[0]["module"].rsplit("_s", 1)[0]
     if loops is not None:
@@ -151,7 +152,9 @@ def format_sweep(rows: list) -> str:
         lines.append(f"| {r['module']} | {r['target']} | {r['stages']} "
                      f"| {r.get('loop_stages', 0)} | {r['latency']} | {fmax} "
                      f"| {r['lut']} | {r['ff']} | {r['carry']} | {r['dsp']}{mark} |")
-    lines += [f"\n{'*' * (i + 1)} {n}" for i, n in enumerate(notes)]
+    # escaped: a line starting "* " would be a Markdown list item
+    star = "\\*"
+    lines += [f"\n{star * (i + 1)} {n}" for i, n in enumerate(notes)]
     if any(r.get("loop_stages") for r in rows):
         lines.append("\nloop = L > 0: registers inside the accumulate loop; the unit interleaves "
                      "L + 1 accumulators (the command of cycle t steps accumulator t mod (L + 1)), "

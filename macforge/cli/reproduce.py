@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from macforge import provenance
 from macforge.errors import UsageError
-from macforge.progress import say
+from macforge.progress import meter, say
 
 from ._common import add_run_args, add_timed_arg, cache_from_args
 
@@ -27,7 +27,7 @@ def run(args) -> int:
                          + ", ".join(REPRODUCTIONS))
     say(f"macforge: reproducing {args.name}")
     rep = reproduce(args.name, cache=cache_from_args(args), n_ops=args.n, progress=say,
-                    timed_samples=args.timed_samples)
+                    timed_samples=args.timed_samples, meter=meter(args.name, "unit"))
     print(provenance.dumps(rep) if args.json else format_report(rep))
     return 0
 

@@ -52,6 +52,8 @@ def add_parser(sub):
                         "directory, named in the report)")
     s.add_argument("--no-waves", action="store_true", help="no FST re-run on mismatch")
     s.add_argument("--verbose", "-v", action="store_true", help="show the simulator's output")
+    s.add_argument("--json", action="store_true",
+                   help="print the result as one JSON document on stdout")
     add_clock_args(s)
     s.set_defaults(func=run)
     return s
@@ -105,5 +107,31 @@ def run(args) -> int:
                          "--reset-active, --valid-in, --valid-out and --ready-in apply to your "
                          "RTL; give --verilog FILE... or --filelist LIST.f too")
     from macforge.progress import meter, say
-    res = simulate(spec, out=print, progress=say, checked=meter("checking vs golden", "vector"))
+    res = simulate(spec, out=say if args.json else print, progress=say,
+                   checked=meter("checking vs golden", "vector"))
+    if args.json:
+        from macforge import provenance
+        print(provenance.dumps(result_record(spec, res)))
     return 0 if res.ok else 1
+
+
+def result_record(spec, res) -> dict:
+    """The typed facts of a :class:`sim.runner.SimResult` for ``--json``: what the report
+    lines say, numbers as numbers, seconds in ``*_s`` keys."""
+    classes = res.classes or {}
+    return {
+        "module": res.module, "unit": spec.unit, "format": spec.format,
+        "format_b": spec.fmt_b, "acc": spec.acc, "rounding": spec.rounding,
+        "user_rtl": list(spec.verilog) + list(spec.filelist) or None,
+        "ok": res.ok, "complete": res.complete, "vectors": res.vectors,
+        "mismatches": res.mismatches,
+        # the whole input space, nothing sampled (units of up to 2^24 input combinations)
+        "exhaustive": classes.get("exhaustive", 0) > 0 and not classes.get("random")
+                      and not classes.get("corner"),
+        "vector_classes": classes, "seed": res.seed, "mode": res.mode,
+        "streamed": res.streamed, "latency_cycles": res.latency, "nan": spec.nan,
+        "build_s": res.build_s, "simulation_check_s": res.sim_s, "total_s": res.seconds,
+        "vectors_per_s": res.vectors / res.sim_s if res.sim_s else None,
+        "summary": res.summary, "mismatches_csv": res.csv, "waves": res.waves,
+        "reproduce": spec.command(),
+    }
