@@ -8,9 +8,9 @@ Source
 [N45] Nangate 45 nm Open Cell Library, ``NangateOpenCellLibrary_typical.lib`` (Nangate Inc.,
       revision 1.0, 10 Feb 2011; typical corner, 1.10 V, 25 C), as redistributed e.g. in
       github.com/Max-astro/dp-buffer-insertion, transcribed in :mod:`costmodel._nangate45`:
-      every cell's area, leakage, pin capacitances, output max_capacitance and 4 x 7
-      ``cell_rise`` / ``cell_fall`` / ``rise_transition`` / ``fall_transition`` tables of one arc
-      (see that module for the rows and arcs kept). INV, NAND2, NOR2, AND2, OR2, BUF, AOI21 and
+      every cell's area, leakage, pin capacitances, output max_capacitance and, per input
+      pin, 4 x 7 ``cell_rise`` / ``cell_fall`` / ``rise_transition`` / ``fall_transition``
+      tables of its arc (see that module for the rows and arcs kept). INV, NAND2, NOR2, AND2, OR2, BUF, AOI21 and
       OAI21 come at X1/X2/X4, XOR2, XNOR2 and MUX2 at X1/X2 (the library has no X4 of those
       three), DFF_X1 with its clock-to-Q and clock-to-QN tables and its setup/hold constraint
       tables on D.
@@ -41,48 +41,49 @@ _CONSTRAINTS = ("setup_rising", "hold_rising")
 _CKINDS = ("rise_constraint", "fall_constraint")
 
 
-def _arc_block(maxcap):
-    return {"maxcap": float(maxcap), "loads": None, "tables": {t: [] for t in _TABLES}}
-
-
 def _read_n45(text: str) -> dict:
     """The cells of :data:`costmodel._nangate45.TEXT`: name -> ``area``, ``leak``, ``pins``,
-    ``arc``, ``outputs`` ({None: the cell's output, "QN": a further output's} -> max_capacitance,
-    loads and the four tables, 4 slew rows x 7 loads, ns) and ``constraints`` ({"setup_rising" |
-    "hold_rising": {"rise_constraint" | "fall_constraint": 3 x 3 rows, ns}})."""
-    cells, cur, blk = {}, None, None
+    ``outputs`` ({None: the cell's output, "QN": a further output's} -> ``maxcap``, ``loads``
+    and ``arcs``: {related input pin: {``arc``: its name, ``tables``: the four tables, 4 slew
+    rows x 7 loads, ns}}) and ``constraints`` ({"setup_rising" | "hold_rising":
+    {"rise_constraint" | "fall_constraint": 3 x 3 rows, ns}})."""
+    cells, cur, blk, tabs = {}, None, None, None
     for line in text.splitlines():
         if not line.strip():
             continue
         head, _, rest = line.partition(" ")
-        if head == "CELL":
+        if head in ("CELL", "OUTPUT"):
             w = rest.split()
             name, kv = w[0], dict(zip(w[1::2], w[2::2]))
-            blk = _arc_block(kv["maxcap"])
+            blk = {"maxcap": float(kv["maxcap"]), "loads": None, "arcs": {}}
+            if head == "OUTPUT":
+                cur["outputs"][name] = blk
+                continue
             cur = cells[name] = {
                 "area": float(kv["area"]), "leak": float(kv["leak"]),
                 "pins": {k: float(v) for k, v in (x.split("=") for x in kv["pins"].split(","))},
-                "arc": kv["arc"], "outputs": {None: blk}, "constraints": {}}
-        elif head == "OUTPUT":
-            pin, _, maxcap = rest.split()
-            blk = cur["outputs"][pin] = _arc_block(maxcap)
+                "outputs": {None: blk}, "constraints": {}}
         elif head == "LOADS":
             blk["loads"] = tuple(float(x) for x in rest.split(","))
+        elif head == "ARC":
+            tabs = {t: [] for t in _TABLES}
+            blk["arcs"][rest.partition("(")[0]] = {"arc": rest, "tables": tabs}
         elif head in _CONSTRAINTS:
             kind, vals = rest.split()
-            tabs = cur["constraints"].setdefault(head, {k: [] for k in _CKINDS})
-            tabs[kind].append(tuple(float(x) for x in vals.split(",")))
+            ctabs = cur["constraints"].setdefault(head, {k: [] for k in _CKINDS})
+            ctabs[kind].append(tuple(float(x) for x in vals.split(",")))
         else:
-            blk["tables"][head].append(tuple(float(x) for x in rest.split(",")))
+            tabs[head].append(tuple(float(x) for x in rest.split(",")))
     n_slew, n_cs = len(_nangate45.SLEWS_NS), len(_nangate45.CONSTRAINT_SLEWS_NS)
     for name, c in cells.items():
         for pin, b in c["outputs"].items():
-            for t, rows in b["tables"].items():
-                if len(rows) != n_slew or any(len(r) != len(b["loads"]) for r in rows):
-                    raise ValueError(f"_nangate45: {name} {pin or ''} {t} is not {n_slew} x "
-                                     f"{len(b['loads'])}")
-        for arc, tabs in c["constraints"].items():
-            for t, rows in tabs.items():
+            for arc in b["arcs"].values():
+                for t, rows in arc["tables"].items():
+                    if len(rows) != n_slew or any(len(r) != len(b["loads"]) for r in rows):
+                        raise ValueError(f"_nangate45: {name} {arc['arc']} {t} is not "
+                                         f"{n_slew} x {len(b['loads'])}")
+        for arc, ctabs in c["constraints"].items():
+            for t, rows in ctabs.items():
                 if len(rows) != n_cs or any(len(r) != n_cs for r in rows):
                     raise ValueError(f"_nangate45: {name} {arc} {t} is not {n_cs} x {n_cs}")
     return cells
@@ -111,7 +112,8 @@ def _n45(name, output, function, extra_outputs=None):
     """A cell with [N45]'s area, pin capacitances, leakage and NLDM tables (a flip-flop: also
     its setup/hold tables)."""
     c = N45[name]
-    what = "NLDM tables of arc " + c["arc"]
+    what = "NLDM tables of arc" + ("s " if len(c["outputs"][None]["arcs"]) > 1 else " ") + \
+        ", ".join(a["arc"] for a in c["outputs"][None]["arcs"].values())
     if c["constraints"]:
         what += ", setup/hold tables of D"
     return CellSpec(name, c["area"], dict(c["pins"]), output, function,
@@ -179,8 +181,8 @@ def _table(kind, rows, template, index):
 
 
 def _timing(cell: CellSpec, out_pin: str, related: str, sense: str) -> str:
-    """The timing group of ``out_pin`` related to ``related``: the [N45] arc tables of that
-    output (a flip-flop's: its clock-to-output arc)."""
+    """The timing group of ``out_pin`` related to ``related``: the tables of that [N45] arc (a
+    flip-flop's: its clock-to-output arc)."""
     out = [f'      timing() {{\n        related_pin : "{related}";\n']
     if cell.sequential:
         out.append("        timing_type : rising_edge;\n")
@@ -188,7 +190,7 @@ def _timing(cell: CellSpec, out_pin: str, related: str, sense: str) -> str:
         out.append(f"        timing_sense : {sense};\n")
     b = _output_block(cell, out_pin)
     index = (_nangate45.SLEWS_NS, b["loads"])
-    out += [_table(k, b["tables"][k], "nldm_4x7", index) for k in _TABLES]
+    out += [_table(k, b["arcs"][related]["tables"][k], "nldm_4x7", index) for k in _TABLES]
     out.append("      }\n")
     return "".join(out)
 
