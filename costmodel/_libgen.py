@@ -168,6 +168,7 @@ def _constraint_ps(cell: str, arc: str, slew_ns: float) -> float:
 #: setup time of DFF_X1 (ps): [N45] setup_rising at 17.19 ps on D and CK (37.96 ps)
 SETUP_PS = _constraint_ps("DFF_X1", "setup_rising", _nangate45.SLEWS_NS[1])
 
+
 def _fmt(v):
     return f"{v:.9g}"
 
