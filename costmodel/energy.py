@@ -9,8 +9,8 @@ switched capacitance, from the library:
 
     C_net = C_self(driver) + sum of sink pin capacitances + C_wire(fanout)
 
-* sink pin capacitances: the Liberty ``capacitance`` of each input pin (macforge45: Nangate
-  45 nm values where read, logical-effort scaled otherwise; see ``costmodel/_libgen.py``);
+* sink pin capacitances: the Liberty ``capacitance`` of each input pin (macforge45: the
+  Nangate 45 nm values of every cell; see ``costmodel/_libgen.py``);
 * C_wire: Nangate's default wire-load model, 0.1774 fF x estimated length(fanout);
 * C_self: the driver's own diffusion/internal capacitance, taken proportional to its area,
   KAPPA = 2 x C_unit / area(NAND2_X1) fF per µm² (logical effort: a NAND2's parasitic delay
@@ -55,7 +55,10 @@ HOROWITZ_INT8_MUL_PJ = 0.2
 #: Supply voltage of the Horowitz table (45 nm, 0.9 V): only used to show K against V^2/2.
 HOROWITZ_VDD = 0.9
 
-from ._libgen import C_UNIT_FF  # noqa: E402  (1.224 fF: NAND2_X1 pin cap / g = 4/3)
+#: input capacitance per unit of logical effort: NAND2_X1's mean pin cap (1.599032 + 1.664199)
+#: / 2 = 1.632 fF (Nangate 45 nm, costmodel/_nangate45.py) over its logical effort g = 4/3
+#: (Sutherland, Sproull & Harris, "Logical Effort", 1999, Table 4.1): 1.224 fF
+C_UNIT_FF = (1.599032 + 1.664199) / 2 / (4 / 3)
 
 #: self capacitance per µm² of cell area: NAND2_X1 parasitic 2 x C_unit over its 0.798 µm²
 KAPPA_FF_PER_UM2 = 2 * C_UNIT_FF / 0.798

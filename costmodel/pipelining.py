@@ -74,15 +74,15 @@ def _probe(spec):
 
 
 def _max_loop_stages(spec) -> int:
-    """4 for a float-accumulator MAC (hw.FMac's loop cuts), else 0."""
+    """hw.FMac's most loop stages (5) for a float-accumulator MAC, else 0."""
     if spec.get("unit", "mac") not in (None, "mac"):
         return 0
     try:
         _probe({**spec, "loop_stages": 1})
     except FormatError:
         return 0
-    from macforge.hw.fmac import LOOP_BOUNDARIES
-    return len(LOOP_BOUNDARIES)
+    from macforge.hw.fmac import MAX_LOOP_STAGES
+    return MAX_LOOP_STAGES
 
 
 def _measure(spec, target, period_ps, cache):

@@ -70,7 +70,8 @@ class AlignAdd(wiring.Component):
         Format of ``c`` when it is not ``acc`` (an adder's second operand); default ``acc``.
     plan : PipelinePlan
         Its ``"swapped"`` cut (if active) registers the operands ordered by exponent, before
-        the alignment shifter; its ``"aligned"`` cut the aligned operands, before the add.
+        the alignment shifter; its ``"aligned"`` cut the aligned operands, before the add; its
+        ``"added"`` cut the raw sum, before the magnitude (an increment when it is negative).
 
     Attributes
     ----------
@@ -151,6 +152,11 @@ class AlignAdd(wiring.Component):
         m.d.comb += total.eq(x_slot + Mux(subtract, ~y_aligned, y_aligned) + (subtract & ~sticky))
         negative = Signal(name="negative")
         m.d.comb += negative.eq(subtract & ~total[slot])
+        # the "added" cut: the add's carry chain and the magnitude's (an increment when the
+        # difference is negative) would otherwise sit in series in one cycle
+        total, negative, sticky, *flags = self._plan.cut(m, "added", total, negative, sticky,
+                                                         *flags)
+        subtract, x_exp, x_sign, inf, nan, inf_sign, zero_sign = flags
         low = total[:slot]
         # |D| = -D = ~D + 1 when exact; with a sticky the magnitude is ~D (+ sticky): see above
         magnitude = Signal(slot + 1, name="magnitude")
@@ -172,13 +178,13 @@ class AlignAdd(wiring.Component):
 
 def fused_add(m, plan, p, c, c_identity, rnd, acc, rounding: Rounding, saturate: bool,
               rnd_bits: int, *, prefix: str = "", c_fmt=None):
-    """Build round(p + c) into ``acc`` in module ``m``: AlignAdd (``"swapped"`` and
-    ``"aligned"`` cuts inside), a ``"sum"`` cut, the rounder (a ``"normalised"`` cut inside).
+    """Build round(p + c) into ``acc`` in module ``m``: AlignAdd (``"swapped"``, ``"aligned"``
+    and ``"added"`` cuts inside), a ``"sum"`` cut, the rounder (a ``"normalised"`` cut inside).
 
     The one fused-add datapath of the project: FFma pipelines it (``plan`` with cuts at
     ``"sum"`` and ``"normalised"``), FMac runs it as its accumulate loop: one cycle
     (:data:`~hw._pipeline.COMBINATIONAL`) or a C-slow ring with cuts among ``"swapped"``,
-    ``"aligned"``, ``"sum"``, ``"normalised"``; FAdd runs it on a decoded operand (``c`` of
+    ``"aligned"``, ``"added"``, ``"sum"``, ``"normalised"``; FAdd runs it on a decoded operand (``c`` of
     ``c_fmt``). Returns the code.
     """
     align = AlignAdd(p.shape(), acc, rounding, round_bits_for(rounding, rnd_bits), plan, c_fmt)
@@ -186,6 +192,7 @@ def fused_add(m, plan, p, c, c_identity, rnd, acc, rounding: Rounding, saturate:
     m.d.comb += [align.p.eq(p), align.c.eq(c), align.c_identity.eq(c_identity)]
     rnd = plan.cut(m, "swapped", rnd)
     rnd = plan.cut(m, "aligned", rnd)
+    rnd = plan.cut(m, "added", rnd)
     total, rnd = plan.cut(m, "sum", align.sum, rnd)
     code, _ = round_pack(m, plan, total, rnd, acc, rounding, saturate, rnd_bits, prefix=prefix)
     return code

@@ -52,8 +52,8 @@ class Limit:
 _L = [
     Limit("stages", 0, 32, "pipeline registers of a unit",
           "stages beyond a unit's phase boundaries only add output registers"),
-    Limit("loop_stages", 0, 4, "registers inside a float MAC's accumulate loop",
-          "the loop has 4 cut points (hw.fmac.LOOP_BOUNDARIES)"),
+    Limit("loop_stages", 0, 5, "registers inside a float MAC's accumulate loop",
+          "the loop has 5 cut points (hw.fmac.LOOP_BOUNDARIES)"),
     Limit("rnd_bits", 1, 32, "random bits per element of stochastic rounding",
           "the rnd port is one integer of that width (golden.resolve_rnd)"),
     Limit("lanes", 1, 256, "products per step of a dot unit",

@@ -58,7 +58,8 @@ def _build(tmp_path, **kw):
     dict(loop_stages=2, rounding="sr", fused=False, stages=2),
     dict(loop_stages=1, acc="fp16", saturate=True, rounding="rdn"),
     dict(loop_stages=4, rounding="rtz"),
-], ids=["l3_s1_rne", "l2_s2_sr_nf", "l1_fp16_sat_rdn", "l4_rtz"])
+    dict(loop_stages=5, rounding="rdn", stages=1),
+], ids=["l3_s1_rne", "l2_s2_sr_nf", "l1_fp16_sat_rdn", "l4_rtz", "l5_s1_rdn"])
 def test_cslow_mac_matches_independent_streams(tmp_path, kw):
     manifest, verilog = _build(tmp_path, **kw)
     S = manifest["interleave"]
@@ -116,5 +117,18 @@ def test_cslow_parameters():
                 dict(unit="mac", fmt="posit8"), dict(unit="dot", fmt="mxfp8")):
         with pytest.raises(FormatError, match="loop_stages applies to unit 'mac'"):
             make_unit(loop_stages=1, **bad)
-    with pytest.raises(FormatError, match="loop_stages must be 0..4"):
-        make_unit("mac", "e4m3", loop_stages=5)
+    with pytest.raises(FormatError, match="loop_stages must be 0..5"):
+        make_unit("mac", "e4m3", loop_stages=6)
+
+
+def test_every_loop_cut_is_used_and_l5_cuts_between_add_and_magnitude():
+    """LOOP_CUTS names only LOOP_BOUNDARIES, in datapath order; L = 5 takes all of them, and its
+    "added" cut is what differs from L = 4 (the registers between the add and the magnitude)."""
+    from macforge.hw.fmac import LOOP_BOUNDARIES, LOOP_CUTS, MAX_LOOP_STAGES
+    assert sorted(LOOP_CUTS) == list(range(1, MAX_LOOP_STAGES + 1))
+    for L, cuts in LOOP_CUTS.items():
+        assert len(cuts) == L and list(cuts) == [b for b in LOOP_BOUNDARIES if b in cuts]
+    assert set(LOOP_CUTS[5]) - set(LOOP_CUTS[4]) == {"added"}
+    v4 = generate(make_unit("mac", "e4m3", acc="fp32", loop_stages=4))[0]
+    v5 = generate(make_unit("mac", "e4m3", acc="fp32", loop_stages=5))[0]
+    assert "added" not in v4 and "added" in v5

@@ -57,7 +57,7 @@ def add_unit_args(p, need_format=True):
     p.add_argument("--stages", type=bounded("stages"), default=0, help="pipeline registers")
     p.add_argument("--loop-stages", type=bounded("loop_stages"), default=0,
                    help="mac with a float accumulator: registers inside the accumulate loop "
-                        "(0..4); the unit then interleaves loop-stages + 1 accumulators, the "
+                        "(0..5); the unit then interleaves loop-stages + 1 accumulators, the "
                         "command of cycle t stepping accumulator t mod (loop-stages + 1)")
     add_rounding_args(p, saturate=True)
     p.add_argument("--fused", action=argparse.BooleanOptionalAction, default=None,

@@ -38,7 +38,7 @@ def add_parser(sub):
                         "Fmax table")
     p.add_argument("--sweep-loop-stages", default=None, metavar="RANGE",
                    help="with --sweep-stages, for a float MAC: also sweep the registers inside "
-                        "its accumulate loop (0..4); the unit then interleaves loop + 1 "
+                        "its accumulate loop (0..5); the unit then interleaves loop + 1 "
                         "accumulators")
     p.add_argument("--seed", type=bounded("pnr_seed"), default=SEED, help=f"nextpnr placer seed (default {SEED}, "
                                                           "fixed for reproducible builds)")
