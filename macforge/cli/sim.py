@@ -131,7 +131,7 @@ def result_record(spec, res) -> dict:
         "vector_classes": classes, "seed": res.seed, "mode": res.mode,
         "streamed": res.streamed, "latency_cycles": res.latency, "nan": spec.nan,
         "build_s": res.build_s, "simulation_check_s": res.sim_s, "total_s": res.seconds,
-        "vectors_per_s": res.vectors / res.sim_s if res.sim_s else None,
+        "vectors_per_s": round(res.vectors / res.sim_s, 1) if res.sim_s else None,
         "summary": res.summary, "mismatches_csv": res.csv, "waves": res.waves,
         "reproduce": spec.command(),
     }
