@@ -439,6 +439,11 @@ POSIT_COST = (("--format", "posit8", "--unit", "add", "-n", "20000"),
               ("--format", "lns8", "--unit", "add", "-n", "20000"),
               ("--format", "bf16", "--unit", "convert", "--acc", "posit8", "-n", "20000"),
               ("--format", "posit8", "--unit", "convert", "--acc", "e4m3", "-n", "20000"))
+#: docs/format-families.md's HiF8 units next to e4m3's
+HIF8_COST = (("--format", "hif8", "--unit", "mul", "-n", "20000"),
+             ("--format", "e4m3", "--unit", "mul", "-n", "20000"),
+             ("--format", "hif8", "--unit", "mac", "--acc", "fp32", "-n", "20000"),
+             ("--format", "e4m3", "--unit", "mac", "--acc", "fp32", "-n", "20000"))
 #: docs/units.md's casts into LNS
 LNS_CAST_COST = (("--format", "bf16", "--unit", "convert", "--acc", "lns8", "-n", "20000"),
                  ("--format", "fp32", "--unit", "convert", "--acc", "lns12f6", "-n", "20000"))
@@ -479,6 +484,7 @@ FIGURES = {
     "calibrate-timed": Figure((("calibrate", "--json"),), calibrate_timed, slow=True),
     "units-cost": cost_figure(*UNITS_COST),
     "posit-cost": cost_figure(*POSIT_COST),
+    "hif8-cost": cost_figure(*HIF8_COST),
     "lns-cast-cost": cost_figure(*LNS_CAST_COST),
     "deepseek-cost": cost_figure(*DEEPSEEK_COST),
     "unit-quality": Figure((("bench/unit_quality.py",),), unit_quality, slow=True, text=True),
@@ -538,7 +544,6 @@ TYPED = {
         "| names | family |": _DEFINED,
         "| `UNIT=` | unit | verified (0 mismatches) |": "which unit is verified how (vector "
             "classes: exhaustive 2^16 etc.), a definition of each unit's bench",
-        "| unit | hif8 | e4m3 |": _DEFINED,
     },
     "formats.md": {
         "| alias | means |": _DEFINED,
