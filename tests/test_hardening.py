@@ -104,7 +104,7 @@ def test_verilog_that_is_a_directory_or_binary(here, capsys):
     (["hwtest", "-f", "e4m3", "--unit", "mul", "--sim", "--corrupt-to-board", "-5"],
      r".*byte indices .*not '-5'"),
     (["fpga", "-f", "e4m3", "--sweep-stages", "0..1", "--sweep-loop-stages", "0..9"],
-     r"--sweep-loop-stages '0\.\.9': each value must be an integer 0\.\.4 .*not 9"),
+     r"--sweep-loop-stages '0\.\.9': each value must be an integer 0\.\.5 .*not 9"),
     (["fpga", "-f", "e4m3", "--sweep-stages", "0..99999999999"], r".*0\.\.32 .*"),
     (["sweep", "x.yaml", "-j", "100000"], r".*1\.\.256.*"),
 ])
