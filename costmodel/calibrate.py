@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 
-from macforge.progress import status
+from macforge.progress import metered, status
 
 __all__ = ["HOROWITZ", "ROWS", "calibration_table", "at_horowitz_vdd", "TIMED_GOAL",
            "CALIBRATE_CLOCK_MHZ"]
@@ -99,9 +99,7 @@ def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS,
     calib = get_calibration(cache, n_ops=n_ops)
     period = 1e6 / check_clock(clock_mhz, "asic") if clock_mhz else None
     out = []
-    if meter:
-        meter(0, len(rows))
-    for i, op in enumerate(rows):
+    for op in metered(rows, meter):
         t0 = time.time()
         design, what = _design(op)
         status(f"{op}: costing {design.top}")
@@ -127,8 +125,6 @@ def calibration_table(cache=None, n_ops=100_000, progress=None, rows=ROWS,
             progress(f"  {op}: {r['energy_pj']:.3g} pJ, "
                      f"{r['area_um2']:.0f} µm² ({time.time() - t0:.1f} s"
                      f"{', cached' if r['cached'] else ''})")
-        if meter:
-            meter(i + 1, len(rows))
     return {"calibration": calib, "rows": out,
             "clock_mhz": float(clock_mhz) if clock_mhz else None,
             "period_ps": round(period, 1) if period else None}

@@ -42,7 +42,7 @@ the published figure, ours, and the difference (``macforge reproduce`` prints th
 """
 from __future__ import annotations
 
-from macforge.progress import status
+from macforge.progress import metered, status
 
 __all__ = ["REPRODUCTIONS", "reproduce", "FP8_CLOCKS_MHZ", "LMUL_CLOCK_MHZ", "TIMED_SAMPLES",
            "INT_VS_FP_LANES", "INT_VS_FP_CLOCK_MHZ", "contributions", "paper_lanes"]
@@ -86,14 +86,8 @@ def _costs(units, cache, n_ops, progress, timed=0, meter=None):
     """Every unit's :func:`_unit_cost`; ``meter`` (None: silent) is told ``(done, total)``
     before the first and after each."""
     from .synth import Design
-    out = {}
-    for i, (label, u) in enumerate(units.items()):
-        if meter:
-            meter(i, len(units))
-        out[label] = _unit_cost(label, Design.from_unit(u), cache, n_ops, progress, timed=timed)
-    if meter:
-        meter(len(units), len(units))
-    return out
+    return {label: _unit_cost(label, Design.from_unit(u), cache, n_ops, progress, timed=timed)
+            for label, u in metered(units.items(), meter)}
 
 
 #: The energy columns every reproduction compares: (metric label, column).

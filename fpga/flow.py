@@ -23,6 +23,7 @@ from pathlib import Path
 
 from macforge import provenance
 from macforge.limits import check as check_limit, shown
+from macforge.progress import metered
 from macforge.hw.wrapper import wrapper_verilog
 from macforge.toolchain.errors import SynthError
 from macforge.toolchain.nextpnr import (DEVICES, SEED, critical_path, pack_bitstream,
@@ -325,14 +326,8 @@ def sweep(make, stages, targets, root: str = BUILD_ROOT, seed: int = SEED, progr
     # every unit is made (and so checked) before the first build starts
     units = [(target, s, make(s) if l is None else make(s, l)) for target in targets
              for l in (loop_stages if loop_stages is not None else (None,)) for s in stages]
-    rows = []
-    for i, (target, s, unit) in enumerate(units):
-        if meter:
-            meter(i, len(units))
-        rows.append(_sweep_row(unit, s, target, root, seed, progress))
-    if meter:
-        meter(len(units), len(units))
-    return rows
+    return [_sweep_row(unit, s, target, root, seed, progress)
+            for target, s, unit in metered(units, meter)]
 
 
 def _sweep_row(unit, s, target, root, seed, progress) -> dict:

@@ -106,6 +106,18 @@ def meter(desc: str, unit: str = "it", every: float | None = None):
     return update
 
 
+def metered(items, meter=None):
+    """Yield ``items``, telling ``meter`` (a :func:`meter` callable, or None: silent)
+    ``(done, total)`` before the first and after each: a library loop's one progress hook."""
+    items = list(items)
+    for i, item in enumerate(items):
+        if meter:
+            meter(i, len(items))
+        yield item
+    if meter:
+        meter(len(items), len(items))
+
+
 def status(msg: str) -> None:
     """Show ``msg`` as the latest message of the live status line (:func:`task`), without a
     line of its own; nothing when no status line is drawn (off a terminal, ``--quiet``, a
