@@ -114,6 +114,10 @@ class _FakeDesign:
 
 @pytest.fixture
 def costing(monkeypatch):
+    # imported before the patch: a module first imported under it would bind the fake
+    # Design for good (``from .synth import Design``) and leak it into later tests
+    import macforge.costmodel.calibrate, macforge.costmodel.pipelining  # noqa: F401,E401
+    import macforge.costmodel.reproduce  # noqa: F401
     monkeypatch.setattr("macforge.costmodel.api.asic_cost", _fake_asic_cost)
     monkeypatch.setattr("macforge.costmodel.synth.Design", _FakeDesign)
     monkeypatch.setattr("macforge.costmodel.api.get_calibration", lambda *a, **k: dict(CALIB))
