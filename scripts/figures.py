@@ -1,7 +1,7 @@
-"""Regenerate the measured figures of the docs: run the command behind each marked region and
-write its table there.
+"""Regenerate the measured figures of the docs and of README.md's cost table: run the command
+behind each marked region and write its table there.
 
-A region in a page of docs/ is
+A region in a page of docs/ (or in README.md) is
 
     <!-- figures:NAME -->
     ... generated text ...
@@ -450,6 +450,13 @@ LNS_CAST_COST = (("--format", "bf16", "--unit", "convert", "--acc", "lns8", "-n"
 #: docs/dot-product-units.md's deepseek-fp8 table: the scaled unit and its tensor-core step alone
 DEEPSEEK_COST = (("--unit", "dot", "--format", "e4m3", "--preset", "deepseek-fp8", "-n", "20000"),
                  ("--unit", "dot", "--format", "e4m3", "--preset", "h100-fp8", "-n", "20000"))
+#: README.md's cost table: one row per kind of unit, each the same command as a docs/ table's
+#: row (so a regeneration costs each unit once)
+README_COST = (("--format", "e4m3", "--unit", "mul", "-n", "20000"),
+               ("--format", "e4m3", "--unit", "mac", "--acc", "fp32", "-n", "20000"),
+               UNITS_COST[4], UNITS_COST[1], UNITS_COST[6], UNITS_COST[8], UNITS_COST[9],
+               ("--unit", "dot", "--format", "mxfp8", "--lanes", "8", "-n", "20000"),
+               DEEPSEEK_COST[0])
 #: docs/dot-product-units.md's cost table
 DOT_COST = (("--unit", "dot", "--format", "nvfp4", "-n", "20000"),
             ("--unit", "dot", "--format", "nvint4", "-n", "20000"),
@@ -483,6 +490,7 @@ FIGURES = {
     "lmul": Figure((("reproduce", "lmul", "--json"),), lmul, slow=True),
     "calibrate-timed": Figure((("calibrate", "--json"),), calibrate_timed, slow=True),
     "units-cost": cost_figure(*UNITS_COST),
+    "readme-cost": cost_figure(*README_COST),
     "posit-cost": cost_figure(*POSIT_COST),
     "hif8-cost": cost_figure(*HIF8_COST),
     "lns-cast-cost": cost_figure(*LNS_CAST_COST),
@@ -598,10 +606,15 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores"
 
 
+def pages() -> list:
+    """The pages that hold regions: README.md (its cost table) and every page of docs/."""
+    return [p for p in (DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))) if p.is_file()]
+
+
 def regions():
     """(page path, name, current text) of every region in docs/."""
     out = []
-    for page in sorted(DOCS.glob("*.md")):
+    for page in pages():
         for m in REGION.finditer(page.read_text()):
             out.append((page, m["name"], m["body"]))
     return out
@@ -614,7 +627,7 @@ def typed_tables():
     """(page name, header row) of every Markdown table outside the regions whose body has a
     digit outside code spans (a candidate measured figure typed by hand)."""
     out = []
-    for page in sorted(DOCS.glob("*.md")):
+    for page in pages():
         text = REGION.sub("", page.read_text())
         text = re.sub(r"```.*?```", "", text, flags=re.S)
         for m in re.finditer(r"^ *(\|.*\|) *\n *\|[-:| ]+\| *\n((?: *\|.*\| *\n?)+)", text,
@@ -628,7 +641,7 @@ def typed_tables():
 def write(name: str, text: str) -> list:
     """Put ``text`` into every region ``name``; return the pages changed."""
     changed = []
-    for page in sorted(DOCS.glob("*.md")):
+    for page in pages():
         old = page.read_text()
         new = REGION.sub(lambda m: m.group(1) + text + m.group(4) if m["name"] == name
                          else m.group(0), old)
