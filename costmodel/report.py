@@ -174,6 +174,19 @@ def _num(v, nd=4):
     return html.escape(str(v))
 
 
+def _arch_notes(rows) -> str:
+    """The mapping's architecture adjustments, each naming the formats it was made for (a
+    per-MAC register is widened to each format's own element width)."""
+    by = {}
+    for r in rows:
+        for n in r.get("arch_notes", []):
+            by.setdefault(n, []).append(r["format"])
+    if not by:
+        return ""
+    return "; ".join(n if len(f) == len(rows) else f"{n} for {', '.join(f)}"
+                     for n, f in sorted(by.items()))
+
+
 def _table(rows, cols, labels, front_key=True, text=False) -> str:
     head = "".join(f"<th>{html.escape(l)}</th>" for l in labels)
     body = []
@@ -407,7 +420,7 @@ def write_report(res: dict, out_dir: str) -> dict:
                     ["parameter", "value", "meaning"], front_key=False, text=True)
     tools = _table([{"k": k, "v": v} for k, v in prm["tools"].items()], ["k", "v"],
                    ["tool", "version"], front_key=False)
-    notes = sorted({n for r in rows for n in r.get("arch_notes", [])})
+    notes = _arch_notes(rows)
     basis = (f"Every format is priced on the same basis: one inference of {html.escape(wl)} "
              f"mapped by ZigZag onto {html.escape(arch)} ({prm['array_units']} MAC units of "
              f"the format, memory hierarchy {html.escape(' → '.join(prm['memory_levels']))}), "
@@ -420,8 +433,8 @@ def write_report(res: dict, out_dir: str) -> dict:
              "its energy and area per MAC are the unit's divided by its lanes), mapping "
              "minimising "
              f"{html.escape(prm['mapping_objective'])}. Energy in nJ per inference, latency in "
-             "µs, area in mm²." + (" Architecture adjustments: " + html.escape("; ".join(notes))
-                                   + "." if notes else ""))
+             "µs, area in mm²." + (" Architecture adjustments: " + html.escape(notes) + "."
+                                   if notes else ""))
     acc_line = ""
     if m:
         acc_line = (f"<p>Accuracy: {html.escape(prm['metric_label'])}; in brackets the 95 % "

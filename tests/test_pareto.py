@@ -220,3 +220,17 @@ def test_worker_count_changes_no_figure():
         assert {k: v for k, v in a.items() if k not in strip} == \
             {k: v for k, v in b.items() if k not in strip}
     assert len({r["energy_pj_per_mac"] for r in one}) == 3
+
+
+def test_architecture_adjustments_name_their_formats():
+    """A per-MAC register widened to each format's own element width is one sentence per width,
+    naming the formats it holds for; one made for every format names none."""
+    from macforge.costmodel import report
+    rows = [{"format": "int8", "arch_notes": ["rf widened from 16 to 32 bits", "common"]},
+            {"format": "e4m3", "arch_notes": ["rf widened from 16 to 32 bits", "common"]},
+            {"format": "posit8", "arch_notes": ["rf widened from 16 to 128 bits", "common"]},
+            {"format": "int4", "arch_notes": ["common"]}]
+    assert report._arch_notes(rows) == (
+        "common; rf widened from 16 to 128 bits for posit8; "
+        "rf widened from 16 to 32 bits for int8, e4m3")
+    assert report._arch_notes([{"format": "int8"}]) == ""
