@@ -8,7 +8,8 @@ rule), whatever ``saturate`` says; finite overflow wraps modulo 2^n, or clamps w
 ``saturate``. A cast into LNS (``lns<N>f<F>``, no exact triples) is the nearest log code of the
 exact scaled value (:meth:`Lns.round_triple`, the rule of ``Lns.encode``): rne/rna only,
 overflow and +-inf saturate to +-max whatever ``saturate`` says, and NaN (a NaN source code
-or scale) gives +max, as LNS has no NaN.
+or scale) gives +max, as LNS has no NaN. The minifloats without NaN or infinity (OCP FP6/FP4:
+e2m1, e2m3, e3m2) define the same: +-inf and overflow clamp to +-max, NaN gives +max.
 """
 from __future__ import annotations
 
@@ -97,6 +98,12 @@ def convert(x, fmt, out, rounding="rne", saturate=False, scale=None, scale_fmt="
         low = fo.from_int(np.full(codes.shape, fo.min_int, np.int64))
         return np.where(kind == NAN, high, np.where(kind == INF, np.where(sign, low, high),
                                                     y)).astype(fo.dtype)
-    if not fo.has_nan and np.any(kind == NAN):
+    nan = kind == NAN
+    if fo.has_nan or not np.any(nan):
+        return round_to(fo, sign, m, e, sticky, kind, rounding, saturate, rnd_arr, R)
+    if not isinstance(fo, Minifloat):
         raise FormatError(f"{fo.name} has no NaN; cannot convert the NaN codes of {fi.name}")
-    return round_to(fo, sign, m, e, sticky, kind, rounding, saturate, rnd_arr, R)
+    # a minifloat without NaN (OCP FP6/FP4): NaN -> +max, as for integers and LNS
+    y = round_to(fo, sign, np.where(nan, 0, m), np.where(nan, ZERO_EXP, e), sticky,
+                 np.where(nan, FINITE, kind).astype(np.int8), rounding, saturate, rnd_arr, R)
+    return np.where(nan, fo.max_code, y).astype(fo.dtype)

@@ -329,9 +329,6 @@ class LnsRound(Round):
     +-inf gives +-max and NaN +max (LNS has no NaN). Rounding rne or rna only; overflow always
     saturates.
     """
-    #: a NaN source or scale has a defined result (+max), so NaN-capable sources are accepted
-    nan_result = True
-
     @staticmethod
     def grid(fmt):
         return Grid(emin=fmt.L_min >> fmt.frac, precision=_CAST_PRECISION)

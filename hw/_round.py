@@ -55,8 +55,9 @@ class Round(wiring.Component):
     ``(exp - emin) + q_up[M:]``, so a subnormal that rounds up to ``2^emin`` and a carry out of
     the top bit both land in the right binade without a special case.
 
-    Then, in priority order: NaN -> ``fmt.nan_code``; inf -> +-inf, or +-max when
-    ``saturate`` (NaN where the format has no inf); overflow (magnitude code above
+    Then, in priority order: NaN -> ``fmt.nan_code`` (+max in a format without NaN: only a
+    cast reaches it, the arithmetic units refuse NaN-capable operands there); inf -> +-inf, or
+    +-max when ``saturate`` (NaN where the format has no inf); overflow (magnitude code above
     ``fmt.max_code``) -> +-max when ``saturate`` or the mode rounds toward zero for this sign
     (rtz; rup for negatives; rdn for positives), else +-inf, NaN, or +-max where the format has
     neither; a zero magnitude drops its sign in formats without -0 (fnuz).
@@ -146,6 +147,8 @@ class Round(wiring.Component):
         with m.If(norm.is_nan):
             if fmt.has_nan:
                 m.d.comb += y.eq(fmt.nan_code)
+            else:                               # FP6/FP4: a cast's NaN is +max (golden.convert)
+                m.d.comb += y.eq(fmt.max_code)
         with m.Elif(norm.is_inf):
             if self._saturate:
                 finite_max()

@@ -8,7 +8,7 @@ from ._families import as_cast_result, cast_packer, code_shape, decoder, raw_lay
 from ._pack import round_pack
 from ._pipeline import PipelinePlan
 from ._raw import RawFloatLayout
-from ._unit import (Unit, as_operand, as_rounding, check_bool, check_nan_capable, check_rnd_bits,
+from ._unit import (Unit, as_operand, as_rounding, check_bool, check_rnd_bits,
                     check_stages, quiet_on_error)
 
 __all__ = ["Convert", "scale_range", "scaled_raw"]
@@ -85,10 +85,8 @@ class Convert(Unit):
         if scale is not None:
             formats["scale"] = parse(scale)
             self._k_range = scale_range(formats["scale"])
-        # integers: NaN -> max_int, LNS: NaN -> +max; else a NaN scale makes a NaN
-        if not (getattr(self._packer, "saturate_only", False)
-                or getattr(self._packer, "nan_result", False)):
-            check_nan_capable(fo, *formats.values())
+        # every cast result defines NaN (a NaN source or scale): its NaN code or NaR; integers
+        # max_int; LNS and the minifloats without NaN (FP6/FP4) +max -- so nothing is refused
         self._configure(formats=formats, rounding=as_rounding(rounding), saturate=saturate,
                         stages=check_stages(stages), rnd_bits=check_rnd_bits(rnd_bits),
                         fused=None, latency=stages, clocked=stages > 0, multiplier=None)

@@ -39,6 +39,6 @@ def test_layer_cast_energy_e4m3():
 
 
 def test_requant_fields_unpriced_format():
-    f = requant_fields(_graph(), "e2m1")             # no NaN: fp32 -> e2m1 is refused
+    f = requant_fields(_graph(), "e8m0")             # unsigned scale format: not a cast result
     assert set(f) == {"requant_not_priced"}
     assert re.fullmatch(r"[^\n]+", f["requant_not_priced"])
