@@ -197,7 +197,8 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
     """Operand streams for every input port.
 
     Returns ``(inputs, sequential)``: for a combinational netlist ``inputs`` maps ports to
-    (N,) arrays; for a clocked one to (T, S) arrays (S streams of T cycles, T * S >= N)
+    (N,) arrays; for a clocked one, or one with lane ports, to (T, S) arrays (S streams of T
+    cycles, T * S >= N; a lane port (T, S, words))
     plus control ports (reset 0, enable 1, ``first`` every :data:`BLOCK` cycles, clear 0;
     a scaled-preset dot unit: ``first`` and ``promote`` every chunk, :func:`_chunk`).
 
@@ -210,7 +211,11 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
     """
     rng = np.random.default_rng(seed)
     roles = {p["name"]: p for p in (manifest or {}).get("ports", [])}
-    sequential = bool(net.dffs)
+    # lane ports (k codes in one wide word) need the streams engine, which takes a value of
+    # several 64-bit words per port; it runs a combinational unit (quantize, dequantize at
+    # stages 0) as well: each stream's consecutive cycles are consecutive vectors
+    lanes = any("lanes" in p and p.get("role") in ("operand", "addend") for p in roles.values())
+    sequential = bool(net.dffs) or lanes
     if sequential:
         streams = 1024 if n_ops >= 1024 * 16 else 64 * max(1, n_ops // (64 * 16))
         cycles = -(-n_ops // streams) + 1          # +1: the warm-up cycle
@@ -225,11 +230,7 @@ def stimulus(net: GateNetlist, n_ops: int, manifest: dict | None = None, seed: i
         port = roles.get(name, {"name": name, "role": "operand" if manifest is None else None})
         role = port.get("role")
         width = len(nets)
-        if role in ("operand", "addend") and "lanes" in port:       # dot units: k lanes
-            if not sequential:       # the combinational simulation takes one word per port
-                raise NetlistError(f"input port {name!r} has {port['lanes']} lanes: the "
-                                   "activity generator drives lane ports of clocked units "
-                                   "only (give the unit --stages 1 or more)")
+        if role in ("operand", "addend") and "lanes" in port:       # k lanes (dot, quantize)
             k = port["lanes"]
             if operands is not None and name in operands:
                 codes = np.resize(np.asarray(operands[name]).astype(np.uint64).reshape(-1, k),

@@ -430,6 +430,10 @@ class GateNetlist:
         v = np.zeros((self.n_nets, words), dtype=np.uint64)
         v[1] = ones
         prev = None
+        # toggles count the real streams only: padding lanes (copies of the last stream) masked
+        count_mask = np.full(words, ones, dtype=np.uint64)
+        if lanes != streams:
+            count_mask[-1] = np.uint64((1 << (streams % 64)) - 1)
         state = np.zeros((len(self._dff_io), words), dtype=np.uint64)
         toggles = np.zeros(self.n_nets, dtype=np.int64)
         outs = {k: np.zeros((cycles, lanes), dtype=np.uint64) for k in self.outputs}
@@ -445,7 +449,7 @@ class GateNetlist:
                     v[n] = ~state[j]
             comb(v, ones, zero)
             if prev is not None and t >= warmup:
-                toggles += np.bitwise_count(v ^ prev).sum(axis=1, dtype=np.int64)
+                toggles += np.bitwise_count((v ^ prev) & count_mask).sum(axis=1, dtype=np.int64)
             prev = v.copy()
             if record is not None:
                 record.append(prev)
@@ -459,8 +463,5 @@ class GateNetlist:
             if progress:
                 progress(t + 1, cycles)
         counted = max(0, cycles - max(warmup, 1)) * streams
-        # padding lanes copy the last stream: scale their toggles out
-        if lanes != streams:
-            toggles = toggles * streams // lanes
         outs = {k: o[:, :streams] for k, o in outs.items()}
         return outs, toggles, counted

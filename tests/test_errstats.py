@@ -7,6 +7,7 @@ mean / max relative error taken over them.
 import json
 import math
 import re
+from fractions import Fraction
 
 import ml_dtypes
 import numpy as np
@@ -76,12 +77,57 @@ def test_lns_mul_is_exact_in_range():
 
 
 def test_bad_arguments():
-    with pytest.raises(FormatError, match=r"^unknown unit 'fma' for error statistics; accepted: mul, lmul$"):
+    with pytest.raises(FormatError, match=r"^unknown unit 'fma' for error statistics; accepted: mul, lmul, convert$"):
         golden.error_stats("e4m3", "fma")
     with pytest.raises(FormatError, match=r"^unknown distribution 'cauchy'; accepted: uniform, gaussian, exhaustive$"):
         golden.error_stats("e4m3", dist="cauchy")
     with pytest.raises(FormatError, match=r"^exhaustive error statistics need a format of at most 12 bits"):
         golden.error_stats("fp16", dist="exhaustive")
+
+
+def test_exhaustive_cast_stats_match_ml_dtypes():
+    """Every finite nonzero e4m3 code cast into e2m1 (RNE; FP4 clamps at 6): the results from
+    ml_dtypes' own cast, and the mean, max and signed mean (bias) of the relative error taken
+    over them in exact integer ratios."""
+    vals = _e4m3_values()
+    got = vals.astype(ml_dtypes.float4_e2m1fn).astype(np.float64)
+    q = [Fraction(float(g)) for g in got]
+    x = [Fraction(float(v)) for v in vals]
+    signed = [(g - e) / abs(e) for g, e in zip(q, x)]
+    st = golden.error_stats("e4m3", "convert", out="e2m1", dist="exhaustive")
+    assert st.unit == "convert" and st.samples == st.used == vals.size == 252
+    assert st.mean == pytest.approx(float(sum(abs(r) for r in signed) / len(signed)), rel=1e-12)
+    assert st.max == float(max(abs(r) for r in signed))
+    assert st.bias == pytest.approx(float(sum(signed) / len(signed)), rel=1e-12)
+    assert st.underflow == sum(1 for g in q if g == 0) > 0
+
+
+def test_stochastic_cast_is_unbiased_where_rne_is_not():
+    """SR's expected result is the exact value: its bias is sampling noise (a few rms/sqrt(n)).
+    RNE on positive data just above each binade's bottom rounds down more than up."""
+    n = 200_000
+    sr = golden.error_stats("bf16", "convert", out="e4m3", rounding="sr", dist="gaussian",
+                            samples=n, seed=4)
+    assert abs(sr.bias) < 4 * sr.rms / math.sqrt(sr.used)
+    assert sr.normal_max < 2.0 ** -3 and sr.normal_max > 2.0 ** -4    # up to an ulp, not half
+    rne = golden.error_stats("bf16", "convert", out="e4m3", dist="gaussian", samples=n, seed=4)
+    assert rne.normal_max <= 2.0 ** -4 and rne.mean < sr.mean
+    pos = golden.error_stats("uint8", "convert", out="e2m1", dist="exhaustive")
+    assert pos.bias < 0        # 1..255 into {0.5, 1, ..., 6}: every value above 6 clamps down
+
+
+def test_cast_stats_need_a_result_format(capsys):
+    with pytest.raises(FormatError, match=r"^error statistics of a cast need its result format"):
+        golden.error_stats("bf16", "convert")
+    assert main(["error-stats", "--unit", "convert", "--format", "bf16"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "need its result format" in err[0], err
+    assert main(["error-stats", "--unit", "convert", "-f", "fp16", "--acc", "e5m2", "-n",
+                 "3000", "--rounding", "sr"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^convert on fp16 -> e5m2: 3000 source codes, uniform", out, re.M)
+    assert re.search(r"^  bias            [-+]\S+  \(mean signed relative error", out, re.M)
+    assert re.search(r"^  vs data x  ", out, re.M)
 
 
 def test_cli_report(capsys):

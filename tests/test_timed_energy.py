@@ -386,3 +386,32 @@ def test_leakage_comes_from_the_library_with_power45_as_fallback():
     assert cell_leakage_nw(changed) == 3 * with_leak.leakage_nw      # the library's, not ours
     missing = replace(with_leak, leakage_nw=None)
     assert cell_leakage_nw(missing) == _power45.leakage_nw(with_leak.name)
+
+
+def test_streams_engine_counts_a_combinational_netlist_like_run_comb():
+    """A combinational unit with lane ports is simulated by run_seq (a lane value spans several
+    64-bit words; run_comb takes one word per port): each stream's consecutive cycles are
+    consecutive vectors, so its toggles are run_comb's over each stream's own sequence."""
+    rng = np.random.default_rng(11)
+    net = _random_netlist(rng, n_in=4, n_cells=30)
+    cycles, streams = 9, 70                         # two words of streams, one partly padded
+    a = rng.integers(0, 16, (cycles, streams), dtype=np.uint64)
+    _, tog, counted = net.run_seq({"a": a}, cycles, streams, warmup=1)
+    want = sum(net.run_comb({"a": a[:, s]})[1] for s in range(streams))
+    assert counted == (cycles - 1) * streams
+    assert np.array_equal(tog, want)
+
+
+def test_combinational_lane_unit_is_priced():
+    """A stages-0 dequantiser (lane ports, no flip-flops) gets its switching energy from real
+    block operands; all-zero operands switch nothing."""
+    from macforge import hw
+    from macforge.costmodel.energy import stimulus, switched_capacitance
+    d = Design.from_unit(hw.make_unit("dequantize", "mxfp8", acc="bf16", lanes=2))
+    res = asic_cost(d, energy=False)
+    net = GateNetlist(res["netlist"], top=d.top)
+    inputs, sequential = stimulus(net, 512, d.manifest)
+    assert sequential and not net.dffs and inputs["a"].ndim == 3
+    busy = switched_capacitance(net, 512, d.manifest)
+    idle = switched_capacitance(net, 512, d.manifest, zero=True)
+    assert busy["cap_ff_per_op"] > 0 == idle["cap_ff_per_op"]

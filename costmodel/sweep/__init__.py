@@ -32,7 +32,8 @@ errors are one line, ``FILE:LINE: KEY: reason``.
 Measurements reuse the project's code (:func:`costmodel.asic_cost`,
 :func:`costmodel.fpga_cost` with nextpnr, :func:`golden.error_stats`, :func:`sim.fast.check_fast`);
 ``error_stats`` measures the point's multiplier (L-Mul for ``lmul``/``lmulmac``) rounding into
-its ``acc`` format with its ``rounding`` and ``saturate``; ``verify`` co-simulates the generated
+its ``acc`` format with its ``rounding`` and ``saturate``, or a ``convert`` point's cast into
+``acc`` (adders, quantisers and dot units get no error columns); ``verify`` co-simulates the generated
 Verilog against the golden model and fails the point on any mismatch.
 
 Results schema
@@ -55,8 +56,9 @@ Results schema
   ``energy_pj`` (switching energy per operation), ``static_energy_pj`` (area cross-check);
 - ``fpga``, per target T in ice40/ecp5/xilinx: ``lut_T``, ``carry_T``, ``dsp_T``, ``ff_T``; with
   place and route: ``fmax_mhz_T`` (None when nextpnr reports none);
-- ``error_stats``: ``err_mean_rel``, ``err_rms_rel``, ``err_max_rel``, ``err_p99_rel``
-  (relative errors, dimensionless), ``overflow_frac``, ``err_samples``;
+- ``error_stats`` (mul, fma, mac, lmul, lmulmac and convert points): ``err_mean_rel``,
+  ``err_rms_rel``, ``err_max_rel``, ``err_p99_rel`` (relative errors, dimensionless),
+  ``err_bias_rel`` (the mean signed relative error), ``overflow_frac``, ``err_samples``;
 - ``verify``: ``verify_vectors``, ``verify_mismatches`` (0 for every returned row).
 
 ``load_results(path, include_failed=True)`` adds ``status`` ("ok"/"failed") and ``error``.

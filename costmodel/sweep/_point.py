@@ -123,19 +123,27 @@ def _fpga(design, o) -> dict:
     return m
 
 
+#: the units ``error_stats`` measures -> :func:`golden.error_stats`'s unit: the multiplier of
+#: a mul/fma/mac (its product rounded into acc), L-Mul's, a cast's
+ERROR_KINDS = {"mul": "mul", "fma": "mul", "mac": "mul", "lmul": "lmul", "lmulmac": "lmul",
+               "convert": "convert"}
+
+
 def _error_stats(axes, o) -> dict:
     from macforge import golden
     if axes["format_b"] is not None and golden.parse(axes["format_b"]) != golden.parse(axes["format"]):
         raise golden.FormatError("error statistics take one operand format, not "
                                  f"{axes['format']} x {axes['format_b']}")
-    lmul = axes["unit"] in ("lmul", "lmulmac")
-    s = golden.error_stats(axes["format"], unit="lmul" if lmul else "mul",
+    kind = ERROR_KINDS.get(axes["unit"])
+    if kind is None:                 # an adder, quantiser, dot unit: no error columns
+        return {}
+    s = golden.error_stats(axes["format"], unit=kind,
                            variant=axes.get("variant", "formula"), samples=o["samples"],
                            dist=o["dist"], seed=o["seed"], out=axes["acc"],
                            rounding=axes["rounding"], saturate=axes["saturate"],
                            rnd_bits=axes.get("rnd_bits", 8))
     return {"err_mean_rel": s.mean, "err_rms_rel": s.rms, "err_max_rel": s.max,
-            "err_p99_rel": s.percentiles[99.0], "overflow_frac": s.overflow / max(s.samples, 1),
+            "err_p99_rel": s.percentiles[99.0], "err_bias_rel": s.bias, "overflow_frac": s.overflow / max(s.samples, 1),
             "err_samples": s.samples}
 
 

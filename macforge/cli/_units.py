@@ -50,9 +50,13 @@ def add_unit_args(p, need_format=True):
                         "lmul, lmulmac (L-Mul multiplier and MAC); pmul, pmac (posit multiplier, "
                         "posit MAC with quire); lnsmul, lnsmac (LNS, LNS-Madam MAC); posit and "
                         "LNS formats turn mul/mac into their own units; dot (k-lane "
-                        "dot-product-accumulate, block formats too)")
-    p.add_argument("--acc", default=None, help="output/accumulator format (default fp32; int32 for integers; "
-                                                "for mul: the operand format)")
+                        "dot-product-accumulate, block formats too); add (a + b; LNS: "
+                        "lnsadd); convert (a cast into --acc); quantize (k elements into one "
+                        "MX/NV block --acc); dequantize (a block into --acc elements)")
+    p.add_argument("--acc", default=None, help="output/accumulator format (default fp32; int32 "
+                                                "for integers; for mul and add: the operand "
+                                                "format; convert: the cast's result; quantize: "
+                                                "the block format)")
     add_rounding_args(p, rounding=True)
     p.add_argument("--stages", type=bounded("stages"), default=0, help="pipeline registers")
     p.add_argument("--loop-stages", type=bounded("loop_stages"), default=0,
@@ -65,8 +69,9 @@ def add_unit_args(p, need_format=True):
                         "then the sum")
     add_rounding_args(p, rnd_bits=None)
     p.add_argument("--lanes", type=bounded("lanes"), default=None,
-                   help="dot: products per step k (default: the block size, 32 for MX and 16 "
-                        "for NVFP4/NVINT4; 32 for plain formats)")
+                   help="dot: products per step k; quantize, dequantize: elements per block "
+                        "(default: the block size, 32 for MX and 16 for NVFP4/NVINT4; 32 for "
+                        "plain formats)")
     p.add_argument("--align", type=bounded("align"), default=None,
                    help="dot: tensor-core alignment, W fraction bits kept below the largest "
                         "exponent (default: exact sum)")

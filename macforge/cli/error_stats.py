@@ -1,4 +1,5 @@
-"""``macforge error-stats``: relative error of a multiplier against the exact product, or with
+"""``macforge error-stats``: relative error of a multiplier against the exact product (of a cast
+against the exact source value; of long running sums, RNE against SR), or with
 ``--preset`` of a K-deep GEMM through a tensor-core preset (:func:`golden._presetstats.preset_stats`)."""
 from __future__ import annotations
 
@@ -31,16 +32,21 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub):
     from macforge.golden._presets import PRESETS
     e = sub.add_parser("error-stats", help="relative error of a multiplier (mul or L-Mul) "
-                                           "against the exact product")
+                                           "or a cast against the exact value; running sums "
+                                           "RNE vs SR; tensor-core GEMM presets")
     e.add_argument("--format", "-f", default=None, help="operand format, e.g. e4m3, e4m4, posit8, lns8")
-    e.add_argument("--unit", "-u", choices=("mul", "lmul", "running-sum"), default="mul",
-                   help="mul (rounded exact product, default) or lmul (L-Mul); running-sum: "
+    e.add_argument("--unit", "-u", choices=("mul", "lmul", "convert", "running-sum"),
+                   default="mul",
+                   help="mul (rounded exact product, default) or lmul (L-Mul); convert: the "
+                        "cast of --format codes into --acc (its bias, i.e. mean signed error, "
+                        "too); running-sum: "
                         "bias and spread of long sums rounded into --format every step (the "
                         "add unit), RNE against SR with each --sr-bits")
     e.add_argument("--variant", choices=("formula", "intadd"), default="formula",
                    help="L-Mul variant (default formula)")
     e.add_argument("--acc", dest="out", default=None,
-                   help="result format (default: the operand format)")
+                   help="result format (default: the operand format; --unit convert "
+                        "needs it)")
     add_rounding_args(e, rounding=True, saturate=True, rnd_bits=DEFAULT_RND_BITS)
     e.add_argument("--samples", "-n", type=bounded("samples"), default=None,
                    help="operand pairs (default 100,000); running-sum: independent sums "
@@ -52,7 +58,8 @@ def add_parser(sub):
                         "(default 8,16)")
     e.add_argument("--dist", choices=("uniform", "gaussian", "both", "exhaustive"), default="both",
                    help="uniform over the finite nonzero codes, N(0,1) data quantised to the "
-                        "format, both (default), or exhaustive (every pair of codes; <= 12 bits)")
+                        "format, both (default), or exhaustive (every pair of codes; <= 12 "
+                        "bits; a cast: every code, <= 24 bits)")
     e.add_argument("--seed", type=bounded("seed"), default=0)
     e.add_argument("--json", action="store_true")
     e.add_argument("--preset", default=None,
