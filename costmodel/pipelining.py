@@ -14,8 +14,10 @@ interleaves ``loop_stages + 1`` accumulators, :class:`hw.FMac`). Every candidate
 
 Candidates are tried in order of register banks (``stages + loop_stages`` = 0, 1, 2, ...);
 at the first count where some candidate meets the clock, the one with the fewest flip-flops
-wins. A stage that does not shorten the measured path (a bank beyond the unit's cuts only
-delays the output) ends the search along ``stages`` for that ``loop_stages``. If nothing
+wins. Two banks in a row that do not shorten the measured path end the search along
+``stages`` for that ``loop_stages``: a bank beyond the unit's cuts only delays the output, but
+one bank alone may buy nothing where the unit's first cut sits before its long phase (an
+adder's after decode: its second cut, after align and add, is the one that halves the path). If nothing
 meets the clock, the result says so and carries the fastest candidate measured. Every
 synthesis is cached (:mod:`costmodel.cache`), so asking again is immediate.
 
@@ -152,7 +154,9 @@ def choose_design(spec: dict, clock_mhz: float, target: str = "asic", cache=None
     _probe(base)                                            # the unit's own errors first
     lmax = _max_loop_stages(base)
     smax = {ls: MAX_STAGES for ls in range(lmax + 1)}
-    tried, seen = [], {}
+    fastest = {}                  # per loop_stages: the fastest of the stages measured so far
+    idle = dict.fromkeys(range(lmax + 1), 0)     # consecutive banks that bought nothing
+    tried = []
     for banks in range(MAX_STAGES + lmax + 1):
         level = []
         for ls in range(min(banks, lmax) + 1):
@@ -166,15 +170,19 @@ def choose_design(spec: dict, clock_mhz: float, target: str = "asic", cache=None
             m.update(stages=st, loop_stages=ls, spec=cand,
                      met=bool(m["reached_mhz"]) and m["reached_mhz"] >= f)
             tried.append(m)
-            seen[(st, ls)] = m
             level.append(m)
             if progress:
                 progress(f"  stages {st}, loop stages {ls}: {m['registers']} registers, "
                          f"{m['reached_mhz']} MHz" + (" (meets)" if m["met"] else ""))
-            prev = seen.get((st - 1, ls))
-            if prev and prev["reached_mhz"] and m["reached_mhz"] and \
-                    m["reached_mhz"] <= prev["reached_mhz"] * 1.001:
-                smax[ls] = st - 1                           # this bank bought nothing
+            best_r, r = fastest.get(ls), m["reached_mhz"]
+            if best_r and r and r <= best_r * 1.001:        # this bank bought nothing
+                idle[ls] += 1
+                if idle[ls] >= 2:
+                    smax[ls] = st
+            else:
+                idle[ls] = 0
+            if r and (best_r is None or r > best_r):
+                fastest[ls] = r
         ok = [m for m in level if m["met"]]
         if ok:
             best = min(ok, key=lambda m: (m["registers"], m["stages"] + m["loop_stages"]))

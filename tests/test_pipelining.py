@@ -185,3 +185,13 @@ def test_reproduce_clock_section_text():
     text = _format_clocks(rep)
     assert "cannot reach 1000 MHz" in text and "zero-delay" in text
     assert " +10.0%" in text and "+13.0%" in text and "imac_s1" in text
+
+
+def test_search_goes_past_a_bank_that_buys_nothing(cache):
+    """The e5m2 adder's first cut (after decode) does not shorten its path; its second (after
+    align and add) does: the search measures past one idle bank and prices the fastest."""
+    r = unit_at_clock({"unit": "add", "fmt": "e5m2"}, 5000, cache=cache)
+    by = {t["stages"]: t["reached_mhz"] for t in r["tried"]}
+    assert set(by) == {0, 1, 2, 3}
+    assert by[2] > max(by[0], by[1]) * 1.1
+    assert not r["met"] and r["reached_mhz"] == max(by.values()) and r["stages"] >= 2
