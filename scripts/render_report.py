@@ -37,7 +37,10 @@ def render(html_path: str, png_path: str, width: int = 1280, height: int = 1900)
     png_path = os.path.abspath(png_path)
     os.makedirs(os.path.dirname(png_path), exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
+        # no network: without the background-networking flags Chromium keeps dialling out
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--disable-quic",
                f"--user-data-dir={profile}", f"--window-size={width},{height}",
                f"--screenshot={png_path}", "file://" + os.path.abspath(html_path)]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
