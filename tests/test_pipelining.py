@@ -195,3 +195,21 @@ def test_search_goes_past_a_bank_that_buys_nothing(cache):
     assert set(by) == {0, 1, 2, 3}
     assert by[2] > max(by[0], by[1]) * 1.1
     assert not r["met"] and r["reached_mhz"] == max(by.values()) and r["stages"] >= 2
+
+
+def test_cli_cost_at_clock_builds_each_candidate_once(monkeypatch, capsys, tmp_path):
+    """`macforge cost --clock-mhz` prices the design the search built: no candidate's Verilog
+    is generated twice (the chosen one included)."""
+    from collections import Counter
+    from macforge.cli import main
+    built, real = Counter(), hw.generate
+
+    def counting(unit):
+        built[unit.module_name] += 1
+        return real(unit)
+    monkeypatch.setattr(hw, "generate", counting)
+    monkeypatch.setenv("MACFORGE_CACHE", str(tmp_path))
+    assert main(["cost", "-f", "e4m3", "--unit", "mul", "--clock-mhz", "1000", "-n", "500",
+                 "--timed-samples", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "clock 1000 MHz" in out and built and set(built.values()) == {1}, built

@@ -147,10 +147,12 @@ def add_clock_args(p, target=True):
                             "ice40 or ecp5")
 
 
-def choose_pipeline(args, say=None) -> dict:
+def choose_pipeline(args, say=None, with_design=False):
     """:func:`costmodel.pipelining.unit_at_clock` for the parsed options; prints what it chose
-    (and, if no pipeline meets the clock, the best it reaches) through ``say``."""
-    from macforge.costmodel.pipelining import unit_at_clock
+    (and, if no pipeline meets the clock, the best it reaches) through ``say``. With
+    ``with_design``, ``(choice, design)``: the chosen candidate's Design as the search built it
+    (:func:`~costmodel.pipelining.choose_design`), so its Verilog is not generated again."""
+    from macforge.costmodel.pipelining import choose_design, unit_at_clock
     from macforge.errors import UsageError
     from ._common import cache_from_args
     if args.stages or args.loop_stages:
@@ -162,11 +164,13 @@ def choose_pipeline(args, say=None) -> dict:
         target = target[0]
     if not hasattr(args, "no_cache"):
         args.no_cache = False
-    r = unit_at_clock(unit_spec_from_args(args), args.clock_mhz, target,
-                      cache=cache_from_args(args), progress=say)
+    search = choose_design if with_design else unit_at_clock
+    found = search(unit_spec_from_args(args), args.clock_mhz, target,
+                   cache=cache_from_args(args), progress=say)
+    r = found[0] if with_design else found
     if say:
         say(describe_choice(r))
-    return r
+    return found
 
 
 def describe_choice(r) -> str:
