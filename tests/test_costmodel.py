@@ -201,6 +201,13 @@ def test_int_mac_product_and_adder_apart(cache):
     assert r["generic_ge"] < 1150, r["generic_ge"]
 
 
+def test_int_mac_accumulates_in_ice40_dsp():
+    """IntMac's one ``acc + a*b`` is what ``synth_ice40 -dsp`` packs into SB_MAC16 together
+    with its accumulator: no adder (carry chain) is left in the fabric."""
+    r = synth_fpga(Design.from_unit(hw.make_unit("mac", "int8")), "ice40", dsp=True)
+    assert (r["dsp_blocks"], r["carry"]) == (1, 0), (r["dsp_blocks"], r["carry"])
+
+
 def test_area_grows_with_multiplier_width(cache):
     ge = [_asic(_imul(n), cache, energy=False)["ge"] for n in (4, 8, 16)]
     assert ge[0] < ge[1] < ge[2], ge
