@@ -586,7 +586,8 @@ class IDot(_DotBase):
         total = plan.output(m, total)
         en, first, clear = plan.output(m, *control, reset_less=False)
 
-        int_accumulate(m, self.acc, f["acc"], self._saturate, total, en, first, clear)
+        int_accumulate(m, self.acc, f["acc"], self._saturate, total, en, first, clear,
+                       split=True)
         return m
 
 

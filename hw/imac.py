@@ -81,5 +81,6 @@ class IntMac(Unit):
         p = plan.output(m, p)
         en, first, clear = plan.output(m, *control, reset_less=False)
 
-        int_accumulate(m, self.acc, f["acc"], self._saturate, p, en, first, clear)
+        int_accumulate(m, self.acc, f["acc"], self._saturate, p, en, first, clear,
+                       split=False)
         return m
