@@ -17,9 +17,11 @@ at the first count where some candidate meets the clock, the one with the fewest
 wins. Two banks in a row that do not shorten the measured path end the search along
 ``stages`` for that ``loop_stages``: a bank beyond the unit's cuts only delays the output, but
 one bank alone may buy nothing where the unit's first cut sits before its long phase (an
-adder's after decode: its second cut, after align and add, is the one that halves the path). If nothing
-meets the clock, the result says so and carries the fastest candidate measured. Every
-synthesis is cached (:mod:`costmodel.cache`), so asking again is immediate.
+adder's after decode: its second cut, after align and add, is the one that lifts it). If
+nothing meets the clock, the result says so and carries the fastest candidate measured (of
+those within 0.1 % of the fastest, the one with the fewest registers: an output bank that buys
+0.1 MHz is mapping noise, not a pipeline). Every synthesis is cached (:mod:`costmodel.cache`),
+so asking again is immediate.
 
 Examples
 --------
@@ -187,8 +189,10 @@ def choose_design(spec: dict, clock_mhz: float, target: str = "asic", cache=None
         if ok:
             best = min(ok, key=lambda m: (m["registers"], m["stages"] + m["loop_stages"]))
             break
-    else:
-        best = max(tried, key=lambda m: m["reached_mhz"] or 0.0)
+    else:                   # the fastest; within 0.1 % of it (mapping noise), fewest registers
+        top = max(m["reached_mhz"] or 0.0 for m in tried)
+        near = [m for m in tried if (m["reached_mhz"] or 0.0) * 1.001 >= top]
+        best = min(near, key=lambda m: (m["registers"], m["stages"] + m["loop_stages"]))
     out = {k: v for k, v in best.items() if k not in ("cached", "design")}
     out.update(target=target, clock_mhz=f, period_ps=round(period, 1),
                interleave=best["loop_stages"] + 1,

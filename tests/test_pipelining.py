@@ -121,7 +121,15 @@ def test_unit_cost_builds_each_candidate_once(cache, monkeypatch):
 def test_unit_at_clock_unreachable_says_so(cache):
     r = unit_at_clock({"unit": "mul", "fmt": "e4m3"}, 5000, cache=cache)
     assert not r["met"] and r["reached_mhz"] < 5000
-    assert r["reached_mhz"] == max(t["reached_mhz"] for t in r["tried"])
+    _assert_fastest_fewest(r)
+
+
+def _assert_fastest_fewest(r):
+    """Nothing met: the fastest candidate, or within 0.1 % of it the fewest registers."""
+    top = max(t["reached_mhz"] for t in r["tried"])
+    near = [t for t in r["tried"] if t["reached_mhz"] * 1.001 >= top]
+    assert r["reached_mhz"] * 1.001 >= top
+    assert r["registers"] == min(t["registers"] for t in near)
 
 
 def test_cli_clock_errors(capsys):
@@ -194,7 +202,8 @@ def test_search_goes_past_a_bank_that_buys_nothing(cache):
     by = {t["stages"]: t["reached_mhz"] for t in r["tried"]}
     assert set(by) == {0, 1, 2, 3}
     assert by[2] > max(by[0], by[1]) * 1.1
-    assert not r["met"] and r["reached_mhz"] == max(by.values()) and r["stages"] >= 2
+    assert not r["met"] and r["stages"] >= 2
+    _assert_fastest_fewest(r)
 
 
 def test_cli_cost_at_clock_builds_each_candidate_once(monkeypatch, capsys, tmp_path):
