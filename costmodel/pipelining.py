@@ -50,6 +50,11 @@ PIPELINE_TARGETS = ("asic", "ice40", "ecp5")
 MAX_STAGES = 3
 
 
+#: A bank whose frequency is within this factor of the best before it bought nothing (mapping
+#: noise); within it of the fastest, an unreachable clock takes the fewest registers.
+NOISE = 1.001
+
+
 class ClockError(MacforgeError, ValueError):
     """A clock or target the pipeline search cannot use."""
 
@@ -177,7 +182,7 @@ def choose_design(spec: dict, clock_mhz: float, target: str = "asic", cache=None
                 progress(f"  stages {st}, loop stages {ls}: {m['registers']} registers, "
                          f"{m['reached_mhz']} MHz" + (" (meets)" if m["met"] else ""))
             best_r, r = fastest.get(ls), m["reached_mhz"]
-            if best_r and r and r <= best_r * 1.001:        # this bank bought nothing
+            if best_r and r and r <= best_r * NOISE:        # this bank bought nothing
                 idle[ls] += 1
                 if idle[ls] >= 2:
                     smax[ls] = st
@@ -191,7 +196,7 @@ def choose_design(spec: dict, clock_mhz: float, target: str = "asic", cache=None
             break
     else:                   # the fastest; within 0.1 % of it (mapping noise), fewest registers
         top = max(m["reached_mhz"] or 0.0 for m in tried)
-        near = [m for m in tried if (m["reached_mhz"] or 0.0) * 1.001 >= top]
+        near = [m for m in tried if (m["reached_mhz"] or 0.0) * NOISE >= top]
         best = min(near, key=lambda m: (m["registers"], m["stages"] + m["loop_stages"]))
     out = {k: v for k, v in best.items() if k not in ("cached", "design")}
     out.update(target=target, clock_mhz=f, period_ps=round(period, 1),

@@ -101,9 +101,8 @@ def convert(x, fmt, out, rounding="rne", saturate=False, scale=None, scale_fmt="
     nan = kind == NAN
     if fo.has_nan or not np.any(nan):
         return round_to(fo, sign, m, e, sticky, kind, rounding, saturate, rnd_arr, R)
-    if not isinstance(fo, Minifloat):
-        raise FormatError(f"{fo.name} has no NaN; cannot convert the NaN codes of {fi.name}")
-    # a minifloat without NaN (OCP FP6/FP4): NaN -> +max, as for integers and LNS
+    # the only NaN-less results left (integers and LNS returned above) are the OCP FP6/FP4
+    # minifloats: NaN -> +max, as for integers and LNS
     y = round_to(fo, sign, np.where(nan, 0, m), np.where(nan, ZERO_EXP, e), sticky,
                  np.where(nan, FINITE, kind).astype(np.int8), rounding, saturate, rnd_arr, R)
     return np.where(nan, fo.max_code, y).astype(fo.dtype)

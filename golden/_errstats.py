@@ -217,10 +217,7 @@ def error_stats(fmt, unit="mul", variant="formula", samples=100_000, dist="unifo
         pool = _finite_nonzero_pool(f)
         a, b = np.repeat(pool, pool.size), np.tile(pool, pool.size)
     else:
-        x = rng.standard_normal((2, samples))
-        if not getattr(f, "signed", True):
-            x = np.abs(x)
-        codes = f.encode(x, saturate=True)
+        x, codes = _quantised_normal(f, rng, (2, samples))
         keep = (f.decode(codes[0]) != 0) & (f.decode(codes[1]) != 0)
         a, b = codes[0][keep], codes[1][keep]
         data = (x[0] * x[1])[keep]
@@ -274,9 +271,15 @@ def _cast_sources(f, dist, samples, rng):
             raise FormatError(f"exhaustive error statistics of a cast need a source of at most "
                               f"24 bits, not {f.name} ({f.bits} bits)")
         return _finite_nonzero_pool(f), None
-    x = rng.standard_normal(samples)
-    if not getattr(f, "signed", True):
-        x = np.abs(x)
-    codes = f.encode(x, saturate=True)
+    x, codes = _quantised_normal(f, rng, samples)
     keep = f.decode(codes) != 0
     return codes[keep], x[keep]
+
+
+def _quantised_normal(f, rng, shape):
+    """N(0, 1) data of ``shape`` (|x| for unsigned formats) and its codes in ``f`` (rne,
+    saturating): the ``gaussian`` distribution."""
+    x = rng.standard_normal(shape)
+    if not getattr(f, "signed", True):
+        x = np.abs(x)
+    return x, f.encode(x, saturate=True)

@@ -143,7 +143,8 @@ def _error_stats(axes, o) -> dict:
                            rounding=axes["rounding"], saturate=axes["saturate"],
                            rnd_bits=axes.get("rnd_bits", 8))
     return {"err_mean_rel": s.mean, "err_rms_rel": s.rms, "err_max_rel": s.max,
-            "err_p99_rel": s.percentiles[99.0], "err_bias_rel": s.bias, "overflow_frac": s.overflow / max(s.samples, 1),
+            "err_p99_rel": s.percentiles[99.0], "err_bias_rel": s.bias,
+            "overflow_frac": s.overflow / max(s.samples, 1),
             "err_samples": s.samples}
 
 

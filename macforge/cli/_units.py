@@ -147,12 +147,13 @@ def add_clock_args(p, target=True):
                             "ice40 or ecp5")
 
 
-def choose_pipeline(args, say=None, with_design=False):
-    """:func:`costmodel.pipelining.unit_at_clock` for the parsed options; prints what it chose
-    (and, if no pipeline meets the clock, the best it reaches) through ``say``. With
-    ``with_design``, ``(choice, design)``: the chosen candidate's Design as the search built it
-    (:func:`~costmodel.pipelining.choose_design`), so its Verilog is not generated again."""
-    from macforge.costmodel.pipelining import choose_design, unit_at_clock
+def choose_pipeline(args, say=None) -> tuple:
+    """``(choice, design)``: :func:`costmodel.pipelining.choose_design` for the parsed options
+    (the choice as :func:`~costmodel.pipelining.unit_at_clock` gives it, and the chosen
+    candidate's Design as the search built it, so its Verilog need not be generated again);
+    prints what it chose (and, if no pipeline meets the clock, the best it reaches) through
+    ``say``."""
+    from macforge.costmodel.pipelining import choose_design
     from macforge.errors import UsageError
     from ._common import cache_from_args
     if args.stages or args.loop_stages:
@@ -164,13 +165,11 @@ def choose_pipeline(args, say=None, with_design=False):
         target = target[0]
     if not hasattr(args, "no_cache"):
         args.no_cache = False
-    search = choose_design if with_design else unit_at_clock
-    found = search(unit_spec_from_args(args), args.clock_mhz, target,
-                   cache=cache_from_args(args), progress=say)
-    r = found[0] if with_design else found
+    r, design = choose_design(unit_spec_from_args(args), args.clock_mhz, target,
+                              cache=cache_from_args(args), progress=say)
     if say:
         say(describe_choice(r))
-    return found
+    return r, design
 
 
 def describe_choice(r) -> str:
@@ -188,5 +187,5 @@ def clocked_unit_from_args(args, say=None):
     """:func:`unit_from_args`, or with ``--clock-mhz`` the unit :func:`choose_pipeline` picks."""
     if getattr(args, "clock_mhz", None) is None:
         return unit_from_args(args)
-    r = choose_pipeline(args, say)
+    r, _ = choose_pipeline(args, say)
     return unit_from_args(args, stages=r["stages"], loop_stages=r["loop_stages"])

@@ -47,7 +47,7 @@ def run(args) -> int:
             raise UsageError("--clock-mhz is measured on asic, ice40 or ecp5 (nextpnr), not "
                              "xilinx")
         say(f"macforge: choosing the pipeline for {args.clock_mhz:g} MHz on {args.target}")
-        choice, design = choose_pipeline(args, say, with_design=True)
+        choice, design = choose_pipeline(args, say)
     elif args.verilog:
         if not args.top:
             raise UsageError("--verilog needs --top (the module to cost)")

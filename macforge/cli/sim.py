@@ -78,7 +78,7 @@ def run(args) -> int:
             raise UsageError("--clock-mhz chooses a macforge unit's pipeline; it does not apply "
                              "to --verilog / --filelist")
         from macforge.progress import say
-        choice = choose_pipeline(args, say)
+        choice, _ = choose_pipeline(args, say)
         args.stages, args.loop_stages = choice["stages"], choice["loop_stages"]
     unit = unit_from_args(args)     # bad or inapplicable unit options: one line, before any build
     unit._MustUse__silence = True   # the runner builds its own from the same options
