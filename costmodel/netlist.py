@@ -431,8 +431,9 @@ class GateNetlist:
         v[1] = ones
         prev = None
         # toggles count the real streams only: padding lanes (copies of the last stream) masked
-        count_mask = np.full(words, ones, dtype=np.uint64)
+        count_mask = None
         if lanes != streams:
+            count_mask = np.full(words, ones, dtype=np.uint64)
             count_mask[-1] = np.uint64((1 << (streams % 64)) - 1)
         state = np.zeros((len(self._dff_io), words), dtype=np.uint64)
         toggles = np.zeros(self.n_nets, dtype=np.int64)
@@ -449,7 +450,10 @@ class GateNetlist:
                     v[n] = ~state[j]
             comb(v, ones, zero)
             if prev is not None and t >= warmup:
-                toggles += np.bitwise_count((v ^ prev) & count_mask).sum(axis=1, dtype=np.int64)
+                diff = v ^ prev
+                if count_mask is not None:
+                    diff &= count_mask
+                toggles += np.bitwise_count(diff).sum(axis=1, dtype=np.int64)
             prev = v.copy()
             if record is not None:
                 record.append(prev)
